@@ -1,0 +1,213 @@
+"""The experiment file's schema: what a user declares, validated before any simulation object exists.
+
+Names follow the SageMaker API in snake_case (`endpoint_name`, `production_variants`,
+`instance_type`, `initial_instance_count`, `initial_variant_weight`,
+`routing_config.routing_strategy`), so an `CreateEndpointConfig` request maps onto it key for key.
+Cross-references (instance types in the catalog, model profiles, endpoint and variant names) are
+checked by `simfleet.config.loader`, which reports them together with these schema errors.
+
+Room is left on purpose: a production variant will gain `serverless_config`, `containers`
+(pipelines) and `model_population` (multi-model); an endpoint `inference_components`; the
+experiment `autoscaling`; and traffic a `users` kind for closed-loop Inference Recommender loads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Union
+
+from pydantic import Field, field_validator, model_validator
+
+from simfleet.catalog import INSTANCE_TYPE_PATTERN, InstanceOverride
+from simfleet.config.distributions import SizeDistribution, TimeDistribution
+from simfleet.config.quantities import Duration, Rate, Size, StrictModel
+
+__all__ = [
+    "Experiment", "ExperimentSection", "MetricsSection", "OutputSection", "PlatformSection",
+    "Endpoint", "ProductionVariant", "RoutingConfig", "TrafficSource", "OpenLoopTraffic",
+    "ReplayTraffic", "Burst", "METRIC_PERIODS_S", "MAX_DURATION_S",
+]
+
+#: Periods SageMaker can publish at (`MetricPublishFrequencyInSeconds`), plus 1 s high resolution.
+METRIC_PERIODS_S = (1, 10, 30, 60, 120, 180, 240, 300)
+#: Longest run accepted: a month. Longer runs are almost always a unit mistake ("90d" for "90s").
+MAX_DURATION_S = 31 * 86400
+#: SageMaker resource names: `EndpointName`, `VariantName` pattern from the API model.
+AWS_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+
+
+class ExperimentSection(StrictModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    description: str = ""
+    start_time: dt.datetime = Field(description="UTC start of the simulated window, aligned to the metric period")
+    duration: Duration
+    seed: int = Field(default=0, ge=0, lt=2**63)
+    model_paths: list[str] = Field(default_factory=list, description="extra profile folders, relative to this file")
+
+    @field_validator("start_time")
+    @classmethod
+    def _utc(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("start_time needs a time zone, e.g. 2026-01-05T09:00:00Z")
+        return value.astimezone(dt.timezone.utc)
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, value: float) -> float:
+        if not 1 <= value <= MAX_DURATION_S:
+            raise ValueError(f"duration must be between 1s and 31d, got {value:g} s")
+        return value
+
+
+class MetricsSection(StrictModel):
+    period: Duration = Field(default=60.0, description="CloudWatch period of every emitted metric")
+    percentiles: list[float] = Field(default_factory=lambda: [50.0, 90.0, 99.0], max_length=10)
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, value: float) -> float:
+        if value not in METRIC_PERIODS_S:
+            allowed = ", ".join(f"{p}s" for p in METRIC_PERIODS_S)
+            raise ValueError(f"period must be one of {allowed}")
+        return value
+
+    @field_validator("percentiles")
+    @classmethod
+    def _percentiles(cls, values: list[float]) -> list[float]:
+        for value in values:
+            if not 0 < value <= 100:
+                raise ValueError(f"percentiles must be in (0, 100], got {value:g}")
+        if len(set(values)) != len(values):
+            raise ValueError("percentiles must not repeat")
+        return sorted(values)
+
+
+class OutputSection(StrictModel):
+    requests: bool = Field(default=False, description="also write requests.parquet (one row per request)")
+
+
+class PlatformSection(StrictModel):
+    """SageMaker's own part of each request: overhead latency, payload and timeout limits.
+
+    AWS documents what `OverheadLatency` contains but no typical value; the default overhead below
+    is an ASSUMPTION (a few milliseconds), to be calibrated against a real endpoint's metrics.
+    """
+
+    overhead_latency: TimeDistribution = Field(
+        default_factory=lambda: {"kind": "lognormal", "median": "3ms", "sigma": 0.3})
+    overhead_per_kb: Duration = Field(default=0.0, description="extra overhead per KB of request payload")
+    max_payload_size: Size = Field(default=6 * 2**20, description="InvokeEndpoint body limit, 6 MiB")
+    invocation_timeout: Duration = Field(default=60.0, description="the container must answer within it")
+
+
+class RoutingConfig(StrictModel):
+    routing_strategy: Literal["LEAST_OUTSTANDING_REQUESTS", "RANDOM"] = Field(
+        default="RANDOM",
+        description="the API marks RoutingStrategy required inside RoutingConfig and documents no default "
+                    "for a variant without RoutingConfig; simfleet assumes RANDOM there")
+
+
+class ProductionVariant(StrictModel):
+    variant_name: str = Field(pattern=AWS_NAME)
+    model_name: str = Field(min_length=1, description="a model profile name")
+    instance_type: str = Field(pattern=INSTANCE_TYPE_PATTERN)
+    initial_instance_count: int = Field(ge=1, le=1000)
+    initial_variant_weight: float = Field(default=1.0, ge=0, le=1e6)
+    routing_config: RoutingConfig = Field(default_factory=RoutingConfig)
+    workers: int | None = Field(default=None, ge=1, le=1024, description="override the profile's workers per container")
+    model_error_rate: float = Field(default=0.0, ge=0, le=1)
+    model_error_status: int = Field(default=500, ge=400, le=599,
+                                    description="HTTP status the container answers on a model error")
+
+
+class Endpoint(StrictModel):
+    endpoint_name: str = Field(pattern=AWS_NAME)
+    production_variants: list[ProductionVariant] = Field(min_length=1, max_length=10)
+
+    @model_validator(mode="after")
+    def _variants(self):
+        names = [v.variant_name for v in self.production_variants]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"variant names must be unique within an endpoint, repeated: {', '.join(duplicates)}")
+        if sum(v.initial_variant_weight for v in self.production_variants) <= 0:
+            raise ValueError("at least one production variant needs initial_variant_weight > 0")
+        return self
+
+
+class Burst(StrictModel):
+    """Extra arrivals on top of the base rate during [start, start + duration)."""
+
+    start: Duration
+    duration: Duration
+    extra_rate: Rate
+
+    @field_validator("duration")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("a burst needs a duration greater than zero")
+        return value
+
+
+class _TrafficCommon(StrictModel):
+    endpoint_name: str | None = Field(default=None, description="optional when there is one endpoint")
+    target_variant: str | None = Field(default=None, description="TargetVariant header: bypass the weights")
+    payload: SizeDistribution = Field(default_factory=lambda: {"kind": "constant", "value": "1 KB"})
+
+
+class OpenLoopTraffic(_TrafficCommon):
+    """Poisson or evenly spaced arrivals at a rate that may follow a schedule, plus bursts."""
+
+    kind: Literal["poisson", "constant"]
+    rate: Rate | None = None
+    schedule: list[tuple[Duration, Rate]] | None = Field(
+        default=None, description="[[time, rate], ...] knots from the start of the run")
+    interpolation: Literal["linear", "step"] = "linear"
+    bursts: list[Burst] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rate_or_schedule(self):
+        if (self.rate is None) == (self.schedule is None):
+            raise ValueError("give exactly one of rate or schedule")
+        if self.schedule is not None:
+            times = [t for t, _ in self.schedule]
+            if not times or times[0] != 0:
+                raise ValueError("schedule must start at time 0s")
+            if any(b <= a for a, b in zip(times, times[1:])):
+                raise ValueError("schedule times must be strictly increasing")
+        return self
+
+
+class ReplayTraffic(_TrafficCommon):
+    """Replay of request timestamps from a CSV or Parquet file (path relative to the experiment)."""
+
+    kind: Literal["replay"]
+    file: str = Field(min_length=1)
+    time_column: str = "timestamp"
+    payload_column: str | None = Field(default=None, description="bytes per request; else `payload` draws them")
+    time_offset: Duration = Field(default=0.0, description="shift numeric times by this much")
+
+
+TrafficSource = Annotated[Union[OpenLoopTraffic, ReplayTraffic], Field(discriminator="kind")]
+
+
+class Experiment(StrictModel):
+    experiment: ExperimentSection
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
+    output: OutputSection = Field(default_factory=OutputSection)
+    platform: PlatformSection = Field(default_factory=PlatformSection)
+    catalog: dict[str, InstanceOverride] = Field(default_factory=dict)
+    endpoints: list[Endpoint] = Field(min_length=1)
+    traffic: list[TrafficSource] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _alignment(self):
+        period = self.metrics.period
+        start = self.experiment.start_time.timestamp()
+        if start % period:
+            raise ValueError(f"experiment.start_time must be aligned to the metric period ({period:g}s), "
+                             "as CloudWatch periods are")
+        if self.experiment.duration % period:
+            raise ValueError(f"experiment.duration must be a whole number of metric periods ({period:g}s)")
+        return self

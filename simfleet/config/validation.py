@@ -1,0 +1,71 @@
+"""Turn pydantic validation errors into one-line `Problem`s with key paths and line numbers."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from simfleet.config.toml_lines import line_of
+from simfleet.errors import Problem
+
+__all__ = ["problems_from_validation", "dotted"]
+
+
+def dotted(path: tuple) -> str:
+    """``("endpoints", 0, "production_variants", 1, "model_name")`` →
+    ``"endpoints[0].production_variants[1].model_name"``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _data_path(raw, loc: tuple) -> tuple:
+    """Keep only the parts of a pydantic location that the user wrote.
+
+    Pydantic inserts union tags and validator names (``'lognormal'``, ``'function-after[...]'``)
+    into locations; a user knows only their own keys. A last part that is not in the data is
+    kept: it names a missing key.
+    """
+    path: list = []
+    node = raw
+    for position, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif position == len(loc) - 1:
+            node = None
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+def _message(error: dict) -> str:
+    kind = error["type"]
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    if kind == "extra_forbidden":
+        return "unknown key (check its spelling and the documented keys)"
+    if kind == "missing":
+        return "required key is missing"
+    got = error.get("input")
+    if kind not in {"union_tag_invalid", "value_error"} and not isinstance(got, (dict, list)):
+        message += f", got {got!r}"
+    return message
+
+
+def problems_from_validation(error: ValidationError, file: str, prefix: tuple, lines: dict | None,
+                             raw=None, hint: str = "") -> list[Problem]:
+    """One `Problem` per pydantic error, located in `file` under the key path `prefix`."""
+    problems = []
+    for item in error.errors():
+        path = prefix + (_data_path(raw, item["loc"]) if raw is not None else tuple(item["loc"]))
+        message = _message(item) + (f" ({hint})" if hint else "")
+        line = line_of(lines, path) if lines else None
+        problems.append(Problem(file, dotted(path), message, line))
+    return problems

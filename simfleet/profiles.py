@@ -1,0 +1,179 @@
+"""Model profiles: how long a model takes per request on each instance family, and what it holds.
+
+A profile is a TOML file (`models/*.toml` ships four). Each number must carry its source in the
+file: a `[sources]` entry per top-level quantity and a `source` on every `[[service]]` entry, so a
+reader can tell a published benchmark from an assumption. Feeds `fleet`, which picks the entry
+for each variant's instance type.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from simfleet.catalog import InstanceType
+from simfleet.config.distributions import TimeDistribution
+from simfleet.config.quantities import Duration, Size, StrictModel
+from simfleet.config.toml_lines import key_lines, line_of
+from simfleet.config.validation import problems_from_validation
+from simfleet.distributions import Distribution
+from simfleet.errors import InputError, Problem
+
+__all__ = ["ModelProfile", "ServiceEntry", "ProfileSpec", "load_profile", "find_profile",
+           "builtin_profile_dir", "available_profiles"]
+
+SOURCED_KEYS = (
+    "artifact_size", "load_time", "memory_per_worker", "gpu_memory_per_worker",
+    "cpu_cores_per_busy_worker", "gpus_per_busy_worker", "max_queue_size", "payload_time_per_kb",
+)
+
+
+class ServiceSpec(StrictModel):
+    instance: str = Field(pattern=r"^([a-z][a-z0-9-]*|ml\.[a-z0-9-]+\.[a-z0-9-]+)$",
+                          description="instance family (g5) or exact type (ml.g5.12xlarge)")
+    workers: int | Literal["vcpus", "gpus"] = Field(default="vcpus")
+    distribution: TimeDistribution
+    source: str = Field(min_length=1)
+    memory_per_worker: Size | None = None
+    gpu_memory_per_worker: Size | None = None
+    gpus_per_busy_worker: float | None = Field(default=None, ge=0)
+
+    @field_validator("workers")
+    @classmethod
+    def _workers(cls, value):
+        if isinstance(value, int) and not 1 <= value <= 1024:
+            raise ValueError("workers must be between 1 and 1024, or 'vcpus' or 'gpus'")
+        return value
+
+
+class ProfileSpec(StrictModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    description: str = ""
+    framework: str = ""
+    artifact_size: Size
+    load_time: Duration
+    memory_per_worker: Size
+    gpu_memory_per_worker: Size
+    cpu_cores_per_busy_worker: float = Field(gt=0, le=1024)
+    gpus_per_busy_worker: float = Field(ge=0, le=64)
+    max_queue_size: int = Field(ge=1, le=100_000)
+    payload_time_per_kb: Duration
+    sources: dict[str, str]
+    service: list[ServiceSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sourced(self):
+        missing = [key for key in SOURCED_KEYS if not self.sources.get(key, "").strip()]
+        if missing:
+            raise ValueError(f"[sources] needs a non-empty entry for: {', '.join(missing)}")
+        seen = set()
+        for entry in self.service:
+            if entry.instance in seen:
+                raise ValueError(f"[[service]] instance {entry.instance!r} appears twice")
+            seen.add(entry.instance)
+        return self
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    """A profile resolved for one instance type: what one container of the model does there."""
+
+    service_time: Distribution
+    workers: int
+    memory_per_worker_bytes: float
+    gpu_memory_per_worker_bytes: float
+    cpu_cores_per_busy_worker: float
+    gpus_per_busy_worker: float
+    max_queue_size: int
+    payload_time_per_kb_s: float
+    source: str
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    spec: ProfileSpec
+    path: str
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def entry_for(self, instance: InstanceType, workers: int | None = None) -> ServiceEntry | None:
+        """The service entry for `instance` (exact type first, then family), or None."""
+        by_key = {entry.instance: entry for entry in self.spec.service}
+        entry = by_key.get(instance.name) or by_key.get(instance.family)
+        if entry is None:
+            return None
+        if workers is None:
+            if entry.workers == "vcpus":
+                workers = instance.vcpus
+            elif entry.workers == "gpus":
+                workers = max(1, instance.accelerators)
+            else:
+                workers = entry.workers
+        spec = self.spec
+        return ServiceEntry(
+            service_time=entry.distribution.build(),
+            workers=workers,
+            memory_per_worker_bytes=_first(entry.memory_per_worker, spec.memory_per_worker),
+            gpu_memory_per_worker_bytes=_first(entry.gpu_memory_per_worker, spec.gpu_memory_per_worker),
+            cpu_cores_per_busy_worker=spec.cpu_cores_per_busy_worker,
+            gpus_per_busy_worker=_first(entry.gpus_per_busy_worker, spec.gpus_per_busy_worker),
+            max_queue_size=spec.max_queue_size,
+            payload_time_per_kb_s=spec.payload_time_per_kb,
+            source=entry.source,
+        )
+
+    def supported(self) -> list[str]:
+        return [entry.instance for entry in self.spec.service]
+
+
+def _first(value, default):
+    return default if value is None else value
+
+
+def builtin_profile_dir() -> Path:
+    """Where the shipped profiles are: inside an installed wheel, or `models/` of a checkout."""
+    packaged = Path(str(resources.files("simfleet"))) / "builtin_models"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+def load_profile(path: Path) -> ModelProfile:
+    """Read and validate one profile file; raises `InputError` listing every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError.single(path, f"cannot read model profile: {error.strerror}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError.single(path, f"not valid TOML: {error}") from None
+    try:
+        spec = ProfileSpec.model_validate(raw)
+    except ValidationError as error:
+        raise InputError(problems_from_validation(error, str(path), (), key_lines(text), raw)) from None
+    if spec.name != path.stem:
+        line = line_of(key_lines(text), ("name",))
+        raise InputError([Problem(str(path), "name", f"must equal the file name {path.stem!r}", line)])
+    return ModelProfile(spec, str(path))
+
+
+def available_profiles(search_dirs: list[Path]) -> dict[str, Path]:
+    """Profile name → file, earlier directories shadowing later ones."""
+    found: dict[str, Path] = {}
+    for directory in search_dirs:
+        if directory.is_dir():
+            for path in sorted(directory.glob("*.toml")):
+                found.setdefault(path.stem, path)
+    return found
+
+
+def find_profile(name: str, search_dirs: list[Path]) -> Path | None:
+    return available_profiles(search_dirs).get(name)
