@@ -94,7 +94,7 @@ class PlatformSection(StrictModel):
     """
 
     overhead_latency: TimeDistribution = Field(
-        default_factory=lambda: {"kind": "lognormal", "median": "3ms", "sigma": 0.3})
+        default_factory=lambda: {"kind": "lognormal", "median": "3ms", "sigma": 0.3}, validate_default=True)
     overhead_per_kb: Duration = Field(default=0.0, description="extra overhead per KB of request payload")
     max_payload_size: Size = Field(default=6 * 2**20, description="InvokeEndpoint body limit, 6 MiB")
     invocation_timeout: Duration = Field(default=60.0, description="the container must answer within it")
@@ -153,7 +153,8 @@ class Burst(StrictModel):
 class _TrafficCommon(StrictModel):
     endpoint_name: str | None = Field(default=None, description="optional when there is one endpoint")
     target_variant: str | None = Field(default=None, description="TargetVariant header: bypass the weights")
-    payload: SizeDistribution = Field(default_factory=lambda: {"kind": "constant", "value": "1 KB"})
+    payload: SizeDistribution = Field(default_factory=lambda: {"kind": "constant", "value": "1 KB"},
+                                      validate_default=True)
 
 
 class OpenLoopTraffic(_TrafficCommon):

@@ -1,0 +1,1 @@
+"""Numba-compiled request-plane kernels: arrays and scalars in, arrays out, no random state."""

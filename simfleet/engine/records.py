@@ -1,0 +1,41 @@
+"""Per-request results of one dispatched batch: what metrics, summaries and traces consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+__all__ = ["RequestRecords"]
+
+
+@dataclass
+class RequestRecords:
+    """Columns of equal length; times in seconds from the start of the run."""
+
+    arrival_s: np.ndarray
+    variant: np.ndarray          # global variant index
+    instance: np.ndarray         # per-run instance index, -1 when no instance was reached
+    status: np.ndarray           # kernels.dispatch outcome codes
+    payload_bytes: np.ndarray
+    service_s: np.ndarray        # model work drawn for the request
+    start_s: np.ndarray          # start of service at a worker slot
+    model_latency_s: np.ndarray  # dispatch to container answer (or the timeout)
+    overhead_s: np.ndarray
+    response_s: np.ndarray       # when the client gets its answer
+    active_instances: np.ndarray  # in-service instances of the variant at dispatch
+
+    def __len__(self) -> int:
+        return len(self.arrival_s)
+
+    def select(self, mask: np.ndarray) -> "RequestRecords":
+        return RequestRecords(**{f.name: getattr(self, f.name)[mask] for f in fields(self)})
+
+    @classmethod
+    def concat(cls, parts: list["RequestRecords"]) -> "RequestRecords":
+        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+
+    @classmethod
+    def empty(cls) -> "RequestRecords":
+        dtypes = {"variant": np.int32, "instance": np.int32, "status": np.int8, "active_instances": np.int32}
+        return cls(**{f.name: np.empty(0, dtypes.get(f.name, np.float64)) for f in fields(cls)})

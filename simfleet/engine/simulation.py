@@ -1,0 +1,219 @@
+"""`simulate(scenario) -> RunResult`: the single entry point every job calls.
+
+SimPy owns time and everything with a lifecycle (DESIGN §2): instance processes, the metric
+clock, traffic changes. Requests never get a process: between two control events the fleet is
+fixed, so `RequestDriver.advance_to(t)` hands every arrival before t to the compiled dispatch
+kernel in one call. Control events always advance the request plane to their own time first,
+so a state change at t affects exactly the arrivals from t on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+import simpy
+
+from simfleet.config.loader import Scenario
+from simfleet.engine.events import EventLog
+from simfleet.engine.kernels.dispatch import MODEL_TIMEOUT, NO_CAPACITY, PAYLOAD_TOO_LARGE
+from simfleet.engine.records import RequestRecords
+from simfleet.engine.request_plane import RequestPlane
+from simfleet.fleet import Fleet, VariantRuntime, build_fleet, instance_id
+from simfleet.metrics.aggregator import MetricsAggregator
+from simfleet.metrics.run_totals import RunTotals
+from simfleet.metrics.schema import metrics_schema
+from simfleet.metrics.summary import build_summary
+from simfleet.rng import RandomStreams
+from simfleet.traffic.rate import RateFunction
+from simfleet.traffic.sources import RateDrivenSource, TrafficSource, build_source
+
+__all__ = ["simulate", "RunResult", "RequestDriver"]
+
+#: Longest stretch of requests dispatched in one kernel call when no control event cuts it sooner.
+MAX_SEGMENT_S = 10.0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    metrics: pa.Table
+    events: pa.Table
+    summary: dict
+    fleet: Fleet
+    instance_ids: tuple[str, ...]
+
+
+class RequestDriver:
+    """Moves open-loop requests through the request plane up to a given simulated time."""
+
+    def __init__(self, scenario: Scenario, fleet: Fleet, plane: RequestPlane, streams: RandomStreams,
+                 sources: list[TrafficSource], sinks: list[Callable[[RequestRecords], None]]):
+        platform = scenario.experiment.platform
+        self.fleet = fleet
+        self.plane = plane
+        self.sinks = sinks
+        self.max_payload = platform.max_payload_size
+        self.timeout = platform.invocation_timeout
+        self.overhead_per_kb = platform.overhead_per_kb
+        overhead = platform.overhead_latency.build()
+        self.endpoints = []
+        for e_index, name in enumerate(fleet.endpoint_names):
+            variants = fleet.variants_of(e_index)
+            weights = np.array([v.weight for v in variants])
+            self.endpoints.append({
+                "variants": variants,
+                "cumulative": np.cumsum(weights) / weights.sum(),
+                "sources": [s for s in sources if s.endpoint_name == name],
+                "choice": streams.draws(f"endpoint/{name}/variant", lambda rng, n: rng.random(n)),
+                "overhead": streams.draws(f"endpoint/{name}/overhead", overhead.sample),
+            })
+        self.variant_draws = [self._variant_streams(v, streams) for v in fleet.variants]
+        self.now = 0.0
+
+    @staticmethod
+    def _variant_streams(variant: VariantRuntime, streams: RandomStreams) -> dict:
+        prefix = f"variant/{variant.endpoint_name}/{variant.variant_name}"
+        return {
+            "service": streams.draws(f"{prefix}/service", variant.entry.service_time.sample),
+            "route": streams.draws(f"{prefix}/route", lambda rng, n: rng.random(n)),
+            "error": streams.draws(f"{prefix}/error", lambda rng, n: rng.random(n)),
+        }
+
+    def advance_to(self, t: float) -> None:
+        if t <= self.now:
+            return
+        for endpoint in self.endpoints:
+            records = self._dispatch_endpoint(endpoint, t)
+            if records is not None:
+                for sink in self.sinks:
+                    sink(records)
+        self.now = t
+
+    def _dispatch_endpoint(self, endpoint: dict, t: float) -> RequestRecords | None:
+        parts = [source.take_until(t) for source in endpoint["sources"]]
+        n = sum(len(p.times) for p in parts)
+        if n == 0:
+            return None
+        times = np.concatenate([p.times for p in parts])
+        payload = np.concatenate([p.payload_bytes for p in parts])
+        variants = endpoint["variants"]
+        by_name = {v.variant_name: v.index for v in variants}
+        choice = np.searchsorted(endpoint["cumulative"], endpoint["choice"].take(n), side="right")
+        chosen = np.array([v.index for v in variants], np.int32)[np.minimum(choice, len(variants) - 1)]
+        offset = 0
+        for source, part in zip(endpoint["sources"], parts):
+            if source.target_variant is not None:
+                chosen[offset:offset + len(part.times)] = by_name[source.target_variant]
+            offset += len(part.times)
+        order = np.argsort(times, kind="stable")
+        times, payload, chosen = times[order], payload[order], chosen[order]
+
+        service = np.empty(n)
+        route = np.empty(n)
+        model_error = np.zeros(n, np.bool_)
+        for variant in variants:
+            mask = chosen == variant.index
+            count = int(mask.sum())
+            if count == 0:
+                continue
+            draws = self.variant_draws[variant.index]
+            service[mask] = (draws["service"].take(count)
+                             + payload[mask] / 1000.0 * variant.entry.payload_time_per_kb_s)
+            route[mask] = draws["route"].take(count)
+            model_error[mask] = draws["error"].take(count) < variant.model_error_rate
+        overhead = endpoint["overhead"].take(n) + payload / 1000.0 * self.overhead_per_kb
+
+        instance, start, complete, status, active = self.plane.dispatch(
+            times, chosen, service, payload, route, model_error, self.max_payload, self.timeout)
+        model_latency = np.where(status == MODEL_TIMEOUT, self.timeout, complete - times)
+        unanswered = (status == PAYLOAD_TOO_LARGE) | (status == NO_CAPACITY)
+        model_latency[unanswered] = 0.0
+        return RequestRecords(
+            arrival_s=times, variant=chosen, instance=instance, status=status, payload_bytes=payload,
+            service_s=service, start_s=start, model_latency_s=model_latency, overhead_s=overhead,
+            response_s=times + model_latency + overhead, active_instances=active)
+
+
+def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None] | None = None,
+             max_segment_s: float = MAX_SEGMENT_S) -> RunResult:
+    """Run `scenario` and return its metrics, events and summary.
+
+    `requests_sink`, when given, receives every dispatched batch (the per-request trace).
+    `max_segment_s` only bounds memory per kernel call: results do not depend on it.
+    """
+    experiment = scenario.experiment
+    duration = experiment.experiment.duration
+    period = experiment.metrics.period
+    start = experiment.experiment.start_time
+    streams = RandomStreams(experiment.experiment.seed)
+    fleet = build_fleet(scenario)
+    plane = RequestPlane([v.routing for v in fleet.variants])
+    events = EventLog(start)
+    env = simpy.Environment()
+
+    ids: list[str] = []
+    for variant in fleet.variants:
+        for _ in range(variant.initial_instance_count):
+            index = plane.add_instance(variant.index, variant.entry.workers, variant.entry.max_queue_size)
+            ids.append(instance_id(index + 1))
+            events.add(0.0, "InstanceInService", variant.endpoint_name, variant.variant_name, ids[-1],
+                       instance_type=variant.instance_type.name, workers=variant.entry.workers)
+
+    sources = []
+    for index, spec in enumerate(experiment.traffic):
+        endpoint = spec.endpoint_name or fleet.endpoint_names[0]
+        sources.append(build_source(spec, endpoint, index, duration, start.timestamp(), scenario.base_dir,
+                                    streams, scenario.source))
+
+    aggregator = MetricsAggregator(fleet, period, experiment.metrics.percentiles, start)
+    totals = RunTotals(len(fleet.variants), duration)
+    sinks = [aggregator.add, totals.add] + ([requests_sink] if requests_sink else [])
+    driver = RequestDriver(scenario, fleet, plane, streams, sources, sinks)
+
+    events.add(0.0, "RunStart", seed=experiment.experiment.seed, duration_s=duration, period_s=period)
+    for index, source in enumerate(sources):
+        if isinstance(source, RateDrivenSource):
+            env.process(_traffic_changes(env, driver, events, source, index, duration))
+    env.process(_metric_clock(env, driver, aggregator, plane, period, duration, max_segment_s))
+    env.run()  # every process is finite; `until=duration` would skip the events at `duration`
+    driver.advance_to(duration)
+    events.add(duration, "RunEnd", requests=totals.arrivals,
+               in_flight=len(aggregator.pending_requests()))
+
+    busy = plane.busy_integral(duration)
+    instance_seconds = [0.0] * len(fleet.variants)
+    busy_by_variant = [0.0] * len(fleet.variants)
+    for index, variant_index in enumerate(plane.instance_variant):
+        instance_seconds[variant_index] += duration
+        busy_by_variant[variant_index] += busy[index]
+    mean_busy = [b / s if s else 0.0 for b, s in zip(busy_by_variant, instance_seconds)]
+    summary = build_summary(fleet, totals, instance_seconds, mean_busy, duration)
+    buffer = aggregator.buffer
+    metrics = pa.Table.from_pydict(buffer.data, schema=metrics_schema(experiment.metrics.percentiles))
+    return RunResult(metrics, events.table(), summary, fleet, tuple(ids))
+
+
+def _metric_clock(env, driver, aggregator, plane, period, duration, max_segment_s):
+    """Close every CloudWatch period at its end; cut long periods into kernel segments."""
+    steps = max(1, int(np.ceil(period / max_segment_s)))
+    n_periods = int(round(duration / period))
+    for index in range(n_periods):
+        for step in range(1, steps + 1):
+            yield env.timeout(index * period + period * step / steps - env.now)
+            driver.advance_to(env.now)
+        aggregator.close_period(index, plane.busy_integral(env.now), plane.instance_variant, plane.in_service)
+
+
+def _traffic_changes(env, driver, events, source: RateDrivenSource, index: int, duration: float):
+    """Log each change of a source's rate (schedule knots, burst edges) as it happens."""
+    rate: RateFunction = source.rate
+    for t in rate.starts:
+        if t >= duration:
+            break
+        yield env.timeout(t - env.now)
+        driver.advance_to(env.now)
+        events.add(float(t), "TrafficRateChange", source.endpoint_name, source.target_variant,
+                   source=index, rate_per_s=float(rate.rate(np.array([t]))[0]))

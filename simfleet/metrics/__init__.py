@@ -1,0 +1,1 @@
+"""Metrics: CloudWatch datapoints from simulated requests and instances (emission, statistics, schema)."""

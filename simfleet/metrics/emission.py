@@ -1,0 +1,94 @@
+"""What SageMaker emits for each request and each instance: the raw values behind every datapoint.
+
+Follows `reference/sagemaker-semantics.md` §1.1, §1.2 and §1.10, and the defaults of DESIGN §4:
+per-request counters (`Invocations` = 1), normalized counters (`InvocationsPerInstance` =
+1 / in-service instances of the variant), 0/1 indicators (errors), per-request durations in
+microseconds (`ModelLatency`, `OverheadLatency`), and per-instance utilization gauges
+(time-weighted over the period; CPU 0–100 × vCPUs, GPU 0–100 × GPUs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simfleet.engine.kernels.dispatch import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK,
+                                              PAYLOAD_TOO_LARGE, QUEUE_FULL)
+from simfleet.engine.records import RequestRecords
+from simfleet.fleet import VariantRuntime
+
+__all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "STATUS_NAMES", "request_values",
+           "utilization_values", "error_class"]
+
+INVOCATION_NAMESPACE = "AWS/SageMaker"
+ENDPOINT_NAMESPACE = "/aws/sagemaker/Endpoints"
+
+STATUS_NAMES = {
+    OK: "OK",
+    MODEL_ERROR: "ModelError",
+    MODEL_TIMEOUT: "ModelTimeout",
+    PAYLOAD_TOO_LARGE: "PayloadTooLarge",
+    QUEUE_FULL: "QueueFull",
+    NO_CAPACITY: "NoCapacity",
+}
+
+#: Outcomes in which a container answered (or timed out): they carry ModelLatency/OverheadLatency.
+_REACHED_CONTAINER = (OK, MODEL_ERROR, MODEL_TIMEOUT, QUEUE_FULL)
+#: Outcomes where the model invocation did not produce a 2xx (timeouts and 503s included) [MCW].
+_MODEL_ERRORS = (MODEL_ERROR, MODEL_TIMEOUT, QUEUE_FULL)
+
+
+def error_class(status: np.ndarray, variant: VariantRuntime) -> tuple[np.ndarray, np.ndarray]:
+    """(is_4xx, is_5xx) per request of `variant`.
+
+    A model error takes the class of the status the model answers (`model_error_status`);
+    payloads over the limit are SageMaker's 400 ValidationError; timeouts, full job queues (503)
+    and a variant without capacity count as 5XX. AWS does not document the class of a timeout.
+    """
+    model_4xx = variant.model_error_status < 500
+    is_4xx = (status == PAYLOAD_TOO_LARGE) | ((status == MODEL_ERROR) & model_4xx)
+    is_5xx = np.isin(status, (MODEL_TIMEOUT, QUEUE_FULL, NO_CAPACITY)) | ((status == MODEL_ERROR) & (not model_4xx))
+    return is_4xx, is_5xx
+
+
+def request_values(records: RequestRecords, variant: VariantRuntime):
+    """(metric name, unit, raw values) for one variant's requests answered in one period."""
+    status = records.status
+    is_4xx, is_5xx = error_class(status, variant)
+    reached = np.isin(status, _REACHED_CONTAINER)
+    has_instances = records.active_instances > 0
+    return [
+        ("Invocations", "None", np.ones(len(records))),
+        ("InvocationsPerInstance", "None", 1.0 / records.active_instances[has_instances]),
+        ("Invocation4XXErrors", "None", is_4xx.astype(np.float64)),
+        ("Invocation5XXErrors", "None", is_5xx.astype(np.float64)),
+        ("InvocationModelErrors", "None", np.isin(status, _MODEL_ERRORS).astype(np.float64)),
+        ("ModelLatency", "Microseconds", records.model_latency_s[reached] * 1e6),
+        ("OverheadLatency", "Microseconds", records.overhead_s[reached] * 1e6),
+    ]
+
+
+def utilization_values(variant: VariantRuntime, busy_workers: np.ndarray):
+    """(metric name, unit, per-instance values) from each instance's mean busy workers in the period.
+
+    A busy worker keeps `cpu_cores_per_busy_worker` vCPUs and `gpus_per_busy_worker`
+    accelerators busy (profile figures); memory is what the loaded workers hold.
+    """
+    instance = variant.instance_type
+    entry = variant.entry
+    n = len(busy_workers)
+    cpu = np.minimum(100.0 * instance.vcpus, 100.0 * entry.cpu_cores_per_busy_worker * busy_workers)
+    memory = min(100.0, 100.0 * entry.workers * entry.memory_per_worker_bytes / instance.memory_bytes)
+    out = [
+        ("CPUUtilization", "Percent", cpu),
+        ("MemoryUtilization", "Percent", np.full(n, memory)),
+    ]
+    if instance.accelerators > 0:
+        gpu = np.minimum(100.0 * instance.accelerators, 100.0 * entry.gpus_per_busy_worker * busy_workers)
+        held = entry.workers * entry.gpu_memory_per_worker_bytes
+        per_device = instance.accelerator_memory_bytes
+        gpu_memory = min(100.0 * instance.accelerators, 100.0 * held / per_device) if per_device > 0 else 0.0
+        out += [
+            ("GPUUtilization", "Percent", gpu),
+            ("GPUMemoryUtilization", "Percent", np.full(n, gpu_memory)),
+        ]
+    return out

@@ -1,0 +1,56 @@
+"""`summary.json`: what a capacity planner reads first — volumes, errors, latency, cost per variant."""
+
+from __future__ import annotations
+
+from simfleet.fleet import Fleet
+from simfleet.metrics.emission import STATUS_NAMES
+from simfleet.metrics.run_totals import RunTotals
+
+__all__ = ["build_summary"]
+
+PERCENTILES = (50, 90, 99, 99.9)
+
+
+def build_summary(fleet: Fleet, totals: RunTotals, instance_seconds: list[float], mean_busy_workers: list[float],
+                  duration_s: float) -> dict:
+    variants = []
+    for variant, vt in zip(fleet.variants, totals.variants):
+        requests = int(vt.status_counts.sum())
+        ok = int(vt.status_counts[0])
+        price = variant.instance_type.price_per_hour
+        cost = price * instance_seconds[variant.index] / 3600 if price is not None else None
+        variants.append({
+            "EndpointName": variant.endpoint_name,
+            "VariantName": variant.variant_name,
+            "model": variant.model_name,
+            "instance_type": variant.instance_type.name,
+            "instance_count": variant.initial_instance_count,
+            "workers_per_instance": variant.entry.workers,
+            "requests": requests,
+            "outcomes": {STATUS_NAMES[code]: int(n) for code, n in enumerate(vt.status_counts)},
+            "error_rate": (requests - ok) / requests if requests else None,
+            "throughput_per_s": requests / duration_s,
+            "latency_s": {
+                "mean": vt.e2e_sum_s / vt.answered if vt.answered else None,
+                **{f"p{p:g}".replace(".", "_"): vt.e2e.percentile(p) for p in PERCENTILES},
+            },
+            "model_latency_mean_s": vt.model_latency_sum_s / vt.answered if vt.answered else None,
+            "queue_wait_mean_s": vt.queue_wait_sum_s / vt.answered if vt.answered else None,
+            "mean_busy_workers_per_instance": mean_busy_workers[variant.index],
+            "instance_hours": instance_seconds[variant.index] / 3600,
+            "price_per_hour": price,
+            "price_source": variant.instance_type.price_source,
+            "cost": cost,
+            "cost_per_million_requests": cost / requests * 1e6 if cost is not None and requests else None,
+        })
+    costs = [v["cost"] for v in variants]
+    total_requests = sum(v["requests"] for v in variants)
+    return {
+        "duration_s": duration_s,
+        "requests": total_requests,
+        "cost": sum(costs) if all(c is not None for c in costs) else None,
+        "littles_law": totals.littles_law(),
+        "latency_note": "run-level percentiles from a log histogram (at most 1.2% above exact); "
+                        "metrics.parquet percentiles are exact",
+        "variants": variants,
+    }

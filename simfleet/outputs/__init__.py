@@ -1,0 +1,1 @@
+"""Outputs: the run directory (metrics, events, summary, manifest, optional request trace)."""

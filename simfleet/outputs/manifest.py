@@ -1,0 +1,53 @@
+"""`manifest.json`: what produced a run — versions, the resolved experiment, its hash, the seed.
+
+Deterministic on purpose (no wall-clock time): the same experiment and seed give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from importlib import metadata
+
+from simfleet.config.loader import Scenario
+
+__all__ = ["build_manifest", "config_hash", "LIBRARIES"]
+
+LIBRARIES = ("simpy", "numpy", "numba", "pandas", "pyarrow", "pydantic", "typer")
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def resolved_inputs(scenario: Scenario) -> dict:
+    """The experiment with every default filled in, plus the profiles and catalog entries it used."""
+    experiment = scenario.experiment.model_dump(mode="json")
+    types = sorted({v.instance_type for e in scenario.experiment.endpoints for v in e.production_variants})
+    return {
+        "experiment": experiment,
+        "profiles": {name: p.spec.model_dump(mode="json") for name, p in sorted(scenario.profiles.items())},
+        "instance_types": {name: vars(scenario.catalog[name]) for name in types},
+    }
+
+
+def config_hash(scenario: Scenario) -> str:
+    canonical = json.dumps(resolved_inputs(scenario), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def build_manifest(scenario: Scenario, seed_entropy: int) -> dict:
+    return {
+        "simfleet_version": _version("simfleet"),
+        "python_version": platform.python_version(),
+        "libraries": {name: _version(name) for name in LIBRARIES},
+        "source": scenario.source,
+        "seed": scenario.experiment.experiment.seed,
+        "seed_entropy": str(seed_entropy),
+        "config_hash": config_hash(scenario),
+        "resolved": resolved_inputs(scenario),
+    }

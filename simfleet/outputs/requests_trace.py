@@ -1,0 +1,94 @@
+"""`requests.parquet`: one row per simulated request, streamed in chunks (opt-in)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from simfleet.engine.records import RequestRecords
+from simfleet.fleet import Fleet, instance_id
+from simfleet.metrics.emission import STATUS_NAMES, error_class
+from simfleet.outputs.atomic import StreamingParquet
+
+__all__ = ["RequestTrace", "REQUESTS_SCHEMA"]
+
+REQUESTS_SCHEMA = pa.schema([
+    pa.field("timestamp", pa.timestamp("us", tz="UTC"), nullable=False),
+    pa.field("arrival_s", pa.float64(), nullable=False),
+    pa.field("EndpointName", pa.string(), nullable=False),
+    pa.field("VariantName", pa.string(), nullable=False),
+    pa.field("InstanceId", pa.string()),
+    pa.field("status", pa.string(), nullable=False),
+    pa.field("error_class", pa.string()),
+    pa.field("payload_bytes", pa.float64(), nullable=False),
+    pa.field("service_s", pa.float64(), nullable=False),
+    pa.field("start_s", pa.float64(), nullable=False),
+    pa.field("queue_wait_s", pa.float64(), nullable=False),
+    pa.field("model_latency_s", pa.float64(), nullable=False),
+    pa.field("overhead_latency_s", pa.float64(), nullable=False),
+    pa.field("response_s", pa.float64(), nullable=False),
+])
+
+CHUNK_ROWS = 1 << 18
+
+
+class RequestTrace:
+    """A sink for `simulate(requests_sink=...)` that streams rows into `requests.parquet`."""
+
+    def __init__(self, final: Path, fleet: Fleet, start: dt.datetime):
+        self.file = StreamingParquet(final, REQUESTS_SCHEMA)
+        self.fleet = fleet
+        self.start_us = int(start.timestamp() * 1e6)
+        self._pending: list[RequestRecords] = []
+        self._rows = 0
+
+    def __call__(self, records: RequestRecords) -> None:
+        self._pending.append(records)
+        self._rows += len(records)
+        if self._rows >= CHUNK_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        records = RequestRecords.concat(self._pending)
+        self._pending, self._rows = [], 0
+        endpoints = np.array([v.endpoint_name for v in self.fleet.variants], dtype=object)
+        variants = np.array([v.variant_name for v in self.fleet.variants], dtype=object)
+        ids = np.array([None] + [instance_id(i + 1) for i in range(int(records.instance.max()) + 1)], dtype=object)
+        classes = np.full(len(records), None, dtype=object)
+        for variant in self.fleet.variants:
+            mask = records.variant == variant.index
+            is_4xx, is_5xx = error_class(records.status[mask], variant)
+            classes[np.flatnonzero(mask)[is_4xx]] = "4XX"
+            classes[np.flatnonzero(mask)[is_5xx]] = "5XX"
+        names = np.array([STATUS_NAMES[code] for code in range(len(STATUS_NAMES))], dtype=object)
+        reached = records.instance >= 0
+        table = pa.table({
+            "timestamp": pa.array(self.start_us + np.round(records.arrival_s * 1e6).astype(np.int64),
+                                  pa.timestamp("us", tz="UTC")),
+            "arrival_s": records.arrival_s,
+            "EndpointName": endpoints[records.variant],
+            "VariantName": variants[records.variant],
+            "InstanceId": ids[records.instance + 1],
+            "status": names[records.status],
+            "error_class": classes,
+            "payload_bytes": records.payload_bytes,
+            "service_s": records.service_s,
+            "start_s": records.start_s,
+            "queue_wait_s": np.where(reached, records.start_s - records.arrival_s, 0.0),
+            "model_latency_s": records.model_latency_s,
+            "overhead_latency_s": records.overhead_s,
+            "response_s": records.response_s,
+        }, schema=REQUESTS_SCHEMA)
+        self.file.write(table)
+
+    def commit(self) -> None:
+        self.flush()
+        self.file.commit()
+
+    def abort(self) -> None:
+        self.file.abort()

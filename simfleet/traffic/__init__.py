@@ -1,0 +1,1 @@
+"""Traffic: open-loop arrival processes (rate functions, Poisson/constant sources, trace replay)."""
