@@ -14,9 +14,30 @@ from simfleet.engine.kernels.dispatch import MODEL_ERROR, MODEL_TIMEOUT, OK, QUE
 from simfleet.engine.records import RequestRecords
 from simfleet.metrics.emission import STATUS_NAMES
 
-__all__ = ["LatencyHistogram", "VariantTotals", "RunTotals"]
+__all__ = ["LatencyHistogram", "VariantTotals", "RunTotals", "ExactSum"]
 
 _REACHED = np.array([OK, MODEL_ERROR, MODEL_TIMEOUT, QUEUE_FULL])
+
+
+class ExactSum:
+    """A running sum in integer units of `resolution` (1 ns for seconds), exact in any order.
+
+    Floating-point sums depend on how values are grouped, and the engine groups requests by
+    segment; an integer sum makes the totals independent of the segmentation, byte for byte.
+    """
+
+    def __init__(self, resolution: float = 1e-9):
+        self.resolution = resolution
+        self._units = 0
+
+    def add(self, values: np.ndarray) -> None:
+        if len(values):
+            units = np.round(np.asarray(values, dtype=np.float64) / self.resolution).astype(np.int64)
+            self._units += int(units.sum(dtype=np.int64))
+
+    @property
+    def value(self) -> float:
+        return self._units * self.resolution
 
 
 class LatencyHistogram:
@@ -44,22 +65,20 @@ class VariantTotals:
     def __init__(self):
         self.status_counts = np.zeros(len(STATUS_NAMES), np.int64)
         self.e2e = LatencyHistogram()
-        self.e2e_sum_s = 0.0
-        self.model_latency_sum_s = 0.0
-        self.queue_wait_sum_s = 0.0
+        self.e2e_sum_s = ExactSum()
+        self.model_latency_sum_s = ExactSum()
+        self.queue_wait_sum_s = ExactSum()
         self.answered = 0
-        self.payload_bytes = 0.0
 
     def add(self, records: RequestRecords) -> None:
         self.status_counts += np.bincount(records.status, minlength=len(STATUS_NAMES))
         reached = np.isin(records.status, _REACHED)
         e2e = (records.response_s - records.arrival_s)[reached]
         self.e2e.add(e2e)
-        self.e2e_sum_s += float(e2e.sum())
-        self.model_latency_sum_s += float(records.model_latency_s[reached].sum())
-        self.queue_wait_sum_s += float((records.start_s - records.arrival_s)[reached].sum())
+        self.e2e_sum_s.add(e2e)
+        self.model_latency_sum_s.add(records.model_latency_s[reached])
+        self.queue_wait_sum_s.add((records.start_s - records.arrival_s)[reached])
         self.answered += int(reached.sum())
-        self.payload_bytes += float(records.payload_bytes.sum())
 
 
 class RunTotals:
@@ -69,8 +88,8 @@ class RunTotals:
         self.duration_s = duration_s
         self.variants = [VariantTotals() for _ in range(n_variants)]
         self.arrivals = 0
-        self.sojourn_sum_s = 0.0          # Σ (response − arrival) over every arrival
-        self.sojourn_in_window_s = 0.0    # Σ |[arrival, response) ∩ [0, duration)|
+        self.sojourn_sum_s = ExactSum()        # Σ (response − arrival) over every arrival
+        self.sojourn_in_window_s = ExactSum()  # Σ |[arrival, response) ∩ [0, duration)|
 
     def add(self, records: RequestRecords) -> None:
         if not len(records):
@@ -83,14 +102,13 @@ class RunTotals:
                 totals.add(sorted_records.select(slice(bounds[index], bounds[index + 1])))
         sojourn = records.response_s - records.arrival_s
         self.arrivals += len(records)
-        self.sojourn_sum_s += float(sojourn.sum())
-        clipped = np.minimum(records.response_s, self.duration_s) - records.arrival_s
-        self.sojourn_in_window_s += float(clipped.sum())
+        self.sojourn_sum_s.add(sojourn)
+        self.sojourn_in_window_s.add(np.minimum(records.response_s, self.duration_s) - records.arrival_s)
 
     def littles_law(self) -> dict:
         """L (time-average requests in the system) against λ·W over the run."""
         rate = self.arrivals / self.duration_s
-        mean_sojourn = self.sojourn_sum_s / self.arrivals if self.arrivals else 0.0
-        in_system = self.sojourn_in_window_s / self.duration_s
+        mean_sojourn = self.sojourn_sum_s.value / self.arrivals if self.arrivals else 0.0
+        in_system = self.sojourn_in_window_s.value / self.duration_s
         return {"arrival_rate_per_s": rate, "mean_time_in_system_s": mean_sojourn,
                 "mean_requests_in_system": in_system, "lambda_times_w": rate * mean_sojourn}

@@ -1,0 +1,123 @@
+"""The `simfleet` command line (typer): run, validate, catalog.
+
+Exit codes: 0 success, 2 usage error (typer), 3 invalid input (`errors.EXIT_INVALID_INPUT`), with
+one line per problem on stderr and never a traceback for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import tomllib
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from simfleet.errors import EXIT_INVALID_INPUT, InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Simulate SageMaker-style inference endpoint fleets before deploying them.")
+
+
+def _fail(error: InputError) -> None:
+    for problem in error.problems:
+        typer.echo(f"error: {problem}", err=True)
+    raise typer.Exit(EXIT_INVALID_INPUT)
+
+
+@app.command()
+def run(
+    experiment: Path = typer.Argument(..., help="experiment TOML file"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="run directory (default: runs/<name>)"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="override experiment.seed"),
+    set_: List[str] = typer.Option([], "--set", help="override a key: --set endpoints.0.production_variants.0.initial_instance_count=3"),
+    requests: Optional[bool] = typer.Option(None, "--requests/--no-requests", help="write requests.parquet"),
+) -> None:
+    """Simulate EXPERIMENT and write its run directory."""
+    from simfleet.config.loader import load_experiment
+    from simfleet.outputs.run_directory import run_to_directory
+
+    overrides = list(set_) + ([f"experiment.seed={seed}"] if seed is not None else [])
+    try:
+        scenario = load_experiment(experiment, overrides)
+        out_dir = out or Path("runs") / scenario.experiment.experiment.name
+        began = time.perf_counter()
+        result = run_to_directory(scenario, out_dir, requests)
+    except InputError as error:
+        _fail(error)
+    elapsed = time.perf_counter() - began
+    summary = result.summary
+    typer.echo(f"simulated {summary['requests']:,} requests over {summary['duration_s']:g} s "
+               f"in {elapsed:.2f} s of wall time -> {out_dir}")
+    header = f"{'endpoint/variant':<28} {'instances':>9} {'req/s':>9} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8} {'cost $':>9}"
+    typer.echo(header)
+    for v in summary["variants"]:
+        p50, p99 = v["latency_s"]["p50"], v["latency_s"]["p99"]
+        typer.echo(f"{v['EndpointName'] + '/' + v['VariantName']:<28} {v['instance_count']:>9} "
+                   f"{v['throughput_per_s']:>9.1f} {_pct(v['error_rate']):>7} {_ms(p50):>8} {_ms(p99):>8} "
+                   f"{'n/a' if v['cost'] is None else format(v['cost'], '.4f'):>9}")
+
+
+def _ms(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds * 1e3:.1f}"
+
+
+def _pct(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate:.2%}"
+
+
+@app.command()
+def validate(files: List[Path] = typer.Argument(..., help="experiment or model profile TOML files")) -> None:
+    """Check experiment and model profile files; report every problem in every file."""
+    from simfleet.config.loader import load_experiment
+    from simfleet.profiles import load_profile
+
+    problems = []
+    for path in files:
+        try:
+            if _looks_like_profile(path):
+                load_profile(path)
+            else:
+                load_experiment(path)
+            typer.echo(f"ok: {path}")
+        except InputError as error:
+            problems.extend(error.problems)
+    if problems:
+        _fail(InputError(problems))
+
+
+def _looks_like_profile(path: Path) -> bool:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # the experiment loader reports the problem properly
+    return "service" in data and "experiment" not in data
+
+
+@app.command()
+def catalog(family: Optional[str] = typer.Option(None, help="only this family, e.g. g5")) -> None:
+    """List the instance catalog: hardware and on-demand price per hour, with its source."""
+    from simfleet.catalog import load_catalog
+
+    types = load_catalog()
+    typer.echo(f"{'instance type':<20} {'vCPU':>5} {'memory GiB':>10} {'accelerators':<26} {'$/hour':>8}  source")
+    for item in types.values():
+        if family and item.family != family:
+            continue
+        accel = (f"{item.accelerators} x {item.accelerator_model} {item.accelerator_memory_bytes / 2**30:g} GiB"
+                 if item.accelerators else "-")
+        price = "-" if item.price_per_hour is None else f"{item.price_per_hour:.4g}"
+        source = (item.price_source or "no established price").split(":")[0]
+        typer.echo(f"{item.name:<20} {item.vcpus:>5} {item.memory_bytes / 2**30:>10g} {accel:<26} {price:>8}  {source}")
+    region = types.meta.get("region", "")
+    typer.echo(f"\nprices: on-demand {region} real-time inference, USD/hour; source codes are explained in "
+               "simfleet/catalog/instances.toml; override any entry under [catalog] in an experiment")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app(prog_name="simfleet")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
