@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from simfleet.catalog import Catalog, load_catalog
-from simfleet.config.experiment import Experiment, OpenLoopTraffic, ReplayTraffic
+from simfleet.config.experiment import Experiment, ReplayTraffic
 from simfleet.config.toml_lines import key_lines, line_of
 from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.errors import InputError, Problem
@@ -168,10 +168,6 @@ def _resolve_references(experiment: Experiment, catalog: Catalog, source: str, b
                    f"(variants: {', '.join(variants)})")
         if isinstance(traffic, ReplayTraffic) and not (base_dir / traffic.file).is_file():
             report(where + ("file",), f"no such trace file {traffic.file!r}")
-        if isinstance(traffic, OpenLoopTraffic):
-            for b_index, burst in enumerate(traffic.bursts):
-                if burst.start >= experiment.experiment.duration:
-                    report(where + ("bursts", b_index, "start"), "burst starts after the end of the run")
     return profiles, problems
 
 

@@ -76,9 +76,10 @@ class RateFunction:
         out = np.empty_like(s)
         tail = index >= len(self.lengths)
         if tail.any():
-            extra = s[tail] - self.cumulative[-1]
-            with np.errstate(divide="ignore"):
-                out[tail] = np.where(self.end_rate > 0, self.starts[-1] + extra / self.end_rate, np.inf)
+            if self.end_rate > 0:
+                out[tail] = self.starts[-1] + (s[tail] - self.cumulative[-1]) / self.end_rate
+            else:
+                out[tail] = np.inf
         i = index[~tail]
         if len(i):
             ds = s[~tail] - self.cumulative[i]

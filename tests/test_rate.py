@@ -1,0 +1,76 @@
+"""Rate functions: the inverse of the cumulative rate, and the arrival processes built on it."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import base_experiment, scenario
+from simfleet.engine.records import RequestRecords
+from simfleet.engine.simulation import simulate
+from simfleet.traffic.rate import RateFunction
+
+
+@st.composite
+def rate_functions(draw):
+    n = draw(st.integers(1, 6))
+    times = [0.0] + sorted(draw(st.lists(st.floats(1, 1000), min_size=n - 1, max_size=n - 1, unique=True)))
+    rates = draw(st.lists(st.floats(0, 500), min_size=n, max_size=n))
+    bursts = draw(st.lists(st.tuples(st.floats(0, 900), st.floats(0.1, 200), st.floats(0, 300)), max_size=3))
+    return RateFunction.build(list(zip(times, rates)), draw(st.sampled_from(["linear", "step"])), bursts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rate_functions(), st.floats(0, 1))
+def test_inverse_of_the_cumulative_rate(rate, fraction):
+    total = rate.integral(1500.0)
+    s = np.sort(np.array([fraction * total, total * 0.5, total * 0.999]))
+    t = rate.invert(s)
+    finite = t[np.isfinite(t)]
+    assert np.all(np.diff(finite) >= 0) and np.all(np.isfinite(t[: len(finite)]))
+    recomputed = np.array([rate.integral(x) for x in t if np.isfinite(x)])
+    np.testing.assert_allclose(recomputed, s[: len(recomputed)], rtol=1e-7, atol=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rate_functions())
+def test_cumulative_rate_is_the_integral_of_the_rate(rate):
+    grid = np.linspace(0, 1500, 300_001)
+    numeric = np.trapezoid(rate.rate(grid), grid)
+    assert rate.integral(1500.0) == pytest.approx(numeric, rel=1e-3, abs=0.5)
+
+
+def _arrivals(traffic: dict, duration: str = "10min", seed: int = 1) -> np.ndarray:
+    raw = base_experiment(duration=duration, seed=seed)
+    raw["traffic"] = [traffic]
+    parts = []
+    simulate(scenario(raw), requests_sink=parts.append)
+    return RequestRecords.concat(parts).arrival_s
+
+
+def test_constant_traffic_is_evenly_spaced_and_exact():
+    times = _arrivals({"kind": "constant", "rate": 7})
+    assert len(times) == 7 * 600
+    np.testing.assert_allclose(np.diff(times), 1 / 7, rtol=1e-9)
+
+
+def test_poisson_counts_follow_the_schedule():
+    """Counts per minute of a linear ramp: mean Λ(b) − Λ(a), Poisson dispersion (index ≈ 1)."""
+    traffic = {"kind": "poisson", "schedule": [["0s", 10], ["10min", 110]], "interpolation": "linear"}
+    counts = []
+    for seed in range(20):
+        counts.append(np.histogram(_arrivals(traffic, seed=seed), bins=np.arange(0, 601, 60))[0])
+    counts = np.array(counts)
+    minute = np.arange(10)
+    expected = 60 * (10 + 10 * (minute + 0.5))  # rate rises 10/s per minute
+    se = np.sqrt(expected / counts.shape[0])
+    assert np.all(np.abs(counts.mean(axis=0) - expected) < 5 * se)
+    dispersion = counts.var(axis=0, ddof=1) / counts.mean(axis=0)
+    assert 0.5 < dispersion.mean() < 1.5
+
+
+def test_bursts_add_their_rate_during_their_window():
+    traffic = {"kind": "constant", "rate": 10, "bursts": [{"start": "60s", "duration": "30s", "extra_rate": 20}]}
+    times = _arrivals(traffic, duration="2min")
+    assert np.sum((times >= 60) & (times < 90)) == pytest.approx(900, abs=1)
+    assert np.sum(times < 60) == pytest.approx(600, abs=1)

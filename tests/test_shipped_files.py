@@ -1,0 +1,68 @@
+"""The shipped model profiles, instance catalog and example experiments are valid and sourced."""
+
+from pathlib import Path
+
+import pytest
+
+import simfleet
+from simfleet.catalog import load_catalog
+from simfleet.config.loader import load_experiment
+from simfleet.engine.simulation import simulate
+from simfleet.profiles import SOURCED_KEYS, builtin_profile_dir, load_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILES = sorted((ROOT / "models").glob("*.toml"))
+EXPERIMENTS = sorted((ROOT / "experiments").glob("*.toml"))
+
+
+def test_the_four_required_profiles_ship():
+    assert {p.stem for p in PROFILES} >= {"xgboost-tabular", "resnet50", "bert-base", "llm-7b"}
+    assert builtin_profile_dir().resolve() == (ROOT / "models").resolve() or (builtin_profile_dir() / "resnet50.toml").is_file()
+
+
+@pytest.mark.parametrize("path", PROFILES, ids=[p.stem for p in PROFILES])
+def test_profiles_load_and_every_number_is_sourced(path):
+    profile = load_profile(path)
+    for key in SOURCED_KEYS:
+        assert len(profile.spec.sources[key].strip()) > 10, key
+    for entry in profile.spec.service:
+        assert len(entry.source.strip()) > 10
+
+
+@pytest.mark.parametrize("path", PROFILES, ids=[p.stem for p in PROFILES])
+def test_every_profile_entry_fits_its_instances(path):
+    """Each service entry names real catalog types or families, and fits them in memory."""
+    from simfleet.config.loader import _fit_problems
+
+    catalog = load_catalog()
+    profile = load_profile(path)
+    for entry in profile.spec.service:
+        matches = [t for t in catalog.values() if entry.instance in (t.name, t.family)]
+        assert matches, f"{entry.instance} matches no catalog type"
+        for instance in matches:
+            resolved = profile.entry_for(instance)
+            if resolved is not None and profile.entry_for(instance).source == entry.source:
+                assert _fit_problems(resolved, instance, profile.name) == [], instance.name
+
+
+def test_catalog_has_the_required_families_with_sourced_prices():
+    catalog = load_catalog()
+    families = {t.family for t in catalog.values()}
+    assert families >= {"c5", "c6i", "m5", "r5", "g4dn", "g5", "g6", "p3", "p4d", "inf2"}
+    for item in catalog.values():
+        assert (item.price_per_hour is None) == (item.price_source is None), item.name
+        if item.accelerators:
+            assert item.accelerator_model and item.accelerator_memory_bytes >= 0
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
+def test_examples_validate_and_run(path):
+    scenario = load_experiment(path, ["experiment.duration=10min"])
+    result = simulate(scenario)
+    assert result.summary["requests"] > 0
+    assert len(result.metrics) > 0
+
+
+def test_public_api_is_pinned():
+    assert sorted(simfleet.__all__) == ["InputError", "Problem", "RunResult", "Scenario", "load_experiment",
+                                        "run_to_directory", "scenario_from_dict", "simulate"]
