@@ -83,13 +83,14 @@ def spread(values: list[float]) -> dict:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def timed(function, repeat: int) -> list[float]:
+def timed(function, repeat: int) -> tuple[list[float], object]:
+    """Wall times of `repeat` calls, and what the last call returned."""
     walls = []
     for _ in range(repeat):
         began = time.perf_counter()
-        function()
+        result = function()
         walls.append(time.perf_counter() - began)
-    return walls
+    return walls, result
 
 
 def throughput(requests: int, walls: list[float]) -> dict:
@@ -103,7 +104,7 @@ def capture_requests(duration_s: int) -> dict:
     """Run simfleet once with a requests sink; return its inputs and outputs per request.
 
     The routing draws are not part of the records, so they are drawn again from the run's named
-    stream (`RandomStreams` is deterministic in seed and name). `exact_*` checks below tell
+    stream (`RandomStreams` is deterministic in seed and name); the `exactness` figures tell
     whether this reconstruction still matches simfleet.
     """
     from simfleet.rng import RandomStreams
@@ -170,7 +171,20 @@ def child_memory(duration_s: int) -> dict:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"tracemalloc_peak_bytes": peak, "maxrss_before_run_bytes": before, "maxrss_after_run_bytes": after}
+    return {"tracemalloc_peak_bytes": peak, "maxrss_before_run_bytes": before, "maxrss_after_run_bytes": after,
+            "vmhwm_after_run_bytes": _vmhwm_bytes()}
+
+
+def _vmhwm_bytes() -> int | None:
+    """This process's own peak RSS (Linux `VmHWM`), which unlike ru_maxrss owes nothing to the parent."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def child_jit() -> dict:
@@ -222,23 +236,25 @@ def benchmark(quick: bool, repeat: int | None) -> dict:
     repeat = repeat or sizes["repeat"]
     duration_s, slice_s = sizes["duration_s"], sizes["slice_s"]
 
+    # Fresh processes first: on Linux a child's ru_maxrss starts from its parent's peak RSS at
+    # spawn (exec keeps the high-water mark), so spawn them while this process is still small.
+    memory = in_fresh_process(["--child", "memory", "--duration", str(duration_s)])
+    jit = measure_jit()
+
     req = capture_requests(duration_s)  # also the JIT warm-up of this process
     n = len(req["times"])
     n_slice = int(np.searchsorted(req["times"], slice_s, side="left"))
     variant = req["variant_runtime"]
 
-    simfleet_walls = timed(lambda: run_simfleet(duration_s), repeat)
-    kernel_walls = timed(lambda: run_kernel(req), repeat)
-    naive_walls = timed(lambda: run_naive(req, n_slice), repeat)
+    simfleet_walls, _ = timed(lambda: run_simfleet(duration_s), repeat)
+    kernel_walls, kernel_out = timed(lambda: run_kernel(req), repeat)
+    naive_walls, naive_out = timed(lambda: run_naive(req, n_slice), repeat)
 
-    kernel_out = run_kernel(req)
-    naive_out = run_naive(req, n_slice)
-    simfleet_instance, simfleet_start, simfleet_status = req["simfleet_out"]
+    instance, start, status = req["simfleet_out"]
     exact = {
-        "kernel_matches_simfleet": bool(np.array_equal(kernel_out[0], simfleet_instance)
-                                        and np.array_equal(kernel_out[1], simfleet_start)
-                                        and np.array_equal(kernel_out[3], simfleet_status)),
-        "naive_matches_kernel": all(bool(np.array_equal(a[:n_slice], b)) for a, b in zip(kernel_out, naive_out)),
+        "kernel_matches_simfleet": all(np.array_equal(a, b) for a, b in
+                                       zip((kernel_out[0], kernel_out[1], kernel_out[3]), (instance, start, status))),
+        "naive_matches_kernel": all(np.array_equal(a[:n_slice], b) for a, b in zip(kernel_out, naive_out)),
     }
 
     simfleet = throughput(n, simfleet_walls)
@@ -269,8 +285,8 @@ def benchmark(quick: bool, repeat: int | None) -> dict:
                    "kernel_over_naive": speed["kernel"] / speed["naive"],
                    "target_simfleet_over_naive": 20.0},
         "exactness": exact,
-        "memory": {"duration_s": duration_s, **in_fresh_process(["--child", "memory", "--duration", str(duration_s)])},
-        "jit": measure_jit(),
+        "memory": memory,
+        "jit": jit,
     }
 
 
@@ -284,41 +300,49 @@ def _row(label: str, figures: dict) -> str:
             f" {_rate(r['median']):>9} {_rate(r['min']):>9} {_rate(r['max']):>9}")
 
 
+def _memory_lines(m: dict) -> list[str]:
+    rows = [("tracemalloc peak during simulate (Python + NumPy allocations)", m["tracemalloc_peak_bytes"]),
+            ("ru_maxrss, whole-process peak RSS, before the run", m["maxrss_before_run_bytes"]),
+            ("ru_maxrss, whole-process peak RSS, after the run", m["maxrss_after_run_bytes"])]
+    if m["vmhwm_after_run_bytes"] is not None:
+        rows.append(("VmHWM (/proc/self/status), cross-check of the above", m["vmhwm_after_run_bytes"]))
+    return [f"    {label:<62} {value / 2**20:8.1f} MiB" for label, value in rows]
+
+
+def _jit_line(label: str, run: dict) -> str:
+    return (f"    {label:<34} {run['import_s']:6.2f} / {run['first_run_s']:6.2f} / {run['second_run_s']:6.3f}"
+            f" / {run['process_s']:6.2f} s")
+
+
 def report(out: dict) -> str:
-    wl, m, jit, ratios = out["workload"], out["memory"], out["jit"], out["ratios"]
-    mib = 2**20
-    lines = [
+    wl, jit, ratios, exact = out["workload"], out["jit"], out["ratios"], out["exactness"]
+    versions = ", ".join(f"{name} {out['machine'][name]}" for name in ("python", "numpy", "numba", "simpy"))
+    return "\n".join([
         f"open-loop benchmark{' (--quick)' if out['quick'] else ''}: Poisson {wl['rate_per_s']:g} req/s for "
-        f"{wl['duration_s']} s simulated, {wl['instances']} x {wl['instance_type']} x {wl['workers_per_instance']} "
-        f"workers, {wl['routing']}, {wl['service']}",
+        f"{wl['duration_s']} s simulated, {wl['instances']} x {wl['instance_type']}, "
+        f"{wl['workers_per_instance']} workers each, {wl['routing']}, {wl['service']}",
         f"utilization offered {wl['offered_utilization']:.1%}, simulated {wl['simulated_utilization']:.1%}; "
-        f"median of {out['repeat']} repeat(s), min and max; {out['machine']['cpus']} CPUs, "
-        f"Python {out['machine']['python']}, numba {out['machine']['numba']}, SimPy {out['machine']['simpy']}",
+        f"median of {out['repeat']} repeat(s), min, max; {out['machine']['cpus']} CPUs; {versions}",
         "",
         f"{'':<44} {'requests':>10} {'wall s':>8} {'min':>7} {'max':>7} {'req/s':>9} {'min':>9} {'max':>9}",
         _row("(a) simfleet end to end (validate+simulate)", out["simfleet"]),
         _row("(b) bare dispatch kernel, one call", out["kernel"]),
         _row(f"(c) naive SimPy, first {out['naive_simpy']['slice_s']} s of arrivals", out["naive_simpy"]),
         "",
-        f"simfleet / naive SimPy   = {ratios['simfleet_over_naive']:6.1f}x  (target >= 20x)",
-        f"simfleet / bare kernel   = {ratios['simfleet_over_kernel']:6.2f}   (share of kernel speed kept end to end)",
-        f"bare kernel / naive      = {ratios['kernel_over_naive']:6.1f}x",
-        f"same per-request results: kernel = simfleet {out['exactness']['kernel_matches_simfleet']}, "
-        f"naive = kernel on the slice {out['exactness']['naive_matches_kernel']}",
+        f"simfleet / naive SimPy = {ratios['simfleet_over_naive']:6.1f}x  (target >= 20x)",
+        f"simfleet / bare kernel = {ratios['simfleet_over_kernel']:6.2f}   (share of kernel speed kept end to end)",
+        f"bare kernel / naive    = {ratios['kernel_over_naive']:6.1f}x",
+        f"same per-request results: kernel = simfleet {exact['kernel_matches_simfleet']}, "
+        f"naive = kernel on the slice {exact['naive_matches_kernel']}",
         "",
-        f"(d) memory, one {m['duration_s']} s run in a fresh process:",
-        f"    tracemalloc peak during simulate (Python + NumPy allocations): {m['tracemalloc_peak_bytes'] / mib:8.1f} MiB",
-        f"    ru_maxrss, whole-process peak RSS, before the run:             {m['maxrss_before_run_bytes'] / mib:8.1f} MiB",
-        f"    ru_maxrss, whole-process peak RSS, after the run:              {m['maxrss_after_run_bytes'] / mib:8.1f} MiB",
+        f"(d) memory, one {wl['duration_s']} s run in a fresh process:",
+        *_memory_lines(out["memory"]),
         f"(e) JIT, {jit['experiment_duration_s']} s experiment in a fresh process "
-        f"(import / first simulate / second simulate / whole process):",
-        f"    empty NUMBA_CACHE_DIR (compiles): {jit['cold']['import_s']:6.2f} / {jit['cold']['first_run_s']:6.2f} / "
-        f"{jit['cold']['second_run_s']:6.3f} / {jit['cold']['process_s']:6.2f} s",
-        f"    same cache again (loads):         {jit['warm']['import_s']:6.2f} / {jit['warm']['first_run_s']:6.2f} / "
-        f"{jit['warm']['second_run_s']:6.3f} / {jit['warm']['process_s']:6.2f} s",
+        "(import / first simulate / second simulate / whole process):",
+        _jit_line("empty NUMBA_CACHE_DIR (compiles):", jit["cold"]),
+        _jit_line("same cache again (loads):", jit["warm"]),
         f"    compile cost (cold first - warm first): {jit['compile_s']:.2f} s",
-    ]
-    return "\n".join(lines)
+    ])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -103,6 +103,10 @@ def catalog(family: Optional[str] = typer.Option(None, help="only this family, e
     from simfleet.catalog import load_catalog
 
     types = load_catalog()
+    families = sorted({item.family for item in types.values()})
+    if family is not None and family not in families:
+        typer.echo(f"error: --family: unknown family {family!r} (families: {', '.join(families)})", err=True)
+        raise typer.Exit(EXIT_INVALID_INPUT)
     typer.echo(f"{'instance type':<20} {'vCPU':>5} {'memory GiB':>10} {'accelerators':<26} {'$/hour':>8}  source")
     for item in types.values():
         if family and item.family != family:

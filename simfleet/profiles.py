@@ -12,25 +12,22 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationError, field_validator
 
 from simfleet.catalog import InstanceType
 from simfleet.config.distributions import TimeDistribution
 from simfleet.config.quantities import Duration, Size, StrictModel
 from simfleet.config.toml_lines import key_lines, line_of
-from simfleet.config.validation import problems_from_validation
+from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.distributions import Distribution
 from simfleet.errors import InputError, Problem
 
-__all__ = ["ModelProfile", "ServiceEntry", "ProfileSpec", "load_profile", "find_profile",
-           "builtin_profile_dir", "available_profiles"]
+__all__ = ["ModelProfile", "ServiceEntry", "ProfileSpec", "load_profile", "builtin_profile_dir",
+           "available_profiles"]
 
-SOURCED_KEYS = (
-    "artifact_size", "load_time", "memory_per_worker", "gpu_memory_per_worker",
-    "cpu_cores_per_busy_worker", "gpus_per_busy_worker", "max_queue_size", "payload_time_per_kb",
-)
+SourceText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class ServiceSpec(StrictModel):
@@ -38,7 +35,7 @@ class ServiceSpec(StrictModel):
                           description="instance family (g5) or exact type (ml.g5.12xlarge)")
     workers: int | Literal["vcpus", "gpus"] = Field(default="vcpus")
     distribution: TimeDistribution
-    source: str = Field(min_length=1)
+    source: SourceText
     memory_per_worker: Size | None = None
     gpu_memory_per_worker: Size | None = None
     gpus_per_busy_worker: float | None = Field(default=None, ge=0)
@@ -49,6 +46,19 @@ class ServiceSpec(StrictModel):
         if isinstance(value, int) and not 1 <= value <= 1024:
             raise ValueError("workers must be between 1 and 1024, or 'vcpus' or 'gpus'")
         return value
+
+
+class ProfileSources(StrictModel):
+    """Where each top-level number of a profile comes from (required, one entry per number)."""
+
+    artifact_size: SourceText
+    load_time: SourceText
+    memory_per_worker: SourceText
+    gpu_memory_per_worker: SourceText
+    cpu_cores_per_busy_worker: SourceText
+    gpus_per_busy_worker: SourceText
+    max_queue_size: SourceText
+    payload_time_per_kb: SourceText
 
 
 class ProfileSpec(StrictModel):
@@ -63,20 +73,8 @@ class ProfileSpec(StrictModel):
     gpus_per_busy_worker: float = Field(ge=0, le=64)
     max_queue_size: int = Field(ge=1, le=100_000)
     payload_time_per_kb: Duration
-    sources: dict[str, str]
+    sources: ProfileSources
     service: list[ServiceSpec] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _sourced(self):
-        missing = [key for key in SOURCED_KEYS if not self.sources.get(key, "").strip()]
-        if missing:
-            raise ValueError(f"[sources] needs a non-empty entry for: {', '.join(missing)}")
-        seen = set()
-        for entry in self.service:
-            if entry.instance in seen:
-                raise ValueError(f"[[service]] instance {entry.instance!r} appears twice")
-            seen.add(entry.instance)
-        return self
 
 
 @dataclass(frozen=True)
@@ -159,9 +157,20 @@ def load_profile(path: Path) -> ModelProfile:
         spec = ProfileSpec.model_validate(raw)
     except ValidationError as error:
         raise InputError(problems_from_validation(error, str(path), (), key_lines(text), raw)) from None
+    lines = key_lines(text)
+    problems = []
     if spec.name != path.stem:
-        line = line_of(key_lines(text), ("name",))
-        raise InputError([Problem(str(path), "name", f"must equal the file name {path.stem!r}", line)])
+        problems.append(Problem(str(path), "name", f"must equal the file name {path.stem!r}",
+                                line_of(lines, ("name",))))
+    seen: set[str] = set()
+    for index, entry in enumerate(spec.service):
+        if entry.instance in seen:
+            key = ("service", index, "instance")
+            problems.append(Problem(str(path), dotted(key), f"instance {entry.instance!r} appears twice",
+                                    line_of(lines, key)))
+        seen.add(entry.instance)
+    if problems:
+        raise InputError(problems)
     return ModelProfile(spec, str(path))
 
 
@@ -173,7 +182,3 @@ def available_profiles(search_dirs: list[Path]) -> dict[str, Path]:
             for path in sorted(directory.glob("*.toml")):
                 found.setdefault(path.stem, path)
     return found
-
-
-def find_profile(name: str, search_dirs: list[Path]) -> Path | None:
-    return available_profiles(search_dirs).get(name)

@@ -8,7 +8,7 @@ import simfleet
 from simfleet.catalog import load_catalog
 from simfleet.config.loader import load_experiment
 from simfleet.engine.simulation import simulate
-from simfleet.profiles import SOURCED_KEYS, builtin_profile_dir, load_profile
+from simfleet.profiles import ProfileSources, builtin_profile_dir, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = sorted((ROOT / "models").glob("*.toml"))
@@ -23,8 +23,8 @@ def test_the_four_required_profiles_ship():
 @pytest.mark.parametrize("path", PROFILES, ids=[p.stem for p in PROFILES])
 def test_profiles_load_and_every_number_is_sourced(path):
     profile = load_profile(path)
-    for key in SOURCED_KEYS:
-        assert len(profile.spec.sources[key].strip()) > 10, key
+    for key in ProfileSources.model_fields:
+        assert len(getattr(profile.spec.sources, key)) > 10, key
     for entry in profile.spec.service:
         assert len(entry.source.strip()) > 10
 

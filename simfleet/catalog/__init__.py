@@ -85,7 +85,8 @@ class Catalog(Mapping[str, InstanceType]):
     def __len__(self) -> int:
         return len(self._types)
 
-    def with_overrides(self, overrides: Mapping[str, InstanceOverride], source: str) -> "Catalog":
+    def with_overrides(self, overrides: Mapping[str, InstanceOverride], source: str,
+                       lines: dict | None = None) -> "Catalog":
         """A new catalog where each override patches a known type or adds a complete new one."""
         types = dict(self._types)
         problems = []
@@ -100,7 +101,7 @@ class Catalog(Mapping[str, InstanceType]):
             try:
                 spec = InstanceSpec(type=name, **fields)
             except ValidationError as error:
-                problems.extend(problems_from_validation(error, source, ("catalog", name), None,
+                problems.extend(problems_from_validation(error, source, ("catalog", name), lines,
                                                          hint="a new instance type needs every field"))
                 continue
             types[name] = _from_spec(spec)

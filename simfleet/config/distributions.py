@@ -29,13 +29,7 @@ class ConstantSpec(StrictModel, Generic[Q]):
 
 class ExponentialSpec(StrictModel, Generic[Q]):
     kind: Literal["exponential"]
-    mean: Q
-
-    @model_validator(mode="after")
-    def _positive(self):
-        if self.mean <= 0:
-            raise ValueError("mean must be greater than zero")
-        return self
+    mean: Q = Field(gt=0)
 
     def build(self) -> dist.Distribution:
         return dist.Exponential(self.mean)
@@ -43,14 +37,8 @@ class ExponentialSpec(StrictModel, Generic[Q]):
 
 class LognormalSpec(StrictModel, Generic[Q]):
     kind: Literal["lognormal"]
-    median: Q
+    median: Q = Field(gt=0)
     sigma: float = Field(gt=0, le=5, description="standard deviation of the logarithm")
-
-    @model_validator(mode="after")
-    def _positive(self):
-        if self.median <= 0:
-            raise ValueError("median must be greater than zero")
-        return self
 
     def build(self) -> dist.Distribution:
         return dist.Lognormal(self.median, self.sigma)
@@ -58,14 +46,8 @@ class LognormalSpec(StrictModel, Generic[Q]):
 
 class GammaSpec(StrictModel, Generic[Q]):
     kind: Literal["gamma"]
-    mean: Q
+    mean: Q = Field(gt=0)
     cv: float = Field(gt=0, le=20, description="coefficient of variation (std / mean)")
-
-    @model_validator(mode="after")
-    def _positive(self):
-        if self.mean <= 0:
-            raise ValueError("mean must be greater than zero")
-        return self
 
     def build(self) -> dist.Distribution:
         return dist.Gamma(self.mean, self.cv)

@@ -201,14 +201,3 @@ class Experiment(StrictModel):
     catalog: dict[str, InstanceOverride] = Field(default_factory=dict)
     endpoints: list[Endpoint] = Field(min_length=1)
     traffic: list[TrafficSource] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _alignment(self):
-        period = self.metrics.period
-        start = self.experiment.start_time.timestamp()
-        if start % period:
-            raise ValueError(f"experiment.start_time must be aligned to the metric period ({period:g}s), "
-                             "as CloudWatch periods are")
-        if self.experiment.duration % period:
-            raise ValueError(f"experiment.duration must be a whole number of metric periods ({period:g}s)")
-        return self

@@ -9,18 +9,20 @@ endpoint or variant, a missing replay file). Both stages' problems are reported 
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from simfleet.catalog import Catalog, load_catalog
-from simfleet.config.experiment import Experiment, ReplayTraffic
+from simfleet.catalog import INSTANCE_TYPE_PATTERN, Catalog, load_catalog
+from simfleet.config.experiment import Experiment
 from simfleet.config.toml_lines import key_lines, line_of
 from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.errors import InputError, Problem
 from simfleet.profiles import ModelProfile, available_profiles, builtin_profile_dir, load_profile
+from simfleet.traffic.trace_file import trace_columns
 
 __all__ = ["Scenario", "load_experiment", "scenario_from_dict", "apply_overrides"]
 
@@ -37,11 +39,6 @@ class Scenario:
     source: str
     base_dir: Path
     raw: dict = field(repr=False)
-
-    def with_seed(self, seed: int) -> "Scenario":
-        raw = copy.deepcopy(self.raw)
-        raw["experiment"]["seed"] = seed
-        return scenario_from_dict(raw, self.source, self.base_dir)
 
 
 def load_experiment(path: str | Path, overrides: list[str] = ()) -> Scenario:
@@ -80,7 +77,7 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
             for part in parts[:-1]:
                 node = node[part] if isinstance(node, list) else node.setdefault(part, {})
             node[parts[-1]] = value
-        except (IndexError, KeyError, TypeError):
+        except (AttributeError, IndexError, KeyError, TypeError):
             problems.append(Problem("--set", key.strip(), "no such key path in the experiment"))
     if problems:
         raise InputError(problems)
@@ -92,56 +89,143 @@ def scenario_from_dict(raw: dict, source: str = "<experiment>", base_dir: Path |
     """Validate an experiment given as a dict (what `load_experiment` does after parsing)."""
     base_dir = base_dir or Path.cwd()
     lines = lines or {}
+    problems: list[Problem] = []
+    experiment = None
     try:
         experiment = Experiment.model_validate(raw)
     except ValidationError as error:
-        problems = problems_from_validation(error, source, (), lines, raw)
-        raise InputError(problems) from None
-    catalog = load_catalog().with_overrides(experiment.catalog, source)
-    profiles, problems = _resolve_references(experiment, catalog, source, base_dir, lines)
-    if problems:
+        problems += problems_from_validation(error, source, (), lines, raw)
+    names = _NameChecks(raw, source, base_dir, lines)
+    problems += names.problems
+    if experiment is None:
         raise InputError(problems)
+    catalog = load_catalog().with_overrides(experiment.catalog, source, lines)
+    profiles, more = _resolve(experiment, catalog, names.known_profiles, source, lines)
+    if problems or more:
+        raise InputError(problems + more)
     return Scenario(experiment, catalog, profiles, source, base_dir, copy.deepcopy(raw))
 
 
-def _resolve_references(experiment: Experiment, catalog: Catalog, source: str, base_dir: Path,
-                        lines: dict) -> tuple[dict[str, ModelProfile], list[Problem]]:
+class _NameChecks:
+    """Checks of names the experiment refers to, run on the raw data so that they are reported
+    together with schema problems: model folders, instance types, models, endpoint and variant
+    names in traffic, trace files and their columns. Values of the wrong type are left to the
+    schema's own report."""
+
+    def __init__(self, raw: dict, source: str, base_dir: Path, lines: dict):
+        self.source, self.base_dir, self.lines = source, base_dir, lines
+        self.problems: list[Problem] = []
+        experiment = _dict(raw.get("experiment"))
+        folders = [f for f in _list(experiment.get("model_paths")) if isinstance(f, str)]
+        for index, folder in enumerate(folders):
+            if not (base_dir / folder).is_dir():
+                self.report(("experiment", "model_paths", index), f"no such folder {folder!r}")
+        self.known_profiles = available_profiles([base_dir / f for f in folders] + [builtin_profile_dir()])
+        types = set(load_catalog()) | set(_dict(raw.get("catalog")))
+        endpoints: dict[str, list[str]] = {}
+        for e_index, endpoint in enumerate(_list(raw.get("endpoints"))):
+            endpoint = _dict(endpoint)
+            variants = [_dict(v) for v in _list(endpoint.get("production_variants"))]
+            name = endpoint.get("endpoint_name")
+            if isinstance(name, str):
+                if name in endpoints:
+                    self.report(("endpoints", e_index, "endpoint_name"), f"endpoint name {name!r} is used twice")
+                endpoints[name] = [v.get("variant_name") for v in variants]
+            for v_index, variant in enumerate(variants):
+                where = ("endpoints", e_index, "production_variants", v_index)
+                instance_type = variant.get("instance_type")
+                if (isinstance(instance_type, str) and re.fullmatch(INSTANCE_TYPE_PATTERN, instance_type)
+                        and instance_type not in types):
+                    self.report(where + ("instance_type",), f"unknown instance type {instance_type!r} "
+                                "(see `simfleet catalog`, or add it under [catalog])")
+                model = variant.get("model_name")
+                if isinstance(model, str) and model and model not in self.known_profiles:
+                    names = ", ".join(sorted(self.known_profiles)) or "none found"
+                    self.report(where + ("model_name",), f"unknown model {model!r} (profiles: {names})")
+        for t_index, traffic in enumerate(_list(raw.get("traffic"))):
+            self._traffic(("traffic", t_index), _dict(traffic), endpoints)
+
+    def report(self, path: tuple, message: str) -> None:
+        self.problems.append(Problem(self.source, dotted(path), message, line_of(self.lines, path)))
+
+    def _traffic(self, where: tuple, traffic: dict, endpoints: dict[str, list]) -> None:
+        name = traffic.get("endpoint_name")
+        if name is None:
+            if len(endpoints) > 1:
+                self.report(where + ("endpoint_name",), "required when the experiment has several endpoints")
+                return
+            variants = next(iter(endpoints.values()), None)
+        elif isinstance(name, str):
+            variants = endpoints.get(name)
+            if variants is None and endpoints:
+                self.report(where + ("endpoint_name",),
+                            f"unknown endpoint {name!r} (endpoints: {', '.join(endpoints)})")
+        else:
+            return
+        target = traffic.get("target_variant")
+        if isinstance(target, str) and variants is not None and target not in variants:
+            self.report(where + ("target_variant",), f"no variant {target!r} in this endpoint "
+                        f"(variants: {', '.join(str(v) for v in variants)})")
+        if traffic.get("kind") == "replay" and isinstance(traffic.get("file"), str):
+            self._trace(where, traffic)
+
+    def _trace(self, where: tuple, traffic: dict) -> None:
+        path = self.base_dir / traffic["file"]
+        if not path.is_file():
+            self.report(where + ("file",), f"no such trace file {traffic['file']!r}")
+            return
+        try:
+            columns = trace_columns(path)
+        except InputError as error:
+            self.problems += error.problems
+            return
+        for key, default in (("time_column", "timestamp"), ("payload_column", None)):
+            column = traffic.get(key, default)
+            if isinstance(column, str) and column not in columns:
+                self.report(where + (key,), f"trace {traffic['file']!r} has no column {column!r} "
+                            f"(columns: {', '.join(columns)})")
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _resolve(experiment: Experiment, catalog: Catalog, known: dict[str, Path], source: str,
+             lines: dict) -> tuple[dict[str, ModelProfile], list[Problem]]:
+    """Checks that need validated values: alignment to the period, and each model on its instance."""
     problems: list[Problem] = []
 
     def report(path: tuple, message: str) -> None:
         problems.append(Problem(source, dotted(path), message, line_of(lines, path)))
 
-    search = [base_dir / p for p in experiment.experiment.model_paths] + [builtin_profile_dir()]
-    for index, folder in enumerate(experiment.experiment.model_paths):
-        if not (base_dir / folder).is_dir():
-            report(("experiment", "model_paths", index), f"no such folder {folder!r}")
-    known = available_profiles(search)
-    profiles: dict[str, ModelProfile] = {}
-    endpoints = {e.endpoint_name: e for e in experiment.endpoints}
-    if len(endpoints) != len(experiment.endpoints):
-        report(("endpoints",), "endpoint names must be unique")
+    period = experiment.metrics.period
+    if experiment.experiment.start_time.timestamp() % period:
+        report(("experiment", "start_time"), f"must be aligned to the metric period ({period:g}s), "
+               "as CloudWatch periods are, e.g. 2026-01-05T09:00:00Z")
+    if experiment.experiment.duration % period:
+        report(("experiment", "duration"), f"must be a whole number of metric periods ({period:g}s)")
 
+    profiles: dict[str, ModelProfile] = {}
+    failed: set[str] = set()
     for e_index, endpoint in enumerate(experiment.endpoints):
         for v_index, variant in enumerate(endpoint.production_variants):
             where = ("endpoints", e_index, "production_variants", v_index)
-            instance = catalog.get(variant.instance_type)
-            if instance is None:
-                report(where + ("instance_type",),
-                       f"unknown instance type {variant.instance_type!r} (see `simfleet catalog`, "
-                       "or add it under [catalog])")
-            profile = profiles.get(variant.model_name)
-            if profile is None and variant.model_name in known:
+            name = variant.model_name
+            if name not in known or variant.instance_type not in catalog:
+                continue  # already reported by the name checks
+            if name not in profiles and name not in failed:
                 try:
-                    profile = profiles[variant.model_name] = load_profile(known[variant.model_name])
+                    profiles[name] = load_profile(known[name])
                 except InputError as error:
                     problems.extend(error.problems)
-                    continue
-            if profile is None:
-                names = ", ".join(sorted(known)) or "none found"
-                report(where + ("model_name",), f"unknown model {variant.model_name!r} (profiles: {names})")
+                    failed.add(name)
+            if name in failed:
                 continue
-            if instance is None:
-                continue
+            profile, instance = profiles[name], catalog[variant.instance_type]
             entry = profile.entry_for(instance, variant.workers)
             if entry is None:
                 report(where + ("instance_type",),
@@ -150,24 +234,6 @@ def _resolve_references(experiment: Experiment, catalog: Catalog, source: str, b
                 continue
             for message in _fit_problems(entry, instance, profile.name):
                 report(where + ("instance_type",), message)
-
-    for t_index, traffic in enumerate(experiment.traffic):
-        where = ("traffic", t_index)
-        name = traffic.endpoint_name
-        if name is None and len(endpoints) > 1:
-            report(where + ("endpoint_name",), "required when the experiment has several endpoints")
-            continue
-        endpoint = endpoints.get(name) if name is not None else experiment.endpoints[0]
-        if endpoint is None:
-            report(where + ("endpoint_name",), f"unknown endpoint {name!r} (endpoints: {', '.join(endpoints)})")
-            continue
-        variants = [v.variant_name for v in endpoint.production_variants]
-        if traffic.target_variant is not None and traffic.target_variant not in variants:
-            report(where + ("target_variant",),
-                   f"endpoint {endpoint.endpoint_name!r} has no variant {traffic.target_variant!r} "
-                   f"(variants: {', '.join(variants)})")
-        if isinstance(traffic, ReplayTraffic) and not (base_dir / traffic.file).is_file():
-            report(where + ("file",), f"no such trace file {traffic.file!r}")
     return profiles, problems
 
 

@@ -22,12 +22,12 @@ def dotted(path: tuple) -> str:
     return out
 
 
-def _data_path(raw, loc: tuple) -> tuple:
+def _data_path(raw, loc: tuple, missing: bool) -> tuple:
     """Keep only the parts of a pydantic location that the user wrote.
 
     Pydantic inserts union tags and validator names (``'lognormal'``, ``'function-after[...]'``)
-    into locations; a user knows only their own keys. A last part that is not in the data is
-    kept: it names a missing key.
+    into locations; a user knows only their own keys. For a `missing` error the last part is
+    kept although it is not in the data: it names the missing key.
     """
     path: list = []
     node = raw
@@ -36,7 +36,7 @@ def _data_path(raw, loc: tuple) -> tuple:
             node = node[part]
         elif isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
-        elif position == len(loc) - 1:
+        elif missing and position == len(loc) - 1:
             node = None
         else:
             continue
@@ -64,7 +64,8 @@ def problems_from_validation(error: ValidationError, file: str, prefix: tuple, l
     """One `Problem` per pydantic error, located in `file` under the key path `prefix`."""
     problems = []
     for item in error.errors():
-        path = prefix + (_data_path(raw, item["loc"]) if raw is not None else tuple(item["loc"]))
+        located = _data_path(raw, item["loc"], item["type"] == "missing") if raw is not None else tuple(item["loc"])
+        path = prefix + located
         message = _message(item) + (f" ({hint})" if hint else "")
         line = line_of(lines, path) if lines else None
         problems.append(Problem(file, dotted(path), message, line))

@@ -165,8 +165,7 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     sources = []
     for index, spec in enumerate(experiment.traffic):
         endpoint = spec.endpoint_name or fleet.endpoint_names[0]
-        sources.append(build_source(spec, endpoint, index, duration, start.timestamp(), scenario.base_dir,
-                                    streams, scenario.source))
+        sources.append(build_source(spec, endpoint, index, duration, start.timestamp(), scenario.base_dir, streams))
 
     aggregator = MetricsAggregator(fleet, period, experiment.metrics.percentiles, start)
     totals = RunTotals(len(fleet.variants), duration)

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from simfleet.config.experiment import OpenLoopTraffic, ReplayTraffic
 from simfleet.errors import InputError
 from simfleet.rng import BLOCK, RandomStreams
 from simfleet.traffic.rate import RateFunction
+from simfleet.traffic.trace_file import read_trace, trace_times
 
 __all__ = ["Arrivals", "TrafficSource", "RateDrivenSource", "ReplaySource", "build_source"]
 
@@ -82,26 +82,24 @@ class ReplaySource(TrafficSource):
     """Request timestamps (and optionally payload sizes) read from a CSV or Parquet file."""
 
     def __init__(self, spec: ReplayTraffic, endpoint_name: str, duration_s: float, start_epoch_s: float,
-                 base_dir: Path, streams: RandomStreams, name: str, source: str):
+                 base_dir: Path, streams: RandomStreams, name: str, key: str):
         self.endpoint_name = endpoint_name
         self.target_variant = spec.target_variant
         path = base_dir / spec.file
-        table = _read_trace(path, source)
-        where = f"{path}"
-        if spec.time_column not in table.columns:
-            raise InputError.single(where, f"no column {spec.time_column!r} "
-                                           f"(columns: {', '.join(map(str, table.columns))})", spec.time_column)
-        times = _trace_times(table[spec.time_column], start_epoch_s, where, spec.time_column) + spec.time_offset
+        table = read_trace(path)
+        for column in (spec.time_column, spec.payload_column):
+            if column is not None and column not in table.columns:
+                raise InputError.single(path, f"no column {column!r} (columns: {', '.join(map(str, table.columns))})",
+                                        f"{key}.file")
+        times = trace_times(table[spec.time_column], start_epoch_s, path, f"{key}.time_column") + spec.time_offset
         keep = (times >= 0) & (times < duration_s)
         order = np.argsort(times[keep], kind="stable")
         self._times = times[keep][order]
         if spec.payload_column is not None:
-            if spec.payload_column not in table.columns:
-                raise InputError.single(where, f"no column {spec.payload_column!r}", spec.payload_column)
             payload = pd.to_numeric(table[spec.payload_column], errors="coerce").to_numpy(np.float64)
             if not np.all(np.isfinite(payload)) or np.any(payload < 0):
-                raise InputError.single(where, "payload sizes must be finite, non-negative byte counts",
-                                        spec.payload_column)
+                raise InputError.single(path, "payload sizes must be finite, non-negative byte counts",
+                                        f"{key}.payload_column")
             self._payloads = payload[keep][order]
             self._payload = None
         else:
@@ -125,35 +123,10 @@ def _payload_draws(spec, streams: RandomStreams, name: str):
     return streams.draws(f"{name}/payload", distribution.sample)
 
 
-def _read_trace(path: Path, source: str) -> pd.DataFrame:
-    try:
-        if path.suffix.lower() in {".parquet", ".pq"}:
-            return pq.read_table(path).to_pandas()
-        return pd.read_csv(path)
-    except Exception as error:  # noqa: BLE001 - any reader failure is the user's file
-        raise InputError.single(path, f"cannot read trace file (referenced from {source}): {error}") from None
-
-
-def _trace_times(column: pd.Series, start_epoch_s: float, where: str, key: str) -> np.ndarray:
-    """Seconds from the run start: numbers are offsets already; datetimes are absolute UTC."""
-    if pd.api.types.is_numeric_dtype(column):
-        times = column.to_numpy(np.float64)
-    else:
-        parsed = pd.to_datetime(column, utc=True, errors="coerce")
-        if parsed.isna().any():
-            bad = column[parsed.isna()].iloc[0]
-            raise InputError.single(where, f"cannot read {bad!r} as a time (use seconds from the start, "
-                                           "or ISO 8601 timestamps)", key)
-        epoch = pd.Timestamp(0, tz="UTC")
-        times = (parsed - epoch).dt.total_seconds().to_numpy(np.float64) - start_epoch_s
-    if not np.all(np.isfinite(times)):
-        raise InputError.single(where, "times must be finite numbers", key)
-    return times
-
-
 def build_source(spec, endpoint_name: str, index: int, duration_s: float, start_epoch_s: float,
-                 base_dir: Path, streams: RandomStreams, source: str) -> TrafficSource:
+                 base_dir: Path, streams: RandomStreams) -> TrafficSource:
     name = f"traffic/{index}"
     if isinstance(spec, ReplayTraffic):
-        return ReplaySource(spec, endpoint_name, duration_s, start_epoch_s, base_dir, streams, name, source)
+        return ReplaySource(spec, endpoint_name, duration_s, start_epoch_s, base_dir, streams, name,
+                            f"traffic[{index}]")
     return RateDrivenSource(spec, endpoint_name, duration_s, streams, name)

@@ -1,0 +1,348 @@
+"""The `simfleet` command line (DESIGN §5): run, validate, catalog, help and usage errors.
+
+Runs are short (2 minutes of simulated time at 50 requests/s, 60 s periods) so each takes well
+under a second once numba has compiled the kernels (the first run in a process pays that).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from simfleet.cli import app
+from simfleet.errors import EXIT_INVALID_INPUT, EXIT_USAGE
+
+MODELS = Path(__file__).parent / "data" / "models"
+START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone.utc)
+RUN_FILES = {"metrics.parquet", "events.parquet", "summary.json", "manifest.json"}
+SHIPPED_FAMILIES = ("c5", "c6i", "m5", "r5", "g4dn", "g5", "g6", "p3", "p4d", "inf2")
+
+EXPERIMENT = """\
+[experiment]
+name = "cli-test"
+start_time = 2026-01-05T09:00:00Z
+duration = "2min"
+seed = 11
+model_paths = ["models"]
+
+[metrics]
+period = "60s"
+percentiles = [99.9, 50, 90, 99]
+
+[[endpoints]]
+endpoint_name = "ep"
+
+[[endpoints.production_variants]]
+variant_name = "A"
+model_name = "toy"
+instance_type = "ml.c5.xlarge"
+initial_instance_count = 2
+
+[[traffic]]
+kind = "poisson"
+rate = 50
+"""
+
+METRICS_COLUMNS = [
+    "timestamp", "period_s", "namespace", "metric_name", "unit",
+    "EndpointName", "VariantName", "ContainerName", "InstanceId", "InferenceComponentName", "ContainerId",
+    "AcceleratorId", "sample_count", "sum", "minimum", "maximum", "average",
+    "p50", "p90", "p99", "p99_9",
+]
+
+
+@pytest.fixture
+def experiment(tmp_path: Path) -> Path:
+    shutil.copytree(MODELS, tmp_path / "models")
+    path = tmp_path / "experiment.toml"
+    path.write_text(EXPERIMENT, encoding="utf-8")
+    return path
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def run_ok(experiment: Path, out: Path, *args):
+    result = invoke("run", experiment, "--out", out, *args)
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result
+
+
+def files_in(directory: Path) -> set[str]:
+    return {p.name for p in directory.iterdir()}
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def summary(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------
+# run: the run directory
+
+
+def test_run_writes_the_run_directory(experiment, tmp_path):
+    out = tmp_path / "out"
+    result = run_ok(experiment, out)
+    assert files_in(out) == RUN_FILES  # no requests.parquet unless asked, no temporary leftovers
+    assert str(out) in result.stdout
+    assert "ep/A" in result.stdout
+    for name in ("metrics.parquet", "events.parquet"):
+        assert pq.read_table(out / name).num_rows > 0
+    assert summary(out)["duration_s"] == 120
+
+
+def test_run_with_requests_writes_one_row_per_request(experiment, tmp_path):
+    out = tmp_path / "out"
+    run_ok(experiment, out, "--requests")
+    assert files_in(out) == RUN_FILES | {"requests.parquet"}
+    requests = pq.read_table(out / "requests.parquet")
+    assert requests.num_rows == summary(out)["requests"] > 0
+    arrivals = requests.column("arrival_s").to_pylist()
+    assert min(arrivals) >= 0 and max(arrivals) < 120
+
+
+def test_requests_key_in_file_and_no_requests_flag(experiment, tmp_path):
+    experiment.write_text(EXPERIMENT + "\n[output]\nrequests = true\n", encoding="utf-8")
+    asked = tmp_path / "asked"
+    run_ok(experiment, asked)
+    assert "requests.parquet" in files_in(asked)
+    refused = tmp_path / "refused"
+    run_ok(experiment, refused, "--no-requests")
+    assert files_in(refused) == RUN_FILES
+
+
+def test_run_default_directory_is_runs_slash_name(experiment, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", experiment)
+    assert result.exit_code == 0, result.output
+    assert files_in(tmp_path / "runs" / "cli-test") == RUN_FILES
+
+
+def test_metrics_columns_follow_the_contract(experiment, tmp_path):
+    out = tmp_path / "out"
+    run_ok(experiment, out)
+    schema = pq.read_schema(out / "metrics.parquet")
+    assert schema.names == METRICS_COLUMNS
+    for name in ("EndpointName", "VariantName", "ContainerName", "InstanceId", "InferenceComponentName",
+                 "ContainerId", "AcceleratorId"):
+        assert schema.field(name).type == pa.string() and schema.field(name).nullable
+    for name in ("sum", "minimum", "maximum", "average", "p50", "p90", "p99", "p99_9"):
+        assert schema.field(name).type == pa.float64()
+
+
+def test_timestamps_are_utc_period_starts(experiment, tmp_path):
+    out = tmp_path / "out"
+    run_ok(experiment, out)
+    table = pq.read_table(out / "metrics.parquet")
+    kind = table.schema.field("timestamp").type
+    assert pa.types.is_timestamp(kind) and kind.tz in ("UTC", "+00:00")
+    stamps = table.column("timestamp").to_pylist()
+    assert all(t.utcoffset() == dt.timedelta(0) for t in stamps)
+    # 2 minutes at 50 requests/s: both 60 s periods have datapoints, each stamped with its start
+    assert set(stamps) == {START, START + dt.timedelta(seconds=60)}
+    assert set(table.column("period_s").to_pylist()) == {60}
+    assert set(table.column("EndpointName").to_pylist()) == {"ep"}
+
+
+def test_period_and_duration_set_the_timestamps(experiment, tmp_path):
+    out = tmp_path / "out"
+    run_ok(experiment, out, "--set", "metrics.period=30s", "--set", "experiment.duration=90s")
+    table = pq.read_table(out / "metrics.parquet")
+    assert set(table.column("timestamp").to_pylist()) == {START + dt.timedelta(seconds=s) for s in (0, 30, 60)}
+    assert set(table.column("period_s").to_pylist()) == {30}
+
+
+def test_seed_changes_the_manifest_and_the_results(experiment, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    run_ok(experiment, a, "--seed", "7")
+    run_ok(experiment, b, "--seed", "8")
+    for out, seed in ((a, 7), (b, 8)):
+        assert manifest(out)["seed"] == seed
+        assert manifest(out)["resolved"]["experiment"]["experiment"]["seed"] == seed
+    assert manifest(a)["config_hash"] != manifest(b)["config_hash"]
+    latency = []
+    for out in (a, b):
+        table = pq.read_table(out / "metrics.parquet").to_pandas()
+        latency.append(table.loc[table.metric_name == "ModelLatency", "sum"].tolist())
+    assert latency[0] != latency[1]
+    assert (a / "metrics.parquet").read_bytes() != (b / "metrics.parquet").read_bytes()
+
+
+def test_seed_from_the_file_when_not_given(experiment, tmp_path):
+    out = tmp_path / "out"
+    run_ok(experiment, out)
+    assert manifest(out)["seed"] == 11
+    assert manifest(out)["resolved"]["experiment"]["experiment"]["seed"] == 11
+
+
+def test_set_changes_the_resolved_experiment_and_the_fleet(experiment, tmp_path):
+    plain, more = tmp_path / "plain", tmp_path / "more"
+    key = "endpoints.0.production_variants.0.initial_instance_count"
+    run_ok(experiment, plain)
+    run_ok(experiment, more, "--set", f"{key}=3", "--set", "traffic.0.rate=20")
+    for out, count, rate in ((plain, 2, 50), (more, 3, 20)):
+        resolved = manifest(out)["resolved"]["experiment"]
+        assert resolved["endpoints"][0]["production_variants"][0]["initial_instance_count"] == count
+        assert resolved["traffic"][0]["rate"] == rate
+        assert summary(out)["variants"][0]["instance_count"] == count
+        events = pq.read_table(out / "events.parquet").to_pandas()
+        assert (events.event == "InstanceInService").sum() == count
+    # 120 s at 20/s is about 2400 requests (sd ~ 50), at 50/s about 6000
+    assert 2000 < summary(more)["requests"] < 2800
+    assert 5500 < summary(plain)["requests"] < 6500
+    assert experiment.read_text(encoding="utf-8") == EXPERIMENT  # --set never edits the file
+
+
+def test_same_seed_gives_byte_identical_outputs(experiment, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    run_ok(experiment, first, "--seed", "5", "--requests")
+    run_ok(experiment, second, "--seed", "5", "--requests")
+    assert files_in(first) == files_in(second) == RUN_FILES | {"requests.parquet"}
+    for name in sorted(RUN_FILES | {"requests.parquet"}):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_subprocess_python_m_simfleet_matches_in_process_run(experiment, tmp_path):
+    """A real process (fresh hash seed, own numba state) gives the same bytes as an in-process run."""
+    inside, outside = tmp_path / "inside", tmp_path / "outside"
+    run_ok(experiment, inside, "--seed", "3")
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    done = subprocess.run([sys.executable, "-m", "simfleet", "run", str(experiment), "--out", str(outside),
+                           "--seed", "3"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "simulated" in done.stdout
+    assert files_in(outside) == RUN_FILES
+    for name in sorted(RUN_FILES):
+        assert (inside / name).read_bytes() == (outside / name).read_bytes(), name
+
+
+# ---------------------------------------------------------------------------------------------
+# validate
+
+
+def test_validate_prints_ok_for_good_files(experiment):
+    profile = experiment.parent / "models" / "toy.toml"
+    result = invoke("validate", experiment, profile)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [f"ok: {experiment}", f"ok: {profile}"]
+    assert result.stderr == ""
+
+
+def test_validate_reports_every_bad_file_at_once(experiment, tmp_path):
+    negative = tmp_path / "negative.toml"
+    negative.write_text(EXPERIMENT.replace("rate = 50", "rate = -5"), encoding="utf-8")
+    no_entry = tmp_path / "no_entry.toml"
+    no_entry.write_text(EXPERIMENT.replace("ml.c5.xlarge", "ml.r5.large"), encoding="utf-8")
+    misnamed = tmp_path / "misnamed.toml"
+    misnamed.write_text((MODELS / "toy.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    missing = tmp_path / "missing.toml"
+
+    result = invoke("validate", negative, experiment, no_entry, misnamed, missing)
+    assert result.exit_code == EXIT_INVALID_INPUT, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert result.stdout.splitlines() == [f"ok: {experiment}"]
+    errors = result.stderr.splitlines()
+    # one line per problem, in the order of the files, each located (lines counted in EXPERIMENT)
+    expected = [
+        (f"error: {negative}:23: traffic[0].rate: ", "non-negative"),
+        (f"error: {no_entry}:18: endpoints[0].production_variants[0].instance_type: ", "no service entry"),
+        (f"error: {misnamed}:2: name: ", "'misnamed'"),
+        (f"error: {missing}: ", "no such experiment file"),
+    ]
+    assert len(errors) == len(expected), result.stderr
+    for line, (prefix, fragment) in zip(errors, expected):
+        assert line.startswith(prefix) and fragment in line, line
+    assert "Traceback" not in result.output
+
+
+def test_validate_needs_a_file():
+    result = invoke("validate")
+    assert result.exit_code == EXIT_USAGE
+
+
+# ---------------------------------------------------------------------------------------------
+# catalog
+
+
+def catalog_rows(output: str) -> dict[str, list[str]]:
+    return {line.split()[0]: line.split() for line in output.splitlines() if line.startswith("ml.")}
+
+
+def test_catalog_lists_the_shipped_families():
+    result = invoke("catalog")
+    assert result.exit_code == 0, result.output
+    rows = catalog_rows(result.stdout)
+    families = {name.split(".")[1] for name in rows}
+    assert families >= set(SHIPPED_FAMILIES)
+    # ml.g5.xlarge: 4 vCPUs, 16 GiB, one NVIDIA A10G with 24 GiB (AWS instance specifications)
+    g5 = rows["ml.g5.xlarge"]
+    assert g5[1:3] == ["4", "16"]
+    assert "A10G" in " ".join(g5) and "24 GiB" in " ".join(g5)
+    assert rows["ml.c5.large"][1:3] == ["2", "4"]
+
+
+def test_catalog_family_filter():
+    result = invoke("catalog", "--family", "g5")
+    assert result.exit_code == 0, result.output
+    rows = catalog_rows(result.stdout)
+    sizes = {"xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"}
+    assert set(rows) == {f"ml.g5.{size}" for size in sizes}
+
+
+# ---------------------------------------------------------------------------------------------
+# help and usage errors
+
+
+@pytest.mark.parametrize("command, expected", [
+    ([], ["run", "validate", "catalog"]),
+    (["run"], ["experiment", "--out", "--seed", "--set", "--requests", "--no-requests"]),
+    (["validate"], ["files", "experiment or model profile"]),
+    (["catalog"], ["--family"]),
+])
+def test_help(command, expected):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.stdout
+    for word in expected:
+        assert word in result.stdout.lower(), word
+
+
+@pytest.mark.parametrize("args", [
+    ["bogus"],
+    ["run", "--bogus", "x.toml"],
+    ["validate", "--bogus", "x.toml"],
+    ["catalog", "--bogus"],
+    ["run"],
+    ["run", "x.toml", "--seed", "abc"],
+    ["catalog", "--family"],
+])
+def test_usage_errors_exit_2(args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke(*args)
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing was run
+
+
+def test_invalid_input_is_not_a_usage_error(experiment, tmp_path):
+    """A negative --seed is a well-formed option with an invalid value: exit 3, naming the key."""
+    result = invoke("run", experiment, "--out", tmp_path / "out", "--seed", "-1")
+    assert result.exit_code == EXIT_INVALID_INPUT, result.output
+    assert "experiment.seed" in result.stderr and "greater than or equal to 0" in result.stderr
+    assert not (tmp_path / "out").exists()
