@@ -845,3 +845,16 @@ def test_failed_run_keeps_no_metrics_from_invalid_input(workdir):
     out.mkdir()
     assert_exit_invalid(invoke("run", path, "--out", out, "--requests"))
     assert list(out.iterdir()) == []
+
+
+def test_set_problems_are_reported_against_set(workdir):
+    """A bad value or unknown key given with --set names --set, not a line of the file."""
+    path = write(workdir, BASE)
+    result = invoke("run", path, "--set", "experiment.sed=7", "--set",
+                    "endpoints.0.production_variants.0.initial_instance_count=0", "--out", workdir / "out")
+    lines = assert_exit_invalid(result)
+    assert sorted(lines) == sorted([
+        "error: --set: experiment.sed: unknown key (check its spelling and the documented keys)",
+        "error: --set: endpoints[0].production_variants[0].initial_instance_count: "
+        "Input should be greater than or equal to 1, got 0",
+    ])

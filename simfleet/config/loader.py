@@ -55,7 +55,20 @@ def load_experiment(path: str | Path, overrides: list[str] = ()) -> Scenario:
     except tomllib.TOMLDecodeError as error:
         raise InputError.single(path, f"not valid TOML: {error}") from None
     raw = apply_overrides(raw, overrides)
-    return scenario_from_dict(raw, str(path), path.resolve().parent, key_lines(text))
+    try:
+        return scenario_from_dict(raw, str(path), path.resolve().parent, key_lines(text))
+    except InputError as error:
+        raise InputError([_blame_override(problem, overrides) for problem in error.problems]) from None
+
+
+def _blame_override(problem: Problem, overrides: list[str]) -> Problem:
+    """A problem in a value given with --set is reported against --set, not a line of the file."""
+    for assignment in overrides:
+        key = assignment.partition("=")[0].strip()
+        path = dotted(tuple(int(p) if p.isdigit() else p for p in key.split(".")))
+        if problem.key == path or problem.key.startswith(path + ".") or problem.key.startswith(path + "["):
+            return Problem("--set", problem.key, problem.message)
+    return problem
 
 
 def apply_overrides(raw: dict, overrides: list[str]) -> dict:

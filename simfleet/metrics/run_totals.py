@@ -50,7 +50,11 @@ class LatencyHistogram:
         self.counts = np.zeros(len(self.edges) + 1, np.int64)  # [below LOW, bins..., above HIGH]
 
     def add(self, seconds: np.ndarray) -> None:
-        self.counts += np.bincount(np.searchsorted(self.edges, seconds, side="left"), minlength=len(self.counts))
+        # Bin j holds (edges[j-1], edges[j]]: j = ceil(log10(x / LOW) · bins per decade), clipped.
+        with np.errstate(divide="ignore"):
+            position = np.ceil(np.log10(np.asarray(seconds) / self.LOW_S) * self.BINS_PER_DECADE)
+        index = np.clip(np.nan_to_num(position, neginf=0.0), 0, len(self.edges)).astype(np.int64)
+        self.counts += np.bincount(index, minlength=len(self.counts))
 
     def percentile(self, p: float) -> float | None:
         total = int(self.counts.sum())

@@ -15,16 +15,24 @@ import numpy as np
 __all__ = ["summarize", "nearest_rank"]
 
 
+def _rank_index(n: int, percentile: float) -> int:
+    """0-based index of the nearest-rank percentile among n sorted values."""
+    return min(max(1, math.ceil(percentile / 100.0 * n - 1e-9)), n) - 1
+
+
 def nearest_rank(sorted_values: np.ndarray, percentile: float) -> float:
-    n = len(sorted_values)
-    rank = max(1, math.ceil(percentile / 100.0 * n - 1e-9))
-    return float(sorted_values[min(rank, n) - 1])
+    return float(sorted_values[_rank_index(len(sorted_values), percentile)])
 
 
 def summarize(values: np.ndarray, percentiles: list[float]):
-    """(sample_count, sum, minimum, maximum, average, [percentiles]) of a non-empty array."""
-    ordered = np.sort(values, kind="stable")
-    total = float(ordered.sum())
-    count = len(ordered)
-    return (count, total, float(ordered[0]), float(ordered[-1]), total / count,
-            [nearest_rank(ordered, p) for p in percentiles])
+    """(sample_count, sum, minimum, maximum, average, [percentiles]) of a non-empty array.
+
+    The values come in a fixed order (responses by arrival), so the float sum is reproducible;
+    percentiles select their ranks with a partial sort.
+    """
+    count = len(values)
+    total = float(values.sum())
+    ranks = [_rank_index(count, p) for p in percentiles]
+    selected = np.partition(values, ranks) if ranks else values
+    return (count, total, float(values.min()), float(values.max()), total / count,
+            [float(selected[r]) for r in ranks])
