@@ -54,6 +54,10 @@ class LatencyHistogram:
         with np.errstate(divide="ignore"):
             position = np.ceil(np.log10(np.asarray(seconds) / self.LOW_S) * self.BINS_PER_DECADE)
         index = np.clip(np.nan_to_num(position, neginf=0.0), 0, len(self.edges)).astype(np.int64)
+        # One step of correction where rounding in the logarithm crossed an edge.
+        seconds = np.asarray(seconds)
+        index -= (index > 0) & (seconds <= self.edges[np.maximum(index - 1, 0)])
+        index += (index < len(self.edges)) & (seconds > self.edges[np.minimum(index, len(self.edges) - 1)])
         self.counts += np.bincount(index, minlength=len(self.counts))
 
     def percentile(self, p: float) -> float | None:
