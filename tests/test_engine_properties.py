@@ -48,6 +48,12 @@ def experiments(draw):
         traffic["schedule"] = [["0s", draw(st.integers(0, 300))], ["30s", draw(st.integers(0, 900))]]
         traffic["interpolation"] = draw(st.sampled_from(["linear", "step"]))
     raw["traffic"] = [traffic]
+    if draw(st.booleans()):  # a second source, possibly aimed at one variant
+        raw["traffic"].append({"kind": draw(st.sampled_from(["poisson", "constant"])),
+                               "rate": draw(st.integers(1, 200)),
+                               "target_variant": draw(st.sampled_from([None, "V0"]))})
+        if raw["traffic"][-1]["target_variant"] is None:
+            del raw["traffic"][-1]["target_variant"]
     raw["platform"] = {"max_payload_size": "100 KB", "invocation_timeout": draw(st.sampled_from(["50ms", "60s"]))}
     return raw
 

@@ -97,19 +97,19 @@ class RequestDriver:
         n = sum(len(p.times) for p in parts)
         if n == 0:
             return None
-        times = np.concatenate([p.times for p in parts])
-        payload = np.concatenate([p.payload_bytes for p in parts])
+        # Merge the sources in time order (stable: simultaneous arrivals keep source order), then
+        # take every per-request draw in that order, so that segment boundaries change nothing.
+        order = np.argsort(np.concatenate([p.times for p in parts]), kind="stable")
+        times = np.concatenate([p.times for p in parts])[order]
+        payload = np.concatenate([p.payload_bytes for p in parts])[order]
         variants = endpoint["variants"]
         by_name = {v.variant_name: v.index for v in variants}
+        targeted = np.concatenate([np.full(len(part.times), -1 if source.target_variant is None
+                                           else by_name[source.target_variant], np.int32)
+                                   for source, part in zip(endpoint["sources"], parts)])[order]
         choice = np.searchsorted(endpoint["cumulative"], endpoint["choice"].take(n), side="right")
         chosen = np.array([v.index for v in variants], np.int32)[np.minimum(choice, len(variants) - 1)]
-        offset = 0
-        for source, part in zip(endpoint["sources"], parts):
-            if source.target_variant is not None:
-                chosen[offset:offset + len(part.times)] = by_name[source.target_variant]
-            offset += len(part.times)
-        order = np.argsort(times, kind="stable")
-        times, payload, chosen = times[order], payload[order], chosen[order]
+        chosen = np.where(targeted >= 0, targeted, chosen).astype(np.int32)
 
         service = np.empty(n)
         route = np.empty(n)
