@@ -1,9 +1,10 @@
 """Read an experiment file into a validated `Scenario`, or raise `InputError` with every problem.
 
-First stage of the data flow: TOML text → (`--set` overrides) → schema validation → checks that
-need the catalog and the model profiles (unknown instance type or model, a model that has no
-service entry for the instance family or does not fit in its memory, traffic aimed at an unknown
-endpoint or variant, a missing replay file). Both stages' problems are reported together.
+First stage of the data flow: TOML text → (`--set` overrides) → schema validation, together with
+checks of the names the file refers to (instance types, models, endpoints and variants named by
+traffic, trace files and their columns) → checks that need validated values (alignment to the
+metric period; each model's service entry for its instance type, and whether it fits in memory).
+Every problem found is reported at once; a problem in a `--set` value is reported against `--set`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -38,7 +39,6 @@ class Scenario:
     profiles: dict[str, ModelProfile]
     source: str
     base_dir: Path
-    raw: dict = field(repr=False)
 
 
 def load_experiment(path: str | Path, overrides: list[str] = ()) -> Scenario:
@@ -116,7 +116,7 @@ def scenario_from_dict(raw: dict, source: str = "<experiment>", base_dir: Path |
     profiles, more = _resolve(experiment, catalog, names.known_profiles, source, lines)
     if problems or more:
         raise InputError(problems + more)
-    return Scenario(experiment, catalog, profiles, source, base_dir, copy.deepcopy(raw))
+    return Scenario(experiment, catalog, profiles, source, base_dir)
 
 
 class _NameChecks:

@@ -9,7 +9,6 @@ so a state change at t affects exactly the arrivals from t on.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 

@@ -16,7 +16,7 @@ from simfleet.engine.kernels.dispatch import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAP
 from simfleet.engine.records import RequestRecords
 from simfleet.fleet import VariantRuntime
 
-__all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "STATUS_NAMES", "request_values",
+__all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "STATUS_NAMES", "REACHED_CONTAINER", "request_values",
            "utilization_values", "error_class"]
 
 INVOCATION_NAMESPACE = "AWS/SageMaker"
@@ -32,7 +32,7 @@ STATUS_NAMES = {
 }
 
 #: Outcomes in which a container answered (or timed out): they carry ModelLatency/OverheadLatency.
-_REACHED_CONTAINER = (OK, MODEL_ERROR, MODEL_TIMEOUT, QUEUE_FULL)
+REACHED_CONTAINER = (OK, MODEL_ERROR, MODEL_TIMEOUT, QUEUE_FULL)
 #: Outcomes where the model invocation did not produce a 2xx (timeouts and 503s included) [MCW].
 _MODEL_ERRORS = (MODEL_ERROR, MODEL_TIMEOUT, QUEUE_FULL)
 
@@ -54,7 +54,7 @@ def request_values(records: RequestRecords, variant: VariantRuntime):
     """(metric name, unit, raw values) for one variant's requests answered in one period."""
     status = records.status
     is_4xx, is_5xx = error_class(status, variant)
-    reached = np.isin(status, _REACHED_CONTAINER)
+    reached = np.isin(status, REACHED_CONTAINER)
     has_instances = records.active_instances > 0
     return [
         ("Invocations", "None", np.ones(len(records))),

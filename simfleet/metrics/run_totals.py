@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from simfleet.engine.kernels.dispatch import MODEL_ERROR, MODEL_TIMEOUT, OK, QUEUE_FULL
 from simfleet.engine.records import RequestRecords
-from simfleet.metrics.emission import STATUS_NAMES
+from simfleet.metrics.emission import REACHED_CONTAINER, STATUS_NAMES
 
 __all__ = ["LatencyHistogram", "VariantTotals", "RunTotals", "ExactSum"]
-
-_REACHED = np.array([OK, MODEL_ERROR, MODEL_TIMEOUT, QUEUE_FULL])
-
 
 class ExactSum:
     """A running sum in integer units of `resolution` (1 ns for seconds), exact in any order.
@@ -80,7 +76,7 @@ class VariantTotals:
 
     def add(self, records: RequestRecords) -> None:
         self.status_counts += np.bincount(records.status, minlength=len(STATUS_NAMES))
-        reached = np.isin(records.status, _REACHED)
+        reached = np.isin(records.status, REACHED_CONTAINER)
         e2e = (records.response_s - records.arrival_s)[reached]
         self.e2e.add(e2e)
         self.e2e_sum_s.add(e2e)
