@@ -31,6 +31,15 @@ class RequestRecords:
     def select(self, mask: np.ndarray) -> "RequestRecords":
         return RequestRecords(**{f.name: getattr(self, f.name)[mask] for f in fields(self)})
 
+    def by_variant(self, n_variants: int):
+        """(variant index, its records in their original order) for each variant with records."""
+        order = np.argsort(self.variant, kind="stable")
+        grouped = self.select(order)
+        bounds = np.searchsorted(grouped.variant, np.arange(n_variants + 1))
+        for index in range(n_variants):
+            if bounds[index] < bounds[index + 1]:
+                yield index, grouped.select(slice(bounds[index], bounds[index + 1]))
+
     @classmethod
     def concat(cls, parts: list["RequestRecords"]) -> "RequestRecords":
         return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})

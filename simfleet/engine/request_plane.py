@@ -53,10 +53,6 @@ class RequestPlane:
         self._rebuild_members()
         return self.n_instances - 1
 
-    def set_in_service(self, instance: int, value: bool) -> None:
-        self.in_service[instance] = value
-        self._rebuild_members()
-
     def _rebuild_members(self) -> None:
         """Per-variant lists of in-service instances, as CSR arrays (`member_ptr`, `members`)."""
         members = [np.flatnonzero((self.instance_variant == v) & self.in_service) for v in range(self.n_variants)]

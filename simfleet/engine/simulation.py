@@ -177,7 +177,6 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
             env.process(_traffic_changes(env, driver, events, source, index, duration))
     env.process(_metric_clock(env, driver, aggregator, plane, period, duration, max_segment_s))
     env.run()  # every process is finite; `until=duration` would skip the events at `duration`
-    driver.advance_to(duration)
     events.add(duration, "RunEnd", requests=totals.arrivals,
                in_flight=len(aggregator.pending_requests()))
 

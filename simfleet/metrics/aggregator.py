@@ -84,15 +84,10 @@ class MetricsAggregator:
         self._pending = [rest] if len(rest) else []
         if not len(closed):
             return
-        order = np.argsort(closed.variant, kind="stable")
-        closed = closed.select(order)
-        bounds = np.searchsorted(closed.variant, np.arange(len(self.fleet.variants) + 1))
-        for variant in self.fleet.variants:
-            lo, hi = bounds[variant.index], bounds[variant.index + 1]
-            if lo == hi:
-                continue
+        for index, mine in closed.by_variant(len(self.fleet.variants)):
+            variant = self.fleet.variants[index]
             dims = {"EndpointName": variant.endpoint_name, "VariantName": variant.variant_name}
-            for metric, unit, values in request_values(closed.select(slice(lo, hi)), variant):
+            for metric, unit, values in request_values(mine, variant):
                 if len(values):
                     self.buffer.add(timestamp, period, INVOCATION_NAMESPACE, metric, unit, dims,
                                     summarize(values, self.percentiles))

@@ -98,12 +98,8 @@ class RunTotals:
     def add(self, records: RequestRecords) -> None:
         if not len(records):
             return
-        order = np.argsort(records.variant, kind="stable")
-        sorted_records = records.select(order)
-        bounds = np.searchsorted(sorted_records.variant, np.arange(len(self.variants) + 1))
-        for index, totals in enumerate(self.variants):
-            if bounds[index] < bounds[index + 1]:
-                totals.add(sorted_records.select(slice(bounds[index], bounds[index + 1])))
+        for index, mine in records.by_variant(len(self.variants)):
+            self.variants[index].add(mine)
         sojourn = records.response_s - records.arrival_s
         self.arrivals += len(records)
         self.sojourn_sum_s.add(sojourn)
