@@ -11,6 +11,7 @@ from simfleet.config.loader import Scenario, load_experiment, scenario_from_dict
 from simfleet.engine.simulation import RunResult, simulate
 from simfleet.errors import InputError, Problem
 from simfleet.outputs.run_directory import run_to_directory
+from simfleet.query import RunMetrics
 
-__all__ = ["InputError", "Problem", "RunResult", "Scenario", "load_experiment", "run_to_directory",
-           "scenario_from_dict", "simulate"]
+__all__ = ["InputError", "Problem", "RunMetrics", "RunResult", "Scenario", "load_experiment",
+           "run_to_directory", "scenario_from_dict", "simulate"]

@@ -15,9 +15,11 @@ from typing import List, Optional
 import typer
 
 from simfleet.errors import EXIT_INVALID_INPUT, InputError
+from simfleet.query.cli import app as metrics_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Simulate SageMaker-style inference endpoint fleets before deploying them.")
+app.add_typer(metrics_app, name="metrics")
 
 
 def _fail(error: InputError) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from simfleet.catalog import InstanceType
 from simfleet.config.loader import Scenario
+from simfleet.config.publish_periods import PublishPlan, publish_plan
 from simfleet.engine.kernels.dispatch import ROUTING_LEAST_OUTSTANDING, ROUTING_RANDOM
 from simfleet.profiles import ServiceEntry
 
@@ -33,6 +34,7 @@ class VariantRuntime:
     model_error_rate: float
     model_error_status: int
     initial_instance_count: int
+    plan: PublishPlan  # publish periods of its metrics
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ def build_fleet(scenario: Scenario) -> Fleet:
                 model_error_rate=spec.model_error_rate,
                 model_error_status=spec.model_error_status,
                 initial_instance_count=spec.initial_instance_count,
+                plan=publish_plan(scenario.experiment, endpoint),
             ))
     names = tuple(e.endpoint_name for e in scenario.experiment.endpoints)
     return Fleet(names, tuple(variants))

@@ -17,7 +17,7 @@ def base_experiment(**experiment) -> dict:
     raw = {
         "experiment": {"name": "t", "start_time": "2026-01-05T09:00:00Z", "duration": "10min", "seed": 1,
                        "model_paths": ["models"], **experiment},
-        "metrics": {"period": "60s", "percentiles": [50, 90, 99]},
+        "metrics": {"percentiles": [50, 90, 99]},
         "endpoints": [{
             "endpoint_name": "ep",
             "production_variants": [{

@@ -37,7 +37,7 @@ seed = 1
 model_paths = ["models"]
 
 [metrics]
-period = "60s"
+high_resolution = false
 percentiles = [50, 90, 99]
 
 [[endpoints]]
@@ -163,7 +163,7 @@ CASES = [
          {"bogus": "bogus = 1"}, ("unknown key",)),
     Case("unknown-key-in-variant", [("initial_instance_count = 2", "initial_instance_count = 2\ninstance_cont = 3")],
          {f"{P}.instance_cont": "instance_cont"}, ("unknown key",)),
-    Case("unknown-key-in-metrics", [('period = "60s"', 'period = "60s"\nstatistic = "p50"')],
+    Case("unknown-key-in-metrics", [('high_resolution = false', 'high_resolution = false\nstatistic = "p50"')],
          {"metrics.statistic": "statistic"}, ("unknown key",)),
     Case("unknown-key-in-inline-table", [("rate = 50", 'rate = 50\npayload = { kind = "constant", value = "1 KB", vaule = 2 }')],
          {"traffic[0].payload.vaule": "payload"}, ("unknown key",)),
@@ -226,8 +226,32 @@ CASES = [
     Case("bad-endpoint-name", [('endpoint_name = "ep"', 'endpoint_name = "my_ep"')],
          {"endpoints[0].endpoint_name": "endpoint_name"}, ("pattern", "'my_ep'")),
     # time: periods, alignment, time zones
-    Case("period-not-allowed", [('period = "60s"', 'period = "45s"')],
-         {"metrics.period": "period"}, ("must be one of", "60s", "300s")),
+    Case("removed-metrics-period", [('high_resolution = false', 'period = "60s"')],
+         {"metrics.period": "period"}, ("unknown key",)),
+    Case("publish-frequency-not-allowed",
+         [('endpoint_name = "ep"', 'endpoint_name = "ep"\nmetrics_config = { metric_publish_frequency_in_seconds = 45 }')],
+         {"endpoints[0].metrics_config.metric_publish_frequency_in_seconds": "metrics_config"},
+         ("must be one of", "10, 30, 60", "got 45")),
+    Case("publish-frequency-as-duration",
+         [('endpoint_name = "ep"', 'endpoint_name = "ep"\nmetrics_config = { metric_publish_frequency_in_seconds = "60s" }')],
+         {"endpoints[0].metrics_config.metric_publish_frequency_in_seconds": "metrics_config"},
+         ("integer",)),
+    Case("enhanced-metrics-not-bool",
+         [('endpoint_name = "ep"', 'endpoint_name = "ep"\nmetrics_config = { enable_enhanced_metrics = "yes" }')],
+         {"endpoints[0].metrics_config.enable_enhanced_metrics": "metrics_config"}, ("bool",)),
+    Case("unknown-key-in-metrics-config",
+         [('endpoint_name = "ep"', 'endpoint_name = "ep"\nmetrics_config = { MetricPublishFrequencyInSeconds = 10 }')],
+         {"endpoints[0].metrics_config.MetricPublishFrequencyInSeconds": "metrics_config"}, ("unknown key",)),
+    Case("duration-not-whole-publish-periods",
+         [('endpoint_name = "ep"', 'endpoint_name = "ep"\nmetrics_config = { metric_publish_frequency_in_seconds = 300 }')],
+         {"experiment.duration": "duration"}, ("whole number", "300s")),
+    Case("concurrency-sample-interval-not-dividing",
+         [('high_resolution = false', 'concurrency_sample_interval = "3s"')],
+         {"metrics.concurrency_sample_interval": "concurrency_sample_interval"}, ("divide", "10s", "got 3s")),
+    Case("histogram-scale-too-fine", [('high_resolution = false', 'histogram_scale = 20')],
+         {"metrics.histogram_scale": "histogram_scale"}, ("less than or equal to 12",)),
+    Case("accelerator-dimension-unknown", [('high_resolution = false', 'accelerator_dimension = "GPU"')],
+         {"metrics.accelerator_dimension": "accelerator_dimension"}, ("AcceleratorId", "GpuId")),
     Case("start-time-not-aligned", [("T09:00:00Z", "T09:00:30Z")],
          {"experiment.start_time": "start_time"}, ("aligned", "60s")),
     Case("start-time-without-zone", [("T09:00:00Z", "T09:00:00")],
@@ -409,7 +433,7 @@ model_paths = [
 ]
 
 [metrics]
-period = "60s"
+high_resolution = false
 percentiles = [
   50,
   90,

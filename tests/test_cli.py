@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -24,7 +25,7 @@ from simfleet.errors import EXIT_INVALID_INPUT, EXIT_USAGE
 
 MODELS = Path(__file__).parent / "data" / "models"
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone.utc)
-RUN_FILES = {"metrics.parquet", "events.parquet", "summary.json", "manifest.json"}
+RUN_FILES = {"metrics.parquet", "metric_values.parquet", "events.parquet", "summary.json", "manifest.json"}
 SHIPPED_FAMILIES = ("c5", "c6i", "m5", "r5", "g4dn", "g5", "g6", "p3", "p4d", "inf2")
 
 EXPERIMENT = """\
@@ -36,7 +37,6 @@ seed = 11
 model_paths = ["models"]
 
 [metrics]
-period = "60s"
 percentiles = [99.9, 50, 90, 99]
 
 [[endpoints]]
@@ -153,18 +153,25 @@ def test_timestamps_are_utc_period_starts(experiment, tmp_path):
     assert pa.types.is_timestamp(kind) and kind.tz in ("UTC", "+00:00")
     stamps = table.column("timestamp").to_pylist()
     assert all(t.utcoffset() == dt.timedelta(0) for t in stamps)
-    # 2 minutes at 50 requests/s: both 60 s periods have datapoints, each stamped with its start
-    assert set(stamps) == {START, START + dt.timedelta(seconds=60)}
-    assert set(table.column("period_s").to_pylist()) == {60}
+    # 2 minutes at 50 requests/s: both 60 s periods have datapoints, each stamped with its start;
+    # ConcurrentRequestsPerModel is high resolution: twelve 10 s periods.
+    invocations = table.filter(pc.equal(table.column("metric_name"), "Invocations"))
+    assert set(invocations.column("timestamp").to_pylist()) == {START, START + dt.timedelta(seconds=60)}
+    assert set(invocations.column("period_s").to_pylist()) == {60}
+    concurrency = table.filter(pc.equal(table.column("metric_name"), "ConcurrentRequestsPerModel"))
+    assert set(concurrency.column("timestamp").to_pylist()) == {START + dt.timedelta(seconds=s) for s in range(0, 120, 10)}
     assert set(table.column("EndpointName").to_pylist()) == {"ep"}
 
 
 def test_period_and_duration_set_the_timestamps(experiment, tmp_path):
     out = tmp_path / "out"
-    run_ok(experiment, out, "--set", "metrics.period=30s", "--set", "experiment.duration=90s")
+    frequency = "endpoints.0.metrics_config.metric_publish_frequency_in_seconds"
+    run_ok(experiment, out, "--set", f"{frequency}=30", "--set", "endpoints.0.metrics_config.enable_enhanced_metrics=true",
+           "--set", "experiment.duration=90s")
     table = pq.read_table(out / "metrics.parquet")
-    assert set(table.column("timestamp").to_pylist()) == {START + dt.timedelta(seconds=s) for s in (0, 30, 60)}
-    assert set(table.column("period_s").to_pylist()) == {30}
+    invocations = table.filter(pc.equal(table.column("metric_name"), "Invocations"))
+    assert set(invocations.column("timestamp").to_pylist()) == {START + dt.timedelta(seconds=s) for s in (0, 30, 60)}
+    assert set(invocations.column("period_s").to_pylist()) == {30}
 
 
 def test_seed_changes_the_manifest_and_the_results(experiment, tmp_path):
@@ -259,9 +266,11 @@ def test_validate_reports_every_bad_file_at_once(experiment, tmp_path):
     assert result.stdout.splitlines() == [f"ok: {experiment}"]
     errors = result.stderr.splitlines()
     # one line per problem, in the order of the files, each located (lines counted in EXPERIMENT)
+    rate_line = EXPERIMENT.splitlines().index("rate = 50") + 1
+    instance_line = EXPERIMENT.splitlines().index('instance_type = "ml.c5.xlarge"') + 1
     expected = [
-        (f"error: {negative}:23: traffic[0].rate: ", "non-negative"),
-        (f"error: {no_entry}:18: endpoints[0].production_variants[0].instance_type: ", "no service entry"),
+        (f"error: {negative}:{rate_line}: traffic[0].rate: ", "non-negative"),
+        (f"error: {no_entry}:{instance_line}: endpoints[0].production_variants[0].instance_type: ", "no service entry"),
         (f"error: {misnamed}:2: name: ", "'misnamed'"),
         (f"error: {missing}: ", "no such experiment file"),
     ]

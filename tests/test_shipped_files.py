@@ -64,5 +64,5 @@ def test_examples_validate_and_run(path):
 
 
 def test_public_api_is_pinned():
-    assert sorted(simfleet.__all__) == ["InputError", "Problem", "RunResult", "Scenario", "load_experiment",
-                                        "run_to_directory", "scenario_from_dict", "simulate"]
+    assert sorted(simfleet.__all__) == ["InputError", "Problem", "RunMetrics", "RunResult", "Scenario",
+                                        "load_experiment", "run_to_directory", "scenario_from_dict", "simulate"]

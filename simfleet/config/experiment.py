@@ -16,20 +16,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
 from simfleet.catalog import INSTANCE_TYPE_PATTERN, InstanceOverride
 from simfleet.config.distributions import SizeDistribution, TimeDistribution
 from simfleet.config.quantities import Duration, Rate, Size, StrictModel
 
 __all__ = [
-    "Experiment", "ExperimentSection", "MetricsSection", "OutputSection", "PlatformSection",
+    "Experiment", "ExperimentSection", "MetricsSection", "MetricsConfig", "OutputSection", "PlatformSection",
     "Endpoint", "ProductionVariant", "RoutingConfig", "TrafficSource", "OpenLoopTraffic",
-    "ReplayTraffic", "Burst", "METRIC_PERIODS_S", "MAX_DURATION_S",
+    "ReplayTraffic", "Burst", "PUBLISH_FREQUENCIES_S", "INVOCATION_PERIOD_S",
+    "CONCURRENCY_PERIOD_S", "HIGH_RESOLUTION_PERIOD_S", "MAX_DURATION_S",
 ]
 
-#: Periods SageMaker can publish at (`MetricPublishFrequencyInSeconds`), plus 1 s high resolution.
-METRIC_PERIODS_S = (1, 10, 30, 60, 120, 180, 240, 300)
+#: `MetricPublishFrequencyInSeconds` values the API accepts [BOTO-SM], [APIMC].
+PUBLISH_FREQUENCIES_S = (10, 30, 60, 120, 180, 240, 300)
+#: Invocation metrics without enhanced metrics [MCW]; the high-resolution concurrency metrics [ASDEF].
+INVOCATION_PERIOD_S = 60
+CONCURRENCY_PERIOD_S = 10
+#: simfleet's own high resolution (`metrics.high_resolution`).
+HIGH_RESOLUTION_PERIOD_S = 1
 #: Longest run accepted: a month. Longer runs are almost always a unit mistake ("90d" for "90s").
 MAX_DURATION_S = 31 * 86400
 #: SageMaker resource names: `EndpointName`, `VariantName` pattern from the API model.
@@ -60,16 +66,30 @@ class ExperimentSection(StrictModel):
 
 
 class MetricsSection(StrictModel):
-    period: Duration = Field(default=60.0, description="CloudWatch period of every emitted metric")
-    percentiles: list[float] = Field(default_factory=lambda: [50.0, 90.0, 99.0], max_length=10)
+    """How simfleet observes the fleet: statistics stored, resolution, and defaults where AWS is silent.
 
-    @field_validator("period")
-    @classmethod
-    def _period(cls, value: float) -> float:
-        if value not in METRIC_PERIODS_S:
-            allowed = ", ".join(f"{p}s" for p in METRIC_PERIODS_S)
-            raise ValueError(f"period must be one of {allowed}")
-        return value
+    Publish periods are SageMaker's, set per endpoint by `metrics_config` (`MetricsConfig`):
+    invocation metrics every 60 s (or at the publish frequency with enhanced metrics on),
+    utilization at the publish frequency, `ConcurrentRequestsPerModel` every 10 s.
+    """
+
+    percentiles: list[float] = Field(default_factory=lambda: [50.0, 90.0, 99.0], max_length=10)
+    high_resolution: StrictBool = Field(
+        default=False, description="simfleet only: publish every metric every 1 s (AWS's finest is 10 s)")
+    histogram_scale: StrictInt = Field(
+        default=8, ge=0, le=12,
+        description="a datapoint with more than 150 distinct values keeps them in an exponential histogram "
+                    "with buckets 2**(2**-scale) wide (scale 8: 0.27 %); percentiles of such datapoints are "
+                    "exact to half a bucket")
+    concurrency_sample_interval: Duration = Field(
+        default=1.0, description="ConcurrentRequestsPerModel: each instance counts its requests this often "
+                                 "(AWS does not document the sampling; an assumption)")
+    accelerator_dimension: Literal["AcceleratorId", "GpuId"] = Field(
+        default="AcceleratorId", description="name of the per-GPU dimension of enhanced metrics: the developer "
+                                             "guide says AcceleratorId, AWS's launch blog queries GpuId")
+    invocations_include_rejected: StrictBool = Field(
+        default=True, description="requests SageMaker rejects before any container (payload over the limit, "
+                                  "no instance in service) count in Invocations and the error metrics")
 
     @field_validator("percentiles")
     @classmethod
@@ -81,9 +101,34 @@ class MetricsSection(StrictModel):
             raise ValueError("percentiles must not repeat")
         return sorted(values)
 
+    @field_validator("concurrency_sample_interval")
+    @classmethod
+    def _sample_interval(cls, value: float) -> float:
+        if not 0 < value <= CONCURRENCY_PERIOD_S or abs(CONCURRENCY_PERIOD_S / value - round(CONCURRENCY_PERIOD_S / value)) > 1e-9:
+            raise ValueError(f"concurrency_sample_interval must divide {CONCURRENCY_PERIOD_S:g}s evenly "
+                             f"(e.g. 0.5s, 1s, 2s, 5s, 10s), got {value:g}s")
+        return value
+
+
+class MetricsConfig(StrictModel):
+    """`MetricsConfig` of `CreateEndpointConfig` [BOTO-SM], [ENH] (reference §1.8)."""
+
+    enable_enhanced_metrics: StrictBool = Field(
+        default=False, description="add InstanceId (and per-GPU) dimensions; invocation metrics follow the frequency")
+    metric_publish_frequency_in_seconds: StrictInt = Field(
+        default=60, description="10, 30, 60, 120, 180, 240 or 300; utilization metrics always follow it")
+
+    @field_validator("metric_publish_frequency_in_seconds")
+    @classmethod
+    def _frequency(cls, value: int) -> int:
+        if value not in PUBLISH_FREQUENCIES_S:
+            raise ValueError(f"metric_publish_frequency_in_seconds must be one of "
+                             f"{', '.join(str(p) for p in PUBLISH_FREQUENCIES_S)}, got {value}")
+        return value
+
 
 class OutputSection(StrictModel):
-    requests: bool = Field(default=False, description="also write requests.parquet (one row per request)")
+    requests: StrictBool = Field(default=False, description="also write requests.parquet (one row per request)")
 
 
 class PlatformSection(StrictModel):
@@ -123,6 +168,7 @@ class ProductionVariant(StrictModel):
 class Endpoint(StrictModel):
     endpoint_name: str = Field(pattern=AWS_NAME)
     production_variants: list[ProductionVariant] = Field(min_length=1, max_length=10)
+    metrics_config: MetricsConfig = Field(default_factory=MetricsConfig)
 
     @model_validator(mode="after")
     def _variants(self):

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from simfleet.catalog import INSTANCE_TYPE_PATTERN, Catalog, load_catalog
 from simfleet.config.experiment import Experiment
+from simfleet.config.publish_periods import alignment_s
 from simfleet.config.toml_lines import key_lines, line_of
 from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.errors import InputError, Problem
@@ -215,12 +216,13 @@ def _resolve(experiment: Experiment, catalog: Catalog, known: dict[str, Path], s
     def report(path: tuple, message: str) -> None:
         problems.append(Problem(source, dotted(path), message, line_of(lines, path)))
 
-    period = experiment.metrics.period
+    period = alignment_s(experiment)
     if experiment.experiment.start_time.timestamp() % period:
-        report(("experiment", "start_time"), f"must be aligned to the metric period ({period:g}s), "
+        report(("experiment", "start_time"), f"must be aligned to the metric periods ({period:g}s), "
                "as CloudWatch periods are, e.g. 2026-01-05T09:00:00Z")
     if experiment.experiment.duration % period:
-        report(("experiment", "duration"), f"must be a whole number of metric periods ({period:g}s)")
+        report(("experiment", "duration"), f"must be a whole number of metric periods ({period:g}s: every "
+               "publish period in use closes at the end)")
 
     profiles: dict[str, ModelProfile] = {}
     failed: set[str] = set()

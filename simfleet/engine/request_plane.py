@@ -64,14 +64,18 @@ class RequestPlane:
         return dispatch_batch(self, times, variants, services, payloads, us, model_errors, max_payload, timeout)
 
     def busy_integral(self, t: float) -> np.ndarray:
-        """Per instance: worker-seconds of service performed in [0, t).
+        """Per instance: worker-seconds of service performed in [0, t) (see `slot_busy_integral`)."""
+        return self.slot_busy_integral(t).sum(axis=1)
+
+    def slot_busy_integral(self, t: float) -> np.ndarray:
+        """Per instance and worker slot: seconds of service performed in [0, t).
 
         Exact when every arrival before t has been dispatched and none after: a slot's assigned
         intervals then leave no idle gap after t, so the part of its work still ahead is
         max(0, free time − t).
         """
         ahead = np.where(np.isfinite(self.slot_free), np.maximum(self.slot_free - t, 0.0), 0.0)
-        return (self.slot_accum - ahead).sum(axis=1)
+        return self.slot_accum - ahead
 
 
 def _grow(array: np.ndarray, width: int, fill: float) -> np.ndarray:

@@ -17,6 +17,7 @@ import pyarrow as pa
 import simpy
 
 from simfleet.config.loader import Scenario
+from simfleet.config.publish_periods import clock_tick_s
 from simfleet.engine.events import EventLog
 from simfleet.engine.kernels.dispatch import MODEL_TIMEOUT, NO_CAPACITY, PAYLOAD_TOO_LARGE
 from simfleet.engine.records import RequestRecords
@@ -24,7 +25,6 @@ from simfleet.engine.request_plane import RequestPlane
 from simfleet.fleet import Fleet, VariantRuntime, build_fleet, instance_id
 from simfleet.metrics.aggregator import MetricsAggregator
 from simfleet.metrics.run_totals import RunTotals
-from simfleet.metrics.schema import metrics_schema
 from simfleet.metrics.summary import build_summary
 from simfleet.rng import RandomStreams
 from simfleet.traffic.rate import RateFunction
@@ -39,6 +39,7 @@ MAX_SEGMENT_S = 10.0
 @dataclass(frozen=True)
 class RunResult:
     metrics: pa.Table
+    metric_values: pa.Table
     events: pa.Table
     summary: dict
     fleet: Fleet
@@ -145,7 +146,6 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     """
     experiment = scenario.experiment
     duration = experiment.experiment.duration
-    period = experiment.metrics.period
     start = experiment.experiment.start_time
     streams = RandomStreams(experiment.experiment.seed)
     fleet = build_fleet(scenario)
@@ -166,16 +166,17 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
         endpoint = spec.endpoint_name or fleet.endpoint_names[0]
         sources.append(build_source(spec, endpoint, index, duration, start.timestamp(), scenario.base_dir, streams))
 
-    aggregator = MetricsAggregator(fleet, period, experiment.metrics.percentiles, start)
+    aggregator = MetricsAggregator(fleet, experiment.metrics, start)
+    tick = clock_tick_s(experiment)
     totals = RunTotals(len(fleet.variants), duration)
     sinks = [aggregator.add, totals.add] + ([requests_sink] if requests_sink else [])
     driver = RequestDriver(scenario, fleet, plane, streams, sources, sinks)
 
-    events.add(0.0, "RunStart", seed=experiment.experiment.seed, duration_s=duration, period_s=period)
+    events.add(0.0, "RunStart", seed=experiment.experiment.seed, duration_s=duration, tick_s=tick)
     for index, source in enumerate(sources):
         if isinstance(source, RateDrivenSource):
             env.process(_traffic_changes(env, driver, events, source, index, duration))
-    env.process(_metric_clock(env, driver, aggregator, plane, period, duration, max_segment_s))
+    env.process(_metric_clock(env, driver, aggregator, plane, tick, duration, max_segment_s))
     env.run()  # every process is finite; `until=duration` would skip the events at `duration`
     events.add(duration, "RunEnd", requests=totals.arrivals,
                in_flight=len(aggregator.pending_requests()))
@@ -188,20 +189,19 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
         busy_by_variant[variant_index] += busy[index]
     mean_busy = [b / s if s else 0.0 for b, s in zip(busy_by_variant, instance_seconds)]
     summary = build_summary(fleet, totals, instance_seconds, mean_busy, duration)
-    buffer = aggregator.buffer
-    metrics = pa.Table.from_pydict(buffer.data, schema=metrics_schema(experiment.metrics.percentiles))
-    return RunResult(metrics, events.table(), summary, fleet, tuple(ids))
+    metrics, metric_values = aggregator.buffer.tables()
+    return RunResult(metrics, metric_values, events.table(), summary, fleet, tuple(ids))
 
 
-def _metric_clock(env, driver, aggregator, plane, period, duration, max_segment_s):
-    """Close every CloudWatch period at its end; cut long periods into kernel segments."""
-    steps = max(1, int(np.ceil(period / max_segment_s)))
-    n_periods = int(round(duration / period))
-    for index in range(n_periods):
+def _metric_clock(env, driver, aggregator, plane, tick, duration, max_segment_s):
+    """At every tick, publish the periods that end there; cut long ticks into kernel segments."""
+    steps = max(1, int(np.ceil(tick / max_segment_s)))
+    n_ticks = int(round(duration / tick))
+    for index in range(n_ticks):
         for step in range(1, steps + 1):
-            yield env.timeout(index * period + period * step / steps - env.now)
+            yield env.timeout(index * tick + tick * step / steps - env.now)
             driver.advance_to(env.now)
-        aggregator.close_period(index, plane.busy_integral(env.now), plane.instance_variant, plane.in_service)
+        aggregator.close_tick(env.now, plane.slot_busy_integral(env.now), plane.instance_variant, plane.in_service)
 
 
 def _traffic_changes(env, driver, events, source: RateDrivenSource, index: int, duration: float):

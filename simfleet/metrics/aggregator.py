@@ -1,10 +1,18 @@
 """Streaming aggregation of raw metric values into CloudWatch datapoints, period by period.
 
-The engine hands over each dispatched batch; a request's values belong to the period in which
-its response is sent. When simulated time reaches a period's end every request answered in it
-has been dispatched (responses come after arrivals), so the period is closed: its datapoints
-are computed from the raw values and the values are dropped. Memory is therefore bounded by one
-period of requests, not by the length of the run.
+The engine hands over each dispatched batch and calls `close_tick` at every tick of the metric
+clock (the greatest common divisor of the publish periods in use). At a tick, each metric
+group whose period ends there is published:
+
+* invocation metrics of a variant: the requests whose response was sent in the period (a
+  response comes after its arrival, so every such request has been dispatched by then);
+* utilization of a variant's instances: busy time over the period, one value per instance;
+* `ConcurrentRequestsPerModel`: each instance's requests in its container (queued or in
+  service), counted every `concurrency_sample_interval`.
+
+Each datapoint keeps its `Distribution` (the underlying values) beside its statistics, so that
+queries can re-bucket to coarser periods exactly. Memory is bounded by one period of requests
+and the requests still in flight, not by the length of the run.
 """
 
 from __future__ import annotations
@@ -12,100 +20,207 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pyarrow as pa
 
+from simfleet.config.experiment import MetricsSection
+from simfleet.engine.kernels.dispatch import MODEL_ERROR, MODEL_TIMEOUT, OK
 from simfleet.engine.records import RequestRecords
-from simfleet.fleet import Fleet
-from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, request_values,
-                                       utilization_values)
-from simfleet.metrics.schema import DIMENSIONS, STAT_COLUMNS, percentile_column
+from simfleet.fleet import Fleet, instance_id
+from simfleet.metrics.distribution import Distribution
+from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, device_utilization,
+                                       request_values, utilization_values)
+from simfleet.metrics.schema import metric_values_schema, metrics_schema
 from simfleet.metrics.statistics import summarize
 
 __all__ = ["MetricsAggregator", "DatapointBuffer"]
 
+_SERVED = (OK, MODEL_ERROR, MODEL_TIMEOUT)
+
 
 class DatapointBuffer:
-    """Datapoint rows collected column by column, handed to a writer in chunks."""
+    """Datapoint rows (statistics and distributions) collected column by column."""
 
-    def __init__(self, percentiles: list[float]):
-        self.percentile_columns = [percentile_column(p) for p in percentiles]
-        self.columns = (["timestamp", "period_s", "namespace", "metric_name", "unit", *DIMENSIONS,
-                         *STAT_COLUMNS, *self.percentile_columns])
+    def __init__(self, percentiles: list[float], histogram_scale: int, accelerator_dimension: str):
+        self.metrics_schema = metrics_schema(percentiles, accelerator_dimension)
+        self.values_schema = metric_values_schema(accelerator_dimension, histogram_scale)
+        self.percentile_columns = self.metrics_schema.names[-len(percentiles):] if percentiles else []
+        self.scale = histogram_scale
+        self.percentiles = list(percentiles)
         self.clear()
 
     def clear(self) -> None:
-        self.data: dict[str, list] = {name: [] for name in self.columns}
+        self.rows: dict[str, list] = {name: [] for name in self.metrics_schema.names}
+        self.distributions: list[Distribution] = []
 
     def __len__(self) -> int:
-        return len(self.data["timestamp"])
+        return len(self.distributions)
 
-    def add(self, timestamp, period_s, namespace, metric, unit, dimensions: dict, stats) -> None:
-        count, total, minimum, maximum, average, percentiles = stats
-        row = {"timestamp": timestamp, "period_s": period_s, "namespace": namespace,
-               "metric_name": metric, "unit": unit, "sample_count": count, "sum": total,
-               "minimum": minimum, "maximum": maximum, "average": average}
-        row.update(zip(self.percentile_columns, percentiles))
-        for name in DIMENSIONS:
-            row[name] = dimensions.get(name)
-        for name, value in row.items():
-            self.data[name].append(value)
+    def add(self, timestamp, period_s: int, namespace: str, metric: str, unit: str, dimensions: dict,
+            values: np.ndarray) -> None:
+        dist, (count, total, minimum, maximum, average, percentiles) = summarize(values, self.percentiles, self.scale)
+        row = {"timestamp": timestamp, "period_s": period_s, "namespace": namespace, "metric_name": metric,
+               "unit": unit, "sample_count": count, "sum": total, "minimum": minimum, "maximum": maximum,
+               "average": average, **dict(zip(self.percentile_columns, percentiles))}
+        for name, column in self.rows.items():
+            column.append(row[name] if name in row else dimensions.get(name))
+        self.distributions.append(dist)
+
+    def tables(self) -> tuple[pa.Table, pa.Table]:
+        """(`metrics.parquet` rows, `metric_values.parquet` rows), in the same order."""
+        metrics = pa.Table.from_pydict(self.rows, schema=self.metrics_schema)
+        keys = {name: self.rows[name] for name in self.values_schema.names if name in self.rows}
+        keys["values"] = [d.values for d in self.distributions]
+        keys["counts"] = [d.counts for d in self.distributions]
+        keys["exact"] = [d.exact for d in self.distributions]
+        return metrics, pa.Table.from_pydict(keys, schema=self.values_schema)
 
 
 class MetricsAggregator:
-    """Turns request records and instance busy time into datapoints at each period's end."""
+    """Turns request records and instance busy time into datapoints as their periods close."""
 
-    def __init__(self, fleet: Fleet, period_s: float, percentiles: list[float], start: dt.datetime):
+    def __init__(self, fleet: Fleet, settings: MetricsSection, start: dt.datetime):
         self.fleet = fleet
-        self.period_s = period_s
-        self.percentiles = list(percentiles)
         self.start = start
-        self.buffer = DatapointBuffer(percentiles)
+        self.accelerator_dimension = settings.accelerator_dimension
+        self.include_rejected = settings.invocations_include_rejected
+        self.buffer = DatapointBuffer(settings.percentiles, settings.histogram_scale, settings.accelerator_dimension)
+        concurrency = {v.plan.concurrency_s for v in fleet.variants}
+        if len(concurrency) != 1:
+            raise ValueError("every variant must publish concurrency at the same period")
+        self.concurrency_s = concurrency.pop()
+        # evenly spaced samples, at least one per period (high resolution publishes every second)
+        self.samples_per_period = max(1, int(round(self.concurrency_s / settings.concurrency_sample_interval)))
         self._pending: list[RequestRecords] = []
-        self._busy_before: np.ndarray = np.zeros(0)
+        self._occupancy = (np.empty(0, np.int64), np.empty(0), np.empty(0))  # instance, begin, end
+        self._busy_mark = np.zeros((0, 0))  # per instance and worker slot, at the last utilization close
 
+    # -- input ------------------------------------------------------------------------------------
     def add(self, records: RequestRecords) -> None:
-        if len(records):
-            self._pending.append(records)
+        if not len(records):
+            return
+        self._pending.append(records)
+        served = np.isin(records.status, _SERVED)
+        instance, begin, end = self._occupancy
+        self._occupancy = (np.concatenate([instance, records.instance[served].astype(np.int64)]),
+                           np.concatenate([begin, records.arrival_s[served]]),
+                           np.concatenate([end, records.start_s[served] + records.service_s[served]]))
 
-    def close_period(self, index: int, busy_integral: np.ndarray, instance_variant: np.ndarray,
-                     in_service: np.ndarray) -> None:
-        """Emit the datapoints of period `index` ([index·P, (index+1)·P) from the start)."""
-        end_s = (index + 1) * self.period_s
-        timestamp = self.start + dt.timedelta(seconds=index * self.period_s)
-        period = int(self.period_s)
-        self._emit_requests(end_s, timestamp, period)
-        self._emit_instances(busy_integral, instance_variant, in_service, timestamp, period)
+    def close_tick(self, t: float, slot_busy: np.ndarray, instance_variant: np.ndarray,
+                   in_service: np.ndarray) -> None:
+        """Publish every metric group whose period ends at `t` (seconds from the start).
 
-    def _emit_requests(self, end_s: float, timestamp, period: int) -> None:
+        `slot_busy` is the busy worker-seconds of every instance's slots over [0, t).
+        """
+        closing = [v for v in self.fleet.variants if _ends_at(t, v.plan.invocation_s)]
+        if closing:
+            self._emit_requests(t, closing)
+        for variant in self.fleet.variants:
+            if _ends_at(t, variant.plan.utilization_s):
+                self._emit_utilization(t, variant, slot_busy, instance_variant, in_service)
+        if _ends_at(t, self.concurrency_s):
+            self._emit_concurrency(t, instance_variant, in_service)
+
+    def pending_requests(self) -> RequestRecords:
+        """Requests dispatched but not yet published (answered after their period's last close)."""
+        return RequestRecords.concat(self._pending) if self._pending else RequestRecords.empty()
+
+    # -- publishing -------------------------------------------------------------------------------
+    def _timestamp(self, end_s: float, period_s: int) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=end_s - period_s)
+
+    def _dims(self, variant, instance: int | None = None, device: int | None = None) -> dict:
+        dims = {"EndpointName": variant.endpoint_name, "VariantName": variant.variant_name}
+        if instance is not None:
+            dims["InstanceId"] = instance_id(instance + 1)
+        if device is not None:
+            dims[self.accelerator_dimension] = str(device)
+        return dims
+
+    def _emit_requests(self, t: float, closing: list) -> None:
         if not self._pending:
             return
         records = RequestRecords.concat(self._pending)
-        answered = records.response_s < end_s
-        closed, rest = records.select(answered), records.select(~answered)
-        self._pending = [rest] if len(rest) else []
-        if not len(closed):
-            return
-        for index, mine in closed.by_variant(len(self.fleet.variants)):
+        closing_mask = np.zeros(len(self.fleet.variants), np.bool_)
+        closing_mask[[v.index for v in closing]] = True
+        due = (records.response_s < t) & closing_mask[records.variant]
+        self._pending = [records.select(~due)] if not due.all() else []
+        published = records.select(due)
+        if not self.include_rejected:
+            published = published.select(published.instance >= 0)
+        for index, mine in published.by_variant(len(self.fleet.variants)):
             variant = self.fleet.variants[index]
-            dims = {"EndpointName": variant.endpoint_name, "VariantName": variant.variant_name}
-            for metric, unit, values in request_values(mine, variant):
-                if len(values):
-                    self.buffer.add(timestamp, period, INVOCATION_NAMESPACE, metric, unit, dims,
-                                    summarize(values, self.percentiles))
+            period = variant.plan.invocation_s
+            timestamp = self._timestamp(t, period)
+            groups = [(self._dims(variant), mine)]
+            if variant.plan.enhanced:
+                reached = mine.select(mine.instance >= 0)
+                order = np.argsort(reached.instance, kind="stable")
+                reached = reached.select(order)
+                for instance in np.unique(reached.instance):
+                    lo, hi = np.searchsorted(reached.instance, [instance, instance + 1])
+                    groups.append((self._dims(variant, int(instance)), reached.select(slice(lo, hi))))
+            for dims, group in groups:
+                for metric, unit, values in request_values(group, variant):
+                    if len(values):
+                        self.buffer.add(timestamp, period, INVOCATION_NAMESPACE, metric, unit, dims, values)
 
-    def _emit_instances(self, busy_integral, instance_variant, in_service, timestamp, period: int) -> None:
-        before = np.zeros(len(busy_integral))
-        before[: len(self._busy_before)] = self._busy_before
-        busy_workers = (busy_integral - before) / self.period_s
-        self._busy_before = busy_integral
+    def _emit_utilization(self, t: float, variant, slot_busy, instance_variant, in_service) -> None:
+        mark = np.zeros_like(slot_busy)
+        rows, cols = self._busy_mark.shape
+        mark[:rows, :cols] = self._busy_mark
+        members = np.flatnonzero((instance_variant == variant.index) & in_service)
+        mine = instance_variant == variant.index
+        period = variant.plan.utilization_s
+        busy_slots = (slot_busy[members] - mark[members]) / period  # mean busy fraction of each slot
+        mark[mine] = slot_busy[mine]
+        self._busy_mark = mark
+        if not len(members):
+            return
+        timestamp = self._timestamp(t, period)
+        for metric, unit, values in utilization_values(variant, busy_slots.sum(axis=1)):
+            self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit, self._dims(variant), values)
+        if not variant.plan.enhanced:
+            return
+        for row, instance in enumerate(members):
+            one = busy_slots[row: row + 1]
+            for metric, unit, values in utilization_values(variant, one.sum(axis=1)):
+                self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit,
+                                self._dims(variant, int(instance)), values)
+            for metric, unit, per_device in device_utilization(variant, one[0]):
+                for device, value in enumerate(per_device):
+                    self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit,
+                                    self._dims(variant, int(instance), device), np.array([value]))
+
+    def _emit_concurrency(self, t: float, instance_variant, in_service) -> None:
+        """Requests in each container (queued or in service) at `samples_per_period` instants."""
+        n = self.samples_per_period
+        period = self.concurrency_s
+        start_s = t - period
+        sample_times = start_s + np.arange(n) * (period / n)
+        instance, begin, end = self._occupancy
+        n_instances = len(instance_variant)
+        # Request j is counted at sample k when begin_j <= t_k < end_j: k in [first, last).
+        first = np.searchsorted(sample_times, begin, side="left")
+        last = np.searchsorted(sample_times, end, side="left")
+        width = n + 1
+        counts = (np.bincount(instance * width + first, minlength=n_instances * width)
+                  - np.bincount(instance * width + last, minlength=n_instances * width))
+        counts = np.cumsum(counts.reshape(n_instances, width), axis=1)[:, :n].astype(np.float64)
+        keep = end > t
+        self._occupancy = (instance[keep], begin[keep], end[keep])
+        timestamp = self._timestamp(t, period)
         for variant in self.fleet.variants:
             members = np.flatnonzero((instance_variant == variant.index) & in_service)
             if not len(members):
                 continue
-            dims = {"EndpointName": variant.endpoint_name, "VariantName": variant.variant_name}
-            for metric, unit, values in utilization_values(variant, busy_workers[members]):
-                self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit, dims,
-                                summarize(values, self.percentiles))
+            self.buffer.add(timestamp, period, INVOCATION_NAMESPACE, "ConcurrentRequestsPerModel", "None",
+                            self._dims(variant), counts[members].ravel())
+            if variant.plan.enhanced:
+                for row in members:
+                    self.buffer.add(timestamp, period, INVOCATION_NAMESPACE, "ConcurrentRequestsPerModel",
+                                    "None", self._dims(variant, int(row)), counts[row])
 
-    def pending_requests(self) -> RequestRecords:
-        """Requests dispatched but answered after the last closed period (in flight at the end)."""
-        return RequestRecords.concat(self._pending) if self._pending else RequestRecords.empty()
+
+def _ends_at(t: float, period_s: int) -> bool:
+    """Does a period of `period_s` end at `t`? (t and the periods are whole seconds.)"""
+    return round(t) % period_s == 0

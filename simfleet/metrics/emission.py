@@ -17,7 +17,7 @@ from simfleet.engine.records import RequestRecords
 from simfleet.fleet import VariantRuntime
 
 __all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "STATUS_NAMES", "REACHED_CONTAINER", "request_values",
-           "utilization_values", "error_class"]
+           "utilization_values", "device_utilization", "device_shares", "error_class"]
 
 INVOCATION_NAMESPACE = "AWS/SageMaker"
 ENDPOINT_NAMESPACE = "/aws/sagemaker/Endpoints"
@@ -92,3 +92,43 @@ def utilization_values(variant: VariantRuntime, busy_workers: np.ndarray):
             ("GPUMemoryUtilization", "Percent", np.full(n, gpu_memory)),
         ]
     return out
+
+
+def device_shares(workers: int, gpus_per_busy_worker: float, devices: int) -> np.ndarray:
+    """(workers × devices) share of each device a busy worker keeps busy.
+
+    Worker w is pinned to the stretch [w·g, (w+1)·g) of the instance's devices laid end to end
+    (g = `gpus_per_busy_worker`, wrapping around): two workers at g = 0.5 share device 0, a worker
+    at g = 4 spans four devices. Each row sums to g, so the per-device values add up to the
+    instance's `GPUUtilization` (an assumption: AWS does not say how work spreads over GPUs).
+    """
+    shares = np.zeros((workers, devices))
+    if devices == 0 or gpus_per_busy_worker == 0:
+        return shares
+    for worker in range(workers):
+        lo = worker * gpus_per_busy_worker
+        hi = lo + gpus_per_busy_worker
+        start = int(np.floor(lo))
+        for unit in range(start, int(np.ceil(hi))):
+            overlap = min(hi, unit + 1) - max(lo, unit)
+            if overlap > 0:
+                shares[worker, unit % devices] += overlap
+    return shares
+
+
+def device_utilization(variant: VariantRuntime, slot_busy: np.ndarray):
+    """(metric name, unit, one value per device) for one instance with enhanced metrics.
+
+    `slot_busy` is each worker slot's busy fraction of the period. Each device reports 0–100.
+    """
+    instance = variant.instance_type
+    devices = instance.accelerators
+    if devices == 0:
+        return []
+    entry = variant.entry
+    shares = device_shares(entry.workers, entry.gpus_per_busy_worker, devices)
+    gpu = np.minimum(100.0, 100.0 * slot_busy[: entry.workers] @ shares)
+    per_device = instance.accelerator_memory_bytes
+    held = entry.workers * entry.gpu_memory_per_worker_bytes / devices
+    memory = min(100.0, 100.0 * held / per_device) if per_device > 0 else 0.0
+    return [("GPUUtilization", "Percent", gpu), ("GPUMemoryUtilization", "Percent", np.full(devices, memory))]

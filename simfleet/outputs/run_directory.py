@@ -1,4 +1,4 @@
-"""Write a run directory: `metrics.parquet`, `events.parquet`, `summary.json`, `manifest.json`,
+"""Write a run directory: `metrics.parquet`, `metric_values.parquet`, `events.parquet`, `summary.json`, `manifest.json`,
 and `requests.parquet` when the experiment asks for it (DESIGN §5)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from simfleet.rng import RandomStreams
 
 __all__ = ["run_to_directory", "RUN_FILES"]
 
-RUN_FILES = ("metrics.parquet", "events.parquet", "summary.json", "manifest.json")
+RUN_FILES = ("metrics.parquet", "metric_values.parquet", "events.parquet", "summary.json", "manifest.json")
 
 
 def run_to_directory(scenario: Scenario, out_dir: str | Path, requests: bool | None = None) -> RunResult:
@@ -36,6 +36,7 @@ def run_to_directory(scenario: Scenario, out_dir: str | Path, requests: bool | N
     if trace is not None:
         trace.commit()
     write_table(out / "metrics.parquet", result.metrics)
+    write_table(out / "metric_values.parquet", result.metric_values)
     write_table(out / "events.parquet", result.events)
     write_json(out / "summary.json", result.summary)
     entropy = RandomStreams(scenario.experiment.experiment.seed).entropy

@@ -1,0 +1,383 @@
+"""The underlying values of one CloudWatch datapoint, kept so that coarser periods can be recomputed.
+
+Where it sits: the aggregator turns each period's raw values into a `Distribution` (stored in
+`metric_values.parquet`); queries merge the distributions of finer periods into the coarser
+period they ask for and evaluate statistics on the result (`simfleet.metrics.statistics`).
+
+Representation. Like a PutMetricData datum, a datapoint keeps its values as distinct values with
+counts; a datum may carry at most 150 distinct values [CW-API]. While a datapoint has at most
+`EXACT_DISTINCT_LIMIT` distinct values they are stored exactly (`exact=True`). Beyond that the
+values become an exponential histogram in the OpenTelemetry convention, the form in which
+CloudWatch stores OpenTelemetry histograms: with ``base = 2**(2**-scale)``, bucket ``i`` holds the
+values in ``(base**i, base**(i+1)]``, and zero has a bucket of its own. Each non-empty bucket is
+stored as one value, its representative ``base**(i + 0.5)`` clamped into ``[minimum, maximum]``
+(the representative lies well inside its bucket, so the bucket index can be recovered from it),
+with the bucket's count. At the default scale 8 a representative is within 0.14 % of every value
+of its bucket.
+
+SampleCount, Sum, Minimum and Maximum are always kept exactly, whatever the representation.
+Values must be finite and non-negative: every SageMaker metric is, and CloudWatch gives no
+percentiles for data with negative values [CW-API].
+
+Merging is exact in this sense: for any split of a value array into pieces, merging the pieces'
+distributions gives the distribution of the whole array, bit for bit (the Sum up to rounding),
+and merging is associative. A coarser period's statistics are therefore the same whether computed
+from raw values or from stored finer datapoints.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+__all__ = [
+    "EXACT_DISTINCT_LIMIT", "DEFAULT_HISTOGRAM_SCALE", "MIN_HISTOGRAM_SCALE", "MAX_HISTOGRAM_SCALE",
+    "Distribution", "bucket_index", "bucket_representative", "nearest_rank",
+]
+
+EXACT_DISTINCT_LIMIT = 150
+DEFAULT_HISTOGRAM_SCALE = 8          # base 2**(2**-8): buckets ~0.27 % wide
+#: The scales OpenTelemetry allows for exponential histograms.
+MIN_HISTOGRAM_SCALE = -10
+MAX_HISTOGRAM_SCALE = 20
+
+# Distinct values in a strided sample above which the exact check is skipped (see `_exact_counts`).
+_SAMPLE_SIZE = 2048
+
+
+# ---------------------------------------------------------------------------- bucket arithmetic
+
+def _check_scale(scale) -> int:
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)):
+        raise ValueError(f"histogram scale {scale!r}: expected an integer")
+    if not MIN_HISTOGRAM_SCALE <= scale <= MAX_HISTOGRAM_SCALE:
+        raise ValueError(f"histogram scale {scale}: expected an integer from {MIN_HISTOGRAM_SCALE} "
+                         f"to {MAX_HISTOGRAM_SCALE}")
+    return int(scale)
+
+
+_LOG_CONTEXT = decimal.Context(prec=80)
+_LN2 = decimal.Decimal(2).ln(_LOG_CONTEXT)
+
+
+def _index_by_decimal(value: float, scale: int) -> int:
+    """Bucket index of one positive value that is not a power of two, with 80-digit logarithms.
+
+    Used for the few values whose float logarithm lies too close to a bucket edge to trust.
+    Such a value never equals an edge exactly (the edges are irrational there), and 80 digits
+    put the logarithm far closer to its true value than any float comes to an edge.
+    """
+    ctx = _LOG_CONTEXT
+    position = ctx.multiply(ctx.divide(decimal.Decimal(value).ln(ctx), _LN2), decimal.Decimal(2) ** scale)
+    return int(position.to_integral_value(rounding=decimal.ROUND_CEILING)) - 1
+
+
+def bucket_index(values: np.ndarray, scale: int = DEFAULT_HISTOGRAM_SCALE) -> np.ndarray:
+    """Index ``i`` with ``base**i < v <= base**(i+1)``, ``base = 2**(2**-scale)``, for positive finite values.
+
+    Exact for every float: powers of two and (for scale <= 0) every value are handled with integer
+    arithmetic on the binary exponent; otherwise the float logarithm decides, and values within a
+    safety margin of a bucket edge are re-decided with high-precision logarithms.
+    """
+    scale = _check_scale(scale)
+    v = np.asarray(values, dtype=np.float64)
+    mantissa, exponent = np.frexp(v)              # v = mantissa * 2**exponent, mantissa in [0.5, 1)
+    exponent = exponent.astype(np.int64)
+    power_of_two = mantissa == 0.5                # v == 2**(exponent - 1): log2(v) is an integer
+    log2_floor = exponent - 1
+    if scale <= 0:
+        shift = -scale                            # edges at log2(v) = k * 2**shift, all integers
+        return np.where(power_of_two, -((-log2_floor) >> shift) - 1, log2_floor >> shift)
+    position = np.log2(v) * float(2 ** scale)      # exact scaling by a power of two
+    index = np.ceil(position).astype(np.int64) - 1
+    index = np.where(power_of_two, (log2_floor << scale) - 1, index)
+    margin = 1e-9 + np.abs(position) * 2.0 ** -40  # float log2 is good to a few ulps; this is 4096
+    doubtful = np.flatnonzero((np.abs(position - np.rint(position)) < margin) & ~power_of_two)
+    if len(doubtful):
+        index = np.array(index, copy=True)
+        for k in doubtful:
+            index.flat[k] = _index_by_decimal(float(v.flat[k]), scale)
+    return index
+
+
+def bucket_representative(index: np.ndarray, scale: int = DEFAULT_HISTOGRAM_SCALE) -> np.ndarray:
+    """``base**(i + 0.5)`` for each bucket index (not clamped), moved inside its bucket if rounding left it.
+
+    Only subnormal buckets, where floats are sparse, ever need the move: the representative is
+    then the float inside the bucket nearest to the rounded midpoint.
+    """
+    scale = _check_scale(scale)
+    index = np.asarray(index, dtype=np.int64)
+    with np.errstate(over="ignore", under="ignore"):
+        reps = np.exp2((index + 0.5) * 2.0 ** -scale)
+    reps = np.clip(reps, np.nextafter(0.0, 1.0), np.finfo(np.float64).max)
+    wrong = np.flatnonzero(bucket_index(reps, scale) != index)
+    for k in wrong:
+        reps.flat[k] = _nudge_into_bucket(float(reps.flat[k]), int(index.flat[k]), scale)
+    return reps
+
+
+def _nudge_into_bucket(value: float, index: int, scale: int) -> float:
+    """The float nearest to `value` whose bucket is `index` (steps float by float; a few at most)."""
+    direction = None
+    for _ in range(64):
+        found = int(bucket_index(np.array([value]), scale)[0])
+        if found == index:
+            return value
+        step = np.inf if found < index else 0.0
+        if direction is not None and step != direction:        # stepped over the bucket: empty
+            break
+        direction = step
+        value = float(np.nextafter(value, step))
+    raise ValueError(f"histogram bucket {index} at scale {scale} holds no float near {value!r}")
+
+
+# ------------------------------------------------------------------------------- ranks
+
+def nearest_rank(p, n: int) -> int:
+    """1-based nearest rank of percentile `p` among `n` values: ``max(1, ceil(p/100 * n))``.
+
+    Computed exactly on the decimal that `p` spells (a float p is read as its shortest repr, so
+    ``p=99.9`` means 999/10), so ranks never drift by a float rounding.
+    """
+    fraction = _as_fraction(p)
+    if not 0 <= fraction <= 100:
+        raise ValueError(f"percentile {p!r}: expected a number from 0 to 100")
+    return max(1, _ceil_fraction(fraction * n / 100))
+
+
+def _as_fraction(p) -> Fraction:
+    if isinstance(p, Fraction):
+        return p
+    if isinstance(p, (float, np.floating)):
+        if not math.isfinite(p):
+            raise ValueError(f"percentile {p!r}: expected a number from 0 to 100")
+        return Fraction(repr(float(p)))
+    try:
+        return Fraction(p)
+    except (TypeError, ValueError):
+        raise ValueError(f"percentile {p!r}: expected a number from 0 to 100") from None
+
+
+def _ceil_fraction(x: Fraction) -> int:
+    return -((-x.numerator) // x.denominator)
+
+
+# ------------------------------------------------------------------------------ the datapoint
+
+def _group_counts(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct keys ascending, summed integer weights) — exact integer sums."""
+    order = np.argsort(keys, kind="stable")
+    keys, weights = keys[order], weights[order]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    return keys[starts], np.add.reduceat(weights, starts).astype(np.int64)
+
+
+def _exact_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Distinct values and counts if there are at most EXACT_DISTINCT_LIMIT of them, else None.
+
+    A strided sample answers "too many" cheaply for continuous data; only arrays that may have
+    few distinct values are sorted.
+    """
+    sample = values[:: max(1, len(values) // _SAMPLE_SIZE)]
+    if len(np.unique(sample)) > EXACT_DISTINCT_LIMIT:
+        return None
+    ordered = np.sort(values)
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    if len(starts) > EXACT_DISTINCT_LIMIT:
+        return None
+    counts = np.diff(np.append(starts, len(ordered)))
+    return ordered[starts], counts.astype(np.int64)
+
+
+def _histogram(indices: np.ndarray, counts: np.ndarray, zeros: int, minimum: float, maximum: float,
+               scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stored (values, counts) of a histogram: the zero bucket, then clamped representatives."""
+    reps = np.clip(bucket_representative(indices, scale), minimum, maximum)
+    if zeros:
+        return np.concatenate(([0.0], reps)), np.concatenate(([zeros], counts)).astype(np.int64)
+    return reps, counts.astype(np.int64)
+
+
+def _check_values(values: np.ndarray, what: str) -> None:
+    if not np.isfinite(values).all():
+        raise ValueError(f"{what}: every value must be finite (no NaN or infinity)")
+    if (values < 0).any():
+        raise ValueError(f"{what}: every value must be >= 0 (CloudWatch gives no percentiles "
+                         f"for negative data)")
+
+
+@dataclass(frozen=True, eq=False)
+class Distribution:
+    """The values behind one datapoint: exact distinct values or an exponential histogram.
+
+    Build one with `from_values` or `merge`; the constructor checks the invariants, so a
+    distribution read back from a file is validated too. Arrays are read-only.
+    Two distributions are equal when every field is, bit for bit (the Sum included).
+    """
+
+    count: int            # SampleCount
+    total: float          # Sum
+    minimum: float
+    maximum: float
+    values: np.ndarray    # float64, strictly ascending
+    counts: np.ndarray    # int64, > 0, same length, counts.sum() == count
+    exact: bool           # True: the distinct raw values. False: histogram bucket representatives
+    scale: int
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        values = np.array(self.values, dtype=np.float64).reshape(-1) + 0.0   # -0.0 becomes 0.0
+        counts = np.array(self.counts, dtype=np.int64).reshape(-1)
+        values.flags.writeable = False
+        counts.flags.writeable = False
+        set_(self, "values", values)
+        set_(self, "counts", counts)
+        set_(self, "count", int(self.count))
+        set_(self, "total", float(self.total))
+        set_(self, "minimum", float(self.minimum))
+        set_(self, "maximum", float(self.maximum))
+        set_(self, "exact", bool(self.exact))
+        set_(self, "scale", _check_scale(self.scale))
+        problem = self._problem()
+        if problem:
+            raise ValueError(f"invalid distribution: {problem}")
+
+    def _problem(self) -> str | None:
+        values, counts = self.values, self.counts
+        if len(values) == 0 or len(values) != len(counts):
+            return "values and counts must be non-empty and of the same length"
+        if not (np.isfinite(values).all() and (values >= 0).all()):
+            return "values must be finite and >= 0"
+        if len(values) > 1 and not (np.diff(values) > 0).all():
+            return "values must be strictly ascending"
+        if not (counts > 0).all() or int(counts.sum()) != self.count:
+            return "counts must be positive and add up to count"
+        if not (math.isfinite(self.total) and self.total >= 0):
+            return "total must be finite and >= 0"
+        if not 0 <= self.minimum <= values[0] or not values[-1] <= self.maximum < math.inf:
+            return "minimum <= values <= maximum must hold"
+        if self.exact and (values[0] != self.minimum or values[-1] != self.maximum):
+            return "exact values must start at minimum and end at maximum"
+        if self.exact and len(values) > EXACT_DISTINCT_LIMIT:
+            return f"exact distributions hold at most {EXACT_DISTINCT_LIMIT} distinct values"
+        return None
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Distribution):
+            return NotImplemented
+        return (self.count == other.count and self.exact == other.exact and self.scale == other.scale
+                and _same_float(self.total, other.total) and _same_float(self.minimum, other.minimum)
+                and _same_float(self.maximum, other.maximum)
+                and self.values.tobytes() == other.values.tobytes()
+                and self.counts.tobytes() == other.counts.tobytes())
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        kind = "exact" if self.exact else f"histogram(scale={self.scale})"
+        return (f"Distribution(count={self.count}, total={self.total!r}, minimum={self.minimum!r}, "
+                f"maximum={self.maximum!r}, {kind}, {len(self.values)} values)")
+
+    @property
+    def average(self) -> float:
+        return self.total / self.count
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_values(cls, values: np.ndarray, scale: int = DEFAULT_HISTOGRAM_SCALE) -> "Distribution":
+        """The distribution of a non-empty array of finite, non-negative values.
+
+        The Sum is ``values.sum()`` in the order given (pairwise summation, reproducible).
+        """
+        scale = _check_scale(scale)
+        raw = np.asarray(values, dtype=np.float64).reshape(-1)
+        if len(raw) == 0:
+            raise ValueError("no values: a datapoint needs at least one value")
+        _check_values(raw, "values")
+        raw = raw + 0.0                           # -0.0 becomes 0.0
+        count, total = len(raw), float(raw.sum())
+        minimum, maximum = float(raw.min()), float(raw.max())
+        distinct = _exact_counts(raw)
+        if distinct is not None:
+            return cls(count, total, minimum, maximum, distinct[0], distinct[1], True, scale)
+        positive = raw[raw > 0]
+        zeros = count - len(positive)
+        indices = bucket_index(positive, scale)
+        low, high = int(indices.min()), int(indices.max())
+        if high - low <= 4 * len(indices) + 65536:
+            per_bucket = np.bincount(indices - low, minlength=high - low + 1)
+            present = np.flatnonzero(per_bucket)
+            keys, counts = present + low, per_bucket[present]
+        else:
+            keys, counts = _group_counts(indices, np.ones(len(indices), dtype=np.int64))
+        hist_values, hist_counts = _histogram(keys, counts, zeros, minimum, maximum, scale)
+        return cls(count, total, minimum, maximum, hist_values, hist_counts, False, scale)
+
+    @classmethod
+    def merge(cls, parts: Sequence["Distribution"]) -> "Distribution":
+        """The distribution of the union of the parts' values (all parts must share one scale).
+
+        Stays exact when every part is exact and the union has at most EXACT_DISTINCT_LIMIT
+        distinct values; otherwise every part's values are put into buckets and counts added.
+        """
+        parts = list(parts)
+        if not parts:
+            raise ValueError("no distributions to merge: a datapoint needs at least one value")
+        if not all(isinstance(part, Distribution) for part in parts):
+            raise ValueError("merge expects Distribution objects")
+        scales = {part.scale for part in parts}
+        if len(scales) != 1:
+            raise ValueError(f"cannot merge distributions of different histogram scales {sorted(scales)}")
+        scale = scales.pop()
+        if len(parts) == 1:
+            return parts[0]
+        count = sum(part.count for part in parts)
+        total = math.fsum(part.total for part in parts)
+        minimum = min(part.minimum for part in parts)
+        maximum = max(part.maximum for part in parts)
+        values = np.concatenate([part.values for part in parts])
+        counts = np.concatenate([part.counts for part in parts])
+        if all(part.exact for part in parts):
+            distinct, summed = _group_counts(values, counts)
+            if len(distinct) <= EXACT_DISTINCT_LIMIT:
+                return cls(count, total, minimum, maximum, distinct, summed, True, scale)
+        positive = values > 0
+        zeros = int(counts[~positive].sum())
+        keys, summed = _group_counts(bucket_index(values[positive], scale), counts[positive])
+        hist_values, hist_counts = _histogram(keys, summed, zeros, minimum, maximum, scale)
+        return cls(count, total, minimum, maximum, hist_values, hist_counts, False, scale)
+
+    # ------------------------------------------------------------------ queries
+
+    def value_at_rank(self, rank: int) -> float:
+        """The `rank`-th smallest stored value (1-based, counting repeats), e.g. rank 1 = minimum."""
+        if not 1 <= rank <= self.count:
+            raise ValueError(f"rank {rank}: expected 1 to {self.count}")
+        position = int(np.searchsorted(np.cumsum(self.counts), rank, side="left"))
+        return float(self.values[position])
+
+    def percentile(self, p: float) -> float:
+        """Nearest-rank percentile: the smallest stored value whose cumulative count reaches
+        ``ceil(p/100 * count)`` (rank at least 1), for p from 0 to 100.
+
+        On exact data this is the nearest-rank percentile of the raw values; on a histogram it is
+        the representative of the bucket holding that raw value.
+        """
+        return self.value_at_rank(nearest_rank(p, self.count))
+
+    def percentiles(self, ps: Sequence[float]) -> list[float]:
+        """`percentile` for several p at once (one cumulative sum)."""
+        cumulative = np.cumsum(self.counts)
+        ranks = np.array([nearest_rank(p, self.count) for p in ps], dtype=np.int64)
+        return [float(x) for x in self.values[np.searchsorted(cumulative, ranks, side="left")]]
+
+
+def _same_float(a: float, b: float) -> bool:
+    return np.float64(a).tobytes() == np.float64(b).tobytes()

@@ -1,0 +1,58 @@
+"""Query results shaped as the CloudWatch API's JSON responses [CW-API].
+
+The last step of `simfleet metrics … --output json` and `RunMetrics.call`: results from
+`operations.py` become the dicts the AWS CLI prints for ListMetrics, GetMetricStatistics and
+GetMetricData. Timestamps are ISO 8601 UTC strings ending in `Z`; numbers are plain floats;
+members CloudWatch leaves out when empty (NextToken) are left out, so every response validates
+against the CloudWatch service model's output shapes (a test checks that with botocore).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simfleet.query.operations import DataResult, ListResult, StatisticsResult
+from simfleet.query.timestamps import iso_timestamp
+
+__all__ = ["list_metrics_response", "metric_statistics_response", "metric_data_response"]
+
+def list_metrics_response(result: ListResult) -> dict:
+    response = {"Metrics": [
+        {"Namespace": s.namespace, "MetricName": s.metric_name,
+         "Dimensions": [{"Name": name, "Value": value} for name, value in s.dimensions]}
+        for s in result.streams]}
+    if result.next_token:
+        response["NextToken"] = result.next_token
+    return response
+
+
+def metric_statistics_response(result: StatisticsResult) -> dict:
+    """Datapoints in ascending time order, each with only the requested statistics."""
+    datapoints = []
+    for i, timestamp in enumerate(result.timestamps_ms):
+        point: dict = {"Timestamp": iso_timestamp(timestamp)}
+        for name in result.statistics:
+            value = result.values[name][i]
+            if not np.isnan(value):
+                point[name] = float(value)
+        if result.unit is not None:
+            point["Unit"] = result.unit
+        if result.extended:
+            point["ExtendedStatistics"] = {name: float(result.values[name][i]) for name in result.extended
+                                           if not np.isnan(result.values[name][i])}
+        datapoints.append(point)
+    return {"Label": result.label, "Datapoints": datapoints}
+
+
+def metric_data_response(result: DataResult) -> dict:
+    response: dict = {"MetricDataResults": [
+        {"Id": s.id, "Label": s.label,
+         "Timestamps": [iso_timestamp(t) for t in s.timestamps_ms],
+         "Values": [float(v) for v in s.values],
+         "StatusCode": s.status,
+         "Messages": []}
+        for s in result.results]}
+    if result.next_token:
+        response["NextToken"] = result.next_token
+    response["Messages"] = []
+    return response
