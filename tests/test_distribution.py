@@ -151,6 +151,12 @@ def test_subnormal_buckets_keep_recoverable_representatives():
     assert {ref_index(v, 8) for v in dist.values.tolist()} == set(ref_histogram(raw, 8))
 
 
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.inf, np.nan])
+def test_bucket_index_refuses_values_without_a_bucket(bad):
+    with pytest.raises(ValueError, match="positive and finite"):
+        bucket_index(np.array([1.0, bad]))
+
+
 def test_representative_at_default_scale_is_the_bucket_midpoint():
     i = np.arange(-2000, 2000)
     base = 2.0 ** 2.0 ** -DEFAULT_HISTOGRAM_SCALE

@@ -122,9 +122,10 @@ def naive_statistic(raw: np.ndarray, stat: str) -> float | None:
         return float(raw.max())
     if stat.startswith("p"):
         return naive_percentile(raw, float(stat[1:]))
-    if stat.startswith("tm"):                      # TM(:NN%): values <= pNN
-        kept = raw[raw <= naive_percentile(raw, float(stat[2:]))]
-        return float(kept.mean()) if len(kept) else None
+    if stat.startswith("tm"):                      # TM(:NN%): the lowest NN % of the data points
+        ordered = np.sort(raw)
+        kept = ordered[:max(1, math.ceil(Fraction(stat[2:]) * len(ordered) / 100))]
+        return float(kept.mean())
     if stat.startswith("PR(") and stat.endswith(")"):
         low, high = stat[3:-1].split(":")
         inside = np.ones(len(raw), dtype=bool)

@@ -1,9 +1,10 @@
 """CloudWatch statistics [CW-STATS] against naive numpy implementations on the raw values.
 
 The references below are written from the documented definitions, independently of the module:
-absolute bounds keep ``lower < v <= upper``; a percentage bound stands for the percentile value
-(the smallest value with at least that share of the data at or below it; a 0 % lower bound is no
-bound); WM clamps to the bounds; PR is the share of all values inside, in percent.
+absolute bounds keep ``lower < v <= upper``; percentage bounds trim data points by rank ("removing
+the 2% lowest data points and the 2% highest"): the sorted values ranked in (ceil(a·n/100),
+ceil(b·n/100)] stay; WM clamps to the bound values (for percentages, the percentile values);
+PR is the share of all values inside, in percent.
 """
 
 from __future__ import annotations
@@ -50,12 +51,19 @@ def ref_statistic(raw: np.ndarray, kind: str, lower: str | None, upper: str | No
     low, high = ref_limits(raw, lower, upper)
     if kind == "WM":
         return float(np.mean(np.clip(raw, -np.inf if low is None else low, np.inf if high is None else high)))
-    keep = np.ones(len(raw), dtype=bool)
-    if low is not None:
-        keep &= raw > low
-    if high is not None:
-        keep &= raw <= high
-    inside = raw[keep]
+    if (lower or "").endswith("%") or (upper or "").endswith("%"):
+        ordered = np.sort(raw)
+        n = len(raw)
+        first = 0 if lower is None else math.ceil(Fraction(lower[:-1]) * n / 100)
+        last = n if upper is None else max(1, math.ceil(Fraction(upper[:-1]) * n / 100))
+        inside = ordered[first:last]
+    else:
+        keep = np.ones(len(raw), dtype=bool)
+        if low is not None:
+            keep &= raw > low
+        if high is not None:
+            keep &= raw <= high
+        inside = raw[keep]
     return {
         "TM": float(inside.mean()) if len(inside) else None,
         "TC": float(len(inside)),
@@ -179,7 +187,7 @@ ONE_TO_100 = np.arange(1, 101, dtype=float)
     ("TM(10%:)", np.mean(np.arange(11, 101))),
     ("TM(0%:100%)", 50.5),                            # 0 % lower bound: nothing removed
     ("TC(0%:)", 100.0),
-    ("TM(0.5%:99.5%)", np.mean(np.arange(2, 100))),   # 0.5 of a value rounds up to one removed
+    ("TM(0.5%:99.5%)", np.mean(np.arange(2, 101))),   # P0.5 = 1 is excluded, P99.5 = 100 included
     ("IQM", np.mean(np.arange(26, 76))),
     ("TM(25%:75%)", np.mean(np.arange(26, 76))),
     ("wm98", (np.arange(1, 99).sum() + 2 * 98) / 100),  # the highest 2 % count as p98
@@ -220,7 +228,8 @@ def test_no_value_inside_the_bounds():
     assert parse_statistic("PR(5:9)").evaluate(dist) == 0.0
     assert parse_statistic("WM(5:9)").evaluate(dist) == 5.0
     tied = Distribution.from_values(np.full(10, 4.0))
-    assert parse_statistic("TM(10%:90%)").evaluate(tied) is None      # P10 = P90 = 4: (4, 4] is empty
+    assert parse_statistic("TM(10%:90%)").evaluate(tied) == 4.0       # ranks 2..9 of ten equal values
+    assert parse_statistic("TC(10%:90%)").evaluate(tied) == 8.0
     assert parse_statistic("tm90").evaluate(tied) == 4.0
 
 

@@ -61,8 +61,8 @@ def _check_scale(scale) -> int:
     return int(scale)
 
 
-_LOG_CONTEXT = decimal.Context(prec=80)
-_LN2 = decimal.Decimal(2).ln(_LOG_CONTEXT)
+_LOG_DIGITS = 80
+_LN2 = decimal.Decimal(2).ln(decimal.Context(prec=_LOG_DIGITS))
 
 
 def _index_by_decimal(value: float, scale: int) -> int:
@@ -72,7 +72,7 @@ def _index_by_decimal(value: float, scale: int) -> int:
     Such a value never equals an edge exactly (the edges are irrational there), and 80 digits
     put the logarithm far closer to its true value than any float comes to an edge.
     """
-    ctx = _LOG_CONTEXT
+    ctx = decimal.Context(prec=_LOG_DIGITS)
     position = ctx.multiply(ctx.divide(decimal.Decimal(value).ln(ctx), _LN2), decimal.Decimal(2) ** scale)
     return int(position.to_integral_value(rounding=decimal.ROUND_CEILING)) - 1
 
@@ -86,6 +86,8 @@ def bucket_index(values: np.ndarray, scale: int = DEFAULT_HISTOGRAM_SCALE) -> np
     """
     scale = _check_scale(scale)
     v = np.asarray(values, dtype=np.float64)
+    if not (np.isfinite(v) & (v > 0)).all():
+        raise ValueError("bucket_index: every value must be positive and finite (zero has its own bucket)")
     mantissa, exponent = np.frexp(v)              # v = mantissa * 2**exponent, mantissa in [0.5, 1)
     exponent = exponent.astype(np.int64)
     power_of_two = mantissa == 0.5                # v == 2**(exponent - 1): log2(v) is an integer

@@ -15,13 +15,13 @@ Definitions [CW-STATS], over the n values of the period:
   trimmed sum (``TS = TM · TC``) and ``PR`` percentile rank take bounds ``(a:b)``:
   - absolute bounds (``TM(150:1000)``): the values v with ``a < v <= b`` — the lower bound is
     exclusive, the upper inclusive, for TM, TC, TS, WM and PR alike;
-  - percentage bounds (``TM(10%:90%)``): "the values in the data set that fall in between the two
-    percentiles". simfleet turns each percentage into the percentile value and applies the same
-    rule, ``P_a < v <= P_b``, where P_b is the nearest-rank percentile (as pNN) and P_a is the
-    ``ceil(a/100 · n)``-th smallest value (no lower limit when that rank is 0, i.e. a = 0). For
-    distinct values this removes exactly the documented share: ``TM(2%:98%)`` of 100 values drops
-    the 2 lowest and the 2 highest, ``TS(80%:)`` drops the lowest 80 %; values tied with a
-    percentile value share its fate (an interpretation — CloudWatch does not document ties);
+  - percentage bounds (``TM(10%:90%)``) trim data points by rank, as the page words it
+    ("``TM(2%:98%)`` calculates the average after removing the 2% lowest data points and the 2%
+    highest data points"): of the n values in ascending order, those ranked in
+    ``(ceil(a/100 · n), max(1, ceil(b/100 · n))]`` are kept — the upper rank is pNN's nearest rank.
+    ``TM(2%:98%)`` of 100 values keeps ranks 3 to 98, ``tm90`` the lowest 90 %, ``TS(80%:)`` the
+    highest 20 %. Values tied across a bound are kept as many times as their ranks are inside;
+    ten equal values keep 8 of them under ``TM(10%:90%)``;
   - either bound may be omitted (``TM(:95%)``, ``TS(80%:)``, ``PR(:300)``, ``PR(10:)``), not both;
     both bounds must be of one kind (percent or absolute), the lower below the upper; percentages
     run from 0 to 100; numbers have up to 10 decimals; PR takes absolute bounds only;
@@ -29,7 +29,8 @@ Definitions [CW-STATS], over the n values of the period:
     the highest 1 %); ``IQM`` is ``TM(25%:75%)``;
   - WM clamps instead of dropping: values below the lower bound count as the lower bound, values
     above the upper bound as the upper bound (``wm98``: the highest 2 % count as p98); for
-    absolute bounds the bound value itself is the edge;
+    absolute bounds the bound value itself is the edge, for percentage bounds the values at the
+    two ranks above (by rank or by value the result is the same);
   - PR is the percentage (0–100) of all n values inside the bounds (``PR(:300)``: share of values
     <= 300).
 * Case: basic names as spelled above; ``p``, ``tm``, ``wm``, ``tc``, ``ts`` lower case with a single
@@ -113,20 +114,33 @@ class Statistic:
         if kind == "WM":
             clamped = np.clip(values, -math.inf if low is None else low, math.inf if high is None else high)
             return math.fsum(clamped * counts) / n
-        inside = np.ones(len(values), dtype=bool)
-        if low is not None:
-            inside &= values > low
-        if high is not None:
-            inside &= values <= high
-        inside_count = int(counts[inside].sum())
+        if self.percent:
+            kept = self._kept_by_rank(dist)
+        else:
+            inside = np.ones(len(values), dtype=bool)
+            if low is not None:
+                inside &= values > low
+            if high is not None:
+                inside &= values <= high
+            kept = np.where(inside, counts, 0)
+        inside_count = int(kept.sum())
         if kind == "TC":
             return float(inside_count)
         if kind == "PR":
             return 100.0 * inside_count / n
-        inside_sum = math.fsum(values[inside] * counts[inside])
+        inside_sum = math.fsum(values[kept > 0] * kept[kept > 0])
         if kind == "TS":
             return inside_sum
         return inside_sum / inside_count if inside_count else None       # TM
+
+    def _kept_by_rank(self, dist: Distribution) -> np.ndarray:
+        """How many of each stored value rank inside (lower rank, upper rank] of the n data points."""
+        n = dist.count
+        low = 0 if self.lower is None else -((-self.lower.numerator * n) // (self.lower.denominator * 100))
+        high = n if self.upper is None else nearest_rank(self.upper, n)
+        last = np.cumsum(dist.counts)          # rank of each value's last copy
+        first = last - dist.counts             # rank just before its first copy
+        return np.clip(np.minimum(last, high) - np.maximum(first, low), 0, None)
 
     def _limits(self, dist: Distribution) -> tuple[float | None, float | None]:
         """The bounds as values: exclusive lower, inclusive upper (None = no limit)."""
