@@ -28,6 +28,7 @@ from raw values or from stored finer datapoints.
 from __future__ import annotations
 
 import decimal
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -159,11 +160,17 @@ def _as_fraction(p) -> Fraction:
     if isinstance(p, (float, np.floating)):
         if not math.isfinite(p):
             raise ValueError(f"percentile {p!r}: expected a number from 0 to 100")
-        return Fraction(repr(float(p)))
+        return _float_fraction(float(p))
     try:
         return Fraction(p)
     except (TypeError, ValueError):
         raise ValueError(f"percentile {p!r}: expected a number from 0 to 100") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _float_fraction(p: float) -> Fraction:
+    """The decimal a float spells, as a Fraction (cached: a run asks for the same few percentiles)."""
+    return Fraction(repr(p))
 
 
 def _ceil_fraction(x: Fraction) -> int:
