@@ -16,10 +16,12 @@ import typer
 
 from simfleet.errors import EXIT_INVALID_INPUT, InputError
 from simfleet.query.cli import app as metrics_app
+from simfleet.sweep.cli import sweep as sweep_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Simulate SageMaker-style inference endpoint fleets before deploying them.")
 app.add_typer(metrics_app, name="metrics")
+app.command(name="sweep")(sweep_command)
 
 
 def _fail(error: InputError) -> None:

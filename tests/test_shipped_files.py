@@ -12,7 +12,8 @@ from simfleet.profiles import ProfileSources, builtin_profile_dir, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = sorted((ROOT / "models").glob("*.toml"))
-EXPERIMENTS = sorted((ROOT / "experiments").glob("*.toml"))
+EXPERIMENTS = sorted(p for p in (ROOT / "experiments").glob("*.toml") if not p.name.startswith("sweep-"))
+SWEEPS = sorted((ROOT / "experiments").glob("sweep-*.toml"))
 
 
 def test_the_four_required_profiles_ship():
@@ -61,6 +62,16 @@ def test_examples_validate_and_run(path):
     result = simulate(scenario)
     assert result.summary["requests"] > 0
     assert len(result.metrics) > 0
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=[p.stem for p in SWEEPS])
+def test_example_sweeps_plan_and_every_point_validates(path):
+    from simfleet.sweep.plan import load_sweep
+    plan = load_sweep(path)
+    assert len(plan.runs) > 1
+    run = plan.runs[-1]
+    result = simulate(plan.scenario(run))
+    assert result.summary["requests"] > 0
 
 
 def test_public_api_is_pinned():

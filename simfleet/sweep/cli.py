@@ -1,0 +1,66 @@
+"""`simfleet sweep SWEEP.toml --out DIR`: expand a sweep file and run it into a Parquet dataset.
+
+Registered on the main `simfleet` app as the `sweep` command. Exit codes: 0 every run ok, 1 some
+runs failed (recorded in runs.parquet; the others still ran), 2 usage error, 3 invalid sweep or
+base experiment (one line per problem on stderr, before anything runs).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from simfleet.errors import EXIT_INVALID_INPUT, EXIT_USAGE, InputError
+
+__all__ = ["sweep", "ExecutorKind"]
+
+
+class ExecutorKind(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+def sweep(
+    sweep_file: Path = typer.Argument(..., help="sweep TOML file"),
+    out: Path = typer.Option(..., "--out", "-o", help="dataset folder (re-running the same command resumes it)"),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
+                                          help="parallel runs (default: the number of cores)"),
+    executor: ExecutorKind = typer.Option(ExecutorKind.local, "--executor", help="local process pool or Dask"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                            help="Dask scheduler address (default: a local Dask cluster)"),
+    set_: List[str] = typer.Option([], "--set", help="override a key of the base experiment: --set key=value"),
+) -> None:
+    """Run every point of SWEEP_FILE into the dataset DIR: runs.parquet plus per-run metrics."""
+    from simfleet.sweep.execute import run_sweep
+    from simfleet.sweep.executors import MissingDependency, make_executor
+    from simfleet.sweep.plan import load_sweep
+
+    if scheduler is not None and executor is not ExecutorKind.dask:
+        typer.echo("error: --scheduler: only with --executor dask", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        plan = load_sweep(sweep_file, list(set_))
+        from simfleet.sweep.dataset import check_column_names
+        check_column_names(plan)
+    except InputError as error:
+        for problem in error.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(EXIT_INVALID_INPUT)
+    try:
+        pool = make_executor(executor.value, workers, scheduler)
+    except MissingDependency as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    typer.echo(f"sweep {plan.name}: {len(plan.runs)} runs on {pool.description} -> {out}", err=True)
+    with pool:
+        outcome = run_sweep(plan, out, pool)
+    skipped = f", {outcome.skipped} already finished" if outcome.skipped else ""
+    typer.echo(f"sweep {plan.name}: {outcome.total} runs: {outcome.ok} ok, {outcome.failed} failed{skipped} "
+               f"-> {out / 'runs.parquet'}")
+    if outcome.failed:
+        typer.echo(f"error: {outcome.failed} of {outcome.total} runs failed; their errors are in the "
+                   "error column of runs.parquet; re-run the same command to retry them", err=True)
+        raise typer.Exit(1)

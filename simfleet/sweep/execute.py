@@ -1,0 +1,207 @@
+"""Executing a sweep: each planned run → its `metrics.parquet` in the dataset and a headline row.
+
+This is the task every executor ships to its workers (a local process pool or Dask). A task
+carries only small, picklable things: the resolved experiment dict, the paths it needs and its
+identity; the worker validates and simulates from scratch, so the result depends on the task
+alone, never on which worker or process ran it. A run that is invalid or whose simulation raises
+comes back as a `failed` row with a one-line error instead of an exception.
+
+The worker writes the run's `metrics.parquet` (temporary name, then rename) before it returns;
+the parent writes the completion mark (`runs/<run_id>.json`) only after that, so a run killed
+half-way leaves no mark and is simulated again by the next attempt. `run_sweep` drives a whole
+plan through an executor: it skips runs already marked ok, records each outcome as it arrives
+and reports progress.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import pyarrow as pa
+
+__all__ = ["RunTask", "run_task", "run_sweep", "SweepOutcome", "tasks_for", "headline", "HEADLINE_FIELDS", "INSTANCE_ENDING_EVENTS"]
+
+#: Headline columns of `runs.parquet`, in order, with their Arrow types.
+HEADLINE_FIELDS = (
+    ("requests", pa.int64()),
+    ("error_rate", pa.float64()),
+    ("latency_p50_ms", pa.float64()),
+    ("latency_p90_ms", pa.float64()),
+    ("latency_p99_ms", pa.float64()),
+    ("throughput_per_s", pa.float64()),
+    ("cost_per_hour", pa.float64()),
+    ("cost_per_million", pa.float64()),
+    ("peak_instances", pa.int64()),
+    ("mean_instances", pa.float64()),
+)
+
+#: Control-plane events that take an instance out of service (none exist before autoscaling).
+INSTANCE_ENDING_EVENTS = frozenset({"InstanceTerminated", "InstanceOutOfService"})
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs for one run; small enough to ship to a Dask worker."""
+
+    run_id: str
+    seed: int
+    experiment: dict      # the base experiment with the run's overrides and seed applied
+    source: str           # the base experiment's path, for error messages
+    base_dir: str         # the base experiment's folder: model_paths and trace files resolve here
+    metrics_dir: str      # the run's Hive partition folder under DIR/metrics
+    metadata: tuple[tuple[str, str], ...] = ()  # extra schema metadata for metrics.parquet
+
+
+def run_task(task: RunTask) -> dict:
+    """Validate and simulate `task`, write its metrics file; return the headline row.
+
+    The row holds `run_id`, `seed`, `status`, `error`, the headline figures and `wall_s`; the
+    caller adds the axis values. Never raises for a bad experiment or a failing simulation.
+    """
+    from simfleet.config.loader import scenario_from_dict
+    from simfleet.engine.simulation import simulate
+    from simfleet.errors import InputError
+
+    began = time.perf_counter()
+    row = {"run_id": task.run_id, "seed": task.seed, "status": "failed", "error": None}
+    row.update({name: None for name, _ in HEADLINE_FIELDS})
+    try:
+        scenario = scenario_from_dict(task.experiment, task.source, Path(task.base_dir))
+        result = simulate(scenario)
+        _write_metrics(Path(task.metrics_dir), result.metrics, task)
+        row.update(headline(result.summary, result.events))
+        row["status"] = "ok"
+    except InputError as error:
+        row["error"] = "invalid experiment: " + "; ".join(str(p) for p in error.problems)
+    except Exception as error:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
+        row["error"] = one_line(f"{type(error).__name__}: {error}")
+    row["wall_s"] = time.perf_counter() - began
+    return row
+
+
+def one_line(text: str, limit: int = 500) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _write_metrics(folder: Path, metrics: pa.Table, task: RunTask) -> None:
+    from simfleet.outputs.atomic import write_table
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for leftover in folder.glob(".tmp-*"):  # from an attempt that was killed mid-write
+        leftover.unlink(missing_ok=True)
+    metadata = dict(metrics.schema.metadata or {})
+    metadata.update({b"simfleet.run_id": task.run_id.encode(), b"simfleet.seed": str(task.seed).encode()})
+    metadata.update({key.encode(): value.encode() for key, value in task.metadata})
+    write_table(folder / "metrics.parquet", metrics.replace_schema_metadata(metadata))
+
+
+def headline(summary: dict, events: pa.Table) -> dict:
+    """The run's headline figures from `summary.json` and the event log.
+
+    Latency percentiles: with one variant, that variant's run-level percentile; with several, the
+    largest of the variants' — an upper bound on the pooled percentile (if every variant has 99 %
+    of its requests under x, so has the whole endpoint), the figure a p99 target must be held to.
+    """
+    variants = summary["variants"]
+    duration_s = summary["duration_s"]
+    requests = int(summary["requests"])
+    from simfleet.metrics.emission import OK, STATUS_NAMES
+
+    failed = sum(v["requests"] - v["outcomes"].get(STATUS_NAMES[OK], 0) for v in variants)
+    row = {
+        "requests": requests,
+        "error_rate": failed / requests if requests else None,
+        "throughput_per_s": requests / duration_s if duration_s else None,
+    }
+    for p in ("p50", "p90", "p99"):
+        values = [v["latency_s"].get(p) for v in variants]
+        values = [x for x in values if x is not None]
+        row[f"latency_{p}_ms"] = max(values) * 1e3 if values else None
+    cost = summary.get("cost")
+    row["cost_per_hour"] = cost / duration_s * 3600 if cost is not None and duration_s else None
+    row["cost_per_million"] = cost / requests * 1e6 if cost is not None and requests else None
+    instance_seconds = sum(v["instance_hours"] for v in variants) * 3600
+    row["mean_instances"] = instance_seconds / duration_s if duration_s else None
+    row["peak_instances"] = peak_instances(events)
+    return {name: _finite(row[name]) for name, _ in HEADLINE_FIELDS}
+
+
+def peak_instances(events: pa.Table) -> int:
+    """Most instances in service at once, replaying the event log in order."""
+    now = peak = 0
+    for name in events.column("event").to_pylist():
+        if name == "InstanceInService":
+            now += 1
+            peak = max(peak, now)
+        elif name in INSTANCE_ENDING_EVENTS:
+            now -= 1
+    return peak
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass
+class SweepOutcome:
+    """What one invocation did: planned runs, runs skipped as finished, and the new rows."""
+
+    total: int
+    skipped: int
+    rows: list[dict] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return sum(row["status"] != "ok" for row in self.rows)
+
+    @property
+    def ok(self) -> int:
+        return len(self.rows) - self.failed
+
+
+def tasks_for(plan, out: Path, runs) -> list[RunTask]:
+    """The tasks of `runs` (RunPlans of `plan`) writing into the dataset at `out`."""
+    from simfleet.sweep.dataset import run_metrics_dir
+
+    base = Path(plan.base)
+    base_dir = str(base.resolve().parent)
+    out = Path(out).resolve()
+    return [RunTask(run_id=run.run_id, seed=run.seed, experiment=plan.experiment_dict(run), source=str(base),
+                    base_dir=base_dir, metrics_dir=str(run_metrics_dir(out, run)),
+                    metadata=(("simfleet.sweep_name", plan.name),))
+            for run in runs]
+
+
+def run_sweep(plan, out: str | Path, executor, stream: TextIO | None = None, tty: bool | None = None) -> SweepOutcome:
+    """Run every unfinished run of `plan` on `executor` into the dataset at `out`."""
+    from simfleet.sweep.dataset import SweepDataset, check_column_names
+    from simfleet.sweep.progress import Progress
+
+    check_column_names(plan)
+    dataset = SweepDataset(out, plan)
+    dataset.prepare()
+    todo = [run for run in plan.runs if not dataset.is_finished(run.run_id)]
+    outcome = SweepOutcome(total=len(plan.runs), skipped=len(plan.runs) - len(todo))
+    points = {run.run_id: run.point for run in plan.runs}
+    progress = Progress(outcome.total, outcome.skipped, stream, tty)
+    try:
+        for task, row, error in executor.map_unordered(run_task, tasks_for(plan, Path(out), todo)):
+            if error is not None:
+                row = {"run_id": task.run_id, "seed": task.seed, "status": "failed",
+                       "error": one_line(f"{type(error).__name__}: {error}"), "wall_s": None}
+                row.update({name: None for name, _ in HEADLINE_FIELDS})
+            row = {"run_id": row["run_id"], **points[task.run_id], **{k: v for k, v in row.items() if k != "run_id"}}
+            dataset.record(row)
+            outcome.rows.append(row)
+            progress.update(task.run_id, row["status"], row["wall_s"])
+    finally:
+        dataset.close()
+        progress.close()
+    return outcome

@@ -1,0 +1,133 @@
+"""Where sweep runs execute: a local process pool, or a Dask cluster.
+
+Both take the same task function and the same small tasks (`execute.RunTask`) and yield each
+outcome as it completes, in whatever order; the results do not depend on the executor because a
+task carries everything its run depends on. An exception raised outside the task function (a
+worker process that died, a lost Dask worker) is yielded in place of the result, so the caller
+records that run as failed and goes on.
+
+Dask (`simfleet[dask]`) is imported only when asked for. Its workers must be able to import
+simfleet and to read the base experiment's folder and write to the output folder (a shared file
+system), since each run writes its own metrics file.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Callable, Iterable, Iterator
+
+__all__ = ["Executor", "LocalExecutor", "DaskExecutor", "MissingDependency", "make_executor"]
+
+Outcome = tuple[object, object, BaseException | None]  # (task, result, error)
+
+
+class MissingDependency(RuntimeError):
+    """An optional dependency (the `dask` extra) is not installed."""
+
+
+class Executor:
+    """Runs `fn(task)` for every task; yields `(task, result, None)` or `(task, None, error)`."""
+
+    description = "executor"
+
+    def map_unordered(self, fn: Callable, tasks: Iterable) -> Iterator[Outcome]:  # pragma: no cover
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class LocalExecutor(Executor):
+    """A `ProcessPoolExecutor` of `workers` processes (forked from a clean fork server on Linux,
+    which has imported the simulator once; spawned elsewhere)."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.description = f"local process pool, {self.workers} worker{'s' if self.workers > 1 else ''}"
+        if sys.platform.startswith("linux"):
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["simfleet.sweep.execute", "simfleet.engine.simulation",
+                                            "simfleet.config.loader"])
+        else:
+            context = multiprocessing.get_context("spawn")
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+
+    def map_unordered(self, fn: Callable, tasks: Iterable) -> Iterator[Outcome]:
+        pending: dict[Future, object] = {self._pool.submit(fn, task): task for task in tasks}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = pending.pop(future)
+                    error = future.exception()
+                    yield (task, None, error) if error is not None else (task, future.result(), None)
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor(Executor):
+    """A `distributed.Client` on `scheduler` (an address such as ``tcp://host:8786``), or on a
+    `LocalCluster` of `workers` single-threaded worker processes when no address is given."""
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None, processes: bool = True):
+        try:
+            import distributed
+        except ImportError:
+            raise MissingDependency("--executor dask needs the optional dependency 'distributed': "
+                                    "pip install 'simfleet[dask]'") from None
+        import logging
+
+        self._cluster = None
+        if scheduler:
+            self._client = distributed.Client(scheduler)
+            self.description = f"Dask scheduler {scheduler}"
+        else:
+            n = max(1, workers or os.cpu_count() or 1)
+            self._cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
+                                                     dashboard_address=None, silence_logs=logging.ERROR)
+            self._client = distributed.Client(self._cluster)
+            self.description = f"Dask LocalCluster, {n} worker{'s' if n > 1 else ''}"
+        self._distributed = distributed
+
+    def map_unordered(self, fn: Callable, tasks: Iterable) -> Iterator[Outcome]:
+        pending = {}
+        for task in tasks:
+            key = f"simfleet-run-{getattr(task, 'run_id', id(task))}"
+            pending[self._client.submit(fn, task, key=key, pure=False)] = task
+        try:
+            for future in self._distributed.as_completed(list(pending)):
+                task = pending.pop(future)
+                try:
+                    yield task, future.result(), None
+                except Exception as error:  # noqa: BLE001 - recorded as a failed run
+                    yield task, None, error
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(kind: str, workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """`kind` is ``"local"`` or ``"dask"``."""
+    if kind == "local":
+        return LocalExecutor(workers)
+    if kind == "dask":
+        return DaskExecutor(scheduler, workers)
+    raise ValueError(f"unknown executor {kind!r} (local, dask)")
