@@ -84,7 +84,7 @@ def prepare(folder: Path, duration: str) -> Path:
 
 
 def timed_sweep(plan, out: Path, workers: int) -> float:
-    from simfleet.sweep.execute import run_sweep
+    from simfleet.sweep.runner import run_sweep
     from simfleet.sweep.executors import LocalExecutor
 
     began = time.perf_counter()

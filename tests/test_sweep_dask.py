@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from simfleet.cli import app
 from simfleet.sweep.dataset import run_metrics_dir
-from simfleet.sweep.execute import run_sweep
+from simfleet.sweep.runner import run_sweep
 from simfleet.sweep.executors import DaskExecutor, LocalExecutor
 from simfleet.sweep.plan import load_sweep
 

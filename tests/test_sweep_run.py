@@ -30,7 +30,8 @@ from simfleet.cli import app
 from simfleet.config.loader import load_experiment
 from simfleet.engine.simulation import simulate
 from simfleet.sweep.dataset import FIXED_COLUMNS, SweepDataset, metrics_dataset, run_metrics_dir
-from simfleet.sweep.execute import RunTask, run_sweep, run_task
+from simfleet.sweep.execute import RunTask, run_task
+from simfleet.sweep.runner import run_sweep
 from simfleet.sweep.executors import LocalExecutor
 from simfleet.sweep.plan import load_sweep
 from simfleet.sweep.progress import Progress

@@ -34,7 +34,7 @@ def sweep(
     set_: List[str] = typer.Option([], "--set", help="override a key of the base experiment: --set key=value"),
 ) -> None:
     """Run every point of SWEEP_FILE into the dataset DIR: runs.parquet plus per-run metrics."""
-    from simfleet.sweep.execute import run_sweep
+    from simfleet.sweep.runner import run_sweep
     from simfleet.sweep.executors import MissingDependency, make_executor
     from simfleet.sweep.plan import load_sweep
 

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import math
 import tomllib
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +27,10 @@ from simfleet.config.loader import Scenario, _blame_override, apply_overrides, s
 from simfleet.config.toml_lines import key_lines, line_of
 from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.errors import InputError, Problem
+from simfleet.sweep.identity import canonical_json, run_id, run_seed, simfleet_version, spawn_key, toml_literal
 from simfleet.sweep.spec import MAX_DEFAULT_PARTITION_VALUES, Axis, SweepFile, structural_problems
 
-__all__ = ["AxisPlan", "RunPlan", "SweepPlan", "load_sweep", "run_seed", "run_id", "toml_literal",
-           "canonical_json"]
+__all__ = ["AxisPlan", "RunPlan", "SweepPlan", "load_sweep"]
 
 
 @dataclass(frozen=True)
@@ -103,64 +101,6 @@ class SweepPlan:
                       "values": [list(v) for v in a.values]} for a in self.axes],
             "runs": len(self.runs),
         }
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers shared with the tests: canonical JSON, TOML literals, seeds and run ids.
-
-def canonical_json(value) -> str:
-    """Sorted keys, no spaces; dates and times as ISO 8601 text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=lambda v: v.isoformat() if hasattr(v, "isoformat") else repr(v))
-
-
-def toml_literal(value) -> str:
-    """`value` written as a TOML value, so that `--set key=<literal>` gives `value` back."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_literal(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)} = {toml_literal(v)}"
-                               for k, v in value.items()) + "}"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"no TOML literal for {value!r}")
-
-
-def _words(text: str) -> tuple[int, ...]:
-    digest = hashlib.sha256(text.encode()).digest()
-    return tuple(int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4))
-
-
-def run_seed(sweep_seed: int, point: dict) -> int:
-    """The experiment seed of the run at `point` (axis values and "replicate"), independent of its index."""
-    sequence = np.random.SeedSequence(sweep_seed, spawn_key=_words(canonical_json(point)))
-    return int(sequence.generate_state(2, np.uint64)[0] % np.uint64(2**63))
-
-
-def _version() -> str:
-    try:
-        return metadata.version("simfleet")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def run_id(experiment: dict, seed: int, version: str | None = None) -> str:
-    """16 hex characters of sha256 over the resolved experiment, the seed and the simfleet version."""
-    version = _version() if version is None else version
-    text = canonical_json({"experiment": experiment, "seed": seed, "simfleet": version})
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _apply(raw: dict, overrides) -> dict:
@@ -402,7 +342,7 @@ class _Loader:
         if not ranged:
             return [()]
         sampling = self.spec.sweep.sampling
-        sequence = np.random.SeedSequence(self.spec.sweep.seed, spawn_key=_words("sweep.sampling"))
+        sequence = np.random.SeedSequence(self.spec.sweep.seed, spawn_key=spawn_key("sweep.sampling"))
         rng = np.random.Generator(np.random.PCG64(sequence))
         count, dims = sampling.count, len(ranged)
         if sampling.method == "lhs":
@@ -460,7 +400,7 @@ class _Loader:
         self._check_points(points)
         self.fail()
         runs = []
-        version = _version()
+        version = simfleet_version()
         for point, overrides in points:
             for replicate in range(spec.sweep.replicates):
                 full = {**point, "replicate": replicate}

@@ -1,0 +1,71 @@
+"""Driving a whole sweep: the unfinished runs of a plan through an executor, into the dataset.
+
+Skips the runs already marked ok in the dataset, ships the others to the executor (a local
+process pool or Dask) as `RunTask`s, records each outcome as it arrives (a worker that dies
+becomes a `failed` row) and reports progress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from simfleet.sweep.dataset import SweepDataset, check_column_names, run_metrics_dir
+from simfleet.sweep.execute import HEADLINE_FIELDS, RunTask, one_line, run_task
+from simfleet.sweep.progress import Progress
+
+__all__ = ["SweepOutcome", "tasks_for", "run_sweep"]
+
+
+@dataclass
+class SweepOutcome:
+    """What one invocation did: planned runs, runs skipped as finished, and the new rows."""
+
+    total: int
+    skipped: int
+    rows: list[dict] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return sum(row["status"] != "ok" for row in self.rows)
+
+    @property
+    def ok(self) -> int:
+        return len(self.rows) - self.failed
+
+
+def tasks_for(plan, out: Path, runs) -> list[RunTask]:
+    """The tasks of `runs` (RunPlans of `plan`) writing into the dataset at `out`."""
+    base = Path(plan.base)
+    base_dir = str(base.resolve().parent)
+    out = Path(out).resolve()
+    return [RunTask(run_id=run.run_id, seed=run.seed, experiment=plan.experiment_dict(run), source=str(base),
+                    base_dir=base_dir, metrics_dir=str(run_metrics_dir(out, run)),
+                    metadata=(("simfleet.sweep_name", plan.name),))
+            for run in runs]
+
+
+def run_sweep(plan, out: str | Path, executor, stream: TextIO | None = None, tty: bool | None = None) -> SweepOutcome:
+    """Run every unfinished run of `plan` on `executor` into the dataset at `out`."""
+    check_column_names(plan)
+    dataset = SweepDataset(out, plan)
+    dataset.prepare()
+    todo = [run for run in plan.runs if not dataset.is_finished(run.run_id)]
+    outcome = SweepOutcome(total=len(plan.runs), skipped=len(plan.runs) - len(todo))
+    points = {run.run_id: run.point for run in plan.runs}
+    progress = Progress(outcome.total, outcome.skipped, stream, tty)
+    try:
+        for task, row, error in executor.map_unordered(run_task, tasks_for(plan, Path(out), todo)):
+            if error is not None:
+                row = {"run_id": task.run_id, "seed": task.seed, "status": "failed",
+                       "error": one_line(f"{type(error).__name__}: {error}"), "wall_s": None}
+                row.update({name: None for name, _ in HEADLINE_FIELDS})
+            row = {"run_id": row["run_id"], **points[task.run_id], **{k: v for k, v in row.items() if k != "run_id"}}
+            dataset.record(row)
+            outcome.rows.append(row)
+            progress.update(task.run_id, row["status"], row["wall_s"])
+    finally:
+        dataset.close()
+        progress.close()
+    return outcome
