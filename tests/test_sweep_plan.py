@@ -407,3 +407,11 @@ def test_the_shipped_quickstart_sweep_expands_and_every_run_validates():
         assert scenario.experiment.experiment.seed == run.seed
     assert plan.partition_by == ("instance_type", "instances", "rate")
     json.dumps(plan.summary())
+
+
+def test_key_problems_and_bad_values_of_other_axes_are_reported_together(tmp_path):
+    text = (HEAD + grid(["ml.c5.xlarge", "ml.c5.huge"], f"{V0}.instance_type", "it")
+            + grid([1], "traffic.3.rate", "rate") + grid([], f"{V0}.initial_instance_count", "count"))
+    path = write(tmp_path, text)
+    keys = set(messages(path))
+    assert keys == {"axes[0].values[1]", "axes[1].key", "axes[2].values"}

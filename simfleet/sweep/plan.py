@@ -214,12 +214,19 @@ class _Loader:
             self.spec = SweepFile.model_validate(self.raw)
         except ValidationError as error:
             raise InputError(problems_from_validation(error, self.source, (), self.lines, self.raw)) from None
+        broken = set()  # axes whose own problems make their values uncheckable
         for where, message in structural_problems(self.spec):
             self.report(where, message)
+            if where[:1] == ("axes",) and len(where) > 1 and isinstance(where[1], int):
+                broken.add(where[1])
         self._load_base()
+        before = len(self.problems)
         self._constants()
-        broken = {index for index, axis in enumerate(self.spec.axes) if self._axis_keys(index, axis)}
-        self.fail()
+        if len(self.problems) > before:
+            self.fail()  # the base with its constant overrides cannot be built: nothing else can be checked
+        broken |= {index for index, axis in enumerate(self.spec.axes) if self._axis_keys(index, axis)}
+        if any(where[:1] != ("axes",) for where, _ in structural_problems(self.spec)):
+            self.fail()  # sweep-wide problems (sampling, partition_by): report them first
         self.constant_raw = _apply(self.base_raw, self.constants)
         self.base_problems = self._validate(self.constant_raw)
         for problem in self.base_problems:
@@ -228,6 +235,8 @@ class _Loader:
             if axis.kind != "range" and index not in broken:
                 for row, values in enumerate(self._rows(axis)):
                     self._check_value(index, axis, ("values", row), values)
+        if broken:
+            self.fail()
         samples = self._sample()
         self.fail()
         return self._expand(samples)
