@@ -12,16 +12,23 @@ from importlib import metadata
 
 from simfleet.config.loader import Scenario
 
-__all__ = ["build_manifest", "config_hash", "LIBRARIES"]
+__all__ = ["build_manifest", "config_hash", "package_version", "software_versions", "LIBRARIES"]
 
 LIBRARIES = ("simpy", "numpy", "numba", "pandas", "pyarrow", "pydantic", "typer")
 
 
-def _version(name: str) -> str | None:
+def package_version(name: str) -> str | None:
+    """The installed version of a distribution, None when it is not installed."""
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return None
+
+
+def software_versions() -> dict:
+    """simfleet, Python and library versions: the provenance every output records."""
+    return {"simfleet": package_version("simfleet"), "python": platform.python_version(),
+            "libraries": {name: package_version(name) for name in LIBRARIES}}
 
 
 def resolved_inputs(scenario: Scenario) -> dict:
@@ -42,9 +49,9 @@ def config_hash(scenario: Scenario) -> str:
 
 def build_manifest(scenario: Scenario, seed_entropy: int) -> dict:
     return {
-        "simfleet_version": _version("simfleet"),
+        "simfleet_version": package_version("simfleet"),
         "python_version": platform.python_version(),
-        "libraries": {name: _version(name) for name in LIBRARIES},
+        "libraries": {name: package_version(name) for name in LIBRARIES},
         "source": scenario.source,
         "seed": scenario.experiment.experiment.seed,
         "seed_entropy": str(seed_entropy),

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import json
 import math
-import platform
 import re
 import time
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from urllib.parse import quote
 
@@ -30,6 +28,7 @@ import pyarrow.parquet as pq
 from simfleet.errors import InputError, Problem
 from simfleet.metrics.schema import DIMENSIONS, KEY_COLUMNS, STAT_COLUMNS
 from simfleet.outputs.atomic import write_json, write_table
+from simfleet.outputs.manifest import package_version, software_versions
 from simfleet.sweep.execute import HEADLINE_FIELDS
 
 __all__ = [
@@ -42,7 +41,6 @@ RUNS_FILE = "runs.parquet"
 SWEEP_FILE = "sweep.json"
 METRICS_DIR = "metrics"
 ROWS_DIR = "runs"
-LIBRARIES = ("simpy", "numpy", "numba", "pandas", "pyarrow", "pydantic", "typer")
 
 _LEADING = (("run_id", pa.string()),)
 _TRAILING = (("replicate", pa.int64()), ("seed", pa.int64()), ("status", pa.string()), ("error", pa.string()),
@@ -54,16 +52,8 @@ _METRICS_COLUMNS = (*KEY_COLUMNS, *DIMENSIONS, *STAT_COLUMNS)
 _PERCENTILE_COLUMN = re.compile(r"p\d+(_\d+)?")
 
 
-def _version(name: str) -> str | None:
-    try:
-        return importlib_metadata.version(name)
-    except importlib_metadata.PackageNotFoundError:
-        return None
-
-
 def versions() -> dict:
-    return {"simfleet": _version("simfleet"), "python": platform.python_version(),
-            "libraries": {name: _version(name) for name in LIBRARIES}}
+    return software_versions()
 
 
 _ARROW_TYPES = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string(), "bool": pa.bool_()}
@@ -105,7 +95,7 @@ def runs_schema(plan) -> pa.Schema:
     """`runs.parquet`'s schema, with provenance in its metadata."""
     fields = [pa.field(n, t) for n, t in _LEADING] + axis_fields(plan) + [pa.field(n, t) for n, t in _TRAILING]
     meta = {
-        "simfleet.version": _version("simfleet") or "",
+        "simfleet.version": package_version("simfleet") or "",
         "simfleet.versions": json.dumps(versions(), sort_keys=True),
         "simfleet.sweep_name": plan.name,
         "simfleet.sweep_hash": plan.sweep_hash,

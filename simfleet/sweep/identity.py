@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from importlib import metadata
 
 import numpy as np
+
+from simfleet.outputs.manifest import package_version
 
 __all__ = ["canonical_json", "toml_literal", "spawn_key", "run_seed", "simfleet_version", "run_id"]
 
@@ -62,10 +63,7 @@ def run_seed(sweep_seed: int, point: dict) -> int:
 
 
 def simfleet_version() -> str:
-    try:
-        return metadata.version("simfleet")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    return package_version("simfleet") or "unknown"
 
 
 def run_id(experiment: dict, seed: int, version: str | None = None) -> str:
