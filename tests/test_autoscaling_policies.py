@@ -9,8 +9,9 @@ from botocore.validate import ParamValidator
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from simfleet.autoscaling import policies
-from simfleet.autoscaling.policies import AutoscalingConfig, PutScheduledAction, StepAdjustment, load_autoscaling
+from simfleet.autoscaling import alarm_requests, api_fields, document, policies
+from simfleet.autoscaling.document import AutoscalingConfig, load_autoscaling
+from simfleet.autoscaling.policies import PutScheduledAction, StepAdjustment
 from simfleet.errors import InputError
 
 RID = "endpoint/my-endpoint/variant/AllTraffic"
@@ -405,11 +406,11 @@ def _botocore_rejects(service, operation, request) -> bool:
 def test_enumerations_match_botocore():
     aas = botocore.session.get_session().get_service_model("application-autoscaling")
     cloudwatch = botocore.session.get_session().get_service_model("cloudwatch")
-    assert set(policies.VARIANT_METRIC_TYPES) <= set(aas.shape_for("MetricType").enum)
-    assert policies.VARIANT_DIMENSION in aas.shape_for("ScalableDimension").enum
-    assert policies.SAGEMAKER in aas.shape_for("ServiceNamespace").enum
-    assert tuple(cloudwatch.shape_for("StandardUnit").enum) == policies.STANDARD_UNITS
-    assert set(policies._ANOMALY_OPERATORS) | set(policies._STATIC_OPERATORS) == \
+    assert set(api_fields.VARIANT_METRIC_TYPES) <= set(aas.shape_for("MetricType").enum)
+    assert api_fields.VARIANT_DIMENSION in aas.shape_for("ScalableDimension").enum
+    assert api_fields.SAGEMAKER in aas.shape_for("ServiceNamespace").enum
+    assert tuple(cloudwatch.shape_for("StandardUnit").enum) == api_fields.STANDARD_UNITS
+    assert set(api_fields._ANOMALY_OPERATORS) | set(alarm_requests._STATIC_OPERATORS) == \
         set(cloudwatch.shape_for("ComparisonOperator").enum)
 
 
@@ -459,5 +460,6 @@ def test_botocore_rejections_are_rejected_here(data):
 
 
 def test_public_api():
-    assert set(policies.__all__) <= set(dir(policies))
-    assert "load_autoscaling" in policies.__all__ and "AutoscalingConfig" in policies.__all__
+    for module in (api_fields, alarm_requests, document, policies):
+        assert set(module.__all__) <= set(dir(module))
+    assert "load_autoscaling" in document.__all__ and "AutoscalingConfig" in document.__all__

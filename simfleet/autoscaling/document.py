@@ -1,0 +1,205 @@
+"""The autoscaling document and its loader: targets, policies, scheduled actions and alarms together.
+
+``{"targets": [...], "policies": [...], "scheduled_actions": [...], "alarms": [...]}``, each item
+the JSON of one request. `load_autoscaling` validates every request (`policies`,
+`alarm_requests`) and the references between them, and reports every problem at once, one
+`Problem` per key path.
+"""
+
+import re
+from functools import cache
+from typing import Any, get_args, get_origin
+
+from pydantic import ValidationError
+
+from simfleet.autoscaling.alarm_requests import PutMetricAlarm
+from simfleet.autoscaling.api_fields import _DEFER, _Spec
+from simfleet.autoscaling.policies import PutScalingPolicy, PutScheduledAction, RegisterScalableTarget
+from simfleet.config.quantities import StrictModel
+from simfleet.config.validation import dotted, problems_from_validation
+from simfleet.errors import InputError, Problem
+
+__all__ = ["AutoscalingConfig", "load_autoscaling"]
+
+# --- the document and its loader ---------------------------------------------------------------
+
+class AutoscalingConfig(StrictModel):
+    """Every validated request of one autoscaling document, in the user's order."""
+
+    targets: tuple[RegisterScalableTarget, ...] = ()
+    policies: tuple[PutScalingPolicy, ...] = ()
+    scheduled_actions: tuple[PutScheduledAction, ...] = ()
+    alarms: tuple[PutMetricAlarm, ...] = ()
+
+    def policies_for(self, target: RegisterScalableTarget) -> tuple[PutScalingPolicy, ...]:
+        return tuple(p for p in self.policies if p.target_key == target.target_key)
+
+    def scheduled_actions_for(self, target: RegisterScalableTarget) -> tuple[PutScheduledAction, ...]:
+        return tuple(a for a in self.scheduled_actions if a.target_key == target.target_key)
+
+    def alarms_for(self, policy: PutScalingPolicy) -> tuple[PutMetricAlarm, ...]:
+        return tuple(a for a in self.alarms
+                     if any(_action_names(action) in ((policy.ResourceId, policy.PolicyName), (None, policy.PolicyName))
+                            for action in a.AlarmActions))
+
+
+_SECTIONS = {"targets": RegisterScalableTarget, "policies": PutScalingPolicy,
+             "scheduled_actions": PutScheduledAction, "alarms": PutMetricAlarm}
+_POLICY_ARN = re.compile(r"arn:aws[a-z-]*:autoscaling:[^:]*:[^:]*:scalingPolicy:[^:]*:resource/sagemaker/"
+                         r"(?P<resource>[^:]+):policyName/(?P<name>.+)", re.S)
+
+
+def _action_names(action: str) -> tuple[str | None, str]:
+    """(ResourceId or None, PolicyName) named by an alarm action."""
+    if (match := _POLICY_ARN.fullmatch(action)):
+        return match["resource"], match["name"]
+    return None, action
+
+
+def _models_in(annotation) -> type[_Spec] | None:
+    if isinstance(annotation, type) and issubclass(annotation, _Spec):
+        return annotation
+    for arg in get_args(annotation):
+        if (found := _models_in(arg)) is not None:
+            return found
+    return None
+
+
+def _is_sequence(annotation) -> bool:
+    return get_origin(annotation) is tuple or any(_is_sequence(arg) for arg in get_args(annotation))
+
+
+def _walk(model: _Spec, loc: tuple) -> list[tuple[tuple, str]]:
+    found = [(loc + rel, msg) for rel, msg in model.semantic_problems()]
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        for position, item in (enumerate(value) if isinstance(value, tuple) else [(None, value)]):
+            if isinstance(item, _Spec):
+                found += _walk(item, loc + ((name,) if position is None else (name, position)))
+    return found
+
+
+def _semantic_only(cls: type[_Spec], raw: Any, loc: tuple) -> list[tuple[tuple, str]]:
+    """Cross-field problems of every part of `raw` that validates on its own."""
+    try:
+        return _walk(cls.model_validate(raw, context={_DEFER: True}), loc)
+    except ValidationError:
+        pass
+    found = []
+    if isinstance(raw, dict):
+        for name, field in cls.model_fields.items():
+            sub, value = _models_in(field.annotation), raw.get(name)
+            if sub is None or isinstance(value, list) != _is_sequence(field.annotation):
+                continue
+            for position, item in (enumerate(value) if isinstance(value, list) else [(None, value)]):
+                if isinstance(item, dict):
+                    found += _semantic_only(sub, item, loc + ((name,) if position is None else (name, position)))
+    return found
+
+
+@cache
+def _simulated_metrics() -> frozenset[tuple[str, str]]:
+    from simfleet.metrics.catalog import metric_catalog
+    return frozenset(spec.key for spec in metric_catalog())
+
+
+def _cross_problems(built: dict, failed: dict, variants) -> list[tuple[tuple, str]]:
+    """References between requests: targets, policies and alarms that name each other."""
+    found: list[tuple[tuple, str]] = []
+    targets: dict[tuple, int] = {}
+    for i, target in built["targets"]:
+        if target.target_key in targets:
+            found.append((("targets", i, "ResourceId"), f"{target.ResourceId} is registered twice "
+                          f"(also targets[{targets[target.target_key]}])"))
+        targets.setdefault(target.target_key, i)
+        if variants is not None and (target.endpoint_name, target.variant_name) not in variants:
+            found.append((("targets", i, "ResourceId"), f"no endpoint {target.endpoint_name!r} with variant "
+                          f"{target.variant_name!r} in the experiment"))
+    targets_failed = bool(failed["targets"])
+    named: dict[tuple, int] = {}
+    for section, name_key in (("policies", "PolicyName"), ("scheduled_actions", "ScheduledActionName")):
+        for i, request in built[section]:
+            if not targets_failed and (request.ResourceId, request.ScalableDimension) not in targets:
+                found.append(((section, i, "ResourceId"), f"no scalable target {request.ResourceId} is registered "
+                              "in targets"))
+            key = (section, request.ResourceId, getattr(request, name_key))
+            if key in named:
+                found.append(((section, i, name_key), f"{key[2]!r} is used twice for {request.ResourceId} "
+                              f"(also {section}[{named[key]}])"))
+            named.setdefault(key, i)
+    for i, policy in built["policies"]:
+        custom = policy.TargetTrackingScalingPolicyConfiguration and \
+            policy.TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification
+        if custom and (custom.Namespace, custom.MetricName) not in _simulated_metrics():
+            found.append((("policies", i, "TargetTrackingScalingPolicyConfiguration", "CustomizedMetricSpecification",
+                           "MetricName"), f"{custom.MetricName!r} in {custom.Namespace!r} is not a metric simfleet "
+                          "simulates (see docs/metrics.md)"))
+    alarm_names: dict[str, int] = {}
+    driven: set[int] = set()
+    for i, alarm in built["alarms"]:
+        if alarm.AlarmName in alarm_names:
+            found.append((("alarms", i, "AlarmName"), f"{alarm.AlarmName!r} is used twice (also "
+                          f"alarms[{alarm_names[alarm.AlarmName]}])"))
+        alarm_names.setdefault(alarm.AlarmName, i)
+        if (alarm.Namespace, alarm.MetricName) not in _simulated_metrics():
+            found.append((("alarms", i, "MetricName"), f"{alarm.MetricName!r} in {alarm.Namespace!r} is not a "
+                          "metric simfleet simulates (see docs/metrics.md)"))
+        for k, action in enumerate(alarm.AlarmActions):
+            resource, name = _action_names(action)
+            matches = list({p.target_key: (j, p) for j, p in reversed(built["policies"])
+                            if p.PolicyName == name and resource in (None, p.ResourceId)}.values())
+            where = ("alarms", i, "AlarmActions", k)
+            if not matches:
+                if not failed["policies"]:
+                    found.append((where, f"no scaling policy named {name!r}" +
+                                  (f" for {resource}" if resource else "") + " in policies"))
+            elif len(matches) > 1:
+                found.append((where, f"{name!r} names policies of several targets; use the policy ARN "
+                              "ending ':resource/sagemaker/<ResourceId>:policyName/<name>'"))
+            elif matches[0][1].PolicyType != "StepScaling":
+                found.append((where, f"{name!r} is a target tracking policy, whose alarms Application Auto "
+                              "Scaling creates itself; alarms drive step scaling policies"))
+            else:
+                driven.add(matches[0][0])
+    for j, policy in built["policies"]:
+        if policy.PolicyType == "StepScaling" and j not in driven and failed["alarms"] == 0:
+            found.append((("policies", j, "PolicyName"), f"no alarm in alarms names step scaling policy "
+                          f"{policy.PolicyName!r} in its AlarmActions, so it would never run"))
+    return found
+
+
+def load_autoscaling(data: dict, source: str, *, variants=None) -> AutoscalingConfig:
+    """Validate an autoscaling document; raise `InputError` with every problem found.
+
+    `variants`, when given, is the set of (EndpointName, VariantName) the experiment defines, and
+    every target must name one of them.
+    """
+    if not isinstance(data, dict):
+        raise InputError.single(source, f"expected a table of {', '.join(_SECTIONS)}, got {type(data).__name__}")
+    problems: list[Problem] = []
+    located: list[tuple[tuple, str]] = []
+    for key in data:
+        if key not in _SECTIONS:
+            problems.append(Problem(source, str(key), f"unknown key (expected {', '.join(_SECTIONS)})"))
+    built: dict[str, list] = {section: [] for section in _SECTIONS}
+    failed = {section: 0 for section in _SECTIONS}
+    for section, cls in _SECTIONS.items():
+        items = data.get(section, [])
+        if not isinstance(items, list):
+            problems.append(Problem(source, section, f"expected a list of {cls.__name__} requests"))
+            continue
+        for i, raw in enumerate(items):
+            try:
+                request = cls.model_validate(raw, context={_DEFER: True})
+            except ValidationError as error:
+                problems += problems_from_validation(error, source, (section, i), None, raw=raw)
+                located += _semantic_only(cls, raw, (section, i))
+                failed[section] += 1
+                continue
+            located += _walk(request, (section, i))
+            built[section].append((i, request))
+    located += _cross_problems(built, failed, variants)
+    problems += [Problem(source, dotted(loc), message) for loc, message in located]
+    if problems:
+        raise InputError(problems)
+    return AutoscalingConfig(**{section: tuple(r for _, r in built[section]) for section in _SECTIONS})
