@@ -33,10 +33,17 @@ class RequestRecords:
 
     def by_variant(self, n_variants: int):
         """(variant index, its records in their original order) for each variant with records."""
-        order = np.argsort(self.variant, kind="stable")
+        return self._grouped(self.variant, n_variants)
+
+    def by_instance(self, n_instances: int):
+        """(instance index, its records in their original order) for each instance reached."""
+        return self._grouped(self.instance, n_instances)
+
+    def _grouped(self, keys: np.ndarray, n_groups: int):
+        order = np.argsort(keys, kind="stable")
         grouped = self.select(order)
-        bounds = np.searchsorted(grouped.variant, np.arange(n_variants + 1))
-        for index in range(n_variants):
+        bounds = np.searchsorted(keys[order], np.arange(n_groups + 1))
+        for index in range(n_groups):
             if bounds[index] < bounds[index + 1]:
                 yield index, grouped.select(slice(bounds[index], bounds[index + 1]))
 

@@ -29,7 +29,7 @@ from simfleet.fleet import Fleet, instance_id
 from simfleet.metrics.distribution import Distribution
 from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, device_utilization,
                                        request_values, utilization_values)
-from simfleet.metrics.schema import metric_values_schema, metrics_schema
+from simfleet.metrics.schema import metric_values_schema, metrics_schema, percentile_column
 from simfleet.metrics.statistics import summarize
 
 __all__ = ["MetricsAggregator", "DatapointBuffer"]
@@ -43,7 +43,7 @@ class DatapointBuffer:
     def __init__(self, percentiles: list[float], histogram_scale: int, accelerator_dimension: str):
         self.metrics_schema = metrics_schema(percentiles, accelerator_dimension)
         self.values_schema = metric_values_schema(accelerator_dimension, histogram_scale)
-        self.percentile_columns = self.metrics_schema.names[-len(percentiles):] if percentiles else []
+        self.percentile_columns = [percentile_column(p) for p in percentiles]
         self.scale = histogram_scale
         self.percentiles = list(percentiles)
         self.clear()
@@ -91,7 +91,8 @@ class MetricsAggregator:
         # evenly spaced samples, at least one per period (high resolution publishes every second)
         self.samples_per_period = max(1, int(round(self.concurrency_s / settings.concurrency_sample_interval)))
         self._pending: list[RequestRecords] = []
-        self._occupancy = (np.empty(0, np.int64), np.empty(0), np.empty(0))  # instance, begin, end
+        # (instance, begin, end) of served requests, one part per batch, joined at each concurrency close
+        self._occupancy: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._busy_mark = np.zeros((0, 0))  # per instance and worker slot, at the last utilization close
 
     # -- input ------------------------------------------------------------------------------------
@@ -100,10 +101,8 @@ class MetricsAggregator:
             return
         self._pending.append(records)
         served = np.isin(records.status, _SERVED)
-        instance, begin, end = self._occupancy
-        self._occupancy = (np.concatenate([instance, records.instance[served].astype(np.int64)]),
-                           np.concatenate([begin, records.arrival_s[served]]),
-                           np.concatenate([end, records.start_s[served] + records.service_s[served]]))
+        self._occupancy.append((records.instance[served].astype(np.int64), records.arrival_s[served],
+                                records.start_s[served] + records.service_s[served]))
 
     def close_tick(self, t: float, slot_busy: np.ndarray, instance_variant: np.ndarray,
                    in_service: np.ndarray) -> None:
@@ -154,11 +153,8 @@ class MetricsAggregator:
             groups = [(self._dims(variant), mine)]
             if variant.plan.enhanced:
                 reached = mine.select(mine.instance >= 0)
-                order = np.argsort(reached.instance, kind="stable")
-                reached = reached.select(order)
-                for instance in np.unique(reached.instance):
-                    lo, hi = np.searchsorted(reached.instance, [instance, instance + 1])
-                    groups.append((self._dims(variant, int(instance)), reached.select(slice(lo, hi))))
+                n_instances = int(reached.instance.max()) + 1 if len(reached) else 0
+                groups += [(self._dims(variant, instance), group) for instance, group in reached.by_instance(n_instances)]
             for dims, group in groups:
                 for metric, unit, values in request_values(group, variant):
                     if len(values):
@@ -197,7 +193,8 @@ class MetricsAggregator:
         period = self.concurrency_s
         start_s = t - period
         sample_times = start_s + np.arange(n) * (period / n)
-        instance, begin, end = self._occupancy
+        instance, begin, end = (np.concatenate(column) for column in zip(*self._occupancy)) if self._occupancy \
+            else (np.empty(0, np.int64), np.empty(0), np.empty(0))
         n_instances = len(instance_variant)
         # Request j is counted at sample k when begin_j <= t_k < end_j: k in [first, last).
         first = np.searchsorted(sample_times, begin, side="left")
@@ -207,7 +204,7 @@ class MetricsAggregator:
                   - np.bincount(instance * width + last, minlength=n_instances * width))
         counts = np.cumsum(counts.reshape(n_instances, width), axis=1)[:, :n].astype(np.float64)
         keep = end > t
-        self._occupancy = (instance[keep], begin[keep], end[keep])
+        self._occupancy = [(instance[keep], begin[keep], end[keep])]
         timestamp = self._timestamp(t, period)
         for variant in self.fleet.variants:
             members = np.flatnonzero((instance_variant == variant.index) & in_service)

@@ -65,6 +65,7 @@ from simfleet.config.quantities import StrictModel
 from simfleet.config.toml_lines import key_lines
 from simfleet.config.validation import problems_from_validation
 from simfleet.errors import InputError, Problem
+from simfleet.metrics.statistics import BASIC_STATISTICS
 
 __all__ = ["NAMESPACES", "UNITS", "STATISTICS", "BASIC_STATISTICS", "DIMENSION_NAMES", "ENHANCED_DIMENSION_NAMES",
            "EMISSIONS", "PERIODS", "CAPABILITIES", "AVAILABLE_CAPABILITIES", "DimensionSet", "MetricSpec",
@@ -79,7 +80,6 @@ UNITS = ("Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megab
          "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second",
          "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second",
          "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None")
-BASIC_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 STATISTICS = BASIC_STATISTICS + ("Percentiles",)
 DIMENSION_NAMES = ("EndpointName", "VariantName", "ContainerName", "InferenceComponentName", "JobName")
 #: Added by `EnableEnhancedMetrics` (§1.8); the per-GPU one may be renamed by a run (`GpuId`).

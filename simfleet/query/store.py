@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from simfleet.errors import InputError
 from simfleet.metrics.distribution import Distribution
-from simfleet.metrics.schema import HISTOGRAM_SCALE_KEY
+from simfleet.metrics.schema import HISTOGRAM_SCALE_KEY, KEY_COLUMNS, STAT_COLUMNS
 
 __all__ = ["MetricStream", "RunStore", "METRICS_FILE", "VALUES_FILE", "SCALE_METADATA_KEY"]
 
@@ -29,8 +29,7 @@ METRICS_FILE = "metrics.parquet"
 VALUES_FILE = "metric_values.parquet"
 SCALE_METADATA_KEY = HISTOGRAM_SCALE_KEY
 
-_KEY_COLUMNS = ("timestamp", "period_s", "namespace", "metric_name", "unit")
-_STAT_COLUMNS = ("sample_count", "sum", "minimum", "maximum")
+_STAT_COLUMNS = STAT_COLUMNS[:4]  # sample_count, sum, minimum, maximum: what re-bucketing combines
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ class RunStore:
             value_rows = pq.ParquetFile(values_path).metadata.num_rows
         except (OSError, pa.ArrowException) as error:
             raise InputError.single(path, f"cannot read {METRICS_FILE}/{VALUES_FILE}: {error}") from None
-        missing = [c for c in (*_KEY_COLUMNS, *_STAT_COLUMNS) if c not in table.column_names]
+        missing = [c for c in (*KEY_COLUMNS, *_STAT_COLUMNS) if c not in table.column_names]
         if missing:
             raise InputError.single(metrics_path, f"not a simfleet metrics table (missing columns {missing})")
         if value_rows != table.num_rows:
