@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from simfleet.cli import app
-from simfleet.sweep.dataset import run_metrics_dir
+from simfleet.sweep.dataset import run_marks, run_metrics_dir
 from simfleet.sweep.runner import run_sweep
 from simfleet.sweep.executors import DaskExecutor, LocalExecutor
 from simfleet.sweep.plan import load_sweep
@@ -108,7 +108,7 @@ def test_a_scheduler_address_is_used_and_resume_works_across_executors(sweep):
     shutil.copytree(folder / "local", out)
     for run in plan.runs[:3]:  # three runs left to do: forget they finished
         (out / "runs" / f"{run.run_id}.json").unlink()
-    kept = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*.json")}
+    kept = {p: p.stat().st_mtime_ns for p in run_marks(out)}
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster:
         result = CliRunner().invoke(app, ["sweep", str(folder / "sweep.toml"), "--out", str(out),

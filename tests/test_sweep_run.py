@@ -29,7 +29,7 @@ from simfleet.catalog import load_catalog
 from simfleet.cli import app
 from simfleet.config.loader import load_experiment
 from simfleet.engine.simulation import simulate
-from simfleet.sweep.dataset import FIXED_COLUMNS, SweepDataset, metrics_dataset, run_metrics_dir
+from simfleet.sweep.dataset import FIXED_COLUMNS, SweepDataset, metrics_dataset, run_marks, run_metrics_dir
 from simfleet.sweep.execute import RunTask, run_task
 from simfleet.sweep.runner import run_sweep
 from simfleet.sweep.executors import LocalExecutor
@@ -212,7 +212,7 @@ def test_rerun_skips_every_finished_run(finished, tmp_path):
     plan, out, _ = finished
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
-    marks = {p: p.stat().st_mtime_ns for p in (copy / "runs").glob("*.json")}
+    marks = {p: p.stat().st_mtime_ns for p in run_marks(copy)}
     result = CliRunner().invoke(app, ["sweep", str(plan.source), "--out", str(copy), "--workers", "2"])
     assert result.exit_code == 0, result.output
     assert "8 already finished" in result.output and "run 1/" not in result.output
@@ -228,6 +228,9 @@ def test_temporary_names_are_ignored_by_dataset_discovery(finished, tmp_path):
     (copy / "metrics" / "_scratch.parquet").write_bytes(b"not parquet")
     dataset = ds.dataset(copy / "metrics", format="parquet", partitioning="hive")
     assert dataset.count_rows() == ds.dataset(out / "metrics", format="parquet", partitioning="hive").count_rows()
+    marks = run_marks(copy)
+    (copy / "runs" / f".tmp-12345-{plan.runs[0].run_id}.json").write_text("")  # a mark being written
+    assert run_marks(copy) == marks and all(not p.name.startswith(".") for p in marks)
 
 
 def test_a_failing_run_is_recorded_and_retried_and_the_sweep_goes_on(tmp_path, monkeypatch):
@@ -327,7 +330,7 @@ def test_cli_usage_and_input_errors(tmp_path):
 
 
 def _mtimes(out: Path) -> dict[Path, int]:
-    return {p: p.stat().st_mtime_ns for p in list((out / "runs").glob("*.json")) + list(out.rglob("metrics.parquet"))}
+    return {p: p.stat().st_mtime_ns for p in run_marks(out) + list(out.rglob("metrics.parquet"))}
 
 
 def test_a_killed_sweep_leaves_a_readable_dataset_and_resumes(tmp_path):
@@ -339,14 +342,14 @@ def test_a_killed_sweep_leaves_a_readable_dataset_and_resumes(tmp_path):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while not list((out / "runs").glob("*.json")) and process.poll() is None:
+        while not run_marks(out) and process.poll() is None:
             assert time.monotonic() < deadline, "no run finished within 60 s"
             time.sleep(0.005)
     finally:
         os.killpg(process.pid, signal.SIGKILL)  # the sweep and its pool workers, at once
         process.wait()
     plan = load_sweep(path)
-    marks = {p.stem: json.loads(p.read_text()) for p in (out / "runs").glob("*.json")}
+    marks = {p.stem: json.loads(p.read_text()) for p in run_marks(out)}
     assert 1 <= len(marks) < len(plan.runs), "the kill came too late to interrupt the sweep"
     assert all(mark["status"] == "ok" for mark in marks.values())
     listed = pq.read_table(out / "runs.parquet")

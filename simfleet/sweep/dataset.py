@@ -33,7 +33,7 @@ from simfleet.sweep.execute import HEADLINE_FIELDS
 
 __all__ = [
     "SweepDataset", "RUNS_FILE", "SWEEP_FILE", "METRICS_DIR", "ROWS_DIR", "FIXED_COLUMNS",
-    "axis_fields", "runs_schema", "run_metrics_dir", "read_runs", "metrics_dataset", "versions",
+    "axis_fields", "runs_schema", "run_metrics_dir", "run_marks", "read_runs", "metrics_dataset", "versions",
     "check_column_names",
 ]
 
@@ -140,7 +140,7 @@ class SweepDataset:
         for leftover in list(self.rows_dir.glob(".tmp-*")) + list(self.out.glob(".tmp-*")):
             leftover.unlink(missing_ok=True)
         write_json(self.out / SWEEP_FILE, self._sweep_document())
-        for path in sorted(self.rows_dir.glob("*.json")):
+        for path in run_marks(self.out):
             row = _read_row(path)
             if row is not None and row.get("run_id") == path.stem and path.stem in self._planned:
                 self.rows[path.stem] = row
@@ -201,6 +201,15 @@ def _text(path) -> str | None:
 
 def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
+
+
+def run_marks(out: str | Path) -> list[Path]:
+    """The completion marks `runs/<run_id>.json` of the sweep in `out`, without files still being written.
+
+    pathlib's glob matches names starting with "." (unlike a shell's), so temporary files are
+    excluded by name here, in the one place every reader goes through.
+    """
+    return sorted(p for p in (Path(out) / ROWS_DIR).glob("*.json") if not p.name.startswith("."))
 
 
 def _read_row(path: Path) -> dict | None:
