@@ -90,6 +90,7 @@ class ServiceEntry:
     max_queue_size: int
     payload_time_per_kb_s: float
     source: str
+    load_time_s: float = 0.0  # the profile's load_time: a new instance loads the model before serving
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class ModelProfile:
             max_queue_size=spec.max_queue_size,
             payload_time_per_kb_s=spec.payload_time_per_kb,
             source=entry.source,
+            load_time_s=spec.load_time,
         )
 
     def supported(self) -> list[str]:

@@ -226,6 +226,11 @@ class Alarm:
         self.history.append(tr)
         return AlarmEvaluation(new_state, tr)
 
+    @property
+    def window(self) -> list[float | None]:
+        """The evaluation range as the alarm sees it now, oldest first (None = missing)."""
+        return self._padded_window()
+
     def _padded_window(self) -> list[float | None]:
         """The evaluation range, oldest first; periods before the alarm existed are missing."""
         pad = self.evaluation_range - len(self._window)
@@ -354,6 +359,7 @@ def target_tracking_alarms(
     *,
     in_period_s: int | None = None,
     treat_missing_data: str = "missing",
+    evaluation_range_extra: int = 2,
     name: str = "",
 ) -> AlarmPair:
     """The managed alarm pair of a target-tracking policy (DESIGN §4, reference §3.3).
@@ -377,6 +383,7 @@ def target_tracking_alarms(
         out_datapoints,
         out_datapoints,
         treat_missing_data,
+        evaluation_range=out_datapoints + evaluation_range_extra,
         name=f"{label}-AlarmHigh",
     )
     low = Alarm(
@@ -386,6 +393,7 @@ def target_tracking_alarms(
         in_datapoints,
         in_datapoints,
         treat_missing_data,
+        evaluation_range=in_datapoints + evaluation_range_extra,
         name=f"{label}-AlarmLow",
     )
     return AlarmPair(high, low)

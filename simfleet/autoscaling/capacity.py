@@ -107,12 +107,15 @@ def target_tracking_capacity(
     *,
     direction: str | None = None,
     disable_scale_in: bool = False,
+    measured_on: float | None = None,
 ) -> int:
     """Capacity a target-tracking policy wants, within [min, max].
 
     `direction` is "out" when the high alarm fired (the result never goes below current),
-    "in" when the low alarm fired (never above current), None for both. With current == 0
-    the metric cannot be projected and current (clamped) is returned.
+    "in" when the low alarm fired (never above current), None for both. `measured_on` is the
+    capacity the metric was measured on (default `current`; the engine passes the mean number
+    of in-service instances over the alarm's period, since instances still launching took no
+    load). When it is 0 the metric cannot be projected and current (clamped) is returned.
 
     >>> target_tracking_capacity(4, 1800.0, 1500.0, 1, 10)   # 4 x 1.2 = 4.8 -> 5
     5
@@ -126,14 +129,17 @@ def target_tracking_capacity(
         raise ValueError(f"target tracking: TargetValue must be a finite number > 0, got {target!r}")
     if not math.isfinite(metric) or metric < 0:
         raise ValueError(f"target tracking: metric must be a finite number >= 0, got {metric!r}")
-    if current <= 0:
+    basis = current if measured_on is None else measured_on
+    if not math.isfinite(basis) or basis < 0:
+        raise ValueError(f"target tracking: measured_on must be a finite number >= 0, got {measured_on!r}")
+    if basis <= 0:
         return clamp(current, min_capacity, max_capacity)
     if metric > target:
-        desired = max(current, _ceil(current * metric / target))
+        desired = max(current, _ceil(basis * metric / target))
         if direction == "in":
             desired = current
     elif metric < target:
-        desired = min(current, _ceil(current * metric / target))
+        desired = min(current, _ceil(basis * metric / target))
         if direction == "out" or disable_scale_in:
             desired = current
     else:

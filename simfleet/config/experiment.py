@@ -7,13 +7,16 @@ Cross-references (instance types in the catalog, model profiles, endpoint and va
 checked by `simfleet.config.loader`, which reports them together with these schema errors.
 
 Room is left on purpose: a production variant will gain `serverless_config`, `containers`
-(pipelines) and `model_population` (multi-model); an endpoint `inference_components`; the
-experiment `autoscaling`; and traffic a `users` kind for closed-loop Inference Recommender loads.
+(pipelines) and `model_population` (multi-model); an endpoint `inference_components`; and
+traffic a `users` kind for closed-loop Inference Recommender loads. `autoscaling` holds the
+Application Auto Scaling requests as AWS spells them (PascalCase), validated by
+`simfleet.autoscaling`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal, Union
 
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
@@ -23,7 +26,8 @@ from simfleet.config.distributions import SizeDistribution, TimeDistribution
 from simfleet.config.quantities import Duration, Rate, Size, StrictModel
 
 __all__ = [
-    "Experiment", "ExperimentSection", "MetricsSection", "MetricsConfig", "OutputSection", "PlatformSection",
+    "Experiment", "ExperimentSection", "MetricsSection", "InstancesSection", "AutoscalingSection",
+    "AutoscalingSettings", "MetricsConfig", "OutputSection", "PlatformSection",
     "Endpoint", "ProductionVariant", "RoutingConfig", "TrafficSource", "OpenLoopTraffic",
     "ReplayTraffic", "Burst", "PUBLISH_FREQUENCIES_S", "INVOCATION_PERIOD_S",
     "CONCURRENCY_PERIOD_S", "HIGH_RESOLUTION_PERIOD_S", "MAX_DURATION_S",
@@ -239,11 +243,123 @@ class ReplayTraffic(_TrafficCommon):
 TrafficSource = Annotated[Union[OpenLoopTraffic, ReplayTraffic], Field(discriminator="kind")]
 
 
+class InstancesSection(StrictModel):
+    """Instance lifecycle: how long a launch takes, how often instances fail, which ones scale-in stops.
+
+    A new instance is billed from the launch on, enters service after `provisioning_time` (drawn
+    per launch, by instance family) plus its model profile's `load_time`, and is billed until it
+    has drained. AWS publishes no launch times (reference §3.7): the default is the SECONDARY
+    figure of [S-ZERO] (instance provisioning about 1.75 min); its spread is an ASSUMPTION.
+    """
+
+    provisioning_time: TimeDistribution = Field(
+        default_factory=lambda: {"kind": "lognormal", "median": "105s", "sigma": 0.25}, validate_default=True,
+        description="from the launch until the instance can load the model; [S-ZERO] reports about 1.75 min "
+                    "(third party); sigma 0.25 is an assumption")
+    provisioning_time_by_family: dict[str, TimeDistribution] = Field(
+        default_factory=dict, description="per instance family (\"g5\", \"c5\"), overriding provisioning_time")
+    mean_time_to_failure: Duration | None = Field(
+        default=None, description="each in-service instance fails after an exponential time with this mean; "
+                                  "none by default")
+    scale_in_order: Literal["newest", "oldest"] = Field(
+        default="newest", description="which in-service instances a scale-in drains first (AWS does not say)")
+    bill_provisioning: StrictBool = Field(
+        default=True, description="bill an instance from its launch (true) or only from when it enters service")
+
+    @field_validator("provisioning_time_by_family")
+    @classmethod
+    def _families(cls, value: dict) -> dict:
+        for family in value:
+            if not re.fullmatch(r"[a-z][a-z0-9-]*", family):
+                raise ValueError(f"keys are instance families such as 'g5' or 'c5', got {family!r}")
+        return value
+
+    @field_validator("mean_time_to_failure")
+    @classmethod
+    def _mttf(cls, value: float | None) -> float | None:
+        if value is not None and value <= 0:
+            raise ValueError("mean_time_to_failure must be greater than zero (leave it out for no failures)")
+        return value
+
+
+class AutoscalingSettings(StrictModel):
+    """simfleet's choices where Application Auto Scaling is silent (DESIGN §4, reference §3.3)."""
+
+    target_tracking_period: StrictInt = Field(
+        default=60, description="period of the managed alarms on 1-minute metrics [TT]")
+    high_resolution_out_period: StrictInt = Field(
+        default=10, description="scale-out alarm period on the 10 s metrics (not documented)")
+    scale_out_datapoints: StrictInt = Field(
+        default=3, ge=1, le=1440, description="AlarmHigh: N of N periods above target (observed [REPOST-AS])")
+    scale_in_datapoints: StrictInt = Field(
+        default=15, ge=1, le=1440, description="AlarmLow: N of N periods below the scale-in threshold "
+                                               "(observed [REPOST-AS])")
+    scale_in_ratio: float = Field(
+        default=0.9, gt=0, le=1, description="AlarmLow threshold = ratio x TargetValue (observed [REPOST-AS])")
+    invocations_statistic: Literal["Sum", "Average", "Maximum", "Minimum", "SampleCount"] = Field(
+        default="Sum", description="statistic of SageMakerVariantInvocationsPerInstance: the per-minute Sum "
+                                   "is invocations per instance [MCW]")
+    concurrency_statistic: Literal["Sum", "Average", "Maximum", "Minimum", "SampleCount"] = Field(
+        default="Maximum", description="statistic of SageMakerVariantConcurrentRequestsPerModelHighResolution "
+                                       "(not documented; [S-CONCMAX] reports Maximum)")
+    evaluation_range_extra: StrictInt = Field(
+        default=2, ge=0, le=100, description="CloudWatch reads N + this many periods when data is missing")
+    action_repeat_interval: Duration = Field(
+        default=60.0, description="an alarm in ALARM invokes its scaling policy again this often "
+                                  "(CloudWatch: Auto Scaling actions repeat while the state lasts)")
+
+    @field_validator("target_tracking_period", "high_resolution_out_period")
+    @classmethod
+    def _alarm_period(cls, value: int) -> int:
+        if not (value in (10, 20, 30) or (value > 0 and value % 60 == 0)):
+            raise ValueError(f"an alarm period is 10, 20, 30 or a multiple of 60 seconds, got {value}")
+        return value
+
+    @field_validator("action_repeat_interval")
+    @classmethod
+    def _repeat(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("action_repeat_interval must be greater than zero")
+        return value
+
+
+class AutoscalingSection(StrictModel):
+    """Application Auto Scaling requests, inline (the JSON of each request, as TOML) or in a JSON `file`.
+
+    The requests themselves are validated by `simfleet.autoscaling.document.load_autoscaling`
+    (from the loader), against the experiment's endpoints and variants.
+    """
+
+    file: str | None = Field(default=None, min_length=1,
+                             description="a JSON document {targets, policies, scheduled_actions, alarms}")
+    targets: list = Field(default_factory=list)
+    policies: list = Field(default_factory=list)
+    scheduled_actions: list = Field(default_factory=list)
+    alarms: list = Field(default_factory=list)
+    settings: AutoscalingSettings = Field(default_factory=AutoscalingSettings)
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        inline = self.targets or self.policies or self.scheduled_actions or self.alarms
+        if self.file is not None and inline:
+            raise ValueError("give the requests inline or in `file`, not both")
+        if self.file is None and not self.targets:
+            raise ValueError("register at least one scalable target (targets), or give `file`")
+        return self
+
+    def requests(self) -> dict:
+        """The inline requests as a document for `load_autoscaling`."""
+        return {"targets": self.targets, "policies": self.policies, "scheduled_actions": self.scheduled_actions,
+                "alarms": self.alarms}
+
+
 class Experiment(StrictModel):
     experiment: ExperimentSection
     metrics: MetricsSection = Field(default_factory=MetricsSection)
     output: OutputSection = Field(default_factory=OutputSection)
     platform: PlatformSection = Field(default_factory=PlatformSection)
     catalog: dict[str, InstanceOverride] = Field(default_factory=dict)
+    instances: InstancesSection = Field(default_factory=InstancesSection)
+    autoscaling: AutoscalingSection | None = None
     endpoints: list[Endpoint] = Field(min_length=1)
     traffic: list[TrafficSource] = Field(min_length=1)

@@ -10,6 +10,7 @@ Every problem found is reported at once; a problem in a `--set` value is reporte
 from __future__ import annotations
 
 import copy
+import json
 import re
 import tomllib
 from dataclasses import dataclass
@@ -17,11 +18,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from simfleet.autoscaling.document import AutoscalingConfig, load_autoscaling
+from simfleet.autoscaling.metric_sources import alarm_watch, policy_watches, watch_problems
 from simfleet.catalog import INSTANCE_TYPE_PATTERN, Catalog, load_catalog
 from simfleet.config.experiment import Experiment
 from simfleet.config.publish_periods import alignment_s
 from simfleet.config.toml_lines import key_lines, line_of
-from simfleet.config.validation import dotted, problems_from_validation
+from simfleet.config.validation import dotted, problems_from_validation, undotted
 from simfleet.errors import InputError, Problem
 from simfleet.profiles import ModelProfile, available_profiles, builtin_profile_dir, load_profile
 from simfleet.traffic.trace_file import trace_columns
@@ -40,6 +43,7 @@ class Scenario:
     profiles: dict[str, ModelProfile]
     source: str
     base_dir: Path
+    autoscaling: AutoscalingConfig | None = None
 
 
 def load_experiment(path: str | Path, overrides: list[str] = ()) -> Scenario:
@@ -115,9 +119,61 @@ def scenario_from_dict(raw: dict, source: str = "<experiment>", base_dir: Path |
         raise InputError(problems)
     catalog = load_catalog().with_overrides(experiment.catalog, source, lines)
     profiles, more = _resolve(experiment, catalog, names.known_profiles, source, lines)
-    if problems or more:
-        raise InputError(problems + more)
-    return Scenario(experiment, catalog, profiles, source, base_dir)
+    autoscaling, scaling_problems = _autoscaling(experiment, source, base_dir, lines)
+    if problems or more or scaling_problems:
+        raise InputError(problems + more + scaling_problems)
+    return Scenario(experiment, catalog, profiles, source, base_dir, autoscaling)
+
+
+def _autoscaling(experiment: Experiment, source: str, base_dir: Path, lines: dict):
+    """The Application Auto Scaling requests of `[autoscaling]` (inline, or its JSON `file`), validated
+    against the experiment: targets name its variants, alarms read metrics it publishes."""
+    section = experiment.autoscaling
+    if section is None:
+        return None, []
+    if section.file is not None:
+        path = base_dir / section.file
+        document_source, prefix = str(Path(source).parent / section.file), ()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None, [Problem(source, "autoscaling.file", f"no such file {section.file!r}",
+                                  line_of(lines, ("autoscaling", "file")))]
+        except (OSError, UnicodeDecodeError) as error:
+            return None, [Problem(document_source, "", f"cannot read the autoscaling document: {error}")]
+        except json.JSONDecodeError as error:
+            return None, [Problem(document_source, "", f"not valid JSON: {error.msg} (column {error.colno})",
+                                  error.lineno)]
+    else:
+        document_source, prefix, data = source, ("autoscaling",), section.requests()
+
+    def problem(path: tuple, message: str) -> Problem:
+        full = prefix + path
+        return Problem(document_source, dotted(full), message, line_of(lines, full) if prefix else None)
+
+    variants = {(e.endpoint_name, v.variant_name) for e in experiment.endpoints for v in e.production_variants}
+    try:
+        config = load_autoscaling(data, document_source, variants=variants)
+    except InputError as error:
+        return None, [problem(undotted(p.key), p.message) for p in error.problems]
+    found = []
+    settings = section.settings
+    for i, policy in enumerate(config.policies):
+        tracking = policy.TargetTrackingScalingPolicyConfiguration
+        if tracking is None:
+            continue
+        where = ("policies", i, "TargetTrackingScalingPolicyConfiguration",
+                 "PredefinedMetricSpecification" if tracking.PredefinedMetricSpecification else
+                 "CustomizedMetricSpecification")
+        for watch in dict.fromkeys(policy_watches(policy, settings)):
+            for relative, message in watch_problems(watch, experiment):
+                if relative == ("Period",):
+                    message += " (set autoscaling.settings.target_tracking_period or high_resolution_out_period)"
+                found.append(problem(where + relative, message))
+    for i, alarm in enumerate(config.alarms):
+        found += [problem(("alarms", i) + relative, message)
+                  for relative, message in watch_problems(alarm_watch(alarm), experiment)]
+    return (None if found else config), found
 
 
 class _NameChecks:

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from simfleet.config.toml_lines import line_of
 from simfleet.errors import Problem
 
-__all__ = ["problems_from_validation", "dotted"]
+__all__ = ["problems_from_validation", "dotted", "undotted"]
 
 
 def dotted(path: tuple) -> str:
@@ -20,6 +20,17 @@ def dotted(path: tuple) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
+
+
+def undotted(key: str) -> tuple:
+    """The inverse of `dotted`: ``"a[0].b"`` → ``("a", 0, "b")``."""
+    path: list = []
+    for part in key.split("."):
+        name, *indices = part.split("[")
+        if name:
+            path.append(name)
+        path += [int(index.rstrip("]")) for index in indices if index.rstrip("]").isdigit()]
+    return tuple(path)
 
 
 def _data_path(raw, loc: tuple, missing: bool) -> tuple:

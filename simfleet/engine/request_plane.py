@@ -53,6 +53,23 @@ class RequestPlane:
         self._rebuild_members()
         return self.n_instances - 1
 
+    def set_in_service(self, index: int, in_service: bool) -> None:
+        """Put an instance into routing or take it out; its accepted requests are unaffected.
+
+        The caller advances the request plane to the current time first, so the change applies to
+        exactly the arrivals from now on.
+        """
+        self.in_service[index] = in_service
+        self._rebuild_members()
+
+    def idle_at(self, index: int) -> float:
+        """When the instance finishes the last request it accepted (0 when it never had one).
+
+        FIFO with known service times: its busiest slot's free time, queued requests included.
+        """
+        free = self.slot_free[index, : self.n_workers[index]]
+        return float(free.max()) if len(free) else 0.0
+
     def _rebuild_members(self) -> None:
         """Per-variant lists of in-service instances, as CSR arrays (`member_ptr`, `members`)."""
         members = [np.flatnonzero((self.instance_variant == v) & self.in_service) for v in range(self.n_variants)]

@@ -18,14 +18,16 @@ import simpy
 
 from simfleet.config.loader import Scenario
 from simfleet.config.publish_periods import clock_tick_s
+from simfleet.engine.autoscaler import Autoscaler
 from simfleet.engine.events import EventLog
+from simfleet.engine.instances import InstanceManager
 from simfleet.engine.kernels.dispatch import MODEL_TIMEOUT, NO_CAPACITY, PAYLOAD_TOO_LARGE
 from simfleet.engine.records import RequestRecords
 from simfleet.engine.request_plane import RequestPlane
-from simfleet.fleet import Fleet, VariantRuntime, build_fleet, instance_id
+from simfleet.fleet import Fleet, VariantRuntime, build_fleet
 from simfleet.metrics.aggregator import MetricsAggregator
 from simfleet.metrics.run_totals import RunTotals
-from simfleet.metrics.summary import build_summary
+from simfleet.metrics.summary import FleetTime, build_summary
 from simfleet.rng import RandomStreams
 from simfleet.traffic.rate import RateFunction
 from simfleet.traffic.sources import RateDrivenSource, TrafficSource, build_source
@@ -153,48 +155,52 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     events = EventLog(start)
     env = simpy.Environment()
 
-    ids: list[str] = []
-    for variant in fleet.variants:
-        for _ in range(variant.initial_instance_count):
-            index = plane.add_instance(variant.index, variant.entry.workers, variant.entry.max_queue_size)
-            ids.append(instance_id(index + 1))
-            events.add(0.0, "InstanceInService", variant.endpoint_name, variant.variant_name, ids[-1],
-                       instance_type=variant.instance_type.name, workers=variant.entry.workers)
-
     sources = []
     for index, spec in enumerate(experiment.traffic):
         endpoint = spec.endpoint_name or fleet.endpoint_names[0]
         sources.append(build_source(spec, endpoint, index, duration, start.timestamp(), scenario.base_dir, streams))
 
-    aggregator = MetricsAggregator(fleet, experiment.metrics, start)
-    tick = clock_tick_s(experiment)
     totals = RunTotals(len(fleet.variants), duration)
-    sinks = [aggregator.add, totals.add] + ([requests_sink] if requests_sink else [])
-    driver = RequestDriver(scenario, fleet, plane, streams, sources, sinks)
+    driver_sinks: list[Callable[[RequestRecords], None]] = []
+    driver = RequestDriver(scenario, fleet, plane, streams, sources, driver_sinks)
+    instances = InstanceManager(env, plane, fleet, experiment.instances, streams, events, driver.advance_to, duration)
+    aggregator = MetricsAggregator(fleet, experiment.metrics, start, instances.counts_at)
+    driver_sinks += [aggregator.add, totals.add] + ([requests_sink] if requests_sink else [])
+    tick = clock_tick_s(experiment)
 
     events.add(0.0, "RunStart", seed=experiment.experiment.seed, duration_s=duration, tick_s=tick)
+    instances.start()
+    autoscaler = None
+    if scenario.autoscaling is not None:
+        autoscaler = Autoscaler(env, scenario.autoscaling, experiment.autoscaling.settings, fleet, instances, events,
+                                start, duration, driver.advance_to)
+        aggregator.buffer.listeners.append(autoscaler.on_datapoint)
+        autoscaler.start_processes()
     for index, source in enumerate(sources):
         if isinstance(source, RateDrivenSource):
             env.process(_traffic_changes(env, driver, events, source, index, duration))
-    env.process(_metric_clock(env, driver, aggregator, plane, tick, duration, max_segment_s))
-    env.run()  # every process is finite; `until=duration` would skip the events at `duration`
+    clock = env.process(_metric_clock(env, driver, aggregator, plane, tick, duration, max_segment_s, autoscaler))
+    # The clock's last tick is at `duration`; launches, drains and failures still ahead are left there.
+    env.run(until=clock)
     events.add(duration, "RunEnd", requests=totals.arrivals,
                in_flight=len(aggregator.pending_requests()))
 
     busy = plane.busy_integral(duration)
-    instance_seconds = [0.0] * len(fleet.variants)
     busy_by_variant = [0.0] * len(fleet.variants)
     for index, variant_index in enumerate(plane.instance_variant):
-        instance_seconds[variant_index] += duration
         busy_by_variant[variant_index] += busy[index]
-    mean_busy = [b / s if s else 0.0 for b, s in zip(busy_by_variant, instance_seconds)]
-    summary = build_summary(fleet, totals, instance_seconds, mean_busy, duration)
+    fleet_time = [FleetTime(instances.billed_seconds(v.index, duration), instances.in_service_seconds(v.index, duration),
+                            instances.peak_in_service(v.index)) for v in fleet.variants]
+    mean_busy = [b / t.in_service_s if t.in_service_s else 0.0 for b, t in zip(busy_by_variant, fleet_time)]
+    summary = build_summary(fleet, totals, fleet_time, mean_busy, duration)
     metrics, metric_values = aggregator.buffer.tables()
-    return RunResult(metrics, metric_values, events.table(), summary, fleet, tuple(ids))
+    ids = tuple(instance.id for instance in instances.instances)
+    return RunResult(metrics, metric_values, events.table(), summary, fleet, ids)
 
 
-def _metric_clock(env, driver, aggregator, plane, tick, duration, max_segment_s):
-    """At every tick, publish the periods that end there; cut long ticks into kernel segments."""
+def _metric_clock(env, driver, aggregator, plane, tick, duration, max_segment_s, autoscaler):
+    """At every tick, publish the periods that end there, then let the alarms evaluate them; cut long
+    ticks into kernel segments."""
     steps = max(1, int(np.ceil(tick / max_segment_s)))
     n_ticks = int(round(duration / tick))
     for index in range(n_ticks):
@@ -202,6 +208,8 @@ def _metric_clock(env, driver, aggregator, plane, tick, duration, max_segment_s)
             yield env.timeout(index * tick + tick * step / steps - env.now)
             driver.advance_to(env.now)
         aggregator.close_tick(env.now, plane.slot_busy_integral(env.now), plane.instance_variant, plane.in_service)
+        if autoscaler is not None and env.now < duration:
+            autoscaler.on_tick(env.now)
 
 
 def _traffic_changes(env, driver, events, source: RateDrivenSource, index: int, duration: float):

@@ -8,7 +8,9 @@ group whose period ends there is published:
   response comes after its arrival, so every such request has been dispatched by then);
 * utilization of a variant's instances: busy time over the period, one value per instance;
 * `ConcurrentRequestsPerModel`: each instance's requests in its container (queued or in
-  service), counted every `concurrency_sample_interval`.
+  service), counted every `concurrency_sample_interval`;
+* simfleet's instance counts of a variant (desired, in service, pending, draining), sampled as
+  often, at the utilization period.
 
 Each datapoint keeps its `Distribution` (the underlying values) beside its statistics, so that
 queries can re-bucket to coarser periods exactly. Memory is bounded by one period of requests
@@ -27,8 +29,9 @@ from simfleet.engine.kernels.dispatch import MODEL_ERROR, MODEL_TIMEOUT, OK
 from simfleet.engine.records import RequestRecords
 from simfleet.fleet import Fleet, instance_id
 from simfleet.metrics.distribution import Distribution
-from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, device_utilization,
-                                       request_values, utilization_values)
+from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, SIMFLEET_NAMESPACE,
+                                       device_utilization, fleet_gauge_values, request_values,
+                                       utilization_values)
 from simfleet.metrics.schema import metric_values_schema, metrics_schema, percentile_column
 from simfleet.metrics.statistics import summarize
 
@@ -46,6 +49,9 @@ class DatapointBuffer:
         self.percentile_columns = [percentile_column(p) for p in percentiles]
         self.scale = histogram_scale
         self.percentiles = list(percentiles)
+        #: called with (timestamp, period_s, namespace, metric, dimensions, distribution) for every
+        #: datapoint as it is published (the autoscaler's alarms read the metrics this way)
+        self.listeners: list = []
         self.clear()
 
     def clear(self) -> None:
@@ -64,6 +70,8 @@ class DatapointBuffer:
         for name, column in self.rows.items():
             column.append(row[name] if name in row else dimensions.get(name))
         self.distributions.append(dist)
+        for listener in self.listeners:
+            listener(timestamp, period_s, namespace, metric, dimensions, dist)
 
     def tables(self) -> tuple[pa.Table, pa.Table]:
         """(`metrics.parquet` rows, `metric_values.parquet` rows), in the same order."""
@@ -78,8 +86,11 @@ class DatapointBuffer:
 class MetricsAggregator:
     """Turns request records and instance busy time into datapoints as their periods close."""
 
-    def __init__(self, fleet: Fleet, settings: MetricsSection, start: dt.datetime):
+    def __init__(self, fleet: Fleet, settings: MetricsSection, start: dt.datetime, instance_counts=None):
+        """`instance_counts(variant_index, times)` gives the instance-count gauges (`fleet_gauge_values`)."""
         self.fleet = fleet
+        self.instance_counts = instance_counts
+        self.sample_interval = settings.concurrency_sample_interval
         self.start = start
         self.accelerator_dimension = settings.accelerator_dimension
         self.include_rejected = settings.invocations_include_rejected
@@ -116,6 +127,8 @@ class MetricsAggregator:
         for variant in self.fleet.variants:
             if _ends_at(t, variant.plan.utilization_s):
                 self._emit_utilization(t, variant, slot_busy, instance_variant, in_service)
+                if self.instance_counts is not None:
+                    self._emit_instance_counts(t, variant)
         if _ends_at(t, self.concurrency_s):
             self._emit_concurrency(t, instance_variant, in_service)
 
@@ -186,6 +199,15 @@ class MetricsAggregator:
                 for device, value in enumerate(per_device):
                     self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit,
                                     self._dims(variant, int(instance), device), np.array([value]))
+
+    def _emit_instance_counts(self, t: float, variant) -> None:
+        """simfleet's instance-count gauges, sampled every `concurrency_sample_interval` of the period."""
+        period = variant.plan.utilization_s
+        n = max(1, int(round(period / self.sample_interval)))
+        times = t - period + np.arange(n) * (period / n)
+        timestamp = self._timestamp(t, period)
+        for metric, unit, values in fleet_gauge_values(self.instance_counts(variant.index, times)):
+            self.buffer.add(timestamp, period, SIMFLEET_NAMESPACE, metric, unit, self._dims(variant), values)
 
     def _emit_concurrency(self, t: float, instance_variant, in_service) -> None:
         """Requests in each container (queued or in service) at `samples_per_period` instants."""

@@ -10,7 +10,8 @@ An entry (`MetricSpec`) is one (namespace, metric name) — CloudWatch's identit
 its dimensions [CW-API] — with these fields:
 
 * `namespace`: one of `NAMESPACES`, spelled exactly as AWS does (`AWS/SageMaker` vs
-  `/aws/sagemaker/...`).
+  `/aws/sagemaker/...`), or `simfleet/Endpoints` for simfleet's own instance-count gauges
+  (source `[SIMFLEET]`), which no AWS service publishes.
 * `name`: the metric name as the reference spells it (`Invocation4XXErrors`; the async
   `InvocationsProcesssed` keeps AWS's triple "s", with a note).
 * `unit`: a CloudWatch `StandardUnit` string; `unit_documented = false` when AWS states no unit,
@@ -67,14 +68,18 @@ from simfleet.config.validation import problems_from_validation
 from simfleet.errors import InputError, Problem
 from simfleet.metrics.statistics import BASIC_STATISTICS
 
-__all__ = ["NAMESPACES", "UNITS", "STATISTICS", "BASIC_STATISTICS", "DIMENSION_NAMES", "ENHANCED_DIMENSION_NAMES",
+__all__ = ["NAMESPACES", "SIMFLEET_NAMESPACE", "OWN_SOURCE", "UNITS", "STATISTICS", "BASIC_STATISTICS", "DIMENSION_NAMES", "ENHANCED_DIMENSION_NAMES",
            "EMISSIONS", "PERIODS", "CAPABILITIES", "AVAILABLE_CAPABILITIES", "DimensionSet", "MetricSpec",
            "parse_catalog", "metric_catalog", "metric_spec"]
 
 CATALOG_FILE = "catalog.toml"
 
 NAMESPACES = ("AWS/SageMaker", "/aws/sagemaker/Endpoints", "/aws/sagemaker/InferenceComponents",
-              "/aws/sagemaker/InferenceRecommendationsJobs")
+              "/aws/sagemaker/InferenceRecommendationsJobs", "simfleet/Endpoints")
+#: simfleet's own metrics (instance counts over time), which SageMaker does not publish; their
+#: entries cite `OWN_SOURCE` instead of a reference tag.
+SIMFLEET_NAMESPACE = "simfleet/Endpoints"
+OWN_SOURCE = "[SIMFLEET]"
 #: CloudWatch's `StandardUnit` values [CW-API].
 UNITS = ("Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes",
          "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second",
@@ -85,7 +90,7 @@ DIMENSION_NAMES = ("EndpointName", "VariantName", "ContainerName", "InferenceCom
 #: Added by `EnableEnhancedMetrics` (§1.8); the per-GPU one may be renamed by a run (`GpuId`).
 ENHANCED_DIMENSION_NAMES = ("InstanceId", "ContainerId", "AcceleratorId")
 EMISSIONS = ("request-counter", "request-normalized", "request-indicator", "request-duration", "event-duration",
-             "event-counter", "instance-gauge", "copy-gauge", "endpoint-gauge", "concurrency-gauge")
+             "event-counter", "instance-gauge", "copy-gauge", "endpoint-gauge", "concurrency-gauge", "fleet-gauge")
 PERIODS = ("invocation", "utilization", "high-resolution", "standard")
 #: In the order `docs/metrics.md` groups them.
 CAPABILITIES = ("real-time", "high-resolution", "inference-components", "multi-model", "pipelines",
@@ -165,6 +170,8 @@ class MetricSpec(StrictModel):
         for tag in self.sources:
             if not (tag.startswith("[") and tag.endswith("]") and len(tag) > 2 and " " not in tag):
                 problems.append(f"sources must be reference tags like '[MCW]', got {tag!r}")
+        if (self.namespace == SIMFLEET_NAMESPACE) != (self.sources == (OWN_SOURCE,)):
+            problems.append(f"entries of {SIMFLEET_NAMESPACE} (and only they) cite {OWN_SOURCE} alone")
         if (self.period == "high-resolution") != (self.emission == "concurrency-gauge"):
             problems.append("period 'high-resolution' goes with emission 'concurrency-gauge' and only with it")
         problems += self._dimension_problems()

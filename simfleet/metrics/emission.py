@@ -16,11 +16,13 @@ from simfleet.engine.kernels.dispatch import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAP
 from simfleet.engine.records import RequestRecords
 from simfleet.fleet import VariantRuntime
 
-__all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "STATUS_NAMES", "REACHED_CONTAINER", "request_values",
+__all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "SIMFLEET_NAMESPACE", "fleet_gauge_values", "STATUS_NAMES", "REACHED_CONTAINER", "request_values",
            "utilization_values", "device_utilization", "device_shares", "error_class"]
 
 INVOCATION_NAMESPACE = "AWS/SageMaker"
 ENDPOINT_NAMESPACE = "/aws/sagemaker/Endpoints"
+#: simfleet's own metrics, which SageMaker does not publish (instance counts over time).
+SIMFLEET_NAMESPACE = "simfleet/Endpoints"
 
 STATUS_NAMES = {
     OK: "OK",
@@ -132,3 +134,8 @@ def device_utilization(variant: VariantRuntime, slot_busy: np.ndarray):
     held = entry.workers * entry.gpu_memory_per_worker_bytes / devices
     memory = min(100.0, 100.0 * held / per_device) if per_device > 0 else 0.0
     return [("GPUUtilization", "Percent", gpu), ("GPUMemoryUtilization", "Percent", np.full(devices, memory))]
+
+
+def fleet_gauge_values(counts: dict[str, np.ndarray]):
+    """(metric name, unit, raw values) of the instance-count gauges: one value per sample instant."""
+    return [(metric, "Count", np.asarray(values, dtype=np.float64)) for metric, values in counts.items()]

@@ -36,8 +36,9 @@ HEADLINE_FIELDS = (
     ("mean_instances", pa.float64()),
 )
 
-#: Control-plane events that take an instance out of service (none exist before autoscaling).
-INSTANCE_ENDING_EVENTS = frozenset({"InstanceTerminated", "InstanceOutOfService"})
+#: Control-plane events that take an instance out of service (`simfleet.engine.instances`): a drained
+#: instance leaves routing when draining starts; its later InstanceTerminated changes nothing here.
+INSTANCE_ENDING_EVENTS = frozenset({"InstanceDraining", "InstanceFailed"})
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,7 @@ def headline(summary: dict, events: pa.Table) -> dict:
     cost = summary.get("cost")
     row["cost_per_hour"] = cost / duration_s * 3600 if cost is not None and duration_s else None
     row["cost_per_million"] = cost / requests * 1e6 if cost is not None and requests else None
-    instance_seconds = sum(v["instance_hours"] for v in variants) * 3600
-    row["mean_instances"] = instance_seconds / duration_s if duration_s else None
+    row["mean_instances"] = sum(v["mean_instances_in_service"] for v in variants)
     row["peak_instances"] = peak_instances(events)
     return {name: _finite(row[name]) for name, _ in HEADLINE_FIELDS}
 

@@ -1,0 +1,123 @@
+"""Which simulated CloudWatch metric each alarm reads, at which period and statistic, and whether it can.
+
+An alarm (user-defined for step scaling, managed for target tracking) watches one metric stream:
+a namespace, a name and an exact set of dimensions, aggregated with one statistic over its
+period. `policy_watches` and `alarm_watch` turn the validated requests into `WatchSpec`s;
+`watch_problems` checks each against what the run publishes: the metric is simulated, the
+dimension set is one the endpoint publishes, the endpoint and variant exist, and the alarm
+period is a whole number of the metric's publish periods (a shorter alarm period would see
+datapoints that are not published yet, and never act).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simfleet.autoscaling.alarm_requests import PutMetricAlarm
+from simfleet.autoscaling.policies import PutScalingPolicy
+from simfleet.config.experiment import AutoscalingSettings, Experiment
+from simfleet.config.publish_periods import PublishPlan, publish_plan
+from simfleet.metrics.catalog import MetricSpec, metric_catalog
+
+__all__ = ["WatchSpec", "PREDEFINED_METRICS", "policy_watches", "alarm_watch", "watch_problems",
+           "publish_period"]
+
+#: PredefinedMetricType -> (namespace, metric name, high resolution) [BOTO-AAS], reference §3.2.
+PREDEFINED_METRICS = {
+    "SageMakerVariantInvocationsPerInstance": ("AWS/SageMaker", "InvocationsPerInstance", False),
+    "SageMakerVariantConcurrentRequestsPerModelHighResolution": ("AWS/SageMaker", "ConcurrentRequestsPerModel", True),
+}
+
+
+@dataclass(frozen=True)
+class WatchSpec:
+    """One metric stream aggregated per period: what an alarm evaluates."""
+
+    namespace: str
+    metric: str
+    dimensions: tuple[tuple[str, str], ...]  # sorted (name, value) pairs: CloudWatch matches the exact set
+    statistic: str
+    period_s: int
+
+    @property
+    def dimension_map(self) -> dict[str, str]:
+        return dict(self.dimensions)
+
+    def describe(self) -> str:
+        dims = ", ".join(f"{k}={v}" for k, v in self.dimensions)
+        return f"{self.statistic} of {self.namespace} {self.metric} ({dims}) per {self.period_s} s"
+
+
+def _dims(pairs) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(pairs))
+
+
+def policy_watches(policy: PutScalingPolicy, settings: AutoscalingSettings) -> tuple[WatchSpec, WatchSpec]:
+    """(scale-out watch, scale-in watch) of a target-tracking policy's managed alarms.
+
+    Predefined metrics read the variant's stream; on the high-resolution metric the scale-out
+    alarm reads 10 s periods and the scale-in alarm stays at one minute [ASDEF].
+    """
+    config = policy.TargetTrackingScalingPolicyConfiguration
+    period = settings.target_tracking_period
+    if config.PredefinedMetricSpecification is not None:
+        namespace, metric, high = PREDEFINED_METRICS[config.PredefinedMetricSpecification.PredefinedMetricType]
+        dims = _dims([("EndpointName", policy.endpoint_name), ("VariantName", policy.variant_name)])
+        statistic = settings.concurrency_statistic if high else settings.invocations_statistic
+        out_period = settings.high_resolution_out_period if high else period
+        return (WatchSpec(namespace, metric, dims, statistic, out_period),
+                WatchSpec(namespace, metric, dims, statistic, period))
+    custom = config.CustomizedMetricSpecification
+    dims = _dims((d.Name, d.Value) for d in custom.Dimensions or ())
+    watch = WatchSpec(custom.Namespace, custom.MetricName, dims, custom.Statistic, period)
+    return watch, watch
+
+
+def alarm_watch(alarm: PutMetricAlarm) -> WatchSpec:
+    dims = _dims((d.Name, d.Value) for d in alarm.Dimensions or ())
+    return WatchSpec(alarm.Namespace, alarm.MetricName, dims, alarm.Statistic or alarm.ExtendedStatistic,
+                     alarm.Period)
+
+
+def publish_period(spec: MetricSpec, plan: PublishPlan) -> int:
+    """The period the run publishes `spec` at, for an endpoint publishing on `plan`."""
+    return {"invocation": plan.invocation_s, "utilization": plan.utilization_s,
+            "high-resolution": plan.concurrency_s, "standard": 60}[spec.period]
+
+
+def watch_problems(watch: WatchSpec, experiment: Experiment) -> list[tuple[tuple, str]]:
+    """What keeps `watch` from ever seeing a datapoint of this run, as (relative key, message)."""
+    specs = {spec.key: spec for spec in metric_catalog()}
+    spec = specs.get((watch.namespace, watch.metric))
+    if spec is None:
+        return [(("MetricName",), f"{watch.metric!r} in {watch.namespace!r} is not a metric simfleet simulates "
+                 "(see docs/metrics.md)")]
+    if not spec.available:
+        return [(("MetricName",), f"{watch.metric!r} is published by the {spec.capability!r} capability, which "
+                 "simfleet does not simulate yet: the alarm would never get data")]
+    dims = watch.dimension_map
+    endpoints = {e.endpoint_name: e for e in experiment.endpoints}
+    endpoint = endpoints.get(dims.get("EndpointName"))
+    if endpoint is None:
+        return [(("Dimensions",), f"EndpointName {dims.get('EndpointName')!r} is not an endpoint of the experiment "
+                 f"(endpoints: {', '.join(endpoints)})")]
+    variants = [v.variant_name for v in endpoint.production_variants]
+    if "VariantName" in dims and dims["VariantName"] not in variants:
+        return [(("Dimensions",), f"VariantName {dims['VariantName']!r} is not a variant of {endpoint.endpoint_name} "
+                 f"(variants: {', '.join(variants)})")]
+    plan = publish_plan(experiment, endpoint)
+    names = tuple(sorted(dims))
+    published = [tuple(sorted(s.names)) for s in spec.dimension_sets if s.available]
+    if plan.enhanced:
+        published += [tuple(sorted(s.names)) for s in spec.enhanced_dimension_sets if s.available]
+    accelerator = experiment.metrics.accelerator_dimension
+    published = [tuple(sorted(accelerator if n == "AcceleratorId" else n for n in s)) for s in published]
+    if names not in published:
+        shown = "; ".join(", ".join(s) for s in published)
+        return [(("Dimensions",), f"{watch.metric} is published with dimensions {shown}, not "
+                 f"{', '.join(names) or 'none'}: CloudWatch matches the exact set")]
+    period = publish_period(spec, plan)
+    if watch.period_s % period:
+        return [(("Period",), f"the alarm period {watch.period_s} s is not a multiple of the {period} s at which "
+                 f"{endpoint.endpoint_name} publishes {watch.metric}")]
+    return []

@@ -1,0 +1,109 @@
+"""Application Auto Scaling inside a run: datapoints in, alarm and scaling events out, instances reconciled.
+
+The glue between the engine and `simfleet.autoscaling` (pure logic). Every datapoint the
+metrics aggregator publishes is offered to the alarms that watch its stream (`on_datapoint`);
+after each close of the metric clock (`on_tick`) every scalable target's controller evaluates
+the alarms whose period ends then, and a scaling decision sets the variant's desired count,
+which `InstanceManager.reconcile` turns into launches or drains. Scheduled actions are SimPy
+processes firing at the instants of their schedule expressions. Alarm state changes, scaling
+activities (with the policy, the reason and the datapoints behind them), invocations that
+could not act and scheduled actions all go to `events.parquet`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from simfleet.autoscaling.controller import Decision, TargetController
+from simfleet.autoscaling.document import AutoscalingConfig
+from simfleet.autoscaling.schedules import fire_times
+from simfleet.config.experiment import AutoscalingSettings
+from simfleet.engine.events import EventLog
+from simfleet.engine.instances import InstanceManager
+from simfleet.fleet import Fleet
+from simfleet.metrics.distribution import Distribution
+
+__all__ = ["Autoscaler"]
+
+
+class Autoscaler:
+    """Every scalable target of a run, fed by the simulated CloudWatch."""
+
+    def __init__(self, env, config: AutoscalingConfig, settings: AutoscalingSettings, fleet: Fleet,
+                 instances: InstanceManager, events: EventLog, start: dt.datetime, duration_s: float, advance_to):
+        self.env = env
+        self.instances = instances
+        self.events = events
+        self.start = start
+        self.duration_s = duration_s
+        self.advance_to = advance_to
+        self.config = config
+        index = {(v.endpoint_name, v.variant_name): v for v in fleet.variants}
+        self.targets: list[tuple[object, TargetController]] = []
+        self._streams: dict[tuple, list] = {}
+        for target in config.targets:
+            variant = index[(target.endpoint_name, target.variant_name)]
+            controller = TargetController(target, config.policies_for(target), config.alarms_for, settings,
+                                          variant.initial_instance_count)
+            self.targets.append((variant, controller))
+            for watch in controller.watches:
+                spec = watch.spec
+                self._streams.setdefault((spec.namespace, spec.metric, spec.dimensions), []).append(watch)
+
+    # -- inputs -------------------------------------------------------------------------------------------
+    def on_datapoint(self, timestamp: dt.datetime, period_s: int, namespace: str, metric: str, dimensions: dict,
+                     dist: Distribution) -> None:
+        watches = self._streams.get((namespace, metric, tuple(sorted(dimensions.items()))))
+        if watches:
+            start_s = (timestamp - self.start).total_seconds()
+            for watch in watches:
+                watch.add(start_s, dist)
+
+    def start_processes(self) -> None:
+        """Registration at time 0 and one process per scheduled action."""
+        for variant, controller in self.targets:
+            decision = controller.register()
+            if decision is not None:
+                self._apply(variant, decision)
+            for action in self.config.scheduled_actions_for(controller.target):
+                times = fire_times(action.schedule, action.Timezone, self.start,
+                                   self.start + dt.timedelta(seconds=self.duration_s),
+                                   start_time=action.StartTime, end_time=action.EndTime)
+                if times:
+                    self.env.process(self._scheduled(variant, controller, action, times))
+
+    def on_tick(self, t: float) -> None:
+        """After the metric clock published the periods ending at `t`: evaluate every target."""
+        for variant, controller in self.targets:
+            evaluation = controller.evaluate(t, lambda begin, end, v=variant.index: self.instances.mean_in_service(v, begin, end))
+            where = (variant.endpoint_name, variant.variant_name)
+            for name, change in evaluation.transitions:
+                self.events.add(t, "AlarmStateChange", *where, alarm=name, old_state=change.old_state,
+                                new_state=change.new_state, reason=change.reason, datapoints=list(change.values),
+                                threshold=change.threshold)
+            for blocked in evaluation.blocked:
+                self.events.add(t, "ScalingBlocked", *where, policy=blocked.policy, current=blocked.current,
+                                desired=blocked.desired, reason=blocked.reason)
+            if evaluation.decision is not None:
+                self._apply(variant, evaluation.decision)
+
+    # -- outputs ------------------------------------------------------------------------------------------
+    def _scheduled(self, variant, controller: TargetController, action, times):
+        for when in times:
+            t = (when - self.start).total_seconds()
+            yield self.env.timeout(t - self.env.now)
+            self.advance_to(self.env.now)
+            decision = controller.scheduled(self.env.now, action)
+            self.events.add(self.env.now, "ScheduledAction", variant.endpoint_name, variant.variant_name,
+                            action=action.ScheduledActionName, schedule=action.Schedule,
+                            min_capacity=controller.min_capacity, max_capacity=controller.max_capacity,
+                            suspended=controller.scheduled_suspended)
+            if decision is not None:
+                self._apply(variant, decision)
+
+    def _apply(self, variant, decision: Decision) -> None:
+        self.events.add(decision.time_s, "ScalingActivity", variant.endpoint_name, variant.variant_name,
+                        old_capacity=decision.old, new_capacity=decision.new, cause=decision.cause,
+                        policy=decision.policy, reason=decision.reason, **decision.evidence)
+        self.instances.reconcile(variant.index, decision.new,
+                                 f"{decision.cause}: {decision.policy or decision.reason}")
