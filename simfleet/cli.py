@@ -56,11 +56,11 @@ def run(
                f"in {elapsed:.2f} s of wall time -> {out_dir}")
     names = [f"{v['EndpointName']}/{v['VariantName']}" for v in summary["variants"]]
     width = max(len("endpoint/variant"), *map(len, names))
-    typer.echo(f"{'endpoint/variant':<{width}} {'instances':>9} {'req/s':>9} {'errors':>7} {'p50 ms':>8} "
-               f"{'p99 ms':>8} {'cost $':>9}")
+    typer.echo(f"{'endpoint/variant':<{width}} {'instances':>9} {'peak':>5} {'req/s':>9} {'errors':>7} "
+               f"{'p50 ms':>8} {'p99 ms':>8} {'cost $':>9}")
     for name, v in zip(names, summary["variants"]):
         p50, p99 = v["latency_s"]["p50"], v["latency_s"]["p99"]
-        typer.echo(f"{name:<{width}} {v['instance_count']:>9} "
+        typer.echo(f"{name:<{width}} {v['mean_instances_in_service']:>9.2f} {v['peak_instances_in_service']:>5} "
                    f"{v['throughput_per_s']:>9.1f} {_pct(v['error_rate']):>7} {_ms(p50):>8} {_ms(p99):>8} "
                    f"{'n/a' if v['cost'] is None else format(v['cost'], '.4f'):>9}")
 
