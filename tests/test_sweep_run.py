@@ -396,3 +396,20 @@ def test_a_partition_may_not_shadow_a_metrics_column(tmp_path):
     assert [p.key for p in caught.value.problems] == ["sweep.partition_by"]
     assert "'unit'" in str(caught.value) and "sweep.toml" in str(caught.value)
     check_column_names(plan)
+
+
+def test_peak_instances_replays_entries_into_and_exits_from_service():
+    from simfleet.sweep.execute import peak_instances
+    from simfleet.engine.events import EventLog
+    import datetime as dt
+    log = EventLog(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    sequence = ["InstanceInService", "InstanceInService", "InstanceLaunched", "InstanceInService",   # 3 serving
+                "InstanceDraining", "InstanceTerminated",                                           # 2
+                "InstanceFailed", "InstanceLaunched", "InstanceInService", "InstanceInService",     # 3
+                "InstanceLaunchCancelled"]
+    expected, serving = 0, 0
+    for t, name in enumerate(sequence):
+        log.add(float(t), name)
+        serving += {"InstanceInService": 1, "InstanceDraining": -1, "InstanceFailed": -1}.get(name, 0)
+        expected = max(expected, serving)
+    assert expected == 3 and peak_instances(log.table()) == expected

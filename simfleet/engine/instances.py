@@ -113,19 +113,19 @@ class InstanceManager:
         return float(np.sum(np.diff(edges) * counts) / (end - begin)) if end > begin else float(counts[-1])
 
     def billed_seconds(self, variant: int, until_s: float) -> float:
-        total = 0.0
-        for i in self.instances:
-            if i.variant == variant and i.billed_from_s is not None and i.billed_from_s < until_s:
-                end = i.billed_until_s if i.billed_until_s is not None else until_s
-                total += min(end, until_s) - i.billed_from_s
-        return total
+        """Instance-seconds billed in [0, until_s)."""
+        return self._seconds(variant, until_s, lambda i: (i.billed_from_s, i.billed_until_s))
 
     def in_service_seconds(self, variant: int, until_s: float) -> float:
+        """Instance-seconds in service (taking requests) in [0, until_s)."""
+        return self._seconds(variant, until_s, lambda i: (i.in_service_s, i.out_of_service_s))
+
+    def _seconds(self, variant: int, until_s: float, interval) -> float:
         total = 0.0
-        for i in self.instances:
-            if i.variant == variant and i.in_service_s is not None and i.in_service_s < until_s:
-                end = i.out_of_service_s if i.out_of_service_s is not None else until_s
-                total += min(end, until_s) - i.in_service_s
+        for instance in self.instances:
+            begin, end = interval(instance)
+            if instance.variant == variant and begin is not None and begin < until_s:
+                total += min(until_s if end is None else end, until_s) - begin
         return total
 
     def peak_in_service(self, variant: int) -> int:
