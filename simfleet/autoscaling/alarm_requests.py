@@ -10,11 +10,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, Strict
 
-from simfleet.autoscaling.api_fields import (_ANOMALY_OPERATORS, Bool, Float, _list, _LowSampleCount,
-                                             MetricNameText, _MissingData, NamespaceText, _optional,
-                                             _Percentile, _PositiveInt, _Spec, StatisticName, _Text0To1024,
-                                             _Text0To256, _Text1024, _Text128, _Text255, UnitName)
+from simfleet.autoscaling.api_fields import (_ANOMALY_OPERATORS, _LowSampleCount, MetricNameText, _MissingData,
+                                             NamespaceText, _Percentile, _PositiveInt, StatisticName,
+                                             _Text0To1024, _Text0To256, _Text1024, _Text128, _Text255, UnitName)
 from simfleet.autoscaling.policies import MetricDimension
+from simfleet.config.aws_fields import Bool, Float, list_of as _list, optional as _optional, Spec as _Spec
 
 __all__ = ["Tag", "PutMetricAlarm"]
 

@@ -1,23 +1,20 @@
-"""Field types shared by the AWS request models of `policies` and `alarm_requests`.
+"""Application Auto Scaling and CloudWatch field types of the requests of `policies` and `alarm_requests`.
 
-The constraints botocore's service models put on strings, numbers, lists and timestamps
-(lengths, patterns, enumerations, strictness: `"1"` is not an integer and an explicit null is
-refused), and `_Spec`, the base of every request model: field validation first, then its
-cross-field rules (`semantic_problems`), which `document.load_autoscaling` collects one per key
-instead of raising. Underscore names are private to the `simfleet.autoscaling` package.
+The SageMaker constants, enumerations and patterns of those services' members, built from the
+service-independent field types of `simfleet.config.aws_fields` (whose `Spec` is the base of every
+request model), and the timestamps of scheduled actions. Underscore names are private to the
+`simfleet.autoscaling` package.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, BeforeValidator, Field, Strict, ValidationInfo,
-                      model_validator)
+from pydantic import BeforeValidator
 
-from simfleet.config.quantities import StrictModel
-from simfleet.config.validation import dotted
+from simfleet.config.aws_fields import integer, one_of, text
 
 __all__ = ["SAGEMAKER", "VARIANT_DIMENSION", "VARIANT_METRIC_TYPES", "DEFAULT_COOLDOWN_S", "STANDARD_UNITS"]
 
@@ -36,7 +33,6 @@ STANDARD_UNITS = ("Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes
                   "Gigabits/Second", "Terabits/Second", "Count/Second", "None")
 _ANOMALY_OPERATORS = ("LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold",
                       "GreaterThanUpperThreshold")
-_DEFER = "simfleet.autoscaling.defer"  # validation-context flag: collect semantic problems, don't raise
 
 # --- field types ------------------------------------------------------------------------------
 
@@ -45,47 +41,6 @@ _PRINT = re.compile(r"[\x20-\x7e]+")  # Java \p{Print}
 _ACTION_NAME = re.compile("(?!((^[ ]+.*)|(.*([\u0000-\u001f]|[\u007f-\u009f]|[:/|])+.*)|(.*[ ]+$))).+", re.S)
 _NAME63 = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
 _RESOURCE_ID = re.compile(rf"endpoint/(?P<endpoint>{_NAME63})/variant/(?P<variant>{_NAME63})")
-
-
-def _not_null(value):
-    if value is None:
-        raise ValueError("null is not accepted; leave the key out instead")
-    return value
-
-
-def _optional(tp):
-    """An optional key: absent means None, but an explicit null is refused (as botocore does)."""
-    return Annotated[Union[tp, None], BeforeValidator(_not_null)]
-
-
-def _text(min_len: int, max_len: int | None = None, pattern: re.Pattern | None = None, expected: str = ""):
-    """A string of `min_len`..`max_len` characters, fully matching `pattern`."""
-    def check(value: str) -> str:
-        if len(value) < min_len or (max_len is not None and len(value) > max_len):
-            span = f"{min_len} to {max_len}" if max_len is not None else f"at least {min_len}"
-            raise ValueError(f"expected {span} characters, got {len(value)}")
-        if pattern is not None and not pattern.fullmatch(value):
-            raise ValueError(f"expected {expected or 'a valid value'}, got {value!r}")
-        return value
-    return Annotated[str, Strict(), AfterValidator(check)]
-
-
-def _one_of(values: tuple[str, ...], what: str = ""):
-    def check(value: str) -> str:
-        if value not in values:
-            raise ValueError(f"{what}expected one of {', '.join(values)}, got {value!r}")
-        return value
-    return Annotated[str, Strict(), AfterValidator(check)]
-
-
-def _sequence(value):
-    if not isinstance(value, (list, tuple)):
-        raise ValueError(f"expected a list, got {type(value).__name__}")
-    return value
-
-
-def _list(tp, max_len: int | None = None, min_len: int = 0):
-    return Annotated[tuple[tp, ...], BeforeValidator(_sequence), Field(min_length=min_len, max_length=max_len)]
 
 
 def _timestamp(value) -> datetime:
@@ -106,52 +61,29 @@ def _timestamp(value) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-Int = Annotated[int, Strict()]
-Float = Annotated[float, Strict()]
-Bool = Annotated[bool, Strict()]
-Capacity = Annotated[int, Strict(), Field(ge=0)]
-CooldownSeconds = Annotated[int, Strict(), Field(ge=0)]
+Capacity = integer(ge=0)
+CooldownSeconds = integer(ge=0)
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
-ResourceIdText = _text(1, 1600, _RESOURCE_ID, "'endpoint/<endpoint-name>/variant/<variant-name>' (names of up to 63 "
-                   "letters, digits and inner hyphens)")
-MetricNameText = _text(1, 255)
-NamespaceText = _text(1, 255, re.compile(r"[^:].*", re.S), "a namespace not starting with ':'")
+ResourceIdText = text(1, 1600, _RESOURCE_ID, "'endpoint/<endpoint-name>/variant/<variant-name>' (names of up to 63 "
+                  "letters, digits and inner hyphens)")
+MetricNameText = text(1, 255)
+NamespaceText = text(1, 255, re.compile(r"[^:].*", re.S), "a namespace not starting with ':'")
 StatisticName = Literal["Average", "Minimum", "Maximum", "SampleCount", "Sum"]
-UnitName = _one_of(STANDARD_UNITS)
-_XmlText = _text(1, 1600, _XML, "XML characters")
-_PolicyName = _text(1, 256, _PRINT, "printable ASCII characters")
-_ActionName = _text(1, 256, _ACTION_NAME, "no ':', '/', '|' or control characters and no leading or trailing "
-                    "spaces")
-_Percentile = _text(1, 20, re.compile(r"p(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,10})?)"), "a percentile like 'p99' or "
-                    "'p99.9'")
-_VariantMetricType = _one_of(VARIANT_METRIC_TYPES, "for sagemaker:variant:DesiredInstanceCount ")
-_MissingData = _one_of(("breaching", "notBreaching", "ignore", "missing"))
-_LowSampleCount = _one_of(("evaluate", "ignore"))
-_Text255 = _text(1, 255)
-_Text1024 = _text(1, 1024)
-_Text1023 = _text(1, 1023)
-_Text0To1024 = _text(0, 1024)
-_Text128 = _text(1, 128)
-_Text0To256 = _text(0, 256)
-_PositiveInt = Annotated[int, Strict(), Field(ge=1)]
+UnitName = one_of(STANDARD_UNITS)
+_XmlText = text(1, 1600, _XML, "XML characters")
+_PolicyName = text(1, 256, _PRINT, "printable ASCII characters")
+_ActionName = text(1, 256, _ACTION_NAME, "no ':', '/', '|' or control characters and no leading or trailing "
+                   "spaces")
+_Percentile = text(1, 20, re.compile(r"p(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,10})?)"), "a percentile like 'p99' or "
+                   "'p99.9'")
+_VariantMetricType = one_of(VARIANT_METRIC_TYPES, what="for sagemaker:variant:DesiredInstanceCount ")
+_MissingData = one_of(("breaching", "notBreaching", "ignore", "missing"))
+_LowSampleCount = one_of(("evaluate", "ignore"))
+_Text255 = text(1, 255)
+_Text1024 = text(1, 1024)
+_Text1023 = text(1, 1023)
+_Text0To1024 = text(0, 1024)
+_Text128 = text(1, 128)
+_Text0To256 = text(0, 256)
+_PositiveInt = integer(ge=1)
 
-
-class _Spec(StrictModel):
-    """A request model whose cross-field rules (`semantic_problems`) run after field validation.
-
-    Alone they raise like any validator; under `load_autoscaling` they are collected instead, so
-    each lands on its own key path.
-    """
-
-    def semantic_problems(self) -> list[tuple[tuple, str]]:
-        """(key path relative to this model, one-line message) for every cross-field problem."""
-        return []
-
-    @model_validator(mode="after")
-    def _semantics(self, info: ValidationInfo):
-        if info.context and info.context.get(_DEFER):
-            return self
-        found = self.semantic_problems()
-        if found:
-            raise ValueError("; ".join(f"{dotted(loc)}: {msg}" if loc else msg for loc, msg in found))
-        return self

@@ -13,8 +13,8 @@ from typing import Any, get_args, get_origin
 from pydantic import ValidationError
 
 from simfleet.autoscaling.alarm_requests import PutMetricAlarm
-from simfleet.autoscaling.api_fields import _DEFER, _Spec
 from simfleet.autoscaling.policies import PutScalingPolicy, PutScheduledAction, RegisterScalableTarget
+from simfleet.config.aws_fields import DEFER as _DEFER, Spec as _Spec, spec_in
 from simfleet.config.quantities import StrictModel
 from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.errors import InputError, Problem
@@ -56,15 +56,6 @@ def _action_names(action: str) -> tuple[str | None, str]:
     return None, action
 
 
-def _models_in(annotation) -> type[_Spec] | None:
-    if isinstance(annotation, type) and issubclass(annotation, _Spec):
-        return annotation
-    for arg in get_args(annotation):
-        if (found := _models_in(arg)) is not None:
-            return found
-    return None
-
-
 def _is_sequence(annotation) -> bool:
     return get_origin(annotation) is tuple or any(_is_sequence(arg) for arg in get_args(annotation))
 
@@ -88,7 +79,7 @@ def _semantic_only(cls: type[_Spec], raw: Any, loc: tuple) -> list[tuple[tuple, 
     found = []
     if isinstance(raw, dict):
         for name, field in cls.model_fields.items():
-            sub, value = _models_in(field.annotation), raw.get(name)
+            sub, value = spec_in(field.annotation), raw.get(name)
             if sub is None or isinstance(value, list) != _is_sequence(field.annotation):
                 continue
             for position, item in (enumerate(value) if isinstance(value, list) else [(None, value)]):

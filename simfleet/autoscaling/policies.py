@@ -15,12 +15,12 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict
 
-from simfleet.autoscaling.api_fields import (_ActionName, Bool, Capacity, CooldownSeconds, DEFAULT_COOLDOWN_S,
-                                             Float, Int, _list, MetricNameText, NamespaceText, _optional,
-                                             _PolicyName, _PositiveInt, _RESOURCE_ID, ResourceIdText, _Spec,
-                                             StatisticName, _Text1023, _Text1024, _Text255, Timestamp,
-                                             UnitName, _VariantMetricType, _XmlText)
+from simfleet.autoscaling.api_fields import (_ActionName, Capacity, CooldownSeconds, DEFAULT_COOLDOWN_S,
+                                             MetricNameText, NamespaceText, _PolicyName, _PositiveInt,
+                                             _RESOURCE_ID, ResourceIdText, StatisticName, _Text1023, _Text1024,
+                                             _Text255, Timestamp, UnitName, _VariantMetricType, _XmlText)
 from simfleet.autoscaling.schedules import Schedule, parse_schedule
+from simfleet.config.aws_fields import Bool, Float, Int, list_of as _list, optional as _optional, Spec as _Spec
 
 __all__ = [
     "SuspendedState", "RegisterScalableTarget", "MetricDimension", "PredefinedMetricSpecification",

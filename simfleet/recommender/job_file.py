@@ -1,0 +1,180 @@
+"""Read an Inference Recommender job: the AWS request JSON unchanged, or the same keys in TOML.
+
+Input stage of `simfleet recommend JOB`: file → (JSON or TOML by suffix) → `load_job`, which
+validates the `CreateInferenceRecommendationsJob` request (`job_request`) together with what
+simfleet needs that AWS reads from the model package, and checks the names the job refers to
+(instance types in the catalog, the model profile). Every problem is reported at once, one line
+each, with the line of the file where the key is written.
+
+Decision: simfleet's own settings sit in an optional top-level member `simfleet` (lower case, so
+it can never clash with an AWS member), e.g. ``{"simfleet": {"model": "xgboost-tabular", "seed": 7}}``
+or a ``[simfleet]`` table:
+
+* ``model``: the model profile to load test (stands for the model package or ModelName, which
+  simfleet cannot read). Required, from the file or from the caller (`model=`, the CLI's
+  ``--model``, which wins), so that an AWS request can be used unchanged.
+* ``model_paths``: extra profile folders, relative to the job file (as in experiments).
+* ``seed``: seed of every random stream of the job, 0 to 2**63 - 1, default 0.
+* ``think_time``: pause of each user between a response and its next request, a duration like
+  ``"50ms"``, default ``"0s"`` (AWS documents none, DESIGN §4).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Mapping
+
+from pydantic import Field, Strict, ValidationError
+
+from simfleet.catalog import Catalog, load_catalog
+from simfleet.config.aws_fields import DEFER as _DEFER
+from simfleet.config.quantities import Duration, StrictModel
+from simfleet.config.toml_lines import key_lines, line_of
+from simfleet.config.validation import dotted, problems_from_validation
+from simfleet.errors import InputError, Problem
+from simfleet.profiles import available_profiles, builtin_profile_dir
+from simfleet.recommender.api_fields import _CATALOG, _semantic_only, _SIMFLEET, _walk
+from simfleet.recommender.job_request import CreateInferenceRecommendationsJob
+from simfleet.recommender.json_lines import json_key_lines
+
+__all__ = ["SimfleetSettings", "RecommendationJob", "load_job", "load_job_file", "SIMFLEET_KEY"]
+
+SIMFLEET_KEY = "simfleet"
+_PROFILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
+class SimfleetSettings(StrictModel):
+    """The `simfleet` member of a job (see the module docstring)."""
+
+    model: Annotated[str, Strict(), Field(pattern=_PROFILE_NAME)] | None = None
+    model_paths: list[Annotated[str, Strict()]] = Field(default_factory=list)
+    seed: Annotated[int, Strict(), Field(ge=0, lt=2**63)] = 0
+    think_time: Duration = 0.0
+
+
+@dataclass(frozen=True)
+class RecommendationJob:
+    """A validated job: the AWS request, simfleet's settings (with `model` resolved) and where
+    they came from. `model_path` is the profile file when the loader knew the profiles."""
+
+    request: CreateInferenceRecommendationsJob
+    settings: SimfleetSettings
+    source: str
+    model_path: Path | None = None
+
+    @property
+    def model(self) -> str:
+        return self.settings.model
+
+
+def load_job(data: Any, source: str, *, catalog: Catalog | None = None, model: str | None = None,
+             profiles: Mapping[str, Path] | None = None, lines: Mapping[tuple, int] | None = None
+             ) -> RecommendationJob:
+    """Validate a job given as the parsed JSON/TOML document; raise `InputError` with every problem.
+
+    `catalog`: instance types an InstanceType may name (default: the catalog shipped with
+    simfleet). `model`: profile name that replaces `simfleet.model`. `profiles`: profile name →
+    file; when given, the model must be one of them. `lines`: key path → line, for messages.
+    """
+    if not isinstance(data, dict):
+        raise InputError.single(source, "expected an object with the members of a CreateInferenceRecommendationsJob "
+                                f"request, got {type(data).__name__}")
+    catalog = load_catalog() if catalog is None else catalog
+    raw = {key: value for key, value in data.items() if key != SIMFLEET_KEY}
+    problems: list[Problem] = []
+    context = {_CATALOG: catalog, _SIMFLEET: True}
+    request = None
+    try:
+        request = CreateInferenceRecommendationsJob.model_validate(raw, context={**context, _DEFER: True})
+        located = _walk(request, (), context)
+    except ValidationError as error:
+        problems += problems_from_validation(error, source, (), dict(lines or {}), raw=raw)
+        located = _semantic_only(CreateInferenceRecommendationsJob, raw, (), context)
+    problems += [Problem(source, dotted(loc), message, line_of(dict(lines), loc) if lines else None)
+                 for loc, message in located]
+    settings_raw = data.get(SIMFLEET_KEY, {})
+    settings = None
+    try:
+        settings = SimfleetSettings.model_validate(settings_raw)
+    except ValidationError as error:
+        problems += problems_from_validation(error, source, (SIMFLEET_KEY,), dict(lines or {}), raw=settings_raw)
+    if settings is not None:
+        where = (SIMFLEET_KEY, "model")
+        line = line_of(dict(lines), where) if lines else None
+        known = f" (known profiles: {', '.join(sorted(profiles))})" if profiles else ""
+        if model is not None:
+            settings = settings.model_copy(update={"model": model})
+        if model is not None and not re.fullmatch(_PROFILE_NAME, model):
+            problems.append(Problem("--model", dotted(where), f"expected a profile name like 'xgboost-tabular', "
+                                    f"got {model!r}"))
+        elif settings.model is None:
+            problems.append(Problem(source, dotted(where), "required: the model profile to load test, e.g. "
+                                    "'xgboost-tabular' (AWS reads the model from the model package; simfleet needs "
+                                    f"a profile), in the job or given with --model{known}", line))
+        elif profiles is not None and settings.model not in profiles:
+            origin = "--model" if model is not None else source
+            problems.append(Problem(origin, dotted(where), f"no model profile named {settings.model!r}{known}",
+                                    None if model is not None else line))
+    if problems:
+        raise InputError(problems)
+    model_path = profiles.get(settings.model) if profiles is not None else None
+    return RecommendationJob(request, settings, source, model_path)
+
+
+def load_job_file(path: str | Path, *, catalog: Catalog | None = None, model: str | None = None
+                  ) -> RecommendationJob:
+    """Read a job file: ``.json`` (the request a user would send to AWS, plus an optional
+    `simfleet` member) or ``.toml`` (the same keys). Profiles are looked up in the job's
+    `simfleet.model_paths` (relative to the file), then among those shipped with simfleet."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".toml"):
+        raise InputError.single(path, "expected a job file ending in .json (a CreateInferenceRecommendationsJob "
+                                f"request) or .toml, got {path.suffix or 'no suffix'!r}")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError.single(path, "no such job file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
+        raise InputError.single(path, f"cannot read job file: {error}") from None
+    problems: list[Problem] = []
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise InputError.single(path, f"not valid JSON: {error.msg} (column {error.colno})",
+                                    line=error.lineno) from None
+        lines, repeated = json_key_lines(text)
+        problems += [Problem(str(path), dotted(key), "written twice; JSON keeps only the last, remove one", line)
+                     for key, line in repeated]
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            found = re.search(r"at line (\d+)", str(error))
+            raise InputError.single(path, f"not valid TOML: {error}",
+                                    line=int(found.group(1)) if found else None) from None
+        lines = key_lines(text)
+    folders = []
+    settings = data.get(SIMFLEET_KEY) if isinstance(data, dict) else None
+    paths = settings.get("model_paths") if isinstance(settings, dict) else None
+    for index, folder in enumerate(paths if isinstance(paths, list) else []):
+        if not isinstance(folder, str):
+            continue  # reported by load_job
+        resolved = path.resolve().parent / folder
+        if not resolved.is_dir():
+            key = (SIMFLEET_KEY, "model_paths", index)
+            problems.append(Problem(str(path), dotted(key), f"no such folder {folder!r}", line_of(lines, key)))
+        folders.append(resolved)
+    profiles = available_profiles(folders + [builtin_profile_dir()])
+    try:
+        job = load_job(data, str(path), catalog=catalog, model=model, profiles=profiles, lines=lines)
+    except InputError as error:
+        raise InputError(problems + error.problems) from None
+    if problems:
+        raise InputError(problems)
+    return job
