@@ -20,11 +20,13 @@ Decisions where AWS is silent:
 * the metric value a policy acts on is the datapoint its alarm just evaluated (the newest real
   one in its evaluation range when the newest is missing), for step scaling whatever
   `MetricAggregationType` says, since a single-metric alarm has one value per period;
-* target tracking projects the metric from the instances it was measured on, the mean number
-  in service over the alarm period: desired = ceil(that x metric / target). Instances still
-  launching count toward the current capacity, so a scale-out is not repeated for load they
-  will take (as the documented "capacity added by the previous scale-out counts toward the
-  next" intends);
+* target tracking projects the metric from the instances it was measured on: desired =
+  ceil(instances x metric / target). For the Sum of `InvocationsPerInstance` that is the
+  request-weighted mean of the 1/instances each request emitted (SampleCount / Sum), so
+  instances x metric is exactly the period's invocations; for other metrics, the mean number in
+  service over the alarm period. Instances still launching count toward the current capacity,
+  so a scale-out is not repeated for load they will take (as the documented "capacity added by
+  the previous scale-out counts toward the next" intends);
 * an invocation that cannot act is reported once until its reason changes;
 * each policy keeps its own cooldowns, and every scaling activity of the target, whichever
   policy caused it, is recorded in all of them (so any scale-out ends every scale-in cooldown);
@@ -241,7 +243,7 @@ class TargetController:
 
         if policy.kind == "TargetTracking":
             config = policy.request.TargetTrackingScalingPolicyConfiguration
-            measured_on = in_service(t - feed.alarm.period_s, t)
+            measured_on = self._measured_on(feed, t, in_service)
             if measured_on <= 0:
                 blocked(current, "no instance was in service to project the metric from")
                 return None
@@ -276,6 +278,14 @@ class TargetController:
             return None
         scale_in = policy.kind == "StepScaling" or not policy.request.TargetTrackingScalingPolicyConfiguration.DisableScaleIn
         return Proposal(policy.name, desired, policy.kind, scale_in)
+
+    @staticmethod
+    def _measured_on(feed: _AlarmFeed, t: float, in_service) -> float:
+        """The instance count the alarm's metric value stands for (see the module's decisions)."""
+        spec, values = feed.watch.spec, feed.watch.last
+        if spec.metric == "InvocationsPerInstance" and spec.statistic == "Sum" and values is not None and values.total > 0:
+            return values.count / values.total  # each request emitted 1/instances: count / Sum = their mean
+        return in_service(t - feed.alarm.period_s, t)
 
     @staticmethod
     def _evidence(policy: _Policy, feed: _AlarmFeed) -> dict:

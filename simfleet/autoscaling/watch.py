@@ -24,6 +24,7 @@ class MetricWatch:
         self.spec = spec
         self.statistic = parse_statistic(spec.statistic)
         self._parts: list[tuple[float, Distribution]] = []
+        self.last: Distribution | None = None  # the merged values of the period `value` last evaluated
 
     def add(self, start_s: float, dist: Distribution) -> None:
         """A datapoint whose period starts `start_s` seconds after the run start."""
@@ -34,6 +35,5 @@ class MetricWatch:
         begin = end_s - self.spec.period_s
         inside = [dist for start, dist in self._parts if begin <= start < end_s]
         self._parts = [(start, dist) for start, dist in self._parts if start >= end_s]
-        if not inside:
-            return None
-        return self.statistic.evaluate(Distribution.merge(inside))
+        self.last = Distribution.merge(inside) if inside else None
+        return None if self.last is None else self.statistic.evaluate(self.last)
