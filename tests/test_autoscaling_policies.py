@@ -13,6 +13,7 @@ from simfleet.autoscaling import alarm_requests, api_fields, document, policies
 from simfleet.autoscaling.document import AutoscalingConfig, load_autoscaling
 from simfleet.autoscaling.policies import PutScheduledAction, StepAdjustment
 from simfleet.errors import InputError
+from request_mutations import member_paths
 
 RID = "endpoint/my-endpoint/variant/AllTraffic"
 DIM = "sagemaker:variant:DesiredInstanceCount"
@@ -414,18 +415,6 @@ def test_enumerations_match_botocore():
         set(cloudwatch.shape_for("ComparisonOperator").enum)
 
 
-def _paths(node, prefix=()):
-    """Every (container path, key) in a request, for mutation."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield prefix, key
-            yield from _paths(value, prefix + (key,))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield prefix, index
-            yield from _paths(value, prefix + (index,))
-
-
 JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 2000), st.floats(allow_nan=True, allow_infinity=True),
                  st.text(max_size=4), st.lists(st.integers(0, 3), max_size=2),
                  st.dictionaries(st.sampled_from(["Name", "Value", "x"]), st.integers(0, 3), max_size=2))
@@ -439,7 +428,7 @@ def test_botocore_rejections_are_rejected_here(data):
     index = data.draw(st.integers(0, len(doc[section]) - 1))
     request = doc[section][index]
     for _ in range(data.draw(st.integers(1, 3))):
-        container_path, key = data.draw(st.sampled_from(list(_paths(request)) or [((), "x")]))
+        container_path, key = data.draw(st.sampled_from(list(member_paths(request)) or [((), "x")]))
         node = request
         for part in container_path:
             node = node[part]

@@ -28,6 +28,7 @@ from simfleet.recommender.job_request import CreateInferenceRecommendationsJob
 from simfleet.recommender.traffic_pattern import Phase, TrafficPattern
 from simfleet.recommender.json_lines import json_key_lines
 from simfleet.recommender.traffic_schedule import UserSchedule, phase_end_users
+from request_mutations import member_paths
 
 DEL = object()  # mutation marker: remove the key
 ROLE = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20211026"
@@ -580,15 +581,15 @@ def test_json_key_lines():
     assert repeated == [(("c",), 7)]
 
 
-def _json_paths(node, prefix=()):
+def _jsonmember_paths(node, prefix=()):
     if isinstance(node, dict):
         for key, value in node.items():
             yield prefix + (key,)
-            yield from _json_paths(value, prefix + (key,))
+            yield from _jsonmember_paths(value, prefix + (key,))
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield prefix + (index,)
-            yield from _json_paths(value, prefix + (index,))
+            yield from _jsonmember_paths(value, prefix + (index,))
 
 
 JSON_VALUES = st.recursive(
@@ -602,7 +603,7 @@ JSON_VALUES = st.recursive(
 def test_json_key_lines_finds_every_key(document, indent):
     text = json.dumps(document, indent=indent)
     lines, repeated = json_key_lines(text)
-    assert set(lines) == set(_json_paths(document)) and repeated == []
+    assert set(lines) == set(_jsonmember_paths(document)) and repeated == []
     if indent is not None:  # one member per line: each key is on the line json.dumps put it
         for path, line in lines.items():
             if isinstance(path[-1], str):
@@ -783,18 +784,6 @@ def test_enumerations_match_botocore():
                                                            "ml.t2.2xlarge"}
 
 
-def _paths(node, prefix=()):
-    """Every (container path, key) in a request, for mutation."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield prefix, key
-            yield from _paths(value, prefix + (key,))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield prefix, index
-            yield from _paths(value, prefix + (index,))
-
-
 JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 40_000), st.floats(allow_nan=True, allow_infinity=True),
                  st.text(max_size=4), st.lists(st.integers(0, 3), max_size=2),
                  st.dictionaries(st.sampled_from(["InstanceType", "Percentile", "x"]), st.integers(0, 3), max_size=2))
@@ -805,7 +794,7 @@ JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 40_000), st.floats(al
 def test_botocore_rejections_are_rejected_here(data):
     request = aws_request()
     for _ in range(data.draw(st.integers(1, 3))):
-        container_path, key = data.draw(st.sampled_from(list(_paths(request)) or [((), "x")]))
+        container_path, key = data.draw(st.sampled_from(list(member_paths(request)) or [((), "x")]))
         node = request
         for part in container_path:
             node = node[part]

@@ -1,7 +1,8 @@
 """`simulate(scenario) -> RunResult`: the single entry point every job calls.
 
-SimPy owns time and everything with a lifecycle (DESIGN §2): instance processes, the metric
-clock, traffic changes. Requests never get a process: between two control events the fleet is
+SimPy owns time and everything with a lifecycle (DESIGN §2): instances (`instances`: launches,
+drains, failures), the metric clock, after whose every tick the autoscaler's alarms evaluate
+(`autoscaler`), scheduled actions and traffic changes. Requests never get a process: between two control events the fleet is
 fixed, so `RequestDriver.advance_to(t)` hands every arrival before t to the compiled dispatch
 kernel in one call. Control events always advance the request plane to their own time first,
 so a state change at t affects exactly the arrivals from t on.
