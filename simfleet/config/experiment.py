@@ -28,7 +28,7 @@ from simfleet.config.quantities import Duration, Rate, Size, StrictModel
 __all__ = [
     "Experiment", "ExperimentSection", "MetricsSection", "InstancesSection", "AutoscalingSection",
     "AutoscalingSettings", "MetricsConfig", "OutputSection", "PlatformSection",
-    "Endpoint", "ProductionVariant", "RoutingConfig", "TrafficSource", "OpenLoopTraffic",
+    "Endpoint", "ProductionVariant", "RoutingConfig", "TrafficSource", "OpenLoopTraffic", "ClosedLoopTraffic",
     "ReplayTraffic", "Burst", "PUBLISH_FREQUENCIES_S", "INVOCATION_PERIOD_S",
     "CONCURRENCY_PERIOD_S", "HIGH_RESOLUTION_PERIOD_S", "MAX_DURATION_S",
 ]
@@ -240,7 +240,42 @@ class ReplayTraffic(_TrafficCommon):
     time_offset: Duration = Field(default=0.0, description="shift numeric times by this much")
 
 
-TrafficSource = Annotated[Union[OpenLoopTraffic, ReplayTraffic], Field(discriminator="kind")]
+class ClosedLoopTraffic(_TrafficCommon):
+    """Closed-loop users: each sends a request, waits for the response (errors included), thinks,
+    and sends the next. The number of users is constant (`users`) or a step schedule.
+
+    Users added at an instant send their first request then; users removed (the most recently
+    added first) send nothing more. An endpoint with closed-loop traffic takes no other traffic.
+    """
+
+    kind: Literal["users"]
+    users: StrictInt | None = Field(default=None, ge=0, le=100_000)
+    schedule: list[tuple[Duration, StrictInt]] | None = Field(
+        default=None, description="[[time, users], ...] from the start of the run, a step function")
+    think_time: TimeDistribution = Field(
+        default_factory=lambda: {"kind": "constant", "value": "0s"}, validate_default=True,
+        description="pause between a response and the user's next request (Inference Recommender: none)")
+
+    @model_validator(mode="after")
+    def _users_or_schedule(self):
+        if (self.users is None) == (self.schedule is None):
+            raise ValueError("give exactly one of users or schedule")
+        if self.schedule is not None:
+            times = [t for t, _ in self.schedule]
+            if not times or times[0] != 0:
+                raise ValueError("schedule must start at time 0s")
+            if any(b <= a for a, b in zip(times, times[1:])):
+                raise ValueError("schedule times must be strictly increasing")
+            if any(not 0 <= n <= 100_000 for _, n in self.schedule):
+                raise ValueError("user counts must be between 0 and 100000")
+        return self
+
+    def knots(self) -> list[tuple[float, int]]:
+        """(time, users) from time 0 on."""
+        return [(0.0, self.users)] if self.users is not None else [(float(t), int(n)) for t, n in self.schedule]
+
+
+TrafficSource = Annotated[Union[OpenLoopTraffic, ReplayTraffic, ClosedLoopTraffic], Field(discriminator="kind")]
 
 
 class InstancesSection(StrictModel):
@@ -363,3 +398,16 @@ class Experiment(StrictModel):
     autoscaling: AutoscalingSection | None = None
     endpoints: list[Endpoint] = Field(min_length=1)
     traffic: list[TrafficSource] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _closed_loop_alone(self):
+        """An endpoint with closed-loop users takes no other traffic (one population per endpoint)."""
+        default = self.endpoints[0].endpoint_name if len(self.endpoints) == 1 else None
+        by_endpoint: dict[str, list] = {}
+        for source in self.traffic:
+            by_endpoint.setdefault(source.endpoint_name or default, []).append(source)
+        for name, sources in by_endpoint.items():
+            if len(sources) > 1 and any(isinstance(s, ClosedLoopTraffic) for s in sources):
+                raise ValueError(f"endpoint {name!r} has closed-loop users and other traffic; closed-loop users "
+                                 "must be an endpoint's only traffic source")
+        return self

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import simpy
 
+from simfleet.config.experiment import ClosedLoopTraffic
 from simfleet.config.loader import Scenario
 from simfleet.config.publish_periods import clock_tick_s
 from simfleet.engine.autoscaler import Autoscaler
@@ -32,6 +33,7 @@ from simfleet.metrics.summary import FleetTime, build_summary
 from simfleet.rng import RandomStreams
 from simfleet.traffic.rate import RateFunction
 from simfleet.traffic.sources import RateDrivenSource, TrafficSource, build_source
+from simfleet.traffic.users import UserPopulation
 
 __all__ = ["simulate", "RunResult", "RequestDriver"]
 
@@ -54,6 +56,7 @@ class RequestDriver:
 
     def __init__(self, scenario: Scenario, fleet: Fleet, plane: RequestPlane, streams: RandomStreams,
                  sources: list[TrafficSource], sinks: list[Callable[[RequestRecords], None]]):
+        """`sources` are the open-loop sources; closed-loop users are built here (`populations`)."""
         platform = scenario.experiment.platform
         self.fleet = fleet
         self.plane = plane
@@ -63,17 +66,28 @@ class RequestDriver:
         self.overhead_per_kb = platform.overhead_per_kb
         overhead = platform.overhead_latency.build()
         self.endpoints = []
+        self.variant_draws = [self._variant_streams(v, streams) for v in fleet.variants]
+        self.populations: list[tuple[int, UserPopulation]] = []  # (traffic index, users)
+        users = {i: spec for i, spec in enumerate(scenario.experiment.traffic) if isinstance(spec, ClosedLoopTraffic)}
         for e_index, name in enumerate(fleet.endpoint_names):
             variants = fleet.variants_of(e_index)
             weights = np.array([v.weight for v in variants])
-            self.endpoints.append({
+            endpoint = {
                 "variants": variants,
                 "cumulative": np.cumsum(weights) / weights.sum(),
                 "sources": [s for s in sources if s.endpoint_name == name],
                 "choice": streams.draws(f"endpoint/{name}/variant", lambda rng, n: rng.random(n)),
                 "overhead": streams.draws(f"endpoint/{name}/overhead", overhead.sample),
-            })
-        self.variant_draws = [self._variant_streams(v, streams) for v in fleet.variants]
+                "population": None,
+            }
+            for index, spec in users.items():
+                if (spec.endpoint_name or fleet.endpoint_names[0]) == name:
+                    endpoint["population"] = UserPopulation(
+                        spec, name, variants, f"traffic/{index}", streams, endpoint,
+                        [self.variant_draws[v.index] for v in variants], self.overhead_per_kb,
+                        self.max_payload, self.timeout)
+                    self.populations.append((index, endpoint["population"]))
+            self.endpoints.append(endpoint)
         self.now = 0.0
 
     @staticmethod
@@ -96,6 +110,8 @@ class RequestDriver:
         self.now = t
 
     def _dispatch_endpoint(self, endpoint: dict, t: float) -> RequestRecords | None:
+        if endpoint["population"] is not None:
+            return endpoint["population"].dispatch_until(self.plane, t)
         parts = [source.take_until(t) for source in endpoint["sources"]]
         n = sum(len(p.times) for p in parts)
         if n == 0:
@@ -158,6 +174,8 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
 
     sources = []
     for index, spec in enumerate(experiment.traffic):
+        if isinstance(spec, ClosedLoopTraffic):
+            continue  # the driver builds the users
         endpoint = spec.endpoint_name or fleet.endpoint_names[0]
         sources.append(build_source(spec, endpoint, index, duration, start.timestamp(), scenario.base_dir, streams))
 
@@ -180,6 +198,8 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     for index, source in enumerate(sources):
         if isinstance(source, RateDrivenSource):
             env.process(_traffic_changes(env, driver, events, source, index, duration))
+    for index, population in driver.populations:
+        env.process(_user_changes(env, driver, events, population, index, duration))
     clock = env.process(_metric_clock(env, driver, aggregator, plane, tick, duration, max_segment_s, autoscaler))
     # The clock's last tick is at `duration`; launches, drains and failures still ahead are left there.
     env.run(until=clock)
@@ -211,6 +231,18 @@ def _metric_clock(env, driver, aggregator, plane, tick, duration, max_segment_s,
         aggregator.close_tick(env.now, plane.slot_busy_integral(env.now), plane.instance_variant, plane.in_service)
         if autoscaler is not None and env.now < duration:
             autoscaler.on_tick(env.now)
+
+
+def _user_changes(env, driver, events, population: UserPopulation, index: int, duration: float):
+    """Change the number of closed-loop users at each knot of their schedule."""
+    for t, users in population.knots:
+        if t >= duration:
+            break
+        yield env.timeout(t - env.now)
+        driver.advance_to(env.now)
+        population.set_users(users, env.now)
+        events.add(float(t), "UserCountChange", population.endpoint_name, population.target_variant,
+                   source=index, users=users)
 
 
 def _traffic_changes(env, driver, events, source: RateDrivenSource, index: int, duration: float):

@@ -1,0 +1,202 @@
+"""Closed-loop users: queueing theory, the open-loop kernel as a reference, schedules, segmentation, input.
+
+Theory: N users without think time on one instance with c workers of exponential service form a
+closed network whose c servers are all busy whenever N >= c, so throughput = min(N, c) / E[S]
+and, by Little's law, mean response time = N / throughput. With a think time Z and one user,
+throughput = 1 / (E[S] + Z).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from conftest import base_experiment, scenario
+from simfleet.engine.kernels.dispatch import MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK, QUEUE_FULL
+from simfleet.engine.records import RequestRecords
+from simfleet.engine.request_plane import RequestPlane
+from simfleet.engine.simulation import simulate
+from simfleet.errors import InputError
+from simfleet.fleet import ROUTING_CODES
+from simfleet.rng import RandomStreams
+
+MEAN_SERVICE_S = 0.010  # tests/data/models/toy.toml on c5
+
+
+def users_experiment(users=None, schedule=None, *, duration="10min", seed=1, workers=4, instances=1,
+                     think=None, overhead="0s", routing="LEAST_OUTSTANDING_REQUESTS", **variant) -> dict:
+    raw = base_experiment(duration=duration, seed=seed)
+    raw["platform"] = {"overhead_latency": {"kind": "constant", "value": overhead}}
+    raw["endpoints"][0]["production_variants"][0].update(
+        initial_instance_count=instances, workers=workers, routing_config={"routing_strategy": routing}, **variant)
+    source = {"kind": "users"}
+    if users is not None:
+        source["users"] = users
+    if schedule is not None:
+        source["schedule"] = schedule
+    if think is not None:
+        source["think_time"] = think
+    raw["traffic"] = [source]
+    return raw
+
+
+def run(raw, **kwargs):
+    parts: list[RequestRecords] = []
+    result = simulate(scenario(raw), requests_sink=parts.append, **kwargs)
+    return result, (RequestRecords.concat(parts) if parts else RequestRecords.empty())
+
+
+def _interval(samples, confidence=0.999):
+    samples = np.asarray(samples, dtype=float)
+    half = stats.t.ppf(0.5 + confidence / 2, len(samples) - 1) * samples.std(ddof=1) / np.sqrt(len(samples))
+    return samples.mean() - half, samples.mean() + half
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("users", [1, 2, 4, 8, 16])
+def test_saturation_matches_the_closed_network(users):
+    c, seconds = 4, 600.0
+    throughput, response = [], []
+    for seed in range(10):
+        _, records = run(users_experiment(users, duration=f"{seconds:g}s", seed=seed, workers=c))
+        throughput.append(len(records) / seconds)
+        response.append(float(np.mean(records.response_s - records.arrival_s)))
+    expected_x = min(users, c) / MEAN_SERVICE_S
+    lo, hi = _interval(throughput)
+    assert lo <= expected_x <= hi or abs(np.mean(throughput) / expected_x - 1) < 2e-3, (lo, hi, expected_x)
+    lo, hi = _interval(response)
+    assert lo <= users / expected_x <= hi, (lo, hi, users / expected_x)
+
+
+@pytest.mark.slow
+def test_think_time_slows_one_user_as_theory_says():
+    think = 0.030
+    seconds = 600.0
+    samples = []
+    for seed in range(10):
+        _, records = run(users_experiment(1, duration=f"{seconds:g}s", seed=seed,
+                                          think={"kind": "constant", "value": f"{think * 1000:g}ms"}))
+        samples.append(len(records) / seconds)
+    lo, hi = _interval(samples)
+    assert lo <= 1 / (MEAN_SERVICE_S + think) <= hi
+
+
+def test_users_never_have_two_requests_outstanding():
+    result, records = run(users_experiment(6, duration="2min", overhead="2ms", workers=2))
+    # Order each request within its user's sequence: a user sends its next request at its previous
+    # response; with no think time, the number of requests in flight at any send is < users.
+    sends = np.sort(records.arrival_s)
+    responses = np.sort(records.response_s)
+    in_flight = np.arange(1, len(sends) + 1) - np.searchsorted(responses, sends, side="right")
+    assert in_flight.max() == 6
+    assert in_flight.min() >= 1
+
+
+def test_the_open_loop_kernel_reproduces_every_closed_loop_request():
+    """Replay the closed-loop arrivals (with the same draws) through the open-loop kernel."""
+    raw = users_experiment(12, duration="3min", instances=2, workers=2, overhead="1ms", model_error_rate=0.05)
+    raw["platform"]["invocation_timeout"] = "45ms"  # some requests time out
+    sc = scenario(raw)
+    _, records = run(raw)
+    assert {OK, MODEL_ERROR, MODEL_TIMEOUT} <= set(np.unique(records.status))
+    variant = sc.experiment.endpoints[0].production_variants[0]
+    streams = RandomStreams(sc.experiment.experiment.seed)
+    prefix = f"variant/ep/{variant.variant_name}"
+    n = len(records)
+    route = streams.draws(f"{prefix}/route", lambda rng, k: rng.random(k)).take(n)
+    error = streams.draws(f"{prefix}/error", lambda rng, k: rng.random(k)).take(n) < variant.model_error_rate
+    plane = RequestPlane([ROUTING_CODES[variant.routing_config.routing_strategy]])
+    entry = sc.profiles["toy"].entry_for(sc.catalog[variant.instance_type], variant.workers)
+    for _ in range(variant.initial_instance_count):
+        plane.add_instance(0, entry.workers, entry.max_queue_size)
+    instance, start, complete, status, active = plane.dispatch(
+        records.arrival_s, records.variant, records.service_s, records.payload_bytes, route, error,
+        sc.experiment.platform.max_payload_size, sc.experiment.platform.invocation_timeout)
+    assert np.array_equal(instance, records.instance)
+    assert np.array_equal(status, records.status)
+    assert np.array_equal(start, records.start_s)
+    assert np.array_equal(active, records.active_instances)
+
+
+def test_a_full_queue_answers_at_once_and_the_user_sends_again():
+    """More users than one worker plus its job queue hold: the extra ones get 503s right away."""
+    limit = scenario(base_experiment()).profiles["toy"].spec.max_queue_size
+    users = limit + 1 + 5
+    _, records = run(users_experiment(users, duration="1min", workers=1, overhead="1ms"))
+    rejected = records.status == QUEUE_FULL
+    assert rejected.any()
+    assert np.all(records.model_latency_s[rejected] == 0)
+    assert np.allclose(records.response_s[rejected], records.arrival_s[rejected] + 0.001)
+    sends, done = records.arrival_s, records.arrival_s + records.model_latency_s  # leaves the container
+    held = [np.sum((sends <= t) & (done > t) & ~rejected) for t in sends[-50:]]
+    assert max(held) == limit + 1, "the worker and its full queue, never more"
+
+
+def test_no_instance_in_service_answers_no_capacity():
+    raw = users_experiment(3, duration="2min", overhead="5ms")
+    raw["instances"] = {"provisioning_time": {"kind": "constant", "value": "60s"}}
+    raw["autoscaling"] = {"targets": [{"ServiceNamespace": "sagemaker", "ResourceId": "endpoint/ep/variant/A",
+                                       "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+                                       "MinCapacity": 0, "MaxCapacity": 1}],
+                          "scheduled_actions": [{"ScheduledActionName": "off", "ServiceNamespace": "sagemaker",
+                                                 "ResourceId": "endpoint/ep/variant/A",
+                                                 "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+                                                 "Schedule": "at(2026-01-05T09:01:00)",
+                                                 "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 0}}]}
+    _, records = run(raw)
+    late = records.arrival_s >= 60.0
+    assert late.any() and np.all(records.status[late & (records.arrival_s > 60.1)] == NO_CAPACITY)
+    assert np.allclose(records.response_s[records.status == NO_CAPACITY] - records.arrival_s[records.status == NO_CAPACITY],
+                       0.005)
+
+
+def test_user_schedule_adds_and_removes_users():
+    schedule = [["0s", 2], ["60s", 5], ["120s", 1], ["150s", 0], ["170s", 3]]
+    result, records = run(users_experiment(schedule=schedule, duration="4min", overhead="1ms"))
+    events = result.events.to_pandas()
+    changes = events[events.event == "UserCountChange"]
+    assert list(changes.time_s) == [0.0, 60.0, 120.0, 150.0, 170.0]
+    bounds = [0, 60, 120, 150, 170, 240]
+    counts = [2, 5, 1, 0, 3]
+    sends, responses = records.arrival_s, records.response_s
+    for (lo, hi), users in zip(zip(bounds, bounds[1:]), counts):
+        inside = (sends >= lo) & (sends < hi)
+        if users == 0:
+            assert not inside.any(), "no user sends while none are active"
+            continue
+        # requests in flight at each send in the window never exceed the users of the window
+        # (users removed at lo finish the request they had in flight, so allow those)
+        previous = counts[bounds.index(lo) - 1] if lo else 0
+        for t in sends[inside][:200]:
+            flying = np.sum((sends <= t) & (responses > t))
+            assert flying <= max(users, previous)
+        assert inside.sum() > 0
+    # added users send at the instant they are added
+    assert np.sum(sends == 60.0) == 3 and np.sum(sends == 170.0) == 3
+
+
+def test_results_do_not_depend_on_segmentation():
+    raw = users_experiment(7, duration="3min", instances=2, workers=2, overhead="2ms",
+                           routing="RANDOM")
+    whole, a = run(raw)
+    cut, b = run(raw, max_segment_s=0.37)
+    for name in ("arrival_s", "instance", "status", "start_s", "response_s"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert whole.metrics.equals(cut.metrics)
+
+
+@pytest.mark.parametrize("traffic, expected", [
+    ([{"kind": "users", "users": 2, "schedule": [["0s", 1]]}], "exactly one of users or schedule"),
+    ([{"kind": "users", "schedule": [["5s", 1]]}], "start at time 0s"),
+    ([{"kind": "users", "schedule": [["0s", 1], ["0s", 2]]}], "strictly increasing"),
+    ([{"kind": "users", "users": -1}], "greater than or equal to 0"),
+    ([{"kind": "users", "users": 2}, {"kind": "poisson", "rate": 5}], "only traffic source"),
+    ([{"kind": "users", "users": 2, "target_variant": "B"}], "no variant 'B'"),
+])
+def test_bad_closed_loop_traffic(traffic, expected):
+    raw = base_experiment()
+    raw["traffic"] = traffic
+    with pytest.raises(InputError) as caught:
+        scenario(raw)
+    assert any(expected in str(p) for p in caught.value.problems), str(caught.value)
