@@ -815,8 +815,9 @@ def test_botocore_rejections_are_rejected_here(data):
 
 
 def test_public_api():
-    modules = (api_fields, endpoint_configurations, job_file, job_request, json_lines, traffic_pattern,
-               traffic_schedule)
+    from simfleet.recommender import plateau, ranking, responses, results, stopping
+    modules = (api_fields, endpoint_configurations, job_file, job_request, json_lines, plateau, ranking, responses,
+               results, stopping, traffic_pattern, traffic_schedule)
     for module in modules:
         assert set(module.__all__) <= set(dir(module))
     import simfleet.recommender as package

@@ -1,13 +1,23 @@
 """Inference Recommender jobs: which instance type, how many, at what cost, within which latency.
 
-Input layer so far, pure validation: `job_file.load_job_file` reads a job (the
-`CreateInferenceRecommendationsJob` request JSON unchanged, or the same keys in TOML, plus a
-`simfleet` member naming the model profile) and `job_file.load_job` validates it with the
-request models of `job_request`, `traffic_pattern` and `endpoint_configurations`, built on the
-field types of `api_fields` (which builds on `simfleet.config.aws_fields`); `json_lines` locates keys in JSON for messages; `traffic_schedule`
-turns a validated traffic pattern into closed-loop users over time. See
-reference/sagemaker-semantics.md §7 and DESIGN §4.
+Input: `job_file.load_job_file` reads a job (the `CreateInferenceRecommendationsJob` request JSON
+unchanged, or the same keys in TOML, plus a `simfleet` member naming the model profile) and
+`job_file.load_job` validates it with the request models of `job_request`, `traffic_pattern`
+and `endpoint_configurations`, built on the field types of `api_fields` (which build on
+`simfleet.config.aws_fields`); `json_lines` locates keys in JSON for messages;
+`traffic_schedule` turns a traffic pattern into closed-loop users over time.
+
+Results, pure logic over a load test's per-minute observations: `stopping` decides, minute by
+minute, when a test meets the job's StoppingConditions; `plateau` finds the minute invocations
+level off within the latency threshold; `results` turns a test into MaxInvocations, ModelLatency
+(µs), InitialInstanceCount and costs; `responses` shapes them as DescribeInferenceRecommendationsJob
+and ListInferenceRecommendationsJobSteps responses; `ranking` orders them by the console's five
+importance levels for cost, latency and throughput, and prints a table.
+
+Not yet: the runner that simulates each endpoint configuration's load test with closed-loop
+users (`traffic.users`) and `simfleet recommend`. See reference/sagemaker-semantics.md §7 and
+DESIGN §4.
 """
 
-__all__ = ["api_fields", "endpoint_configurations", "job_file", "job_request", "json_lines", "traffic_pattern",
-           "traffic_schedule"]
+__all__ = ["api_fields", "endpoint_configurations", "job_file", "job_request", "json_lines", "plateau", "ranking",
+           "responses", "results", "stopping", "traffic_pattern", "traffic_schedule"]
