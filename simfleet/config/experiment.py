@@ -185,6 +185,14 @@ class Endpoint(StrictModel):
         return self
 
 
+def _check_knot_times(times: list[float]) -> None:
+    """A traffic schedule's knots: from time 0, strictly increasing."""
+    if not times or times[0] != 0:
+        raise ValueError("schedule must start at time 0s")
+    if any(b <= a for a, b in zip(times, times[1:])):
+        raise ValueError("schedule times must be strictly increasing")
+
+
 class Burst(StrictModel):
     """Extra arrivals on top of the base rate during [start, start + duration)."""
 
@@ -222,11 +230,7 @@ class OpenLoopTraffic(_TrafficCommon):
         if (self.rate is None) == (self.schedule is None):
             raise ValueError("give exactly one of rate or schedule")
         if self.schedule is not None:
-            times = [t for t, _ in self.schedule]
-            if not times or times[0] != 0:
-                raise ValueError("schedule must start at time 0s")
-            if any(b <= a for a, b in zip(times, times[1:])):
-                raise ValueError("schedule times must be strictly increasing")
+            _check_knot_times([t for t, _ in self.schedule])
         return self
 
 
@@ -261,11 +265,7 @@ class ClosedLoopTraffic(_TrafficCommon):
         if (self.users is None) == (self.schedule is None):
             raise ValueError("give exactly one of users or schedule")
         if self.schedule is not None:
-            times = [t for t, _ in self.schedule]
-            if not times or times[0] != 0:
-                raise ValueError("schedule must start at time 0s")
-            if any(b <= a for a, b in zip(times, times[1:])):
-                raise ValueError("schedule times must be strictly increasing")
+            _check_knot_times([t for t, _ in self.schedule])
             if any(not 0 <= n <= 100_000 for _, n in self.schedule):
                 raise ValueError("user counts must be between 0 and 100000")
         return self
