@@ -403,13 +403,28 @@ def test_peak_instances_replays_entries_into_and_exits_from_service():
     from simfleet.engine.events import EventLog
     import datetime as dt
     log = EventLog(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
-    sequence = ["InstanceInService", "InstanceInService", "InstanceLaunched", "InstanceInService",   # 3 serving
-                "InstanceDraining", "InstanceTerminated",                                           # 2
-                "InstanceFailed", "InstanceLaunched", "InstanceInService", "InstanceInService",     # 3
-                "InstanceLaunchCancelled"]
-    expected, serving = 0, 0
-    for t, name in enumerate(sequence):
+    for t, name in enumerate(["InstanceInService", "InstanceInService", "InstanceLaunched", "InstanceInService",
+                              "InstanceDraining", "InstanceTerminated", "InstanceFailed", "InstanceLaunched",
+                              "InstanceInService", "InstanceInService", "InstanceLaunchCancelled"]):
         log.add(float(t), name)
-        serving += {"InstanceInService": 1, "InstanceDraining": -1, "InstanceFailed": -1}.get(name, 0)
-        expected = max(expected, serving)
-    assert expected == 3 and peak_instances(log.table()) == expected
+    assert peak_instances(log.table()) == 3  # 3 in service, then 1 after a drain and a failure, then 3 again
+
+
+def test_peak_instances_of_an_autoscaled_run_equals_the_engine_count():
+    """The event replay against the instance manager's own in-service count (the summary)."""
+    from simfleet.sweep.execute import peak_instances
+    from conftest import base_experiment, scenario
+    raw = base_experiment(duration="20min")
+    rid = "endpoint/ep/variant/A"
+    target = {"ServiceNamespace": "sagemaker", "ResourceId": rid,
+              "ScalableDimension": "sagemaker:variant:DesiredInstanceCount"}
+    raw["instances"] = {"provisioning_time": {"kind": "constant", "value": "30s"}, "mean_time_to_failure": "15min"}
+    raw["autoscaling"] = {"targets": [{**target, "MinCapacity": 1, "MaxCapacity": 6}], "scheduled_actions": [
+        {**target, "ScheduledActionName": "up", "Schedule": "at(2026-01-05T09:05:00)",
+         "ScalableTargetAction": {"MinCapacity": 5}},
+        {**target, "ScheduledActionName": "down", "Schedule": "at(2026-01-05T09:12:00)",
+         "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 1}}]}
+    result = simulate(scenario(raw))
+    engine_peak = result.summary["variants"][0]["peak_instances_in_service"]
+    assert engine_peak >= 5
+    assert peak_instances(result.events) == engine_peak

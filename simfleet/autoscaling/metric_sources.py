@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from simfleet.autoscaling.alarm_requests import PutMetricAlarm
 from simfleet.autoscaling.policies import PutScalingPolicy
 from simfleet.config.experiment import AutoscalingSettings, Experiment
-from simfleet.config.publish_periods import PublishPlan, publish_plan
-from simfleet.metrics.catalog import MetricSpec, metric_catalog
+from simfleet.config.publish_periods import publish_plan
+from simfleet.metrics.catalog import metric_spec
 
-__all__ = ["WatchSpec", "PREDEFINED_METRICS", "policy_watches", "alarm_watch", "watch_problems",
-           "publish_period"]
+__all__ = ["WatchSpec", "PREDEFINED_METRICS", "policy_watches", "alarm_watch", "watch_problems"]
 
 #: PredefinedMetricType -> (namespace, metric name, high resolution) [BOTO-AAS], reference §3.2.
 PREDEFINED_METRICS = {
@@ -79,17 +78,11 @@ def alarm_watch(alarm: PutMetricAlarm) -> WatchSpec:
                      alarm.Period)
 
 
-def publish_period(spec: MetricSpec, plan: PublishPlan) -> int:
-    """The period the run publishes `spec` at, for an endpoint publishing on `plan`."""
-    return {"invocation": plan.invocation_s, "utilization": plan.utilization_s,
-            "high-resolution": plan.concurrency_s, "standard": 60}[spec.period]
-
-
 def watch_problems(watch: WatchSpec, experiment: Experiment) -> list[tuple[tuple, str]]:
     """What keeps `watch` from ever seeing a datapoint of this run, as (relative key, message)."""
-    specs = {spec.key: spec for spec in metric_catalog()}
-    spec = specs.get((watch.namespace, watch.metric))
-    if spec is None:
+    try:
+        spec = metric_spec(watch.namespace, watch.metric)
+    except KeyError:
         return [(("MetricName",), f"{watch.metric!r} in {watch.namespace!r} is not a metric simfleet simulates "
                  "(see docs/metrics.md)")]
     if not spec.available:
@@ -116,7 +109,7 @@ def watch_problems(watch: WatchSpec, experiment: Experiment) -> list[tuple[tuple
         shown = "; ".join(", ".join(s) for s in published)
         return [(("Dimensions",), f"{watch.metric} is published with dimensions {shown}, not "
                  f"{', '.join(names) or 'none'}: CloudWatch matches the exact set")]
-    period = publish_period(spec, plan)
+    period = plan.period_for(spec.period)
     if watch.period_s % period:
         return [(("Period",), f"the alarm period {watch.period_s} s is not a multiple of the {period} s at which "
                  f"{endpoint.endpoint_name} publishes {watch.metric}")]

@@ -10,7 +10,6 @@ Every problem found is reported at once; a problem in a `--set` value is reporte
 from __future__ import annotations
 
 import copy
-import json
 import re
 import tomllib
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from simfleet.config.publish_periods import alignment_s
 from simfleet.config.toml_lines import key_lines, line_of
 from simfleet.config.validation import dotted, problems_from_validation, undotted
 from simfleet.errors import InputError, Problem
+from simfleet.input_files import parse_json, read_input_text
 from simfleet.profiles import ModelProfile, available_profiles, builtin_profile_dir, load_profile
 from simfleet.traffic.trace_file import trace_columns
 
@@ -49,12 +49,7 @@ class Scenario:
 def load_experiment(path: str | Path, overrides: list[str] = ()) -> Scenario:
     """Load `path`, apply ``key=value`` overrides (``--set``), validate and resolve."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError.single(path, "no such experiment file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
-        raise InputError.single(path, f"cannot read experiment file: {error}") from None
+    text = read_input_text(path, "experiment file")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -134,16 +129,13 @@ def _autoscaling(experiment: Experiment, source: str, base_dir: Path, lines: dic
     if section.file is not None:
         path = base_dir / section.file
         document_source, prefix = str(Path(source).parent / section.file), ()
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        if not path.exists():
             return None, [Problem(source, "autoscaling.file", f"no such file {section.file!r}",
                                   line_of(lines, ("autoscaling", "file")))]
-        except (OSError, UnicodeDecodeError) as error:
-            return None, [Problem(document_source, "", f"cannot read the autoscaling document: {error}")]
-        except json.JSONDecodeError as error:
-            return None, [Problem(document_source, "", f"not valid JSON: {error.msg} (column {error.colno})",
-                                  error.lineno)]
+        try:
+            data = parse_json(read_input_text(path, "autoscaling document"), document_source)
+        except InputError as error:
+            return None, error.problems
     else:
         document_source, prefix, data = source, ("autoscaling",), section.requests()
 

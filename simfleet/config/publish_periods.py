@@ -30,6 +30,11 @@ class PublishPlan:
     def periods(self) -> tuple[int, int, int]:
         return (self.invocation_s, self.utilization_s, self.concurrency_s)
 
+    def period_for(self, rule: str) -> int:
+        """The period of a metric catalog `period` rule: invocation, utilization, high-resolution, standard."""
+        return {"invocation": self.invocation_s, "utilization": self.utilization_s,
+                "high-resolution": self.concurrency_s, "standard": INVOCATION_PERIOD_S}[rule]
+
 
 def publish_plan(experiment: Experiment, endpoint: Endpoint) -> PublishPlan:
     config = endpoint.metrics_config

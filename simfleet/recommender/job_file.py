@@ -21,7 +21,6 @@ or a ``[simfleet]`` table:
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from simfleet.config.quantities import Duration, StrictModel
 from simfleet.config.toml_lines import key_lines, line_of
 from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.errors import InputError, Problem
+from simfleet.input_files import parse_json, read_input_text
 from simfleet.profiles import available_profiles, builtin_profile_dir
 from simfleet.recommender.api_fields import _CATALOG, _semantic_only, _SIMFLEET, _walk
 from simfleet.recommender.job_request import CreateInferenceRecommendationsJob
@@ -135,19 +135,10 @@ def load_job_file(path: str | Path, *, catalog: Catalog | None = None, model: st
     if suffix not in (".json", ".toml"):
         raise InputError.single(path, "expected a job file ending in .json (a CreateInferenceRecommendationsJob "
                                 f"request) or .toml, got {path.suffix or 'no suffix'!r}")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError.single(path, "no such job file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
-        raise InputError.single(path, f"cannot read job file: {error}") from None
+    text = read_input_text(path, "job file", encoding="utf-8-sig")
     problems: list[Problem] = []
     if suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InputError.single(path, f"not valid JSON: {error.msg} (column {error.colno})",
-                                    line=error.lineno) from None
+        data = parse_json(text, path)
         lines, repeated = json_key_lines(text)
         problems += [Problem(str(path), dotted(key), "written twice; JSON keeps only the last, remove one", line)
                      for key, line in repeated]

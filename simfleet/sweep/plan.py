@@ -27,6 +27,7 @@ from simfleet.config.loader import Scenario, _blame_override, apply_overrides, s
 from simfleet.config.toml_lines import key_lines, line_of
 from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.errors import InputError, Problem
+from simfleet.input_files import read_input_text
 from simfleet.sweep.identity import canonical_json, run_id, run_seed, simfleet_version, spawn_key, toml_literal
 from simfleet.sweep.spec import MAX_DEFAULT_PARTITION_VALUES, Axis, SweepFile, structural_problems
 
@@ -199,12 +200,7 @@ class _Loader:
 
     def load(self) -> SweepPlan:
         path = self.path
-        try:
-            self.text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError.single(path, "no such sweep file") from None
-        except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
-            raise InputError.single(path, f"cannot read sweep file: {error}") from None
+        self.text = read_input_text(path, "sweep file")
         try:
             self.raw = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as error:

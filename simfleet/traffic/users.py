@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from simfleet.config.experiment import ClosedLoopTraffic
-from simfleet.engine.kernels.closed_loop import STOP_BUFFER, STOP_OUTPUT, STOP_UNTIL, closed_loop_batch
+from simfleet.engine.kernels.closed_loop import STOP_UNTIL, closed_loop_batch
 from simfleet.engine.records import RequestRecords
 from simfleet.rng import BLOCK, BufferedDraws, RandomStreams
 
@@ -77,9 +77,7 @@ class UserPopulation:
             if count:
                 parts.append(columns)
             if reason == STOP_UNTIL:
-                break
-            if reason not in (STOP_BUFFER, STOP_OUTPUT):  # pragma: no cover - kernel contract
-                raise RuntimeError(f"closed-loop kernel stopped for an unknown reason {reason}")
+                break  # otherwise STOP_BUFFER or STOP_OUTPUT: refill, collect, go on
         if not parts:
             return None
         joined = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
