@@ -1,4 +1,4 @@
-"""The `simfleet` command line (typer): run, validate, catalog.
+"""The `simfleet` command line (typer): run, validate, catalog, plus sweep, recommend and metrics.
 
 Exit codes: 0 success, 2 usage error (typer), 3 invalid input (`errors.EXIT_INVALID_INPUT`), with
 one line per problem on stderr and never a traceback for a user's mistake.
@@ -16,12 +16,14 @@ import typer
 
 from simfleet.errors import EXIT_INVALID_INPUT, InputError
 from simfleet.query.cli import app as metrics_app
+from simfleet.recommender.cli import recommend as recommend_command
 from simfleet.sweep.cli import sweep as sweep_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Simulate SageMaker-style inference endpoint fleets before deploying them.")
 app.add_typer(metrics_app, name="metrics")
 app.command(name="sweep")(sweep_command)
+app.command(name="recommend")(recommend_command)
 
 
 def _fail(error: InputError) -> None:

@@ -24,8 +24,10 @@ from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.distributions import Distribution
 from simfleet.errors import InputError, Problem
 
-__all__ = ["ModelProfile", "ServiceEntry", "ProfileSpec", "load_profile", "builtin_profile_dir",
+__all__ = ["ModelProfile", "ServiceEntry", "ProfileSpec", "load_profile", "builtin_profile_dir", "fit_problems",
            "available_profiles"]
+
+GIB = 2**30
 
 SourceText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -184,3 +186,21 @@ def available_profiles(search_dirs: list[Path]) -> dict[str, Path]:
             for path in sorted(directory.glob("*.toml")):
                 found.setdefault(path.stem, path)
     return found
+
+
+def fit_problems(entry, instance, model: str) -> list[str]:
+    """Why `entry.workers` copies of the model would not fit on `instance`, if they would not."""
+    out = []
+    memory = entry.workers * entry.memory_per_worker_bytes
+    if memory > instance.memory_bytes:
+        out.append(f"{entry.workers} workers of {model!r} need {memory / GIB:.1f} GiB of memory; "
+                   f"{instance.name} has {instance.memory_bytes / GIB:.1f} GiB (lower `workers`)")
+    if entry.gpus_per_busy_worker > 0 and instance.accelerators == 0:
+        out.append(f"model {model!r} needs an accelerator; {instance.name} has none")
+    elif entry.gpu_memory_per_worker_bytes > 0:
+        total = instance.accelerators * instance.accelerator_memory_bytes
+        gpu_memory = entry.workers * entry.gpu_memory_per_worker_bytes
+        if gpu_memory > total:
+            out.append(f"{entry.workers} workers of {model!r} need {gpu_memory / GIB:.1f} GiB of "
+                       f"accelerator memory; {instance.name} has {total / GIB:.1f} GiB")
+    return out

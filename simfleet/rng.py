@@ -14,9 +14,22 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["RandomStreams", "BufferedDraws"]
+__all__ = ["RandomStreams", "BufferedDraws", "spawn_key", "child_seed"]
 
 BLOCK = 8192
+
+
+def spawn_key(text: str) -> tuple[int, ...]:
+    """Four 32-bit words of sha256(text): a `SeedSequence` spawn key that depends on content only."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return tuple(int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4))
+
+
+def child_seed(seed: int, name: str) -> int:
+    """A run seed (0 to 2**63 - 1) derived from `seed` and a name (a sweep point, a load test):
+    the same for the same pair, whatever else is derived from `seed`."""
+    sequence = np.random.SeedSequence(seed, spawn_key=spawn_key(name))
+    return int(sequence.generate_state(2, np.uint64)[0] % np.uint64(2**63))
 
 
 class RandomStreams:
@@ -32,9 +45,7 @@ class RandomStreams:
 
     def generator(self, name: str) -> np.random.Generator:
         """A generator for `name`; the same name always yields the same sequence."""
-        digest = hashlib.sha256(name.encode()).digest()
-        key = tuple(int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4))
-        child = np.random.SeedSequence(self._root.entropy, spawn_key=key)
+        child = np.random.SeedSequence(self._root.entropy, spawn_key=spawn_key(name))
         return np.random.Generator(np.random.PCG64(child))
 
     def draws(self, name: str, draw: Callable[[np.random.Generator, int], np.ndarray]) -> "BufferedDraws":

@@ -56,7 +56,7 @@ rate = 50
 METRICS_COLUMNS = [
     "timestamp", "period_s", "namespace", "metric_name", "unit",
     "EndpointName", "VariantName", "ContainerName", "InstanceId", "InferenceComponentName", "ContainerId",
-    "AcceleratorId", "sample_count", "sum", "minimum", "maximum", "average",
+    "AcceleratorId", "JobName", "sample_count", "sum", "minimum", "maximum", "average",
     "p50", "p90", "p99", "p99_9",
 ]
 
@@ -139,7 +139,7 @@ def test_metrics_columns_follow_the_contract(experiment, tmp_path):
     schema = pq.read_schema(out / "metrics.parquet")
     assert schema.names == METRICS_COLUMNS
     for name in ("EndpointName", "VariantName", "ContainerName", "InstanceId", "InferenceComponentName",
-                 "ContainerId", "AcceleratorId"):
+                 "ContainerId", "AcceleratorId", "JobName"):
         assert schema.field(name).type == pa.string() and schema.field(name).nullable
     for name in ("sum", "minimum", "maximum", "average", "p50", "p90", "p99", "p99_9"):
         assert schema.field(name).type == pa.float64()

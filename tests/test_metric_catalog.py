@@ -163,7 +163,7 @@ def test_every_entry_is_well_formed():
 
 
 def test_available_capabilities():
-    assert AVAILABLE_CAPABILITIES == frozenset({"real-time", "high-resolution"})
+    assert AVAILABLE_CAPABILITIES == frozenset({"real-time", "high-resolution", "inference-recommender"})
     assert AVAILABLE_CAPABILITIES <= set(CAPABILITIES)
     assert metric_spec("/aws/sagemaker/Endpoints", "DiskUtilization").capability == "disk"
     assert not metric_spec("/aws/sagemaker/Endpoints", "DiskUtilization").available
@@ -325,7 +325,8 @@ ENHANCED_FREQUENCY_S = 30
 
 @pytest.fixture(scope="module")
 def emitted():
-    """Two endpoints: `ep` with enhanced metrics at 30 s (a CPU and a GPU variant), `plain` with defaults."""
+    """Three endpoints: `ep` with enhanced metrics at 30 s (a CPU and a GPU variant), `plain` with defaults,
+    `tested` driven by an Inference Recommender job's users."""
     raw = base_experiment(duration="2min")
     endpoint = raw["endpoints"][0]
     endpoint["production_variants"].append({"variant_name": "G", "model_name": "toy",
@@ -334,8 +335,13 @@ def emitted():
                                   "metric_publish_frequency_in_seconds": ENHANCED_FREQUENCY_S}
     raw["endpoints"].append({"endpoint_name": "plain", "production_variants": [
         {"variant_name": "A", "model_name": "toy", "instance_type": "ml.g5.xlarge", "initial_instance_count": 1}]})
+    raw["endpoints"].append({"endpoint_name": "tested", "production_variants": [
+        {"variant_name": "A", "model_name": "toy", "instance_type": "ml.c5.xlarge", "initial_instance_count": 1}]})
     raw["traffic"] = [{"kind": "poisson", "rate": 100, "endpoint_name": "ep"},
-                      {"kind": "poisson", "rate": 50, "endpoint_name": "plain"}]
+                      {"kind": "poisson", "rate": 50, "endpoint_name": "plain"},
+                      # a load generator whose payloads are sometimes over the 6 MB limit (client errors)
+                      {"kind": "users", "users": 4, "endpoint_name": "tested", "job_name": "job-1",
+                       "payload": {"kind": "lognormal", "median": "4 MB", "sigma": 0.5}}]
     metrics = simulate(scenario(raw)).metrics
     frame = metrics.to_pandas() if hasattr(metrics, "to_pandas") else metrics
     assert len(frame) > 0

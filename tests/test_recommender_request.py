@@ -3,6 +3,7 @@ one failing example per constraint, job files in JSON and TOML, the traffic sche
 and agreement with botocore's SageMaker service model."""
 
 import copy
+import dataclasses
 import json
 from typing import Annotated, get_args, get_origin
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from simfleet.catalog import load_catalog
+from simfleet.catalog import Catalog, load_catalog
 from simfleet.config.aws_fields import DEFER as _DEFER, spec_in as _spec_in
 from simfleet.errors import InputError
 from simfleet.profiles import available_profiles, builtin_profile_dir
@@ -401,8 +402,10 @@ def test_defaults_and_a_minimal_default_job():
 
 
 def test_model_argument_replaces_the_file_and_is_checked():
-    job = load_job(valid_job(), "job.json", profiles=PROFILES, model="resnet50")
-    assert job.model == "resnet50" and job.model_path == PROFILES["resnet50"]
+    doc = valid_job()
+    doc["InputConfig"]["EndpointConfigurations"] = [{"InstanceType": "ml.c5.xlarge"}]
+    job = load_job(doc, "job.json", profiles=PROFILES, model="resnet50")
+    assert job.model == "resnet50" and job.model_path == PROFILES["resnet50"] and job.profile.name == "resnet50"
     problems = _problems(valid_job(), model="resnet-50")
     assert [(p.file, p.key) for p in problems] == [("--model", "simfleet.model")]
     problems = _problems(valid_job(), model="../models/x.toml")
@@ -823,3 +826,26 @@ def test_public_api():
     import simfleet.recommender as package
     assert set(package.__all__) == {module.__name__.rpartition(".")[2] for module in modules}
     assert {"load_job", "load_job_file", "RecommendationJob", "SimfleetSettings"} <= set(job_file.__all__)
+
+
+def test_every_instance_type_must_run_the_model():
+    """The profile needs a service entry for each instance type named, and its workers must fit."""
+    doc = valid_job()
+    doc["InputConfig"]["EndpointConfigurations"] = [{"InstanceType": "ml.c5.xlarge"}, {"InstanceType": "ml.g5.xlarge"}]
+    doc["InputConfig"]["ContainerConfig"] = {"SupportedInstanceTypes": ["ml.m5.large", "ml.p3.2xlarge"]}
+    problems = _problems(doc)
+    assert {p.key: p.message for p in problems} == {
+        "InputConfig.EndpointConfigurations[1].InstanceType":
+            "model 'xgboost-tabular' has no service entry for ml.g5.xlarge (it has: c5, c6i, m5, r5)",
+        "InputConfig.ContainerConfig.SupportedInstanceTypes[1]":
+            "model 'xgboost-tabular' has no service entry for ml.p3.2xlarge (it has: c5, c6i, m5, r5)"}
+    # workers that do not fit: 4 workers × 0.25 GiB on an ml.c5.xlarge given 0.5 GiB of memory
+    catalog = load_catalog()
+    small = dataclasses.replace(catalog["ml.c5.xlarge"], memory_bytes=2**29)
+    shrunk = Catalog({**dict(catalog.items()), "ml.c5.xlarge": small}, {})
+    doc = valid_job()
+    doc["InputConfig"]["EndpointConfigurations"] = [{"InstanceType": "ml.c5.xlarge"}]
+    problems = _problems(doc, catalog=shrunk)
+    assert [(p.key, p.message) for p in problems] == [
+        ("InputConfig.EndpointConfigurations[0].InstanceType",
+         "4 workers of 'xgboost-tabular' need 1.0 GiB of memory; ml.c5.xlarge has 0.5 GiB (lower `workers`)")]

@@ -8,12 +8,14 @@ import simfleet
 from simfleet.catalog import load_catalog
 from simfleet.config.loader import load_experiment
 from simfleet.engine.simulation import simulate
-from simfleet.profiles import ProfileSources, builtin_profile_dir, load_profile
+from simfleet.profiles import ProfileSources, builtin_profile_dir, fit_problems, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = sorted((ROOT / "models").glob("*.toml"))
-EXPERIMENTS = sorted(p for p in (ROOT / "experiments").glob("*.toml") if not p.name.startswith("sweep-"))
+EXPERIMENTS = sorted(p for p in (ROOT / "experiments").glob("*.toml") if not p.name.startswith(("sweep-", "recommend-")))
 SWEEPS = sorted((ROOT / "experiments").glob("sweep-*.toml"))
+#: Inference Recommender jobs (`simfleet recommend`); the JSON one is an AWS request, run with --model.
+JOBS = sorted((ROOT / "experiments").glob("recommend-*.*"))
 
 
 def test_the_four_required_profiles_ship():
@@ -33,8 +35,6 @@ def test_profiles_load_and_every_number_is_sourced(path):
 @pytest.mark.parametrize("path", PROFILES, ids=[p.stem for p in PROFILES])
 def test_every_profile_entry_fits_its_instances(path):
     """Each service entry names real catalog types or families, and fits them in memory."""
-    from simfleet.config.loader import _fit_problems
-
     catalog = load_catalog()
     profile = load_profile(path)
     for entry in profile.spec.service:
@@ -43,7 +43,7 @@ def test_every_profile_entry_fits_its_instances(path):
         for instance in matches:
             resolved = profile.entry_for(instance)
             if resolved is not None and profile.entry_for(instance).source == entry.source:
-                assert _fit_problems(resolved, instance, profile.name) == [], instance.name
+                assert fit_problems(resolved, instance, profile.name) == [], instance.name
 
 
 def test_catalog_has_the_required_families_with_sourced_prices():
@@ -72,6 +72,18 @@ def test_example_sweeps_plan_and_every_point_validates(path):
     run = plan.runs[-1]
     result = simulate(plan.scenario(run))
     assert result.summary["requests"] > 0
+
+
+def test_the_example_jobs_validate():
+    """An Advanced job over at least four instance types for the XGBoost profile, as the AWS request
+    JSON and as TOML (issue 5); the runner's tests run them."""
+    from simfleet.recommender.job_file import load_job_file
+
+    assert {p.suffix for p in JOBS} == {".json", ".toml"}
+    for path in JOBS:
+        job = load_job_file(path, model="xgboost-tabular" if path.suffix == ".json" else None)
+        assert job.model == "xgboost-tabular" and job.request.JobType == "Advanced"
+        assert len({c.InstanceType for c in job.request.InputConfig.EndpointConfigurations}) >= 4
 
 
 def test_public_api_is_pinned():

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from simfleet.autoscaling.alarm_requests import PutMetricAlarm
 from simfleet.autoscaling.policies import PutScalingPolicy
 from simfleet.config.experiment import AutoscalingSettings, Experiment
-from simfleet.config.publish_periods import publish_plan
+from simfleet.config.publish_periods import load_generator_jobs, publish_plan
 from simfleet.metrics.catalog import metric_spec
 
 __all__ = ["WatchSpec", "PREDEFINED_METRICS", "policy_watches", "alarm_watch", "watch_problems"]
@@ -98,6 +98,12 @@ def watch_problems(watch: WatchSpec, experiment: Experiment) -> list[tuple[tuple
     if "VariantName" in dims and dims["VariantName"] not in variants:
         return [(("Dimensions",), f"VariantName {dims['VariantName']!r} is not a variant of {endpoint.endpoint_name} "
                  f"(variants: {', '.join(variants)})")]
+    if "JobName" in dims:
+        job = load_generator_jobs(experiment).get(endpoint.endpoint_name)
+        if dims["JobName"] != job:
+            driven = f"its users' job_name is {job!r}" if job else "no users with a job_name drive it"
+            return [(("Dimensions",), f"JobName {dims['JobName']!r} is not the load generator of "
+                     f"{endpoint.endpoint_name} ({driven})")]
     plan = publish_plan(experiment, endpoint)
     names = tuple(sorted(dims))
     published = [tuple(sorted(s.names)) for s in spec.dimension_sets if s.available]

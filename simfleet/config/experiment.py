@@ -259,6 +259,11 @@ class ClosedLoopTraffic(_TrafficCommon):
     think_time: TimeDistribution = Field(
         default_factory=lambda: {"kind": "constant", "value": "0s"}, validate_default=True,
         description="pause between a response and the user's next request (Inference Recommender: none)")
+    job_name: str | None = Field(
+        default=None, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,63}$",
+        description="Inference Recommender job name: these users are its load generator and publish "
+                    "ClientInvocations, ClientInvocationErrors, ClientLatency and NumberOfUsers with the "
+                    "dimensions JobName, EndpointName")
 
     @model_validator(mode="after")
     def _users_or_schedule(self):

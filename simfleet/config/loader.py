@@ -26,12 +26,10 @@ from simfleet.config.toml_lines import key_lines, line_of
 from simfleet.config.validation import dotted, problems_from_validation, undotted
 from simfleet.errors import InputError, Problem
 from simfleet.input_files import parse_json, read_input_text
-from simfleet.profiles import ModelProfile, available_profiles, builtin_profile_dir, load_profile
+from simfleet.profiles import ModelProfile, available_profiles, builtin_profile_dir, fit_problems, load_profile
 from simfleet.traffic.trace_file import trace_columns
 
 __all__ = ["Scenario", "load_experiment", "scenario_from_dict", "apply_overrides"]
-
-GIB = 2**30
 
 
 @dataclass(frozen=True)
@@ -295,24 +293,6 @@ def _resolve(experiment: Experiment, catalog: Catalog, known: dict[str, Path], s
                        f"model {profile.name!r} has no service entry for {instance.name} "
                        f"(it has: {', '.join(profile.supported())})")
                 continue
-            for message in _fit_problems(entry, instance, profile.name):
+            for message in fit_problems(entry, instance, profile.name):
                 report(where + ("instance_type",), message)
     return profiles, problems
-
-
-def _fit_problems(entry, instance, model: str) -> list[str]:
-    """Why `entry.workers` copies of the model would not fit on `instance`, if they would not."""
-    out = []
-    memory = entry.workers * entry.memory_per_worker_bytes
-    if memory > instance.memory_bytes:
-        out.append(f"{entry.workers} workers of {model!r} need {memory / GIB:.1f} GiB of memory; "
-                   f"{instance.name} has {instance.memory_bytes / GIB:.1f} GiB (lower `workers`)")
-    if entry.gpus_per_busy_worker > 0 and instance.accelerators == 0:
-        out.append(f"model {model!r} needs an accelerator; {instance.name} has none")
-    elif entry.gpu_memory_per_worker_bytes > 0:
-        total = instance.accelerators * instance.accelerator_memory_bytes
-        gpu_memory = entry.workers * entry.gpu_memory_per_worker_bytes
-        if gpu_memory > total:
-            out.append(f"{entry.workers} workers of {model!r} need {gpu_memory / GIB:.1f} GiB of "
-                       f"accelerator memory; {instance.name} has {total / GIB:.1f} GiB")
-    return out

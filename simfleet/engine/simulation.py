@@ -11,7 +11,7 @@ so a state change at t affects exactly the arrivals from t on.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -19,7 +19,7 @@ import simpy
 
 from simfleet.config.experiment import ClosedLoopTraffic
 from simfleet.config.loader import Scenario
-from simfleet.config.publish_periods import clock_tick_s
+from simfleet.config.publish_periods import clock_tick_s, load_generator_jobs, publish_plan
 from simfleet.engine.autoscaler import Autoscaler
 from simfleet.engine.events import EventLog
 from simfleet.engine.instances import InstanceManager
@@ -28,6 +28,7 @@ from simfleet.engine.records import RequestRecords
 from simfleet.engine.request_plane import RequestPlane
 from simfleet.fleet import Fleet, VariantRuntime, build_fleet
 from simfleet.metrics.aggregator import MetricsAggregator
+from simfleet.metrics.load_generator import LoadGenerator, LoadGeneratorMetrics
 from simfleet.metrics.run_totals import RunTotals
 from simfleet.metrics.summary import FleetTime, build_summary
 from simfleet.rng import RandomStreams
@@ -35,7 +36,7 @@ from simfleet.traffic.rate import RateFunction
 from simfleet.traffic.sources import RateDrivenSource, TrafficSource, build_source
 from simfleet.traffic.users import UserPopulation
 
-__all__ = ["simulate", "RunResult", "RequestDriver"]
+__all__ = ["simulate", "RunResult", "RunWatcher", "RequestDriver"]
 
 #: Longest stretch of requests dispatched in one kernel call when no control event cuts it sooner.
 MAX_SEGMENT_S = 10.0
@@ -49,6 +50,20 @@ class RunResult:
     summary: dict
     fleet: Fleet
     instance_ids: tuple[str, ...]
+
+
+class RunWatcher(Protocol):
+    """Reads a run as it happens and may end it early (the recommender's load tests stop this way).
+
+    `on_datapoint` receives every datapoint as it is published (the `DatapointBuffer` listener
+    signature); `on_tick(t)` is called after each tick of the metric clock, once the periods
+    ending at `t` are published, and ends the run at `t` by returning True.
+    """
+
+    def on_datapoint(self, timestamp, period_s: int, namespace: str, metric: str, dimensions: dict,
+                     distribution) -> None: ...
+
+    def on_tick(self, t: float) -> bool: ...
 
 
 class RequestDriver:
@@ -157,11 +172,13 @@ class RequestDriver:
 
 
 def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None] | None = None,
-             max_segment_s: float = MAX_SEGMENT_S) -> RunResult:
+             max_segment_s: float = MAX_SEGMENT_S, watcher: RunWatcher | None = None) -> RunResult:
     """Run `scenario` and return its metrics, events and summary.
 
     `requests_sink`, when given, receives every dispatched batch (the per-request trace).
     `max_segment_s` only bounds memory per kernel call: results do not depend on it.
+    `watcher` may end the run at a tick of the metric clock before the experiment's duration; the
+    run is then exactly the run of that shorter duration (summary, billing and `RunEnd` included).
     """
     experiment = scenario.experiment
     duration = experiment.experiment.duration
@@ -184,12 +201,20 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     driver = RequestDriver(scenario, fleet, plane, streams, sources, driver_sinks)
     instances = InstanceManager(env, plane, fleet, experiment.instances, streams, events, driver.advance_to, duration)
     aggregator = MetricsAggregator(fleet, experiment.metrics, start, instances.counts_at)
-    driver_sinks += [aggregator.add, totals.add] + ([requests_sink] if requests_sink else [])
+    jobs = load_generator_jobs(experiment)
+    load_generators = LoadGeneratorMetrics(
+        fleet, [LoadGenerator(jobs[p.endpoint_name], p.endpoint_name, p.knots) for _, p in driver.populations
+                if p.endpoint_name in jobs],
+        aggregator.buffer, start, publish_plan(experiment, experiment.endpoints[0]).standard_s,
+        experiment.metrics.concurrency_sample_interval)
+    driver_sinks += [aggregator.add, load_generators.add, totals.add] + ([requests_sink] if requests_sink else [])
     tick = clock_tick_s(experiment)
 
     events.add(0.0, "RunStart", seed=experiment.experiment.seed, duration_s=duration, tick_s=tick)
     instances.start()
     autoscaler = None
+    if watcher is not None:
+        aggregator.buffer.listeners.append(watcher.on_datapoint)
     if scenario.autoscaling is not None:
         autoscaler = Autoscaler(env, scenario.autoscaling, experiment.autoscaling.settings, fleet, instances, events,
                                 start, duration, driver.advance_to)
@@ -200,11 +225,17 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
             env.process(_traffic_changes(env, driver, events, source, index, duration))
     for index, population in driver.populations:
         env.process(_user_changes(env, driver, events, population, index, duration))
-    clock = env.process(_metric_clock(env, driver, aggregator, plane, tick, duration, max_segment_s, autoscaler))
-    # The clock's last tick is at `duration`; launches, drains and failures still ahead are left there.
-    env.run(until=clock)
-    events.add(duration, "RunEnd", requests=totals.arrivals,
-               in_flight=len(aggregator.pending_requests()))
+    clock = env.process(_metric_clock(env, driver, aggregator, load_generators, plane, tick, duration, max_segment_s,
+                                      autoscaler, watcher))
+    # The clock's last tick is at `duration` (or where the watcher ended the run); launches, drains
+    # and failures still ahead are left there.
+    end = env.run(until=clock)
+    stopped_early = end < duration
+    if stopped_early:
+        totals.end_early(end, aggregator.pending_requests())
+        duration = end
+    events.add(duration, "RunEnd", requests=totals.arrivals, in_flight=len(aggregator.pending_requests()),
+               **({"ended_by": "watcher"} if stopped_early else {}))
 
     busy = plane.busy_integral(duration)
     busy_by_variant = [0.0] * len(fleet.variants)
@@ -219,9 +250,9 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     return RunResult(metrics, metric_values, events.table(), summary, fleet, ids)
 
 
-def _metric_clock(env, driver, aggregator, plane, tick, duration, max_segment_s, autoscaler):
-    """At every tick, publish the periods that end there, then let the alarms evaluate them; cut long
-    ticks into kernel segments."""
+def _metric_clock(env, driver, aggregator, load_generators, plane, tick, duration, max_segment_s, autoscaler, watcher):
+    """At every tick, publish the periods that end there, then let the alarms evaluate them and the
+    watcher read them; cut long ticks into kernel segments. Returns the time the run ends."""
     steps = max(1, int(np.ceil(tick / max_segment_s)))
     n_ticks = int(round(duration / tick))
     for index in range(n_ticks):
@@ -229,8 +260,12 @@ def _metric_clock(env, driver, aggregator, plane, tick, duration, max_segment_s,
             yield env.timeout(index * tick + tick * step / steps - env.now)
             driver.advance_to(env.now)
         aggregator.close_tick(env.now, plane.slot_busy_integral(env.now), plane.instance_variant, plane.in_service)
+        load_generators.close_tick(env.now)
         if autoscaler is not None and env.now < duration:
             autoscaler.on_tick(env.now)
+        if watcher is not None and watcher.on_tick(env.now):
+            return env.now
+    return env.now
 
 
 def _user_changes(env, driver, events, population: UserPopulation, index: int, duration: float):

@@ -105,6 +105,15 @@ class RunTotals:
         self.sojourn_sum_s.add(sojourn)
         self.sojourn_in_window_s.add(np.minimum(records.response_s, self.duration_s) - records.arrival_s)
 
+    def end_early(self, end_s: float, unfinished: RequestRecords) -> None:
+        """The run ends at `end_s`, before its duration: clip the sojourns of the requests still in
+        the system then (`unfinished`, every request answered at or after `end_s`) at the new end,
+        as if the run had been that long from the start."""
+        arrival, response = unfinished.arrival_s, unfinished.response_s
+        self.sojourn_in_window_s.add(np.minimum(response, end_s) - arrival)
+        self.sojourn_in_window_s.add(-(np.minimum(response, self.duration_s) - arrival))
+        self.duration_s = end_s
+
     def littles_law(self) -> dict:
         """L (time-average requests in the system) against λ·W over the run."""
         rate = self.arrivals / self.duration_s

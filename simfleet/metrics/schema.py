@@ -14,7 +14,7 @@ __all__ = ["DIMENSIONS", "STAT_COLUMNS", "KEY_COLUMNS", "HISTOGRAM_SCALE_KEY", "
 
 DIMENSIONS = (
     "EndpointName", "VariantName", "ContainerName", "InstanceId",
-    "InferenceComponentName", "ContainerId", "AcceleratorId",
+    "InferenceComponentName", "ContainerId", "AcceleratorId", "JobName",
 )
 STAT_COLUMNS = ("sample_count", "sum", "minimum", "maximum", "average")
 #: Columns before the dimensions, shared by both files.

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["temporary_path", "write_json", "write_table", "StreamingParquet"]
+__all__ = ["temporary_path", "write_text", "write_json", "write_table", "StreamingParquet"]
 
 
 def temporary_path(final: Path) -> Path:
@@ -24,13 +24,17 @@ def _commit(temporary: Path, final: Path) -> None:
     os.replace(temporary, final)
 
 
-def write_json(final: Path, data: dict) -> None:
+def write_text(final: Path, text: str) -> None:
     temporary = temporary_path(final)
     try:
-        temporary.write_text(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8")
+        temporary.write_text(text, encoding="utf-8")
         _commit(temporary, final)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def write_json(final: Path, data: dict) -> None:
+    write_text(final, json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
 
 
 def write_table(final: Path, table: pa.Table) -> None:

@@ -13,7 +13,7 @@ from simfleet.outputs.manifest import build_manifest
 from simfleet.outputs.requests_trace import RequestTrace
 from simfleet.rng import RandomStreams
 
-__all__ = ["run_to_directory", "RUN_FILES"]
+__all__ = ["run_to_directory", "write_run", "RUN_FILES"]
 
 RUN_FILES = ("metrics.parquet", "metric_values.parquet", "events.parquet", "summary.json", "manifest.json")
 
@@ -35,10 +35,17 @@ def run_to_directory(scenario: Scenario, out_dir: str | Path, requests: bool | N
         raise
     if trace is not None:
         trace.commit()
+    write_run(out, scenario, result)
+    return result
+
+
+def write_run(out_dir: str | Path, scenario: Scenario, result: RunResult) -> None:
+    """Write a simulated run's files (all but the optional request trace) into `out_dir`."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     write_table(out / "metrics.parquet", result.metrics)
     write_table(out / "metric_values.parquet", result.metric_values)
     write_table(out / "events.parquet", result.events)
     write_json(out / "summary.json", result.summary)
     entropy = RandomStreams(scenario.experiment.experiment.seed).entropy
     write_json(out / "manifest.json", build_manifest(scenario, entropy))
-    return result

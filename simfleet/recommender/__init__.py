@@ -14,10 +14,15 @@ level off within the latency threshold; `results` turns a test into MaxInvocatio
 and ListInferenceRecommendationsJobSteps responses; `ranking` orders them by the console's five
 importance levels for cost, latency and throughput, and prints a table.
 
-Not yet: the runner that simulates each endpoint configuration's load test with closed-loop
-users (`traffic.users`) and `simfleet recommend`. See reference/sagemaker-semantics.md §7 and
-DESIGN §4.
+Running a job: `test_plan` says which load tests run (configurations × environment parameter
+combinations, Default-job candidates and their users) and when (the MaxParallelOfTests
+timeline); `load_test` simulates one as an ordinary experiment whose closed-loop users are the
+job's load generator, judging it minute by minute; `job_runner` runs them all (in worker
+processes) and places them on the job's timeline; `job_output` writes recommendations.json,
+steps.json and each test's run directory; `cli` is `simfleet recommend`. See
+reference/sagemaker-semantics.md §7 and DESIGN §4.
 """
 
-__all__ = ["api_fields", "endpoint_configurations", "job_file", "job_request", "json_lines", "plateau", "ranking",
-           "responses", "results", "stopping", "traffic_pattern", "traffic_schedule"]
+__all__ = ["api_fields", "cli", "endpoint_configurations", "job_file", "job_output", "job_request", "job_runner",
+           "json_lines", "load_test", "plateau", "ranking", "responses", "results", "stopping", "test_plan",
+           "traffic_pattern", "traffic_schedule"]

@@ -17,17 +17,31 @@ or a ``[simfleet]`` table:
 * ``seed``: seed of every random stream of the job, 0 to 2**63 - 1, default 0.
 * ``think_time``: pause of each user between a response and its next request, a duration like
   ``"50ms"``, default ``"0s"`` (AWS documents none, DESIGN §4).
+* ``start_time``: the job's CreationTime in the simulated world, when its first load tests start,
+  UTC and on a whole minute; default 2026-01-01T00:00:00Z (a fixed instant, so that the same job
+  gives the same output).
+* ``region``: the Region of the JobArn, default ``"us-east-1"``.
+* ``default_users_per_worker`` and ``default_ramp``: the traffic of a `Default` job, which AWS
+  chooses itself without saying how: each candidate is load tested with one phase that starts
+  with 1 user and spawns users evenly over `default_ramp` (default ``"10min"``) until
+  `default_users_per_worker` (default 3) × the model's workers on that instance run. A closed
+  loop saturates c workers once N × S / (S + overhead) ≥ c; three users per worker leave room for
+  the overhead, and `FlatInvocations` stops the test once invocations level off.
+
+The job's model is checked against every instance type it names: the profile must have a
+service entry for it and its workers must fit (as in experiments).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Mapping
 
-from pydantic import Field, Strict, ValidationError
+from pydantic import Field, Strict, ValidationError, field_validator
 
 from simfleet.catalog import Catalog, load_catalog
 from simfleet.config.aws_fields import DEFER as _DEFER
@@ -36,7 +50,7 @@ from simfleet.config.toml_lines import key_lines, line_of
 from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.errors import InputError, Problem
 from simfleet.input_files import parse_json, read_input_text
-from simfleet.profiles import available_profiles, builtin_profile_dir
+from simfleet.profiles import ModelProfile, available_profiles, builtin_profile_dir, fit_problems, load_profile
 from simfleet.recommender.api_fields import _CATALOG, _semantic_only, _SIMFLEET, _walk
 from simfleet.recommender.job_request import CreateInferenceRecommendationsJob
 from simfleet.recommender.json_lines import json_key_lines
@@ -44,6 +58,8 @@ from simfleet.recommender.json_lines import json_key_lines
 __all__ = ["SimfleetSettings", "RecommendationJob", "load_job", "load_job_file", "SIMFLEET_KEY"]
 
 SIMFLEET_KEY = "simfleet"
+#: Default CreationTime of a simulated job.
+DEFAULT_START_TIME = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 _PROFILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
@@ -54,17 +70,41 @@ class SimfleetSettings(StrictModel):
     model_paths: list[Annotated[str, Strict()]] = Field(default_factory=list)
     seed: Annotated[int, Strict(), Field(ge=0, lt=2**63)] = 0
     think_time: Duration = 0.0
+    start_time: dt.datetime = DEFAULT_START_TIME
+    region: Annotated[str, Strict(), Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = "us-east-1"
+    default_users_per_worker: Annotated[float, Field(gt=0, le=100)] = 3.0
+    default_ramp: Duration = 600.0
+
+    @field_validator("start_time")
+    @classmethod
+    def _whole_minute_utc(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("start_time needs a time zone, e.g. 2026-01-05T09:00:00Z")
+        value = value.astimezone(dt.timezone.utc)
+        if value.timestamp() % 60:
+            raise ValueError("start_time must be on a whole minute (load tests publish 60 s metric periods)")
+        return value
+
+    @field_validator("think_time", "default_ramp")
+    @classmethod
+    def _not_negative(cls, value: float, info) -> float:
+        if value < 0 or (info.field_name == "default_ramp" and not 60 <= value <= 3600):
+            raise ValueError("expected a duration ≥ 0" if info.field_name == "think_time"
+                             else "expected a duration from 1min to 1h")
+        return value
 
 
 @dataclass(frozen=True)
 class RecommendationJob:
     """A validated job: the AWS request, simfleet's settings (with `model` resolved) and where
-    they came from. `model_path` is the profile file when the loader knew the profiles."""
+    they came from. `model_path` and `profile` are the model's profile file and the profile, when
+    the loader knew the profiles."""
 
     request: CreateInferenceRecommendationsJob
     settings: SimfleetSettings
     source: str
     model_path: Path | None = None
+    profile: ModelProfile | None = None
 
     @property
     def model(self) -> str:
@@ -122,7 +162,34 @@ def load_job(data: Any, source: str, *, catalog: Catalog | None = None, model: s
     if problems:
         raise InputError(problems)
     model_path = profiles.get(settings.model) if profiles is not None else None
-    return RecommendationJob(request, settings, source, model_path)
+    profile = None
+    if model_path is not None:
+        profile = load_profile(model_path)
+        problems += _model_problems(request, profile, catalog, source, dict(lines or {}))
+    if problems:
+        raise InputError(problems)
+    return RecommendationJob(request, settings, source, model_path, profile)
+
+
+def _model_problems(request: CreateInferenceRecommendationsJob, profile: ModelProfile, catalog: Catalog,
+                    source: str, lines: dict) -> list[Problem]:
+    """Every instance type the job names must run the model: a service entry, workers that fit."""
+    config = request.InputConfig
+    named = [(("InputConfig", "EndpointConfigurations", i, "InstanceType"), c.InstanceType)
+             for i, c in enumerate(config.EndpointConfigurations or ()) if c.InstanceType is not None]
+    if config.ContainerConfig is not None:
+        named += [(("InputConfig", "ContainerConfig", "SupportedInstanceTypes", i), name)
+                  for i, name in enumerate(config.ContainerConfig.SupportedInstanceTypes or ())]
+    problems = []
+    for where, name in named:
+        instance = catalog[name]
+        entry = profile.entry_for(instance)
+        messages = ([f"model {profile.name!r} has no service entry for {name} (it has: "
+                     f"{', '.join(profile.supported())})"] if entry is None
+                    else fit_problems(entry, instance, profile.name))
+        problems += [Problem(source, dotted(where), message, line_of(lines, where) if lines else None)
+                     for message in messages]
+    return problems
 
 
 def load_job_file(path: str | Path, *, catalog: Catalog | None = None, model: str | None = None

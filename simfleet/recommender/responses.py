@@ -38,11 +38,13 @@ from typing import Any, Iterable, Mapping
 from simfleet.recommender.ranking import Preferences, rank
 from simfleet.recommender.results import LoadTestResult
 
-__all__ = ["UNITS", "SIMFLEET_KEY", "recommendation_metrics", "endpoint_output_configuration",
+__all__ = ["UNITS", "SIMFLEET_KEY", "MAX_RECOMMENDATIONS", "recommendation_metrics", "endpoint_output_configuration",
            "model_configuration", "inference_recommendation", "inference_recommendations_job_step",
            "list_job_steps_response", "describe_job_response", "job_arn", "to_json"]
 
 SIMFLEET_KEY = "simfleet"
+#: InferenceRecommendations holds 1 to 10 members [BOTO-SM].
+MAX_RECOMMENDATIONS = 10
 #: Units of the RecommendationMetrics members as simfleet writes them.
 UNITS = {"CostPerHour": "USD/Hour", "CostPerInference": "USD", "MaxInvocations": "Count/Minute",
          "ModelLatency": "Microseconds", "CpuUtilization": "Percent", "MemoryUtilization": "Percent"}
@@ -171,16 +173,16 @@ def describe_job_response(request: Any, results: Iterable[LoadTestResult], *, cr
     `job_request`, or the same as a mapping), whose InputConfig and StoppingConditions are echoed.
     `results`: every load test, in the order of EndpointConfigurations. InferenceRecommendations
     lists those that gave one, ranked by `preferences` (`ranking.rank`; the SageMaker Python SDK
-    takes the first as the best), or in the given order when `preferences` is None. `status`
+    takes the first as the best), or in the given order when `preferences` is None; at most the
+    first `MAX_RECOMMENDATIONS` (the shape holds 1–10 [BOTO-SM]; a job whose environment parameter
+    ranges expand into more tests lists the best ten, and every test as a benchmark step). `status`
     defaults to COMPLETED when some test gave a recommendation and FAILED (with a FailureReason)
     when none did; `last_modified_time` to the completion time, else the creation time.
     """
     results = list(results)
     plain = _plain(request)
     listed = rank(results, preferences) if preferences is not None else [r for r in results if r.succeeded]
-    recommendations = [inference_recommendation(r) for r in listed]
-    if len(recommendations) > 10:
-        raise ValueError(f"InferenceRecommendations holds at most 10 recommendations, got {len(recommendations)}")
+    recommendations = [inference_recommendation(r) for r in listed[:MAX_RECOMMENDATIONS]]
     if status is None:
         status = "COMPLETED" if recommendations else "FAILED"
     if status == "FAILED" and failure_reason is None:

@@ -12,11 +12,11 @@ import hashlib
 import json
 import math
 
-import numpy as np
 
 from simfleet.outputs.manifest import package_version
+from simfleet.rng import child_seed
 
-__all__ = ["canonical_json", "toml_literal", "spawn_key", "run_seed", "simfleet_version", "run_id"]
+__all__ = ["canonical_json", "toml_literal", "run_seed", "simfleet_version", "run_id"]
 
 
 
@@ -50,16 +50,9 @@ def toml_literal(value) -> str:
     raise TypeError(f"no TOML literal for {value!r}")
 
 
-def spawn_key(text: str) -> tuple[int, ...]:
-    """Four 32-bit words of sha256(text): a `SeedSequence` spawn key that depends on content only."""
-    digest = hashlib.sha256(text.encode()).digest()
-    return tuple(int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4))
-
-
 def run_seed(sweep_seed: int, point: dict) -> int:
     """The experiment seed of the run at `point` (axis values and "replicate"), independent of its index."""
-    sequence = np.random.SeedSequence(sweep_seed, spawn_key=spawn_key(canonical_json(point)))
-    return int(sequence.generate_state(2, np.uint64)[0] % np.uint64(2**63))
+    return child_seed(sweep_seed, canonical_json(point))
 
 
 def simfleet_version() -> str:

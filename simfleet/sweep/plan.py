@@ -28,7 +28,8 @@ from simfleet.config.toml_lines import key_lines, line_of
 from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.errors import InputError, Problem
 from simfleet.input_files import read_input_text
-from simfleet.sweep.identity import canonical_json, run_id, run_seed, simfleet_version, spawn_key, toml_literal
+from simfleet.rng import spawn_key
+from simfleet.sweep.identity import canonical_json, run_id, run_seed, simfleet_version, toml_literal
 from simfleet.sweep.spec import MAX_DEFAULT_PARTITION_VALUES, Axis, SweepFile, structural_problems
 
 __all__ = ["AxisPlan", "RunPlan", "SweepPlan", "load_sweep"]

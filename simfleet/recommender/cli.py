@@ -1,0 +1,77 @@
+"""`simfleet recommend JOB [--out DIR]`: run an Inference Recommender job and rank its recommendations.
+
+Registered on the main `simfleet` app as the `recommend` command. JOB is the
+`CreateInferenceRecommendationsJob` request JSON, unchanged (give the model profile with
+`--model`), or the same keys in TOML or JSON with a `simfleet` member. Exit codes: 0 the job
+COMPLETED (at least one recommendation), 1 it FAILED (no load test gave a recommendation; the
+output folder says why), 2 usage error, 3 invalid job (one line per problem on stderr, before
+anything runs).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from simfleet.errors import EXIT_INVALID_INPUT, EXIT_USAGE, InputError
+
+__all__ = ["recommend"]
+
+_IMPORTANCE = "lowest, low, moderate, high or highest"
+
+
+def recommend(
+    job_file: Path = typer.Argument(..., help="job: a CreateInferenceRecommendationsJob request (.json) or TOML"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="output folder (default: runs/<JobName>)"),
+    model: Optional[str] = typer.Option(None, "--model", "-m",
+                                        help="model profile to load test (replaces the job's simfleet.model)"),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
+                                          help="processes simulating tests (default: the number of cores); "
+                                               "results do not depend on it"),
+    cost: str = typer.Option("moderate", "--cost", help=f"importance of cost: {_IMPORTANCE}"),
+    latency: str = typer.Option("moderate", "--latency", help=f"importance of latency: {_IMPORTANCE}"),
+    throughput: str = typer.Option("moderate", "--throughput", help=f"importance of throughput: {_IMPORTANCE}"),
+    cost_metric: str = typer.Option("CostPerHour", "--cost-metric", help="CostPerHour or CostPerInference"),
+) -> None:
+    """Load test every endpoint configuration of JOB_FILE and write recommendations.json."""
+    from simfleet.recommender.job_file import load_job_file
+    from simfleet.recommender.job_output import write_job
+    from simfleet.recommender.job_runner import run_job
+    from simfleet.recommender.ranking import Preferences, table
+
+    try:
+        preferences = Preferences(cost, latency, throughput, cost_metric)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        job = load_job_file(job_file, model=model)
+    except InputError as error:
+        for problem in error.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(EXIT_INVALID_INPUT)
+    name = job.request.JobName
+    out_dir = out or Path("runs") / name
+
+    def progress(spec, result) -> None:
+        verdict = (f"{result.max_invocations} invocations/min, {result.model_latency_ms:.1f} ms"
+                   if result.succeeded and result.model_latency_ms is not None else
+                   f"{result.max_invocations} invocations/min" if result.succeeded else result.failure_reason)
+        typer.echo(f"  test {spec.index + 1} {spec.instance_type}: {result.stop.condition} -> {verdict}", err=True)
+
+    began = time.perf_counter()
+    typer.echo(f"job {name} ({job.request.JobType}), model {job.model}", err=True)
+    outcome = run_job(job, workers=workers, progress=progress)
+    response = write_job(outcome, out_dir, preferences)
+    elapsed = time.perf_counter() - began
+    simulated = sum(o.length_s for o in outcome.outcomes if o is not None)
+    requests = sum(o.requests for o in outcome.outcomes if o is not None)
+    typer.echo(f"{len(outcome.results)} load tests, {simulated / 60:.0f} simulated minutes, {requests:,} requests "
+               f"in {elapsed:.1f} s of wall time -> {out_dir}")
+    typer.echo(table(outcome.results, preferences))
+    if response["Status"] != "COMPLETED":
+        typer.echo(f"error: job {name} FAILED: {response.get('FailureReason', '')}", err=True)
+        raise typer.Exit(1)

@@ -1,0 +1,68 @@
+"""The output folder of `simfleet recommend`: the AWS-shaped results and each load test's run.
+
+    <out>/recommendations.json   DescribeInferenceRecommendationsJob response (`responses`)
+    <out>/steps.json             ListInferenceRecommendationsJobSteps response, one BENCHMARK step per test
+    <out>/manifest.json          provenance: simfleet and library versions, the job file, the
+                                 resolved request and settings, each test's seed
+    <out>/tests/<EndpointName>/  each simulated test's run directory, as `simfleet run` writes one
+                                 (metrics.parquet with the load generator's ClientInvocations,
+                                 ClientLatency, NumberOfUsers, events.parquet, summary.json …)
+
+Every file is written under a temporary name and renamed (`outputs.atomic`); the JSON files are
+written last, so a folder with `recommendations.json` holds a complete job.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simfleet.config.loader import scenario_from_dict
+from simfleet.outputs.atomic import write_json, write_text
+from simfleet.outputs.manifest import software_versions
+from simfleet.outputs.run_directory import write_run
+from simfleet.recommender.job_runner import JobOutcome
+from simfleet.recommender.load_test import load_test_experiment
+from simfleet.recommender.ranking import Preferences
+from simfleet.recommender.responses import describe_job_response, list_job_steps_response, to_json
+
+__all__ = ["write_job", "describe", "TESTS_FOLDER"]
+
+TESTS_FOLDER = "tests"
+
+
+def describe(outcome: JobOutcome, preferences: Preferences = Preferences()) -> dict:
+    """The DescribeInferenceRecommendationsJob response of a job run."""
+    job = outcome.job
+    return describe_job_response(job.request, outcome.results, creation_time=outcome.creation_time,
+                                 completion_time=outcome.completion_time, preferences=preferences,
+                                 region=job.settings.region)
+
+
+def _manifest(outcome: JobOutcome) -> dict:
+    job = outcome.job
+    return {
+        **software_versions(),
+        "source": job.source,
+        "model_profile": str(job.model_path) if job.model_path else job.model,
+        "request": job.request.model_dump(mode="json", exclude_none=True),
+        "simfleet": job.settings.model_dump(mode="json"),
+        "tests": [{"index": test.index, "endpoint_name": result.endpoint_name, "instance_type": test.instance_type,
+                   "seed": test.seed, "simulated": run is not None,
+                   "run_directory": f"{TESTS_FOLDER}/{result.endpoint_name}" if run is not None else None}
+                  for test, run, result in zip(outcome.planned, outcome.outcomes, outcome.results)],
+    }
+
+
+def write_job(outcome: JobOutcome, out_dir: str | Path, preferences: Preferences = Preferences()) -> dict:
+    """Write the job's folder; returns the DescribeInferenceRecommendationsJob response written."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for test in outcome.outcomes:
+        if test is not None:
+            scenario = scenario_from_dict(load_test_experiment(test.spec), outcome.job.source)
+            write_run(out / TESTS_FOLDER / test.spec.endpoint_name, scenario, test.run)
+    write_json(out / "manifest.json", _manifest(outcome))
+    write_text(out / "steps.json", to_json(list_job_steps_response(outcome.results)) + "\n")
+    response = describe(outcome, preferences)
+    write_text(out / "recommendations.json", to_json(response) + "\n")
+    return response

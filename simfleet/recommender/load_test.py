@@ -1,0 +1,191 @@
+"""One Inference Recommender load test, simulated: its experiment, its minute-by-minute watch, its result.
+
+Stage between the job's plan (`test_plan`) and the results (`results`): a `LoadTestSpec` says
+what one test runs; `load_test_experiment` writes it as an ordinary simfleet experiment (one
+endpoint named after the job and the test, one instance of the type under test, the job's
+closed-loop users as its only traffic, with `job_name`, so the load generator's metrics are
+published); `MinuteWatch` reads the datapoints the run publishes, one minute at a time, into
+`MinuteObservation`s, feeds the `StoppingMonitor` and ends the simulation as soon as it stops;
+`run_load_test` does all three and evaluates the test.
+
+What a minute holds (CloudWatch's view of the endpoint under test, 60 s periods): invocations =
+Sum of `Invocations`; the latency = the threshold's percentile (P95 or P99, P99 without a
+threshold) of `ModelLatency`, in ms; errors = Sum of `Invocation4XXErrors` and
+`Invocation5XXErrors`; users = the pattern's users at the end of the minute; CPU and memory =
+Average of `CPUUtilization` and `MemoryUtilization`.
+
+Decision: a minute is observed only when the whole of it lies within the traffic pattern; when
+the pattern's length is not a whole number of minutes the run goes on to the next minute's end
+(so every metric period closes) and that partial minute is published but not judged.
+Decision: the test ends after the first minute in which a stopping condition holds, at the end of
+the traffic pattern, or when the job's `JobDurationInSeconds` has elapsed since the job started
+(`start_offset_s` is when the test started in the job).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simfleet.config.loader import scenario_from_dict
+from simfleet.engine.simulation import RunResult, simulate
+from simfleet.metrics.emission import ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE
+from simfleet.recommender.results import LoadTestResult, endpoint_name, evaluate_monitor
+from simfleet.recommender.stopping import MinuteObservation, StoppingMonitor
+
+__all__ = ["LoadTestSpec", "LoadTestRun", "MinuteWatch", "load_test_experiment", "run_load_test", "MINUTE_S"]
+
+MINUTE_S = 60
+#: Percentile recorded each minute when the job sets no latency threshold.
+DEFAULT_PERCENTILE = "P99"
+
+
+@dataclass(frozen=True)
+class LoadTestSpec:
+    """What load test `index` (0-based, in the job's order) runs.
+
+    `knots`: (seconds from the test's start, users from then on), ending with (pattern end, 0).
+    `limit_s`: how long the test may run: the pattern's length, or less when the job's duration
+    cuts it. `stopping`: the job's StoppingConditions (a mapping of AWS member names, or None).
+    `model_paths`: folders of the model profile (absolute); empty for profiles shipped with simfleet.
+    """
+
+    job_name: str
+    index: int
+    instance_type: str
+    model: str
+    knots: tuple[tuple[float, int], ...]
+    limit_s: float
+    seed: int
+    start_time: dt.datetime
+    start_offset_s: float = 0.0
+    job_duration_s: float | None = None
+    stopping: Any = None
+    think_time_s: float = 0.0
+    instance_count: int = 1
+    model_paths: tuple[str, ...] = ()
+    inference_specification_name: str | None = None
+    environment_parameters: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def endpoint_name(self) -> str:
+        return endpoint_name(self.job_name, self.index)
+
+    @property
+    def pattern_end_s(self) -> float:
+        return self.knots[-1][0]
+
+    @property
+    def duration_s(self) -> int:
+        """The experiment's duration: `limit_s` rounded up to whole minutes."""
+        return max(1, math.ceil(self.limit_s / MINUTE_S)) * MINUTE_S
+
+
+def load_test_experiment(spec: LoadTestSpec) -> dict:
+    """The test as an experiment document (the same keys as an experiment TOML file)."""
+    name = spec.endpoint_name
+    think = {"kind": "constant", "value": f"{spec.think_time_s!r}s"}
+    percentiles = sorted({50.0, 90.0, 95.0, 99.0})
+    return {
+        "experiment": {"name": name, "description": f"Inference Recommender job {spec.job_name}, load test "
+                       f"{spec.index + 1}: {spec.instance_type}", "start_time": spec.start_time,
+                       "duration": f"{spec.duration_s}s", "seed": spec.seed, "model_paths": list(spec.model_paths)},
+        "metrics": {"percentiles": percentiles},
+        "endpoints": [{"endpoint_name": name, "production_variants": [{
+            "variant_name": name, "model_name": spec.model, "instance_type": spec.instance_type,
+            "initial_instance_count": spec.instance_count}]}],
+        "traffic": [{"kind": "users", "schedule": [[f"{t!r}s", users] for t, users in spec.knots],
+                     "think_time": think, "job_name": spec.job_name, "endpoint_name": name}],
+    }
+
+
+@dataclass
+class MinuteWatch:
+    """Builds each minute's observation from the run's datapoints and applies the stopping conditions.
+
+    A `RunWatcher` for `simulate`: `on_datapoint` keeps what the endpoint under test publishes at
+    60 s; `on_tick` closes a minute at every whole minute and answers whether the test stops.
+    """
+
+    spec: LoadTestSpec
+    monitor: StoppingMonitor
+    cpu: list[float | None] = field(default_factory=list)
+    memory: list[float | None] = field(default_factory=list)
+    _minute: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        threshold = self.monitor.latency_threshold
+        self.percentile = float((threshold.percentile if threshold else DEFAULT_PERCENTILE)[1:])
+        self._dims = {"EndpointName": self.spec.endpoint_name, "VariantName": self.spec.endpoint_name}
+
+    def on_datapoint(self, timestamp, period_s, namespace, metric, dimensions, dist) -> None:
+        if period_s != MINUTE_S or dimensions != self._dims:
+            return
+        if namespace == INVOCATION_NAMESPACE and metric == "ModelLatency":
+            self._minute[metric] = dist.percentile(self.percentile) / 1000.0  # µs → ms
+        elif namespace == INVOCATION_NAMESPACE and metric in ("Invocations", "Invocation4XXErrors",
+                                                               "Invocation5XXErrors"):
+            self._minute[metric] = int(round(dist.total))
+        elif namespace == ENDPOINT_NAMESPACE and metric in ("CPUUtilization", "MemoryUtilization"):
+            self._minute[metric] = dist.average
+
+    def users_at(self, t: float) -> int:
+        users = 0
+        for when, count in self.spec.knots:
+            if when > t:
+                break
+            users = count
+        return users
+
+    def on_tick(self, t: float) -> bool:
+        if round(t) % MINUTE_S:
+            return False
+        minute, self._minute = self._minute, {}
+        spec = self.spec
+        if t <= spec.limit_s + 1e-9:
+            self.monitor.observe(MinuteObservation(
+                float(t), minute.get("Invocations", 0), minute.get("ModelLatency"), self.users_at(t),
+                minute.get("Invocation4XXErrors", 0) + minute.get("Invocation5XXErrors", 0)))
+            self.cpu.append(minute.get("CPUUtilization"))
+            self.memory.append(minute.get("MemoryUtilization"))
+        if self.monitor.stopped:
+            return True
+        # `limit_s` is the pattern's end or the job's: whichever comes first ends the test here
+        self.monitor.check_job_duration(spec.start_offset_s + t, spec.job_duration_s)
+        if t >= spec.limit_s - 1e-9:
+            self.monitor.end_of_traffic(min(float(t), spec.pattern_end_s))
+        return self.monitor.stopped
+
+
+@dataclass(frozen=True)
+class LoadTestRun:
+    """A simulated load test: its spec, its evaluation, the run (metrics, events, summary) and the
+    simulated seconds it lasted."""
+
+    spec: LoadTestSpec
+    result: LoadTestResult
+    run: RunResult
+    scenario: Any
+    length_s: float
+
+
+def run_load_test(spec: LoadTestSpec, price_per_hour: float | None = None, base_dir: Path | None = None
+                  ) -> LoadTestRun:
+    """Simulate the test and evaluate it (`results.evaluate_monitor`)."""
+    scenario = scenario_from_dict(load_test_experiment(spec), f"<load test {spec.index + 1} of {spec.job_name}>",
+                                  base_dir)
+    monitor = StoppingMonitor.from_stopping_conditions(spec.stopping)
+    watch = MinuteWatch(spec, monitor)
+    run = simulate(scenario, watcher=watch)
+    length = run.summary["duration_s"]
+    begin = spec.start_time
+    result = evaluate_monitor(
+        monitor, job_name=spec.job_name, index=spec.index, instance_type=spec.instance_type,
+        start_time=begin, end_time=begin + dt.timedelta(seconds=min(length, spec.limit_s)),
+        price_per_hour=price_per_hour, instance_count=spec.instance_count, cpu_utilization=watch.cpu,
+        memory_utilization=watch.memory, inference_specification_name=spec.inference_specification_name,
+        environment_parameters=dict(spec.environment_parameters))
+    return LoadTestRun(spec, result, run, scenario, length)
