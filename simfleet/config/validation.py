@@ -43,7 +43,7 @@ def _data_path(raw, loc: tuple, missing: bool) -> tuple:
     path: list = []
     node = raw
     for position, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
+        if isinstance(node, dict) and part in node and not _is_tag(node, part, position < len(loc) - 1):
             node = node[part]
         elif isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
@@ -53,6 +53,14 @@ def _data_path(raw, loc: tuple, missing: bool) -> tuple:
             continue
         path.append(part)
     return tuple(path)
+
+
+def _is_tag(node: dict, part, more: bool) -> bool:
+    """Is `part` the union tag pydantic inserted (the value of the node's discriminator, e.g. the
+    `kind = "users"` of a traffic source) rather than the user's key of the same name? It is when
+    the path goes on below it and the key holds a plain value, which has nothing below it."""
+    return (more and isinstance(part, str) and any(part == value for value in node.values() if isinstance(value, str))
+            and not isinstance(node[part], (dict, list, tuple)))
 
 
 def _message(error: dict) -> str:

@@ -20,6 +20,7 @@ from simfleet.autoscaling.schedules import fire_times
 from simfleet.config.experiment import AutoscalingSettings
 from simfleet.engine.events import EventLog
 from simfleet.engine.instances import InstanceManager
+from simfleet.engine.timing import at_time
 from simfleet.fleet import Fleet
 from simfleet.metrics.distribution import Distribution
 
@@ -30,13 +31,16 @@ class Autoscaler:
     """Every scalable target of a run, fed by the simulated CloudWatch."""
 
     def __init__(self, env, config: AutoscalingConfig, settings: AutoscalingSettings, fleet: Fleet,
-                 instances: InstanceManager, events: EventLog, start: dt.datetime, duration_s: float, advance_to):
+                 instances: InstanceManager, events: EventLog, start: dt.datetime, duration_s: float, advance_to,
+                 run_over=lambda: False):
+        """`run_over()`: whether the run has ended (a scheduled action at that instant does not happen)."""
         self.env = env
         self.instances = instances
         self.events = events
         self.start = start
         self.duration_s = duration_s
         self.advance_to = advance_to
+        self.run_over = run_over
         self.config = config
         index = {(v.endpoint_name, v.variant_name): v for v in fleet.variants}
         self.targets: list[tuple[object, TargetController]] = []
@@ -91,7 +95,8 @@ class Autoscaler:
     def _scheduled(self, variant, controller: TargetController, action, times):
         for when in times:
             t = (when - self.start).total_seconds()
-            yield self.env.timeout(t - self.env.now)
+            if not (yield from at_time(self.env, t, self.run_over)):
+                return
             self.advance_to(self.env.now)
             decision = controller.scheduled(self.env.now, action)
             self.events.add(self.env.now, "ScheduledAction", variant.endpoint_name, variant.variant_name,

@@ -26,6 +26,7 @@ from simfleet.engine.instances import InstanceManager
 from simfleet.engine.kernels.dispatch import MODEL_TIMEOUT, NO_CAPACITY, PAYLOAD_TOO_LARGE
 from simfleet.engine.records import RequestRecords
 from simfleet.engine.request_plane import RequestPlane
+from simfleet.engine.timing import at_time
 from simfleet.fleet import Fleet, VariantRuntime, build_fleet
 from simfleet.metrics.aggregator import MetricsAggregator
 from simfleet.metrics.load_generator import LoadGenerator, LoadGeneratorMetrics
@@ -210,6 +211,11 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     driver_sinks += [aggregator.add, load_generators.add, totals.add] + ([requests_sink] if requests_sink else [])
     tick = clock_tick_s(experiment)
 
+    clock = None  # the metric clock's process, started last
+
+    def run_over() -> bool:
+        return clock is not None and clock.triggered
+
     events.add(0.0, "RunStart", seed=experiment.experiment.seed, duration_s=duration, tick_s=tick)
     instances.start()
     autoscaler = None
@@ -217,14 +223,14 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
         aggregator.buffer.listeners.append(watcher.on_datapoint)
     if scenario.autoscaling is not None:
         autoscaler = Autoscaler(env, scenario.autoscaling, experiment.autoscaling.settings, fleet, instances, events,
-                                start, duration, driver.advance_to)
+                                start, duration, driver.advance_to, run_over)
         aggregator.buffer.listeners.append(autoscaler.on_datapoint)
         autoscaler.start_processes()
     for index, source in enumerate(sources):
         if isinstance(source, RateDrivenSource):
-            env.process(_traffic_changes(env, driver, events, source, index, duration))
+            env.process(_traffic_changes(env, driver, events, source, index, duration, run_over))
     for index, population in driver.populations:
-        env.process(_user_changes(env, driver, events, population, index, duration))
+        env.process(_user_changes(env, driver, events, population, index, duration, run_over))
     clock = env.process(_metric_clock(env, driver, aggregator, load_generators, plane, tick, duration, max_segment_s,
                                       autoscaler, watcher))
     # The clock's last tick is at `duration` (or where the watcher ended the run); launches, drains
@@ -261,32 +267,31 @@ def _metric_clock(env, driver, aggregator, load_generators, plane, tick, duratio
             driver.advance_to(env.now)
         aggregator.close_tick(env.now, plane.slot_busy_integral(env.now), plane.instance_variant, plane.in_service)
         load_generators.close_tick(env.now)
+        if watcher is not None and watcher.on_tick(env.now):
+            return env.now   # the run ends here, as a run of this duration would: no alarm evaluates
         if autoscaler is not None and env.now < duration:
             autoscaler.on_tick(env.now)
-        if watcher is not None and watcher.on_tick(env.now):
-            return env.now
     return env.now
 
 
-def _user_changes(env, driver, events, population: UserPopulation, index: int, duration: float):
+
+def _user_changes(env, driver, events, population: UserPopulation, index: int, duration: float, run_over):
     """Change the number of closed-loop users at each knot of their schedule."""
     for t, users in population.knots:
-        if t >= duration:
+        if t >= duration or not (yield from at_time(env, t, run_over)):
             break
-        yield env.timeout(t - env.now)
         driver.advance_to(env.now)
         population.set_users(users, env.now)
         events.add(float(t), "UserCountChange", population.endpoint_name, population.target_variant,
                    source=index, users=users)
 
 
-def _traffic_changes(env, driver, events, source: RateDrivenSource, index: int, duration: float):
+def _traffic_changes(env, driver, events, source: RateDrivenSource, index: int, duration: float, run_over):
     """Log each change of a source's rate (schedule knots, burst edges) as it happens."""
     rate: RateFunction = source.rate
     for t in rate.starts:
-        if t >= duration:
+        if t >= duration or not (yield from at_time(env, t, run_over)):
             break
-        yield env.timeout(t - env.now)
         driver.advance_to(env.now)
         events.add(float(t), "TrafficRateChange", source.endpoint_name, source.target_variant,
                    source=index, rate_per_s=float(rate.rate(np.array([t]))[0]))
