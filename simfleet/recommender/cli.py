@@ -29,8 +29,8 @@ def recommend(
     model: Optional[str] = typer.Option(None, "--model", "-m",
                                         help="model profile to load test (replaces the job's simfleet.model)"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
-                                          help="processes simulating tests (default: the number of cores); "
-                                               "results do not depend on it"),
+                                          help="processes simulating tests (default: MaxParallelOfTests, at most "
+                                               "the number of cores); results do not depend on it"),
     cost: str = typer.Option("moderate", "--cost", help=f"importance of cost: {_IMPORTANCE}"),
     latency: str = typer.Option("moderate", "--latency", help=f"importance of latency: {_IMPORTANCE}"),
     throughput: str = typer.Option("moderate", "--throughput", help=f"importance of throughput: {_IMPORTANCE}"),

@@ -138,12 +138,15 @@ def _simulate_all(tasks: list[tuple[LoadTestSpec, float | None]], workers: int, 
 
 def run_job(job: RecommendationJob, catalog: Catalog | None = None, *, workers: int | None = None,
             progress: Callable[[LoadTestSpec, LoadTestResult], None] | None = None) -> JobOutcome:
-    """Simulate every load test of `job`. `workers`: processes (default: one per CPU, at most one
-    per test; 1 runs in this process). `progress(spec, result)` is called as each test finishes."""
+    """Simulate every load test of `job`. `workers`: processes (default: MaxParallelOfTests when the
+    job gives it, at most one per CPU and one per test; 1 runs in this process); the results do not
+    depend on it. `progress(spec, result)` is called as each test finishes."""
     catalog = load_catalog() if catalog is None else catalog
     progress = progress or (lambda spec, result: None)
     planned = planned_tests(job, catalog)
-    workers = workers or min(os.cpu_count() or 1, max(1, len(planned)))
+    limit = job.request.InputConfig.ResourceLimit
+    cores = os.cpu_count() or 1
+    workers = workers or min(cores, max(1, len(planned)), (limit.MaxParallelOfTests if limit else None) or cores)
     price = {name: catalog[name].price_per_hour for name in {t.instance_type for t in planned}}
     first = [load_test_spec(job, test) for test in planned]
     simulated = _simulate_all([(spec, price[spec.instance_type]) for spec in first], workers, progress)
