@@ -373,3 +373,14 @@ def test_bad_simfleet_settings_name_the_key():
     with pytest.raises(InputError) as caught:
         job(simfleet={"default_ramp": "10s", "think_time": "-1s"})
     assert sorted(p.key for p in caught.value.problems) == ["simfleet.default_ramp", "simfleet.think_time"]
+
+
+def test_rewriting_a_job_folder_leaves_no_test_of_the_earlier_job(tmp_path):
+    out = tmp_path / "job"
+    write_job(run_job(job(["ml.c5.large", "ml.m5.large"], phases=((1, 3, 120),)), workers=1), out)
+    (out / "tests" / "notes").mkdir()
+    (out / "tests" / "notes" / "mine.txt").write_text("kept")
+    write_job(run_job(job(["ml.c5.large"], phases=((1, 3, 120),)), workers=1), out)
+    assert sorted(p.name for p in (out / "tests").iterdir()) == ["notes", "test-job-1"]
+    steps = json.loads((out / "steps.json").read_text())["Steps"]
+    assert len(steps) == 1

@@ -9,7 +9,9 @@
                                  ClientLatency, NumberOfUsers, events.parquet, summary.json …)
 
 Every file is written under a temporary name and renamed (`outputs.atomic`); the JSON files are
-written last, so a folder with `recommendations.json` holds a complete job.
+written last, so a folder with `recommendations.json` holds a complete job. Writing a job into a
+folder that holds an earlier one replaces it: run directories of tests the new job does not have
+are removed (simfleet's files only).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from simfleet.config.loader import scenario_from_dict
 from simfleet.outputs.atomic import write_json, write_text
 from simfleet.outputs.manifest import software_versions
-from simfleet.outputs.run_directory import write_run
+from simfleet.outputs.run_directory import RUN_FILES, write_run
 from simfleet.recommender.job_runner import JobOutcome
 from simfleet.recommender.load_test import load_test_experiment
 from simfleet.recommender.ranking import Preferences
@@ -53,14 +55,31 @@ def _manifest(outcome: JobOutcome) -> dict:
     }
 
 
+def _remove_stale_runs(folder: Path, keep: set[str]) -> None:
+    """Run directories left in `tests/` by an earlier job written to the same folder (a test it had
+    and this one has not) would read as this job's: remove them (only simfleet's run files)."""
+    if not folder.is_dir():
+        return
+    for stale in folder.iterdir():
+        if stale.name in keep or not stale.is_dir() or not (stale / "manifest.json").is_file():
+            continue
+        for name in (*RUN_FILES, "requests.parquet"):
+            (stale / name).unlink(missing_ok=True)
+        if not any(stale.iterdir()):
+            stale.rmdir()
+
+
 def write_job(outcome: JobOutcome, out_dir: str | Path, preferences: Preferences = Preferences()) -> dict:
     """Write the job's folder; returns the DescribeInferenceRecommendationsJob response written."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    written = set()
     for test in outcome.outcomes:
         if test is not None:
             scenario = scenario_from_dict(load_test_experiment(test.spec), outcome.job.source)
             write_run(out / TESTS_FOLDER / test.spec.endpoint_name, scenario, test.run)
+            written.add(test.spec.endpoint_name)
+    _remove_stale_runs(out / TESTS_FOLDER, written)
     write_json(out / "manifest.json", _manifest(outcome))
     write_text(out / "steps.json", to_json(list_job_steps_response(outcome.results)) + "\n")
     response = describe(outcome, preferences)
