@@ -1,55 +1,103 @@
-"""The open-loop benchmark runs end to end in `--quick` mode and writes its figures.
+"""The benchmark suite runs end to end in `--quick` mode and writes every figure.
 
 Timings and ratios are never asserted (DESIGN §6): only that every figure is there and positive,
-and that the three engines were given the same requests (they reproduce each other's results).
+that spreads are ordered (min <= median <= max), that engines given the same workload report the
+same request count and reproduced each other's per-request results, and that every target has a
+verdict.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "open_loop.py"
+SUITE = Path(__file__).resolve().parent.parent / "benchmarks" / "suite.py"
+WORKLOADS = ("open_loop", "day", "closed_loop", "kernel", "jit")
 
 
-def _positive_spread(figures: dict) -> None:
+def _spread(figures: dict) -> None:
     for key in ("median", "min", "max"):
         assert figures[key] > 0
     assert figures["min"] <= figures["median"] <= figures["max"]
 
 
-def test_quick_benchmark_writes_its_figures(tmp_path):
-    out_path = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--json", str(out_path)],
+def _engine(engine: dict) -> None:
+    assert engine["requests"] > 0
+    _spread(engine["wall_s"])
+    _spread(engine["requests_per_s"])
+    assert engine["peak_bytes"] is None or engine["peak_bytes"] > 0
+
+
+def test_quick_suite_writes_every_figure(tmp_path):
+    out_path = tmp_path / "suite.json"
+    done = subprocess.run([sys.executable, str(SUITE), "--quick", "--json", str(out_path)],
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr
-    assert "simfleet / naive SimPy" in done.stdout
-
     out = json.loads(out_path.read_text(encoding="utf-8"))
-    assert out["quick"] is True and out["repeat"] == 1
-    assert out["workload"]["requests"] > 0
-    assert 0.6 <= out["workload"]["offered_utilization"] <= 0.7
-    for engine in ("simfleet", "kernel", "naive_simpy"):
-        assert out[engine]["requests"] > 0
-        _positive_spread(out[engine]["wall_s"])
-        _positive_spread(out[engine]["requests_per_s"])
-    assert out["simfleet"]["requests"] == out["kernel"]["requests"] == out["workload"]["requests"]
-    assert 0 < out["naive_simpy"]["requests"] <= out["kernel"]["requests"]
-    assert out["naive_simpy"]["slice_s"] > 0
-    for key in ("simfleet_over_naive", "simfleet_over_kernel", "kernel_over_naive"):
-        assert out["ratios"][key] > 0
-    assert out["exactness"] == {"kernel_matches_simfleet": True, "naive_matches_kernel": True}
+    assert out["quick"] is True and out["machine"]["cpus"] >= 1
+    assert tuple(out["workloads"]) == WORKLOADS
+    for name in WORKLOADS:
+        assert f"{name}: " in done.stdout
 
-    memory = out["memory"]
-    for key in ("tracemalloc_peak_bytes", "maxrss_before_run_bytes", "maxrss_after_run_bytes"):
-        assert memory[key] > 0
-    assert memory["maxrss_after_run_bytes"] >= memory["maxrss_before_run_bytes"]
+    for name, workload in out["workloads"].items():
+        assert workload["repeat"] == 1
+        for engine in workload["engines"].values():
+            if "skipped" not in engine:
+                _engine(engine)
+        for value in workload["ratios"].values():
+            assert value > 0
+        assert all(workload["checks"].values()), (name, workload["checks"])
+        for target in workload["targets"]:
+            assert target["measured"] > 0 and target["bound"] > 0 and isinstance(target["met"], bool)
+            assert ("met   " if target["met"] else "MISSED") in done.stdout
 
-    jit = out["jit"]
-    for run in ("cold", "warm"):
+    open_loop = out["workloads"]["open_loop"]
+    engines = open_loop["engines"]
+    assert engines["simfleet"]["requests"] == engines["kernel"]["requests"] == open_loop["workload"]["requests"]
+    assert 0 < engines["naive_simpy"]["requests"] < engines["kernel"]["requests"]
+    assert 0.6 <= open_loop["workload"]["offered_utilization"] <= 0.7
+    assert set(open_loop["checks"]) == {"kernel_equals_simfleet", "naive_equals_simfleet_on_slice"}
+    assert len(open_loop["targets"]) == 2
+    memory = open_loop["memory"]["simfleet_fresh_process"]
+    assert memory["tracemalloc_peak_bytes"] > 0
+    assert memory["vmhwm_after_run_bytes"] >= memory["vmhwm_before_run_bytes"] > 0
+
+    day = out["workloads"]["day"]
+    assert day["engines"]["naive_simpy"]["scaled"]["requests"] == day["engines"]["simfleet"]["requests"]
+    assert day["engines"]["naive_simpy"]["scaled"]["wall_s"] > 0
+    hour, whole = day["memory"]["simfleet_peak_hour"], day["memory"]["simfleet_whole_day"]
+    assert 0 < hour["requests"] < whole["requests"] == day["workload"]["requests"]
+    assert 0 < hour["datapoints"] < whole["datapoints"]
+    assert {t["unit"] for t in day["targets"]} == {"s", "MiB", "x"}
+
+    closed = out["workloads"]["closed_loop"]
+    engines = closed["engines"]
+    assert engines["simfleet"]["requests"] == engines["kernel"]["requests"] == closed["workload"]["requests"]
+    assert 0 < engines["naive_simpy"]["requests"] < engines["kernel"]["requests"]
+    assert len(closed["targets"]) == 2
+
+    kernel = out["workloads"]["kernel"]
+    assert kernel["engines"]["kernel"]["requests"] == kernel["workload"]["requests"]
+    assert kernel["engines"]["naive_simpy"]["requests"] == kernel["workload"]["naive_requests"]
+    if importlib.util.find_spec("ciw") is not None:
+        assert kernel["engines"]["ciw"]["requests"] == kernel["workload"]["ciw_requests"]
+        assert kernel["ratios"]["kernel_over_ciw"] > 0 and kernel["checks"]["ciw_equals_kernel"]
+    else:
+        assert "ciw" in kernel["engines"]["ciw"]["skipped"]
+        assert "skipped: ciw is not importable" in done.stdout
+
+    jit = out["workloads"]["jit"]
+    for run in jit["jit"]["cold"] + jit["jit"]["warm"]:
         for key in ("import_s", "first_run_s", "second_run_s", "process_s"):
-            assert jit[run][key] > 0
-    assert "compile_s" in jit
-    assert out["machine"]["cpus"] >= 1
+            assert run[key] > 0
+    assert len(jit["jit"]["compile_s"]) == 1
+    assert [t["unit"] for t in jit["targets"]] == ["s"]
+
+
+def test_only_refuses_an_unknown_workload():
+    done = subprocess.run([sys.executable, str(SUITE), "--quick", "--only", "nope"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2 and "unknown workload(s) nope" in done.stderr

@@ -7,6 +7,8 @@ accelerators bound utilization and what fits) and the cost figures of the summar
 
 from __future__ import annotations
 
+import copy
+import functools
 import tomllib
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -127,11 +129,18 @@ def _from_spec(spec: InstanceSpec) -> InstanceType:
 
 
 def load_catalog() -> Catalog:
-    """The catalog shipped with simfleet."""
+    """The catalog shipped with simfleet (a new `Catalog` each call, of shared immutable types)."""
+    types, meta = _shipped()
+    return Catalog(types, copy.deepcopy(meta))
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped() -> tuple[dict[str, InstanceType], dict]:
+    """`instances.toml`, parsed and validated once per process (every experiment loads it)."""
     path = resources.files(__package__) / "instances.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     types = {}
     for entry in data["instance"]:
         spec = InstanceSpec(**entry)
         types[spec.type] = _from_spec(spec)
-    return Catalog(types, data.get("meta", {}))
+    return types, data.get("meta", {})

@@ -1,4 +1,10 @@
-"""Per-request results of one dispatched batch: what metrics, summaries and traces consume."""
+"""Per-request results of one dispatched batch: what metrics, summaries and traces consume.
+
+Records are read, never written, once built: `select`, `by_variant`, `by_instance` and `concat`
+hand back the same arrays, without copying them, whenever the result holds every request in its
+original order (a mask that keeps all, a single group, a single part). Copying every column on
+each of those steps was the largest cost of a run's metrics (benchmarks/README.md).
+"""
 
 from __future__ import annotations
 
@@ -28,8 +34,11 @@ class RequestRecords:
     def __len__(self) -> int:
         return len(self.arrival_s)
 
-    def select(self, mask: np.ndarray) -> "RequestRecords":
-        return RequestRecords(**{f.name: getattr(self, f.name)[mask] for f in fields(self)})
+    def select(self, mask) -> "RequestRecords":
+        """The records a boolean mask, an index array or a slice picks (shared arrays if it keeps all)."""
+        if isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and len(mask) == len(self) and mask.all():
+            return self
+        return RequestRecords(**{name: getattr(self, name)[mask] for name in _NAMES})
 
     def by_variant(self, n_variants: int):
         """(variant index, its records in their original order) for each variant with records."""
@@ -40,6 +49,9 @@ class RequestRecords:
         return self._grouped(self.instance, n_instances)
 
     def _grouped(self, keys: np.ndarray, n_groups: int):
+        if len(keys) and 0 <= keys[0] < n_groups and (keys == keys[0]).all():  # one group: no reordering
+            yield int(keys[0]), self
+            return
         order = np.argsort(keys, kind="stable")
         grouped = self.select(order)
         bounds = np.searchsorted(keys[order], np.arange(n_groups + 1))
@@ -49,9 +61,14 @@ class RequestRecords:
 
     @classmethod
     def concat(cls, parts: list["RequestRecords"]) -> "RequestRecords":
-        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+        if len(parts) == 1:
+            return parts[0]
+        return cls(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in _NAMES})
 
     @classmethod
     def empty(cls) -> "RequestRecords":
         dtypes = {"variant": np.int32, "instance": np.int32, "status": np.int8, "active_instances": np.int32}
         return cls(**{f.name: np.empty(0, dtypes.get(f.name, np.float64)) for f in fields(cls)})
+
+
+_NAMES = tuple(f.name for f in fields(RequestRecords))

@@ -89,22 +89,31 @@ def bucket_index(values: np.ndarray, scale: int = DEFAULT_HISTOGRAM_SCALE) -> np
     v = np.asarray(values, dtype=np.float64)
     if not (np.isfinite(v) & (v > 0)).all():
         raise ValueError("bucket_index: every value must be positive and finite (zero has its own bucket)")
-    mantissa, exponent = np.frexp(v)              # v = mantissa * 2**exponent, mantissa in [0.5, 1)
-    exponent = exponent.astype(np.int64)
-    power_of_two = mantissa == 0.5                # v == 2**(exponent - 1): log2(v) is an integer
-    log2_floor = exponent - 1
     if scale <= 0:
+        mantissa, exponent = np.frexp(v)          # v = mantissa * 2**exponent, mantissa in [0.5, 1)
+        log2_floor = exponent.astype(np.int64) - 1
+        power_of_two = mantissa == 0.5            # v == 2**(exponent - 1): log2(v) is an integer
         shift = -scale                            # edges at log2(v) = k * 2**shift, all integers
         return np.where(power_of_two, -((-log2_floor) >> shift) - 1, log2_floor >> shift)
-    position = np.log2(v) * float(2 ** scale)      # exact scaling by a power of two
-    index = np.ceil(position).astype(np.int64) - 1
-    index = np.where(power_of_two, (log2_floor << scale) - 1, index)
-    margin = 1e-9 + np.abs(position) * 2.0 ** -40  # float log2 is good to a few ulps; this is 4096
-    doubtful = np.flatnonzero((np.abs(position - np.rint(position)) < margin) & ~power_of_two)
+    position = np.log2(v)
+    position *= float(2 ** scale)                 # exact scaling by a power of two
+    ceiling = np.ceil(position)
+    # The float log2 is good to a few ulps; values whose position lies within a margin of 4096
+    # times that of an integer (a bucket edge) are decided again below, exactly. One margin for
+    # the whole array, from its largest |position|, only widens that set.
+    largest = max(abs(float(position.min())), abs(float(position.max()))) if position.size else 0.0
+    margin = 1e-9 + largest * 2.0 ** -40
+    below = ceiling - position                    # distance to the edge above, in [0, 1)
+    doubtful = np.flatnonzero((below < margin) | (below > 1.0 - margin))
+    index = ceiling.astype(np.int64)
+    index -= 1
     if len(doubtful):
-        index = np.array(index, copy=True)
-        for k in doubtful:
-            index.flat[k] = _index_by_decimal(float(v.flat[k]), scale)
+        mantissa, exponent = np.frexp(v.flat[doubtful])
+        for k, m, e in zip(doubtful, mantissa, exponent):
+            if m == 0.5:                          # v == 2**(e - 1): log2(v) is an integer
+                index.flat[k] = ((int(e) - 1) << scale) - 1
+            else:
+                index.flat[k] = _index_by_decimal(float(v.flat[k]), scale)
     return index
 
 
@@ -148,10 +157,37 @@ def nearest_rank(p, n: int) -> int:
     Computed exactly on the decimal that `p` spells (a float p is read as its shortest repr, so
     ``p=99.9`` means 999/10), so ranks never drift by a float rounding.
     """
-    fraction = _as_fraction(p)
+    numerator, denominator = _percent_ratio(p)
+    return max(1, -((-numerator * int(n)) // denominator))
+
+
+def _percent_ratio(p) -> tuple[int, int]:
+    """p/100 as (numerator, denominator) integers, checked to be from 0 to 1.
+
+    Cached: a run asks for the same few percentiles for every datapoint.
+    """
+    if isinstance(p, (float, np.floating)):
+        if math.isfinite(p):
+            return _float_ratio(float(p))
+    elif isinstance(p, (int, np.integer, Fraction)) and not isinstance(p, bool):
+        return _exact_ratio(p)
+    return _ratio(_as_fraction(p), p)
+
+
+@functools.lru_cache(maxsize=256)
+def _float_ratio(p: float) -> tuple[int, int]:
+    return _ratio(_float_fraction(p), p)
+
+
+@functools.lru_cache(maxsize=256)
+def _exact_ratio(p) -> tuple[int, int]:
+    return _ratio(Fraction(p), p)
+
+
+def _ratio(fraction: Fraction, p) -> tuple[int, int]:
     if not 0 <= fraction <= 100:
         raise ValueError(f"percentile {p!r}: expected a number from 0 to 100")
-    return max(1, _ceil_fraction(fraction * n / 100))
+    return fraction.numerator, fraction.denominator * 100
 
 
 def _as_fraction(p) -> Fraction:
@@ -173,10 +209,6 @@ def _float_fraction(p: float) -> Fraction:
     return Fraction(repr(p))
 
 
-def _ceil_fraction(x: Fraction) -> int:
-    return -((-x.numerator) // x.denominator)
-
-
 # ------------------------------------------------------------------------------ the datapoint
 
 def _group_counts(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,12 +222,28 @@ def _group_counts(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np
 def _exact_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Distinct values and counts if there are at most EXACT_DISTINCT_LIMIT of them, else None.
 
-    A strided sample answers "too many" cheaply for continuous data; only arrays that may have
-    few distinct values are sorted.
+    Arrays no longer than the limit are sorted at once. Longer ones: a strided sample answers
+    "too many" cheaply for continuous data; only arrays that may have few distinct values are
+    counted, and sorted only when the sample missed some of their values.
     """
-    sample = values[:: max(1, len(values) // _SAMPLE_SIZE)]
-    if len(np.unique(sample)) > EXACT_DISTINCT_LIMIT:
-        return None
+    if len(values) > EXACT_DISTINCT_LIMIT:
+        sample = values[:: max(1, len(values) // _SAMPLE_SIZE)]
+        # Continuous data shows more distinct values than the limit in a fraction of the sample
+        # already (a part of the sample with too many means the sample has too many).
+        if len(sample) > 4 * EXACT_DISTINCT_LIMIT and len(np.unique(sample[::4])) > EXACT_DISTINCT_LIMIT:
+            return None
+        distinct = np.unique(sample)
+        if len(distinct) > EXACT_DISTINCT_LIMIT:
+            return None
+        if len(distinct) == 1 and (values == distinct[0]).all():   # a counter: every value the same
+            return distinct, np.array([len(values)], np.int64)
+        # Usually the sample has met every distinct value (counters, 0/1 indicators, gauges): then
+        # each value's position among the sample's distinct values gives the counts without a sort.
+        position = np.minimum(np.searchsorted(distinct, values), len(distinct) - 1)
+        if (distinct[position] == values).all():
+            counts = np.bincount(position, minlength=len(distinct))
+            present = counts > 0
+            return distinct[present], counts[present].astype(np.int64)
     ordered = np.sort(values)
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     if len(starts) > EXACT_DISTINCT_LIMIT:
@@ -207,10 +255,43 @@ def _exact_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 def _histogram(indices: np.ndarray, counts: np.ndarray, zeros: int, minimum: float, maximum: float,
                scale: int) -> tuple[np.ndarray, np.ndarray]:
     """Stored (values, counts) of a histogram: the zero bucket, then clamped representatives."""
-    reps = np.clip(bucket_representative(indices, scale), minimum, maximum)
+    reps = np.clip(_representatives(indices, scale), minimum, maximum)
     if zeros:
         return np.concatenate(([0.0], reps)), np.concatenate(([zeros], counts)).astype(np.int64)
     return reps, counts.astype(np.int64)
+
+
+#: per scale, (first index, `bucket_representative` of a run of consecutive indices from it on)
+_REPRESENTATIVES: dict[int, tuple[int, np.ndarray]] = {}
+_REPRESENTATIVES_MAX = 1 << 16
+
+
+def _representatives(indices: np.ndarray, scale: int) -> np.ndarray:
+    """`bucket_representative(indices, scale)`, read from a table of the indices met so far.
+
+    A representative depends on its index and scale only, and a run meets the same few thousand
+    buckets in every datapoint; the table holds a consecutive range, grown as needed (elementwise
+    the same computation, so the same bits), up to `_REPRESENTATIVES_MAX` entries.
+    """
+    if len(indices) == 0:
+        return bucket_representative(indices, scale)
+    low, high = int(indices.min()), int(indices.max()) + 1
+    first, table = _REPRESENTATIVES.get(scale, (low, np.empty(0)))
+    new_first, new_end = min(first, low), max(first + len(table), high)
+    if new_end - new_first > _REPRESENTATIVES_MAX:
+        return bucket_representative(indices, scale)
+    if new_first < first or new_end > first + len(table):
+        grown = np.empty(new_end - new_first)
+        grown[first - new_first: first - new_first + len(table)] = table
+        try:
+            for lo, hi in ((new_first, first), (first + len(table), new_end)):
+                if hi > lo:
+                    grown[lo - new_first: hi - new_first] = bucket_representative(np.arange(lo, hi), scale)
+        except ValueError:  # a bucket in the range holds no float (the extremes of the float range)
+            return bucket_representative(indices, scale)
+        first, table = new_first, grown
+        _REPRESENTATIVES[scale] = (first, table)
+    return table[indices - first]
 
 
 def _check_values(values: np.ndarray, what: str) -> None:
@@ -240,6 +321,12 @@ class Distribution:
     scale: int
 
     def __post_init__(self) -> None:
+        self._normalize()
+        problem = self._problem()
+        if problem:
+            raise ValueError(f"invalid distribution: {problem}")
+
+    def _normalize(self) -> None:
         set_ = object.__setattr__
         values = np.array(self.values, dtype=np.float64).reshape(-1) + 0.0   # -0.0 becomes 0.0
         counts = np.array(self.counts, dtype=np.int64).reshape(-1)
@@ -253,9 +340,18 @@ class Distribution:
         set_(self, "maximum", float(self.maximum))
         set_(self, "exact", bool(self.exact))
         set_(self, "scale", _check_scale(self.scale))
-        problem = self._problem()
-        if problem:
-            raise ValueError(f"invalid distribution: {problem}")
+
+    @classmethod
+    def _built(cls, count, total, minimum, maximum, values, counts, exact, scale) -> "Distribution":
+        """A distribution that `from_values` or `merge` built, whose invariants hold by construction:
+        the same fields as the constructor gives, without checking them again (a run builds one per
+        datapoint, and the check cost as much as building a small one)."""
+        self = object.__new__(cls)
+        for name, value in zip(("count", "total", "minimum", "maximum", "values", "counts", "exact", "scale"),
+                               (count, total, minimum, maximum, values, counts, exact, scale)):
+            object.__setattr__(self, name, value)
+        self._normalize()
+        return self
 
     def _problem(self) -> str | None:
         values, counts = self.values, self.counts
@@ -315,7 +411,7 @@ class Distribution:
         minimum, maximum = float(raw.min()), float(raw.max())
         distinct = _exact_counts(raw)
         if distinct is not None:
-            return cls(count, total, minimum, maximum, distinct[0], distinct[1], True, scale)
+            return cls._built(count, total, minimum, maximum, distinct[0], distinct[1], True, scale)
         positive = raw[raw > 0]
         zeros = count - len(positive)
         indices = bucket_index(positive, scale)
@@ -327,7 +423,7 @@ class Distribution:
         else:
             keys, counts = _group_counts(indices, np.ones(len(indices), dtype=np.int64))
         hist_values, hist_counts = _histogram(keys, counts, zeros, minimum, maximum, scale)
-        return cls(count, total, minimum, maximum, hist_values, hist_counts, False, scale)
+        return cls._built(count, total, minimum, maximum, hist_values, hist_counts, False, scale)
 
     @classmethod
     def merge(cls, parts: Sequence["Distribution"]) -> "Distribution":
@@ -356,12 +452,12 @@ class Distribution:
         if all(part.exact for part in parts):
             distinct, summed = _group_counts(values, counts)
             if len(distinct) <= EXACT_DISTINCT_LIMIT:
-                return cls(count, total, minimum, maximum, distinct, summed, True, scale)
+                return cls._built(count, total, minimum, maximum, distinct, summed, True, scale)
         positive = values > 0
         zeros = int(counts[~positive].sum())
         keys, summed = _group_counts(bucket_index(values[positive], scale), counts[positive])
         hist_values, hist_counts = _histogram(keys, summed, zeros, minimum, maximum, scale)
-        return cls(count, total, minimum, maximum, hist_values, hist_counts, False, scale)
+        return cls._built(count, total, minimum, maximum, hist_values, hist_counts, False, scale)
 
     # ------------------------------------------------------------------ queries
 

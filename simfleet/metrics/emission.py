@@ -17,6 +17,7 @@ from simfleet.engine.records import RequestRecords
 from simfleet.fleet import VariantRuntime
 
 __all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "SIMFLEET_NAMESPACE", "fleet_gauge_values", "STATUS_NAMES", "REACHED_CONTAINER", "request_values",
+           "status_in",
            "utilization_values", "device_utilization", "device_shares", "error_class"]
 
 INVOCATION_NAMESPACE = "AWS/SageMaker"
@@ -39,6 +40,22 @@ REACHED_CONTAINER = (OK, MODEL_ERROR, MODEL_TIMEOUT, QUEUE_FULL)
 _MODEL_ERRORS = (MODEL_ERROR, MODEL_TIMEOUT, QUEUE_FULL)
 
 
+def status_in(status: np.ndarray, codes: tuple[int, ...]) -> np.ndarray:
+    """``np.isin(status, codes)`` for outcome codes, by table lookup (a run asks this per batch)."""
+    status = np.asarray(status)
+    if status.dtype != np.int8:
+        return np.isin(status, codes)
+    table = _STATUS_TABLES.get(codes)
+    if table is None:
+        table = np.zeros(256, np.bool_)
+        table[np.asarray(codes, np.int64) % 256] = True
+        _STATUS_TABLES[codes] = table
+    return table[status.view(np.uint8)]
+
+
+_STATUS_TABLES: dict[tuple[int, ...], np.ndarray] = {}
+
+
 def error_class(status: np.ndarray, variant: VariantRuntime) -> tuple[np.ndarray, np.ndarray]:
     """(is_4xx, is_5xx) per request of `variant`.
 
@@ -48,7 +65,7 @@ def error_class(status: np.ndarray, variant: VariantRuntime) -> tuple[np.ndarray
     """
     model_4xx = variant.model_error_status < 500
     is_4xx = (status == PAYLOAD_TOO_LARGE) | ((status == MODEL_ERROR) & model_4xx)
-    is_5xx = np.isin(status, (MODEL_TIMEOUT, QUEUE_FULL, NO_CAPACITY)) | ((status == MODEL_ERROR) & (not model_4xx))
+    is_5xx = status_in(status, (MODEL_TIMEOUT, QUEUE_FULL, NO_CAPACITY)) | ((status == MODEL_ERROR) & (not model_4xx))
     return is_4xx, is_5xx
 
 
@@ -56,14 +73,14 @@ def request_values(records: RequestRecords, variant: VariantRuntime):
     """(metric name, unit, raw values) for one variant's requests answered in one period."""
     status = records.status
     is_4xx, is_5xx = error_class(status, variant)
-    reached = np.isin(status, REACHED_CONTAINER)
+    reached = status_in(status, REACHED_CONTAINER)
     has_instances = records.active_instances > 0
     return [
         ("Invocations", "None", np.ones(len(records))),
         ("InvocationsPerInstance", "None", 1.0 / records.active_instances[has_instances]),
         ("Invocation4XXErrors", "None", is_4xx.astype(np.float64)),
         ("Invocation5XXErrors", "None", is_5xx.astype(np.float64)),
-        ("InvocationModelErrors", "None", np.isin(status, _MODEL_ERRORS).astype(np.float64)),
+        ("InvocationModelErrors", "None", status_in(status, _MODEL_ERRORS).astype(np.float64)),
         ("ModelLatency", "Microseconds", records.model_latency_s[reached] * 1e6),
         ("OverheadLatency", "Microseconds", records.overhead_s[reached] * 1e6),
     ]

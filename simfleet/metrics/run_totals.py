@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from simfleet.engine.records import RequestRecords
-from simfleet.metrics.emission import REACHED_CONTAINER, STATUS_NAMES
+from simfleet.metrics.emission import REACHED_CONTAINER, STATUS_NAMES, status_in
 
 __all__ = ["LatencyHistogram", "VariantTotals", "RunTotals", "ExactSum"]
 
@@ -76,7 +76,7 @@ class VariantTotals:
 
     def add(self, records: RequestRecords) -> None:
         self.status_counts += np.bincount(records.status, minlength=len(STATUS_NAMES))
-        reached = np.isin(records.status, REACHED_CONTAINER)
+        reached = status_in(records.status, REACHED_CONTAINER)
         e2e = (records.response_s - records.arrival_s)[reached]
         self.e2e.add(e2e)
         self.e2e_sum_s.add(e2e)

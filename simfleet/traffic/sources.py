@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from simfleet.config.experiment import OpenLoopTraffic, ReplayTraffic
 from simfleet.errors import InputError
@@ -96,6 +95,8 @@ class ReplaySource(TrafficSource):
         order = np.argsort(times[keep], kind="stable")
         self._times = times[keep][order]
         if spec.payload_column is not None:
+            import pandas as pd  # only replayed traces need it (importing pandas takes ~0.3 s)
+
             payload = pd.to_numeric(table[spec.payload_column], errors="coerce").to_numpy(np.float64)
             if not np.all(np.isfinite(payload)) or np.any(payload < 0):
                 raise InputError.single(path, "payload sizes must be finite, non-negative byte counts",

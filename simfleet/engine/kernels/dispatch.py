@@ -129,7 +129,7 @@ def _dispatch_batch(times, variants, services, payloads, us, model_errors, max_p
 def dispatch_batch(state, times, variants, services, payloads, us, model_errors, max_payload, timeout):
     """Dispatch a time-ordered batch against `state` (a `RequestPlane`); returns output arrays."""
     n = times.shape[0]
-    if n and np.any(np.diff(times) < 0):
+    if n > 1 and (times[1:] < times[:-1]).any():
         raise ValueError("arrival times must be non-decreasing")
     out_instance = np.empty(n, np.int32)
     out_start = np.empty(n, np.float64)

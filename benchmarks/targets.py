@@ -1,0 +1,37 @@
+"""The performance targets of issue 6, and how a measured figure is checked against one.
+
+Source of every bound: issue 6 ("Performance: millions of simulated requests per second, memory
+independent of run length"), section "Targets".
+"""
+
+from __future__ import annotations
+
+__all__ = ["NAIVE_RATIO_MIN", "KERNEL_FACTOR_MAX", "DAY_WALL_MAX_S", "DAY_PEAK_RSS_MAX_BYTES",
+           "TINY_RUN_MAX_S", "RECOMMENDER_WALL_MAX_S", "target", "speed_targets"]
+
+#: open and closed loop end to end, metrics included: at least this many times the naive SimPy model
+NAIVE_RATIO_MIN = 100.0
+#: ... and within this factor of the bare kernel (kernel requests/s ÷ simfleet requests/s)
+KERNEL_FACTOR_MAX = 3.0
+#: the day workload: wall time and peak memory
+DAY_WALL_MAX_S = 120.0
+DAY_PEAK_RSS_MAX_BYTES = 2**30
+#: `simfleet run` on a tiny experiment with a warm JIT cache, the whole command
+TINY_RUN_MAX_S = 2.0
+#: the recommender job (an Advanced job over 10 instance types)
+RECOMMENDER_WALL_MAX_S = 30.0
+
+
+def target(what: str, measured: float, relation: str, bound: float, unit: str = "") -> dict:
+    """One target: `measured relation bound` (relation "<=", "<" or ">=") and whether it holds."""
+    checks = {">=": measured >= bound, "<=": measured <= bound, "<": measured < bound}
+    return {"what": what, "measured": float(measured), "relation": relation, "bound": float(bound),
+            "unit": unit, "met": bool(checks[relation])}
+
+
+def speed_targets(simfleet_rate: float, naive_rate: float, kernel_rate: float) -> list[dict]:
+    """The two end-to-end speed targets of the open- and closed-loop workloads."""
+    return [
+        target("simfleet end to end / naive SimPy", simfleet_rate / naive_rate, ">=", NAIVE_RATIO_MIN, "x"),
+        target("bare kernel / simfleet end to end", kernel_rate / simfleet_rate, "<=", KERNEL_FACTOR_MAX, "x"),
+    ]
