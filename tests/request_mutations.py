@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hypothesis import strategies as st
+
 
 def member_paths(node, prefix=()):
     """Every (container path, key) in a request, for mutation."""
@@ -13,3 +15,23 @@ def member_paths(node, prefix=()):
         for index, value in enumerate(node):
             yield prefix, index
             yield from member_paths(value, prefix + (index,))
+
+
+def mutate(data, request: dict, added_keys: list[str], junk) -> dict:
+    """Apply 1–3 drawn mutations to `request` in place: delete a member, replace one with `junk`,
+    or add one of `added_keys` holding `junk`. Stops early if the request becomes empty."""
+    for _ in range(data.draw(st.integers(1, 3))):
+        container_path, key = data.draw(st.sampled_from(list(member_paths(request)) or [((), "x")]))
+        node = request
+        for part in container_path:
+            node = node[part]
+        action = data.draw(st.sampled_from(["delete", "replace", "add"]))
+        if action == "delete" and isinstance(node, dict):
+            del node[key]
+        elif action == "add" and isinstance(node, dict):
+            node[data.draw(st.sampled_from(added_keys))] = data.draw(junk)
+        else:
+            node[key] = data.draw(junk)
+        if not request:
+            break
+    return request

@@ -13,7 +13,7 @@ from simfleet.autoscaling import alarm_requests, api_fields, document, policies
 from simfleet.autoscaling.document import AutoscalingConfig, load_autoscaling
 from simfleet.autoscaling.policies import PutScheduledAction, StepAdjustment
 from simfleet.errors import InputError
-from request_mutations import member_paths
+from request_mutations import mutate
 
 RID = "endpoint/my-endpoint/variant/AllTraffic"
 DIM = "sagemaker:variant:DesiredInstanceCount"
@@ -427,20 +427,7 @@ def test_botocore_rejections_are_rejected_here(data):
     doc = valid_document()
     index = data.draw(st.integers(0, len(doc[section]) - 1))
     request = doc[section][index]
-    for _ in range(data.draw(st.integers(1, 3))):
-        container_path, key = data.draw(st.sampled_from(list(member_paths(request)) or [((), "x")]))
-        node = request
-        for part in container_path:
-            node = node[part]
-        action = data.draw(st.sampled_from(["delete", "replace", "add"]))
-        if action == "delete" and isinstance(node, dict):
-            del node[key]
-        elif action == "add" and isinstance(node, dict):
-            node[data.draw(st.sampled_from(["Extra", "Name", "MinCapacity", "Statistic"]))] = data.draw(JUNK)
-        else:
-            node[key] = data.draw(JUNK)
-        if not request:
-            break
+    mutate(data, request, ["Extra", "Name", "MinCapacity", "Statistic"], JUNK)
     rejected = _botocore_rejects(*OPERATIONS[section], request)
     event(f"botocore {'rejects' if rejected else 'accepts'} {section}")
     if rejected:

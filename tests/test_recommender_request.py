@@ -28,7 +28,7 @@ from simfleet.recommender.job_request import CreateInferenceRecommendationsJob
 from simfleet.recommender.traffic_pattern import Phase, TrafficPattern
 from simfleet.recommender.json_lines import json_key_lines
 from simfleet.recommender.traffic_schedule import UserSchedule, phase_end_users
-from request_mutations import member_paths
+from request_mutations import mutate
 
 DEL = object()  # mutation marker: remove the key
 ROLE = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20211026"
@@ -795,20 +795,7 @@ JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 40_000), st.floats(al
 @given(data=st.data())
 def test_botocore_rejections_are_rejected_here(data):
     request = aws_request()
-    for _ in range(data.draw(st.integers(1, 3))):
-        container_path, key = data.draw(st.sampled_from(list(member_paths(request)) or [((), "x")]))
-        node = request
-        for part in container_path:
-            node = node[part]
-        action = data.draw(st.sampled_from(["delete", "replace", "add"]))
-        if action == "delete" and isinstance(node, dict):
-            del node[key]
-        elif action == "add" and isinstance(node, dict):
-            node[data.draw(st.sampled_from(["Extra", "JobName", "SpawnRate", "InstanceType"]))] = data.draw(JUNK)
-        else:
-            node[key] = data.draw(JUNK)
-        if not request:
-            break
+    mutate(data, request, ["Extra", "JobName", "SpawnRate", "InstanceType"], JUNK)
     rejected = ParamValidator().validate(request, _input_shape()).has_errors()
     event(f"botocore {'rejects' if rejected else 'accepts'}")
     if rejected:

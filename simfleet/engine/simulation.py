@@ -208,7 +208,8 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
                 if p.endpoint_name in jobs],
         aggregator.buffer, start, publish_plan(experiment, experiment.endpoints[0]).standard_s,
         experiment.metrics.concurrency_sample_interval)
-    driver_sinks += [aggregator.add, load_generators.add, totals.add] + ([requests_sink] if requests_sink else [])
+    driver_sinks += [aggregator.add, totals.add] + ([load_generators.add] if load_generators.generators else []) \
+        + ([requests_sink] if requests_sink else [])
     tick = clock_tick_s(experiment)
 
     clock = None  # the metric clock's process, started last

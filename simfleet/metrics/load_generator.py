@@ -65,7 +65,7 @@ class LoadGeneratorMetrics:
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def add(self, records: RequestRecords) -> None:
-        if not len(records) or not self.generators:
+        if not len(records):
             return
         generator = self._generator_of[records.variant]
         mine = generator >= 0

@@ -27,29 +27,12 @@ from simfleet.catalog import Catalog, load_catalog
 from simfleet.engine.simulation import RunResult
 from simfleet.profiles import builtin_profile_dir
 from simfleet.recommender.job_file import RecommendationJob
-from simfleet.recommender.load_test import LoadTestSpec, run_load_test
+from simfleet.recommender.load_test import LoadTestRun, LoadTestSpec, run_load_test
 from simfleet.recommender.results import LoadTestResult
 from simfleet.recommender.stopping import JOB_DURATION, StopDecision, StoppingMonitor
 from simfleet.recommender.test_plan import PlannedTest, planned_tests, start_offsets
 
-__all__ = ["TestOutcome", "JobOutcome", "run_job", "load_test_spec", "shift_run", "simulate_test"]
-
-
-@dataclass(frozen=True)
-class TestOutcome:
-    """A simulated load test: its spec (with its place on the timeline), its evaluation, and its run."""
-
-    spec: LoadTestSpec
-    result: LoadTestResult
-    run: RunResult
-
-    @property
-    def length_s(self) -> float:
-        return self.run.summary["duration_s"]
-
-    @property
-    def requests(self) -> int:
-        return self.run.summary["requests"]
+__all__ = ["JobOutcome", "run_job", "load_test_spec", "shift_run", "simulate_test"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +43,7 @@ class JobOutcome:
 
     job: RecommendationJob
     planned: list[PlannedTest]
-    outcomes: list[TestOutcome | None]
+    outcomes: list[LoadTestRun | None]
     results: list[LoadTestResult]
     creation_time: dt.datetime
     completion_time: dt.datetime
@@ -86,11 +69,10 @@ def load_test_spec(job: RecommendationJob, test: PlannedTest, offset_s: float = 
         environment_parameters=test.environment_parameters)
 
 
-def simulate_test(task: tuple[LoadTestSpec, float | None]) -> tuple[LoadTestResult, RunResult]:
+def simulate_test(task: tuple[LoadTestSpec, float | None]) -> LoadTestRun:
     """Simulate one load test (a top-level function, so that worker processes can run it)."""
     spec, price = task
-    run = run_load_test(spec, price)
-    return run.result, run.run
+    return run_load_test(spec, price)
 
 
 def _shift_column(table: pa.Table, name: str, seconds: float) -> pa.Table:
@@ -114,25 +96,24 @@ def _place(result: LoadTestResult, spec: LoadTestSpec, length_s: float) -> LoadT
                                end_time=spec.start_time + dt.timedelta(seconds=min(length_s, spec.limit_s)))
 
 
-def _simulate_all(tasks: list[tuple[LoadTestSpec, float | None]], workers: int, progress
-                  ) -> list[tuple[LoadTestResult, RunResult]]:
+def _simulate_all(tasks: list[tuple[LoadTestSpec, float | None]], workers: int, progress) -> list[LoadTestRun]:
     if not tasks:
         return []
     if workers <= 1 or len(tasks) == 1:
         done = []
         for task in tasks:
             done.append(simulate_test(task))
-            progress(task[0], done[-1][0])
+            progress(task[0], done[-1].result)
         return done
     from simfleet.sweep.executors import LocalExecutor
 
-    by_index: dict[int, tuple[LoadTestResult, RunResult]] = {}
+    by_index: dict[int, LoadTestRun] = {}
     with LocalExecutor(min(workers, len(tasks))) as executor:
         for task, outcome, error in executor.map_unordered(simulate_test, tasks):
             if error is not None:
                 raise error
             by_index[task[0].index] = outcome
-            progress(task[0], outcome[0])
+            progress(task[0], outcome.result)
     return [by_index[task[0].index] for task in tasks]
 
 
@@ -144,34 +125,32 @@ def run_job(job: RecommendationJob, catalog: Catalog | None = None, *, workers: 
     catalog = load_catalog() if catalog is None else catalog
     progress = progress or (lambda spec, result: None)
     planned = planned_tests(job, catalog)
-    limit = job.request.InputConfig.ResourceLimit
+    config = job.request.InputConfig
+    given = config.ResourceLimit.MaxParallelOfTests if config.ResourceLimit else None
+    parallel = given or 1
     cores = os.cpu_count() or 1
-    workers = workers or min(cores, max(1, len(planned)), (limit.MaxParallelOfTests if limit else None) or cores)
+    workers = workers or min(cores, max(1, len(planned)), given or cores)
     price = {name: catalog[name].price_per_hour for name in {t.instance_type for t in planned}}
     first = [load_test_spec(job, test) for test in planned]
     simulated = _simulate_all([(spec, price[spec.instance_type]) for spec in first], workers, progress)
 
-    config = job.request.InputConfig
-    parallel = config.ResourceLimit.MaxParallelOfTests if config.ResourceLimit and \
-        config.ResourceLimit.MaxParallelOfTests else 1
     job_duration = config.JobDurationInSeconds
-    lengths = [run.summary["duration_s"] for _, run in simulated]
-    offsets = start_offsets(lengths, parallel)
-    outcomes: list[TestOutcome | None] = []
+    offsets = start_offsets([test.length_s for test in simulated], parallel)
+    outcomes: list[LoadTestRun | None] = []
     cut = []
-    for test, offset, began, (result, run) in zip(planned, offsets, first, simulated):
+    for test, offset, began, done in zip(planned, offsets, first, simulated):
         if job_duration is not None and offset >= job_duration:
             outcomes.append(None)
             continue
         spec = load_test_spec(job, test, offset)
-        if spec.limit_s < began.limit_s and run.summary["duration_s"] >= spec.limit_s:
+        if spec.limit_s < began.limit_s and done.length_s >= spec.limit_s:
             cut.append((len(outcomes), spec))   # the job's end comes first: stop it there
             outcomes.append(None)
             continue
-        outcomes.append(TestOutcome(spec, _place(result, spec, run.summary["duration_s"]), shift_run(run, offset)))
+        outcomes.append(LoadTestRun(spec, _place(done.result, spec, done.length_s), shift_run(done.run, offset)))
     again = _simulate_all([(spec, price[spec.instance_type]) for _, spec in cut], workers, progress)
-    for (position, spec), (result, run) in zip(cut, again):
-        outcomes[position] = TestOutcome(spec, result, run)
+    for (position, _), done in zip(cut, again):
+        outcomes[position] = done
     ends = [o.spec.start_offset_s + o.length_s for o in outcomes if o is not None]
     creation = job.settings.start_time
     completion = creation + dt.timedelta(seconds=max(ends, default=0.0))

@@ -30,9 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from simfleet.config.loader import scenario_from_dict
 from simfleet.engine.simulation import RunResult, simulate
 from simfleet.metrics.emission import ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE
+from simfleet.metrics.load_generator import LoadGenerator
 from simfleet.recommender.results import LoadTestResult, endpoint_name, evaluate_monitor
 from simfleet.recommender.stopping import MinuteObservation, StoppingMonitor
 
@@ -120,6 +123,7 @@ class MinuteWatch:
         threshold = self.monitor.latency_threshold
         self.percentile = float((threshold.percentile if threshold else DEFAULT_PERCENTILE)[1:])
         self._dims = {"EndpointName": self.spec.endpoint_name, "VariantName": self.spec.endpoint_name}
+        self._users = LoadGenerator(self.spec.job_name, self.spec.endpoint_name, list(self.spec.knots))
 
     def on_datapoint(self, timestamp, period_s, namespace, metric, dimensions, dist) -> None:
         if period_s != MINUTE_S or dimensions != self._dims:
@@ -132,14 +136,6 @@ class MinuteWatch:
         elif namespace == ENDPOINT_NAMESPACE and metric in ("CPUUtilization", "MemoryUtilization"):
             self._minute[metric] = dist.average
 
-    def users_at(self, t: float) -> int:
-        users = 0
-        for when, count in self.spec.knots:
-            if when > t:
-                break
-            users = count
-        return users
-
     def on_tick(self, t: float) -> bool:
         if round(t) % MINUTE_S:
             return False
@@ -147,7 +143,8 @@ class MinuteWatch:
         spec = self.spec
         if t <= spec.limit_s + 1e-9:
             self.monitor.observe(MinuteObservation(
-                float(t), minute.get("Invocations", 0), minute.get("ModelLatency"), self.users_at(t),
+                float(t), minute.get("Invocations", 0), minute.get("ModelLatency"),
+                int(self._users.users_at(np.array([float(t)]))[0]),
                 minute.get("Invocation4XXErrors", 0) + minute.get("Invocation5XXErrors", 0)))
             self.cpu.append(minute.get("CPUUtilization"))
             self.memory.append(minute.get("MemoryUtilization"))
@@ -162,14 +159,21 @@ class MinuteWatch:
 
 @dataclass(frozen=True)
 class LoadTestRun:
-    """A simulated load test: its spec, its evaluation, the run (metrics, events, summary) and the
-    simulated seconds it lasted."""
+    """A simulated load test: its spec (with its place on the job's timeline), its evaluation, and
+    its run (metrics, events, summary)."""
 
     spec: LoadTestSpec
     result: LoadTestResult
     run: RunResult
-    scenario: Any
-    length_s: float
+
+    @property
+    def length_s(self) -> float:
+        """Simulated seconds the test lasted."""
+        return self.run.summary["duration_s"]
+
+    @property
+    def requests(self) -> int:
+        return self.run.summary["requests"]
 
 
 def run_load_test(spec: LoadTestSpec, price_per_hour: float | None = None, base_dir: Path | None = None
@@ -180,12 +184,11 @@ def run_load_test(spec: LoadTestSpec, price_per_hour: float | None = None, base_
     monitor = StoppingMonitor.from_stopping_conditions(spec.stopping)
     watch = MinuteWatch(spec, monitor)
     run = simulate(scenario, watcher=watch)
-    length = run.summary["duration_s"]
     begin = spec.start_time
     result = evaluate_monitor(
         monitor, job_name=spec.job_name, index=spec.index, instance_type=spec.instance_type,
-        start_time=begin, end_time=begin + dt.timedelta(seconds=min(length, spec.limit_s)),
+        start_time=begin, end_time=begin + dt.timedelta(seconds=min(run.summary["duration_s"], spec.limit_s)),
         price_per_hour=price_per_hour, instance_count=spec.instance_count, cpu_utilization=watch.cpu,
         memory_utilization=watch.memory, inference_specification_name=spec.inference_specification_name,
         environment_parameters=dict(spec.environment_parameters))
-    return LoadTestRun(spec, result, run, scenario, length)
+    return LoadTestRun(spec, result, run)
