@@ -128,6 +128,17 @@ class RequestDriver:
     def _dispatch_endpoint(self, endpoint: dict, t: float) -> RequestRecords | None:
         if endpoint["population"] is not None:
             return endpoint["population"].dispatch_until(self.plane, t)
+        if len(endpoint["sources"]) == 1 and len(endpoint["variants"]) == 1:
+            inputs = self._one_source_one_variant(endpoint, t)
+        else:
+            inputs = self._merged_inputs(endpoint, t)
+        if inputs is None:
+            return None
+        times, chosen, service, payload, route, model_error, overhead = inputs
+        return self._dispatch(times, chosen, service, payload, route, model_error, overhead)
+
+    def _merged_inputs(self, endpoint: dict, t: float):
+        """The kernel's inputs for the arrivals before `t` of every source of an endpoint, in time order."""
         parts = [source.take_until(t) for source in endpoint["sources"]]
         n = sum(len(p.times) for p in parts)
         if n == 0:
@@ -160,7 +171,26 @@ class RequestDriver:
             route[mask] = draws["route"].take(count)
             model_error[mask] = draws["error"].take(count) < variant.model_error_rate
         overhead = endpoint["overhead"].take(n) + payload / 1000.0 * self.overhead_per_kb
+        return times, chosen, service, payload, route, model_error, overhead
 
+    def _one_source_one_variant(self, endpoint: dict, t: float):
+        """`_merged_inputs` for the common endpoint of one source and one variant: no merge, no
+        variant choice (the endpoint's variant-choice stream is then never read, so it is not
+        drawn), the same draws in the same order."""
+        part = endpoint["sources"][0].take_until(t)
+        n = len(part.times)
+        if n == 0:
+            return None
+        times, payload = part.times, part.payload_bytes
+        variant = endpoint["variants"][0]
+        draws = self.variant_draws[variant.index]
+        service = draws["service"].take(n) + payload / 1000.0 * variant.entry.payload_time_per_kb_s
+        route = draws["route"].take(n)
+        model_error = draws["error"].take(n) < variant.model_error_rate
+        overhead = endpoint["overhead"].take(n) + payload / 1000.0 * self.overhead_per_kb
+        return times, np.full(n, variant.index, np.int32), service, payload, route, model_error, overhead
+
+    def _dispatch(self, times, chosen, service, payload, route, model_error, overhead) -> RequestRecords:
         instance, start, complete, status, active = self.plane.dispatch(
             times, chosen, service, payload, route, model_error, self.max_payload, self.timeout)
         model_latency = np.where(status == MODEL_TIMEOUT, self.timeout, complete - times)

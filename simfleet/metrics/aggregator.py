@@ -30,10 +30,10 @@ from simfleet.engine.records import RequestRecords
 from simfleet.fleet import Fleet, instance_id
 from simfleet.metrics.distribution import Distribution
 from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, SIMFLEET_NAMESPACE,
-                                       device_utilization, fleet_gauge_values, request_values,
-                                       utilization_values)
+                                       device_utilization, fleet_gauge_values, status_in, utilization_values)
+from simfleet.metrics.invocation_datapoints import invocation_distributions
 from simfleet.metrics.schema import metric_values_schema, metrics_schema, percentile_column
-from simfleet.metrics.statistics import summarize
+from simfleet.metrics.statistics import datapoint_statistics
 
 __all__ = ["MetricsAggregator", "DatapointBuffer"]
 
@@ -63,7 +63,14 @@ class DatapointBuffer:
 
     def add(self, timestamp, period_s: int, namespace: str, metric: str, unit: str, dimensions: dict,
             values: np.ndarray) -> None:
-        dist, (count, total, minimum, maximum, average, percentiles) = summarize(values, self.percentiles, self.scale)
+        """A datapoint of raw values."""
+        self.add_distribution(timestamp, period_s, namespace, metric, unit, dimensions,
+                              Distribution.from_values(values, self.scale))
+
+    def add_distribution(self, timestamp, period_s: int, namespace: str, metric: str, unit: str, dimensions: dict,
+                         dist: Distribution) -> None:
+        """A datapoint whose distribution is already built (at this buffer's histogram scale)."""
+        count, total, minimum, maximum, average, percentiles = datapoint_statistics(dist, self.percentiles)
         row = {"timestamp": timestamp, "period_s": period_s, "namespace": namespace, "metric_name": metric,
                "unit": unit, "sample_count": count, "sum": total, "minimum": minimum, "maximum": maximum,
                "average": average, **dict(zip(self.percentile_columns, percentiles))}
@@ -101,7 +108,7 @@ class MetricsAggregator:
         self.concurrency_s = concurrency.pop()
         # evenly spaced samples, at least one per period (high resolution publishes every second)
         self.samples_per_period = max(1, int(round(self.concurrency_s / settings.concurrency_sample_interval)))
-        self._pending: list[RequestRecords] = []
+        self._pending = [_PendingByPeriod(v.plan.invocation_s) for v in fleet.variants]
         # (instance, begin, end) of served requests, one part per batch, joined at each concurrency close
         self._occupancy: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._busy_mark = np.zeros((0, 0))  # per instance and worker slot, at the last utilization close
@@ -110,8 +117,9 @@ class MetricsAggregator:
     def add(self, records: RequestRecords) -> None:
         if not len(records):
             return
-        self._pending.append(records)
-        served = np.isin(records.status, _SERVED)
+        for index, mine in records.by_variant(len(self._pending)):
+            self._pending[index].add(mine)
+        served = status_in(records.status, _SERVED)
         self._occupancy.append((records.instance[served].astype(np.int64), records.arrival_s[served],
                                 records.start_s[served] + records.service_s[served]))
 
@@ -134,7 +142,8 @@ class MetricsAggregator:
 
     def pending_requests(self) -> RequestRecords:
         """Requests dispatched but not yet published (answered after their period's last close)."""
-        return RequestRecords.concat(self._pending) if self._pending else RequestRecords.empty()
+        parts = [part for pending in self._pending for part in pending.parts()]
+        return RequestRecords.concat(parts) if parts else RequestRecords.empty()
 
     # -- publishing -------------------------------------------------------------------------------
     def _timestamp(self, end_s: float, period_s: int) -> dt.datetime:
@@ -149,29 +158,23 @@ class MetricsAggregator:
         return dims
 
     def _emit_requests(self, t: float, closing: list) -> None:
-        if not self._pending:
-            return
-        records = RequestRecords.concat(self._pending)
-        closing_mask = np.zeros(len(self.fleet.variants), np.bool_)
-        closing_mask[[v.index for v in closing]] = True
-        due = (records.response_s < t) & closing_mask[records.variant]
-        self._pending = [records.select(~due)] if not due.all() else []
-        published = records.select(due)
-        if not self.include_rejected:
-            published = published.select(published.instance >= 0)
-        for index, mine in published.by_variant(len(self.fleet.variants)):
-            variant = self.fleet.variants[index]
+        for variant in closing:
             period = variant.plan.invocation_s
+            parts = self._pending[variant.index].take_answered_before(t)
+            if not parts:
+                continue
+            published = _Published.of(parts, self.include_rejected)
+            if not len(published.status):
+                continue
             timestamp = self._timestamp(t, period)
-            groups = [(self._dims(variant), mine)]
+            groups = [(self._dims(variant), published)]
             if variant.plan.enhanced:
-                reached = mine.select(mine.instance >= 0)
-                n_instances = int(reached.instance.max()) + 1 if len(reached) else 0
-                groups += [(self._dims(variant, instance), group) for instance, group in reached.by_instance(n_instances)]
+                groups += [(self._dims(variant, instance), group) for instance, group in published.by_instance()]
             for dims, group in groups:
-                for metric, unit, values in request_values(group, variant):
-                    if len(values):
-                        self.buffer.add(timestamp, period, INVOCATION_NAMESPACE, metric, unit, dims, values)
+                for metric, unit, dist in invocation_distributions(group.status, group.active_instances,
+                                                                   group.model_latency_s, group.overhead_s,
+                                                                   variant, self.buffer.scale):
+                    self.buffer.add_distribution(timestamp, period, INVOCATION_NAMESPACE, metric, unit, dims, dist)
 
     def _emit_utilization(self, t: float, variant, slot_busy, instance_variant, in_service) -> None:
         mark = np.zeros_like(slot_busy)
@@ -243,3 +246,82 @@ class MetricsAggregator:
 def _ends_at(t: float, period_s: int) -> bool:
     """Does a period of `period_s` end at `t`? (t and the periods are whole seconds.)"""
     return round(t) % period_s == 0
+
+
+class _PendingByPeriod:
+    """One variant's dispatched requests not yet published, filed by the invocation period their
+    response falls in (period k holds the responses in [k·P, (k+1)·P) seconds from the start).
+
+    Filing a batch costs a few passes over its response times and copies nothing unless its
+    responses fall in several periods; a close then takes its own period's requests only.
+    """
+
+    def __init__(self, period_s: int):
+        self.period_s = period_s
+        self._by_period: dict[int, list[RequestRecords]] = {}
+
+    def add(self, records: RequestRecords) -> None:
+        response = records.response_s
+        period = np.floor(response / self.period_s)
+        # k·P <= response < (k+1)·P exactly, whatever the division rounded (a guard: no float
+        # response was found for which it rounds across an edge, but nothing promises it)
+        period -= response < period * self.period_s
+        period += response >= (period + 1) * self.period_s
+        first, last = int(period.min()), int(period.max())
+        if first == last:
+            self._by_period.setdefault(first, []).append(records)
+            return
+        keys = range(first, last + 1) if last - first <= 8 else np.unique(period).astype(np.int64)
+        for key in keys:
+            mine = period == key
+            if mine.any():
+                self._by_period.setdefault(int(key), []).append(records.select(mine))
+
+    def take_answered_before(self, t: float) -> list[RequestRecords]:
+        """Remove and return the requests answered before `t` (a multiple of the period), each
+        period's in the order they were dispatched."""
+        closed = round(t) // self.period_s
+        keys = sorted(key for key in self._by_period if key < closed)
+        return [part for key in keys for part in self._by_period.pop(key)]
+
+    def parts(self) -> list[RequestRecords]:
+        """Every request still pending, as filed."""
+        return [part for key in sorted(self._by_period) for part in self._by_period[key]]
+
+
+class _Published:
+    """The columns the invocation metrics read, of the requests published at one close."""
+
+    def __init__(self, status, active_instances, instance, model_latency_s, overhead_s):
+        self.status = status
+        self.active_instances = active_instances
+        self.instance = instance
+        self.model_latency_s = model_latency_s
+        self.overhead_s = overhead_s
+
+    @classmethod
+    def of(cls, parts: list[RequestRecords], include_rejected: bool) -> "_Published":
+        def column(name):
+            return getattr(parts[0], name) if len(parts) == 1 else np.concatenate([getattr(p, name) for p in parts])
+
+        published = cls(*(column(name) for name in _COLUMNS))
+        return published if include_rejected else published.select(published.instance >= 0)
+
+    def select(self, mask) -> "_Published":
+        if isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and mask.all():
+            return self
+        return _Published(*(getattr(self, name)[mask] for name in _COLUMNS))
+
+    def by_instance(self):
+        """(instance index, its requests in their original order) for each instance reached, ascending."""
+        reached = self.select(self.instance >= 0)
+        if not len(reached.instance):
+            return
+        order = np.argsort(reached.instance, kind="stable")
+        grouped = reached.select(order)
+        bounds = np.flatnonzero(np.diff(grouped.instance)) + 1
+        for lo, hi in zip(np.concatenate(([0], bounds)), np.concatenate((bounds, [len(order)]))):
+            yield int(grouped.instance[lo]), grouped.select(slice(lo, hi))
+
+
+_COLUMNS = ("status", "active_instances", "instance", "model_latency_s", "overhead_s")

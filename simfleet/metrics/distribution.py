@@ -426,6 +426,22 @@ class Distribution:
         return cls._built(count, total, minimum, maximum, hist_values, hist_counts, False, scale)
 
     @classmethod
+    def from_distinct(cls, values: np.ndarray, counts: np.ndarray, total: float,
+                      scale: int = DEFAULT_HISTOGRAM_SCALE) -> "Distribution":
+        """The exact distribution of raw values already counted: `values` distinct and strictly
+        ascending (at most EXACT_DISTINCT_LIMIT, each finite and >= 0), `counts` > 0, and `total`
+        the Sum of the raw values as `from_values` computes it.
+
+        For callers that count values by construction (the aggregator counts outcome codes instead
+        of summing 0/1 arrays); the result equals `from_values` of the raw values, bit for bit,
+        when `total` does. Not re-validated, like the results of `from_values` and `merge`.
+        """
+        counts = np.asarray(counts, dtype=np.int64)
+        values = np.asarray(values, dtype=np.float64)
+        return cls._built(int(counts.sum()), total, float(values[0]), float(values[-1]), values, counts, True,
+                          _check_scale(scale))
+
+    @classmethod
     def merge(cls, parts: Sequence["Distribution"]) -> "Distribution":
         """The distribution of the union of the parts' values (all parts must share one scale).
 

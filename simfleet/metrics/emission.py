@@ -16,7 +16,7 @@ from simfleet.engine.kernels.dispatch import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAP
 from simfleet.engine.records import RequestRecords
 from simfleet.fleet import VariantRuntime
 
-__all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "SIMFLEET_NAMESPACE", "fleet_gauge_values", "STATUS_NAMES", "REACHED_CONTAINER", "request_values",
+__all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "SIMFLEET_NAMESPACE", "fleet_gauge_values", "STATUS_NAMES", "REACHED_CONTAINER", "MODEL_ERROR_OUTCOMES", "request_values",
            "status_in",
            "utilization_values", "device_utilization", "device_shares", "error_class"]
 
@@ -37,7 +37,7 @@ STATUS_NAMES = {
 #: Outcomes in which a container answered (or timed out): they carry ModelLatency/OverheadLatency.
 REACHED_CONTAINER = (OK, MODEL_ERROR, MODEL_TIMEOUT, QUEUE_FULL)
 #: Outcomes where the model invocation did not produce a 2xx (timeouts and 503s included) [MCW].
-_MODEL_ERRORS = (MODEL_ERROR, MODEL_TIMEOUT, QUEUE_FULL)
+MODEL_ERROR_OUTCOMES = (MODEL_ERROR, MODEL_TIMEOUT, QUEUE_FULL)
 
 
 def status_in(status: np.ndarray, codes: tuple[int, ...]) -> np.ndarray:
@@ -80,7 +80,7 @@ def request_values(records: RequestRecords, variant: VariantRuntime):
         ("InvocationsPerInstance", "None", 1.0 / records.active_instances[has_instances]),
         ("Invocation4XXErrors", "None", is_4xx.astype(np.float64)),
         ("Invocation5XXErrors", "None", is_5xx.astype(np.float64)),
-        ("InvocationModelErrors", "None", status_in(status, _MODEL_ERRORS).astype(np.float64)),
+        ("InvocationModelErrors", "None", status_in(status, MODEL_ERROR_OUTCOMES).astype(np.float64)),
         ("ModelLatency", "Microseconds", records.model_latency_s[reached] * 1e6),
         ("OverheadLatency", "Microseconds", records.overhead_s[reached] * 1e6),
     ]

@@ -57,7 +57,7 @@ import numpy as np
 
 from simfleet.metrics.distribution import DEFAULT_HISTOGRAM_SCALE, Distribution, nearest_rank
 
-__all__ = ["BASIC_STATISTICS", "RANGE_KINDS", "Statistic", "parse_statistic", "summarize"]
+__all__ = ["BASIC_STATISTICS", "RANGE_KINDS", "Statistic", "parse_statistic", "summarize", "datapoint_statistics"]
 
 BASIC_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 RANGE_KINDS = ("TM", "WM", "TC", "TS", "PR")
@@ -226,13 +226,18 @@ def _hint(text: str) -> str | None:
 
 def summarize(values: np.ndarray, percentiles: Sequence[float], scale: int = DEFAULT_HISTOGRAM_SCALE
               ) -> tuple[Distribution, tuple]:
-    """A datapoint of a non-empty value array: its Distribution and the `metrics.parquet` statistics.
+    """A datapoint of a non-empty value array: its Distribution and the `metrics.parquet` statistics
+    (`datapoint_statistics`)."""
+    dist = Distribution.from_values(values, scale)
+    return dist, datapoint_statistics(dist, percentiles)
+
+
+def datapoint_statistics(dist: Distribution, percentiles: Sequence[float]) -> tuple:
+    """The `metrics.parquet` statistics of a datapoint's distribution.
 
     The tuple is ``(sample_count, sum, minimum, maximum, average, [percentile values])``. The
     percentiles are read from the distribution (exact up to 150 distinct values, bucket
     representatives beyond), so the stored columns equal what a query at the same period
     computes from `metric_values.parquet`.
     """
-    dist = Distribution.from_values(values, scale)
-    return dist, (dist.count, dist.total, dist.minimum, dist.maximum, dist.average,
-                  dist.percentiles(list(percentiles)))
+    return (dist.count, dist.total, dist.minimum, dist.maximum, dist.average, dist.percentiles(percentiles))
