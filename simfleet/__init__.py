@@ -11,7 +11,24 @@ from simfleet.config.loader import Scenario, load_experiment, scenario_from_dict
 from simfleet.engine.simulation import RunResult, simulate
 from simfleet.errors import InputError, Problem
 from simfleet.outputs.run_directory import run_to_directory
-from simfleet.query import RunMetrics
 
 __all__ = ["InputError", "Problem", "RunMetrics", "RunResult", "Scenario", "load_experiment",
            "run_to_directory", "scenario_from_dict", "simulate"]
+
+# Imported on first use (PEP 562), so that `simfleet run` does not pay for the query API's imports.
+_LAZY = {"RunMetrics": "simfleet.query"}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -169,7 +169,7 @@ class RequestDriver:
             service[mask] = (draws["service"].take(count)
                              + payload[mask] / 1000.0 * variant.entry.payload_time_per_kb_s)
             route[mask] = draws["route"].take(count)
-            model_error[mask] = draws["error"].take(count) < variant.model_error_rate
+            model_error[mask] = self._model_errors(variant, count)
         overhead = endpoint["overhead"].take(n) + payload / 1000.0 * self.overhead_per_kb
         return times, chosen, service, payload, route, model_error, overhead
 
@@ -186,9 +186,17 @@ class RequestDriver:
         draws = self.variant_draws[variant.index]
         service = draws["service"].take(n) + payload / 1000.0 * variant.entry.payload_time_per_kb_s
         route = draws["route"].take(n)
-        model_error = draws["error"].take(n) < variant.model_error_rate
+        model_error = self._model_errors(variant, n)
         overhead = endpoint["overhead"].take(n) + payload / 1000.0 * self.overhead_per_kb
         return times, np.full(n, variant.index, np.int32), service, payload, route, model_error, overhead
+
+    def _model_errors(self, variant: VariantRuntime, n: int) -> np.ndarray:
+        """Which of the variant's next n open-loop requests its model fails. The variant's error stream
+        serves only this (an endpoint with closed-loop users takes no other traffic, see the experiment schema),
+        so a variant that never fails does not draw it."""
+        if variant.model_error_rate == 0:
+            return np.zeros(n, np.bool_)
+        return self.variant_draws[variant.index]["error"].take(n) < variant.model_error_rate
 
     def _dispatch(self, times, chosen, service, payload, route, model_error, overhead) -> RequestRecords:
         instance, start, complete, status, active = self.plane.dispatch(

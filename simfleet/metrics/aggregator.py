@@ -25,19 +25,27 @@ import numpy as np
 import pyarrow as pa
 
 from simfleet.config.experiment import MetricsSection
+from simfleet.engine.kernels.aggregation import sample_occupancy
 from simfleet.engine.kernels.dispatch import MODEL_ERROR, MODEL_TIMEOUT, OK
 from simfleet.engine.records import RequestRecords
 from simfleet.fleet import Fleet, instance_id
 from simfleet.metrics.distribution import Distribution
 from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, SIMFLEET_NAMESPACE,
-                                       device_utilization, fleet_gauge_values, status_in, utilization_values)
+                                       STATUS_NAMES, device_utilization, fleet_gauge_values, utilization_values)
 from simfleet.metrics.invocation_datapoints import invocation_distributions
-from simfleet.metrics.schema import metric_values_schema, metrics_schema, percentile_column
+from simfleet.metrics.schema import (KEY_COLUMNS, STAT_COLUMNS, metric_values_schema, metrics_schema,
+                                     percentile_column)
 from simfleet.metrics.statistics import datapoint_statistics
 
 __all__ = ["MetricsAggregator", "DatapointBuffer"]
 
-_SERVED = (OK, MODEL_ERROR, MODEL_TIMEOUT)
+#: outcomes whose request occupies its container from arrival to the end of its service, by code
+_SERVED_TABLE = np.zeros(len(STATUS_NAMES), np.bool_)
+_SERVED_TABLE[[OK, MODEL_ERROR, MODEL_TIMEOUT]] = True
+
+
+#: the columns of a datapoint row other than its dimensions and percentiles, in `add_distribution`'s order
+_FIXED_COLUMNS = (*KEY_COLUMNS, *STAT_COLUMNS)
 
 
 class DatapointBuffer:
@@ -57,6 +65,9 @@ class DatapointBuffer:
     def clear(self) -> None:
         self.rows: dict[str, list] = {name: [] for name in self.metrics_schema.names}
         self.distributions: list[Distribution] = []
+        statistics = [*_FIXED_COLUMNS, *self.percentile_columns]
+        self._statistic_columns = [self.rows[name] for name in statistics]
+        self._dimension_columns = [(name, self.rows[name]) for name in self.rows if name not in statistics]
 
     def __len__(self) -> int:
         return len(self.distributions)
@@ -71,11 +82,11 @@ class DatapointBuffer:
                          dist: Distribution) -> None:
         """A datapoint whose distribution is already built (at this buffer's histogram scale)."""
         count, total, minimum, maximum, average, percentiles = datapoint_statistics(dist, self.percentiles)
-        row = {"timestamp": timestamp, "period_s": period_s, "namespace": namespace, "metric_name": metric,
-               "unit": unit, "sample_count": count, "sum": total, "minimum": minimum, "maximum": maximum,
-               "average": average, **dict(zip(self.percentile_columns, percentiles))}
-        for name, column in self.rows.items():
-            column.append(row[name] if name in row else dimensions.get(name))
+        for column, value in zip(self._statistic_columns, (timestamp, period_s, namespace, metric, unit, count, total,
+                                                           minimum, maximum, average, *percentiles)):
+            column.append(value)
+        for name, column in self._dimension_columns:
+            column.append(dimensions.get(name))
         self.distributions.append(dist)
         for listener in self.listeners:
             listener(timestamp, period_s, namespace, metric, dimensions, dist)
@@ -109,7 +120,8 @@ class MetricsAggregator:
         # evenly spaced samples, at least one per period (high resolution publishes every second)
         self.samples_per_period = max(1, int(round(self.concurrency_s / settings.concurrency_sample_interval)))
         self._pending = [_PendingByPeriod(v.plan.invocation_s) for v in fleet.variants]
-        # (instance, begin, end) of served requests, one part per batch, joined at each concurrency close
+        # (instance, arrival, start of service, service, outcome) of requests that may be in a container
+        # at the next concurrency close: one part per batch, and the part still there at the last close
         self._occupancy: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._busy_mark = np.zeros((0, 0))  # per instance and worker slot, at the last utilization close
 
@@ -119,9 +131,8 @@ class MetricsAggregator:
             return
         for index, mine in records.by_variant(len(self._pending)):
             self._pending[index].add(mine)
-        served = status_in(records.status, _SERVED)
-        self._occupancy.append((records.instance[served].astype(np.int64), records.arrival_s[served],
-                                records.start_s[served] + records.service_s[served]))
+        self._occupancy.append((records.instance, records.arrival_s, records.start_s, records.service_s,
+                                records.status))
 
     def close_tick(self, t: float, slot_busy: np.ndarray, instance_variant: np.ndarray,
                    in_service: np.ndarray) -> None:
@@ -218,18 +229,8 @@ class MetricsAggregator:
         period = self.concurrency_s
         start_s = t - period
         sample_times = start_s + np.arange(n) * (period / n)
-        instance, begin, end = (np.concatenate(column) for column in zip(*self._occupancy)) if self._occupancy \
-            else (np.empty(0, np.int64), np.empty(0), np.empty(0))
-        n_instances = len(instance_variant)
-        # Request j is counted at sample k when begin_j <= t_k < end_j: k in [first, last).
-        first = np.searchsorted(sample_times, begin, side="left")
-        last = np.searchsorted(sample_times, end, side="left")
-        width = n + 1
-        counts = (np.bincount(instance * width + first, minlength=n_instances * width)
-                  - np.bincount(instance * width + last, minlength=n_instances * width))
-        counts = np.cumsum(counts.reshape(n_instances, width), axis=1)[:, :n].astype(np.float64)
-        keep = end > t
-        self._occupancy = [(instance[keep], begin[keep], end[keep])]
+        counts, still_there = sample_occupancy(self._occupancy, _SERVED_TABLE, sample_times, t, len(instance_variant))
+        self._occupancy = [still_there] if len(still_there[0]) else []
         timestamp = self._timestamp(t, period)
         for variant in self.fleet.variants:
             members = np.flatnonzero((instance_variant == variant.index) & in_service)

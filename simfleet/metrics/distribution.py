@@ -89,6 +89,11 @@ def bucket_index(values: np.ndarray, scale: int = DEFAULT_HISTOGRAM_SCALE) -> np
     v = np.asarray(values, dtype=np.float64)
     if not (np.isfinite(v) & (v > 0)).all():
         raise ValueError("bucket_index: every value must be positive and finite (zero has its own bucket)")
+    return _bucket_index(v, scale)
+
+
+def _bucket_index(v: np.ndarray, scale: int) -> np.ndarray:
+    """`bucket_index` of values known to be positive and finite, at a checked scale."""
     if scale <= 0:
         mantissa, exponent = np.frexp(v)          # v = mantissa * 2**exponent, mantissa in [0.5, 1)
         log2_floor = exponent.astype(np.int64) - 1
@@ -405,16 +410,22 @@ class Distribution:
         raw = np.asarray(values, dtype=np.float64).reshape(-1)
         if len(raw) == 0:
             raise ValueError("no values: a datapoint needs at least one value")
-        _check_values(raw, "values")
-        raw = raw + 0.0                           # -0.0 becomes 0.0
-        count, total = len(raw), float(raw.sum())
+        # the checks of `_check_values` read from the extremes (NaN propagates into both)
         minimum, maximum = float(raw.min()), float(raw.max())
+        if not (math.isfinite(minimum) and math.isfinite(maximum)):
+            _check_values(raw, "values")
+        if minimum < 0:
+            _check_values(raw, "values")
+        if minimum == 0:
+            raw = raw + 0.0                       # -0.0 becomes 0.0
+            minimum, maximum = 0.0, maximum + 0.0
+        count, total = len(raw), float(raw.sum())
         distinct = _exact_counts(raw)
         if distinct is not None:
             return cls._built(count, total, minimum, maximum, distinct[0], distinct[1], True, scale)
-        positive = raw[raw > 0]
+        positive = raw[raw > 0] if minimum == 0 else raw
         zeros = count - len(positive)
-        indices = bucket_index(positive, scale)
+        indices = _bucket_index(positive, scale)
         low, high = int(indices.min()), int(indices.max())
         if high - low <= 4 * len(indices) + 65536:
             per_bucket = np.bincount(indices - low, minlength=high - low + 1)

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from simfleet.engine.kernels.aggregation import accumulate_totals
 from simfleet.engine.records import RequestRecords
-from simfleet.metrics.emission import REACHED_CONTAINER, STATUS_NAMES, status_in
+from simfleet.metrics.emission import REACHED_CONTAINER, STATUS_NAMES
 
 __all__ = ["LatencyHistogram", "VariantTotals", "RunTotals", "ExactSum"]
+
+_REACHED_TABLE = np.zeros(len(STATUS_NAMES), np.bool_)
+_REACHED_TABLE[list(REACHED_CONTAINER)] = True
+
 
 class ExactSum:
     """A running sum in integer units of `resolution` (1 ns for seconds), exact in any order.
@@ -31,6 +36,10 @@ class ExactSum:
             units = np.round(np.asarray(values, dtype=np.float64) / self.resolution).astype(np.int64)
             self._units += int(units.sum(dtype=np.int64))
 
+    def add_units(self, units: int) -> None:
+        """Add a sum already in units (from a kernel that rounds each value as `add` does)."""
+        self._units += int(units)
+
     @property
     def value(self) -> float:
         return self._units * self.resolution
@@ -39,22 +48,15 @@ class ExactSum:
 class LatencyHistogram:
     BINS_PER_DECADE = 200
     LOW_S, HIGH_S = 1e-6, 1e4
+    EDGES = LOW_S * 10 ** (np.arange(int(np.log10(HIGH_S / LOW_S) * BINS_PER_DECADE) + 1) / BINS_PER_DECADE)
+    EDGES.flags.writeable = False
 
-    def __init__(self):
-        decades = np.log10(self.HIGH_S / self.LOW_S)
-        self.edges = self.LOW_S * 10 ** (np.arange(int(decades * self.BINS_PER_DECADE) + 1) / self.BINS_PER_DECADE)
-        self.counts = np.zeros(len(self.edges) + 1, np.int64)  # [below LOW, bins..., above HIGH]
-
-    def add(self, seconds: np.ndarray) -> None:
-        # Bin j holds (edges[j-1], edges[j]]: j = ceil(log10(x / LOW) · bins per decade), clipped.
-        with np.errstate(divide="ignore"):
-            position = np.ceil(np.log10(np.asarray(seconds) / self.LOW_S) * self.BINS_PER_DECADE)
-        index = np.clip(np.nan_to_num(position, neginf=0.0), 0, len(self.edges)).astype(np.int64)
-        # One step of correction where rounding in the logarithm crossed an edge.
-        seconds = np.asarray(seconds)
-        index -= (index > 0) & (seconds <= self.edges[np.maximum(index - 1, 0)])
-        index += (index < len(self.edges)) & (seconds > self.edges[np.minimum(index, len(self.edges) - 1)])
-        self.counts += np.bincount(index, minlength=len(self.counts))
+    def __init__(self, counts: np.ndarray | None = None):
+        """Bin j of `counts` (length ``len(EDGES) + 1``) holds the latencies in (EDGES[j-1], EDGES[j]]
+        (bin 0 everything up to LOW_S, the last everything above HIGH_S); `RunTotals` counts them
+        with the compiled `accumulate_totals`."""
+        self.edges = self.EDGES
+        self.counts = np.zeros(len(self.edges) + 1, np.int64) if counts is None else counts  # [below LOW, bins..., above HIGH]
 
     def percentile(self, p: float) -> float | None:
         total = int(self.counts.sum())
@@ -66,31 +68,28 @@ class LatencyHistogram:
 
 
 class VariantTotals:
-    def __init__(self):
-        self.status_counts = np.zeros(len(STATUS_NAMES), np.int64)
-        self.e2e = LatencyHistogram()
+    def __init__(self, status_counts: np.ndarray, histogram_counts: np.ndarray):
+        """`status_counts` and `histogram_counts` are this variant's rows of the run's arrays."""
+        self.status_counts = status_counts
+        self.e2e = LatencyHistogram(histogram_counts)
         self.e2e_sum_s = ExactSum()
         self.model_latency_sum_s = ExactSum()
         self.queue_wait_sum_s = ExactSum()
         self.answered = 0
 
-    def add(self, records: RequestRecords) -> None:
-        self.status_counts += np.bincount(records.status, minlength=len(STATUS_NAMES))
-        reached = status_in(records.status, REACHED_CONTAINER)
-        e2e = (records.response_s - records.arrival_s)[reached]
-        self.e2e.add(e2e)
-        self.e2e_sum_s.add(e2e)
-        self.model_latency_sum_s.add(records.model_latency_s[reached])
-        self.queue_wait_sum_s.add((records.start_s - records.arrival_s)[reached])
-        self.answered += int(reached.sum())
-
 
 class RunTotals:
-    """Per-variant totals plus the Little's-law terms of the whole run."""
+    """Per-variant totals plus the Little's-law terms of the whole run.
+
+    Each batch is one pass of the compiled `accumulate_totals` (outcome counts and histogram bins
+    into the arrays below, nanosecond-unit sums returned per batch and added here in Python ints).
+    """
 
     def __init__(self, n_variants: int, duration_s: float):
         self.duration_s = duration_s
-        self.variants = [VariantTotals() for _ in range(n_variants)]
+        self._status_counts = np.zeros((n_variants, len(STATUS_NAMES)), np.int64)
+        self._histograms = np.zeros((n_variants, len(LatencyHistogram.EDGES) + 1), np.int64)
+        self.variants = [VariantTotals(self._status_counts[v], self._histograms[v]) for v in range(n_variants)]
         self.arrivals = 0
         self.sojourn_sum_s = ExactSum()        # Σ (response − arrival) over every arrival
         self.sojourn_in_window_s = ExactSum()  # Σ |[arrival, response) ∩ [0, duration)|
@@ -98,12 +97,17 @@ class RunTotals:
     def add(self, records: RequestRecords) -> None:
         if not len(records):
             return
-        for index, mine in records.by_variant(len(self.variants)):
-            self.variants[index].add(mine)
-        sojourn = records.response_s - records.arrival_s
+        unit_sums, sojourn_units = accumulate_totals(
+            records, _REACHED_TABLE, self.duration_s, LatencyHistogram.EDGES, LatencyHistogram.LOW_S,
+            LatencyHistogram.BINS_PER_DECADE, self._status_counts, self._histograms)
+        for totals, (e2e, model_latency, queue_wait, answered) in zip(self.variants, unit_sums.tolist()):
+            totals.e2e_sum_s.add_units(e2e)
+            totals.model_latency_sum_s.add_units(model_latency)
+            totals.queue_wait_sum_s.add_units(queue_wait)
+            totals.answered += answered
         self.arrivals += len(records)
-        self.sojourn_sum_s.add(sojourn)
-        self.sojourn_in_window_s.add(np.minimum(records.response_s, self.duration_s) - records.arrival_s)
+        self.sojourn_sum_s.add_units(int(sojourn_units[0]))
+        self.sojourn_in_window_s.add_units(int(sojourn_units[1]))
 
     def end_early(self, end_s: float, unfinished: RequestRecords) -> None:
         """The run ends at `end_s`, before its duration: clip the sojourns of the requests still in

@@ -21,9 +21,9 @@ import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from simfleet.query import operations, responses, tables
 from simfleet.query.emf import to_emf
@@ -31,6 +31,9 @@ from simfleet.query.rebucket import align_start
 from simfleet.query.requests import parse_get_metric_data, parse_get_metric_statistics, parse_list_metrics
 from simfleet.query.timestamps import parse_timestamp
 from simfleet.query.store import RunStore
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["RunMetrics", "QueryAnswer", "OPERATIONS"]
 
@@ -86,6 +89,8 @@ class RunMetrics:
     @property
     def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """[start, end) of the run, the default StartTime and EndTime."""
+        import pandas as pd  # imported on first use, not at startup (importing pandas takes ~0.3 s)
+
         start, end = self.store.window_ms
         return pd.Timestamp(start, unit="ms", tz="UTC"), pd.Timestamp(end, unit="ms", tz="UTC")
 

@@ -7,12 +7,15 @@ by `ReplaySource`, which reads the times when the run starts.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow.parquet as pq
 
 from simfleet.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["trace_columns", "read_trace", "trace_times"]
 
@@ -21,6 +24,8 @@ _PARQUET = {".parquet", ".pq"}
 
 def trace_columns(path: Path) -> list[str]:
     """Column names, read from the header only."""
+    import pandas as pd  # only replayed traces need it (importing pandas takes ~0.3 s)
+
     try:
         if path.suffix.lower() in _PARQUET:
             return list(pq.read_schema(path).names)
@@ -30,6 +35,8 @@ def trace_columns(path: Path) -> list[str]:
 
 
 def read_trace(path: Path) -> pd.DataFrame:
+    import pandas as pd  # only replayed traces need it (importing pandas takes ~0.3 s)
+
     try:
         if path.suffix.lower() in _PARQUET:
             return pq.read_table(path).to_pandas()
@@ -41,6 +48,8 @@ def read_trace(path: Path) -> pd.DataFrame:
 def trace_times(column: pd.Series, start_epoch_s: float, path: Path, key: str) -> np.ndarray:
     """Seconds from the run start: numbers are offsets already; strings and datetimes are absolute
     times (UTC unless they say otherwise)."""
+    import pandas as pd
+
     if pd.api.types.is_numeric_dtype(column):
         times = column.to_numpy(np.float64)
     else:

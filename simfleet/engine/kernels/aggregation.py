@@ -1,0 +1,131 @@
+"""Aggregation kernels: the per-request passes of the run totals and of the concurrency samples.
+
+Both used to be a dozen NumPy passes over every dispatched batch (a sixth of an open-loop run,
+benchmarks/README.md); here each is one compiled loop. They compute exactly what those passes
+computed, integer for integer, so results do not change:
+
+* `accumulate_totals` (for `metrics.run_totals.RunTotals`): per variant, the outcome counts, the
+  end-to-end latency histogram bin of each answered request, and the nanosecond-unit sums
+  (``rint(seconds / 1e-9)``, NumPy's ``round``) of its end-to-end latency, model latency and queue
+  wait; over all requests, the sojourn sums of Little's law.
+* `sample_occupancy` (for the aggregator's `ConcurrentRequestsPerModel`): for each served request
+  ``[begin, end)`` in its container, +1 at the first sample instant at or after `begin` and −1 at
+  the first at or after `end` (the caller's cumulative sum gives the counts), and the requests
+  still in their containers after the period, compacted for the next one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["accumulate_totals", "sample_occupancy"]
+
+
+@njit(cache=True)
+def _accumulate_totals(variant, status, arrival, start, model_latency, response, reached, duration,
+                       edges, low, bins_per_decade, status_counts, histogram, unit_sums, sojourn_units):
+    n_edges = edges.shape[0]
+    for k in range(arrival.shape[0]):
+        v = variant[k]
+        s = status[k]
+        status_counts[v, s] += 1
+        sojourn = response[k] - arrival[k]
+        sojourn_units[0] += np.int64(np.rint(sojourn / 1e-9))
+        sojourn_units[1] += np.int64(np.rint((min(response[k], duration) - arrival[k]) / 1e-9))
+        if not reached[s]:
+            continue
+        # the bin of LatencyHistogram.add: ceil(log10(x / low) * bins), clipped, then one step of
+        # correction against the edges, so the bin is decided by the edges alone
+        if sojourn > 0.0:
+            position = np.ceil(np.log10(sojourn / low) * bins_per_decade)
+            index = 0 if position < 0.0 else (n_edges if position > n_edges else np.int64(position))
+        else:
+            index = 0
+        if index > 0 and sojourn <= edges[index - 1]:
+            index -= 1
+        if index < n_edges and sojourn > edges[min(index, n_edges - 1)]:
+            index += 1
+        histogram[v, index] += 1
+        unit_sums[v, 0] += np.int64(np.rint(sojourn / 1e-9))
+        unit_sums[v, 1] += np.int64(np.rint(model_latency[k] / 1e-9))
+        unit_sums[v, 2] += np.int64(np.rint((start[k] - arrival[k]) / 1e-9))
+        unit_sums[v, 3] += 1
+
+
+def accumulate_totals(records, reached: np.ndarray, duration_s: float, edges: np.ndarray, low_s: float,
+                      bins_per_decade: int, status_counts: np.ndarray, histogram: np.ndarray):
+    """Add one batch's outcome counts and histogram bins into `status_counts` (variants × outcomes)
+    and `histogram` (variants × bins) in place; `reached` is a table by outcome code.
+
+    Returns (unit sums: variants × [end-to-end, model latency, queue wait, answered],
+    [sojourn, sojourn inside the run]) for this batch, in nanosecond units.
+    """
+    unit_sums = np.zeros((status_counts.shape[0], 4), np.int64)
+    sojourn_units = np.zeros(2, np.int64)
+    _accumulate_totals(
+        np.ascontiguousarray(records.variant, np.int32), np.ascontiguousarray(records.status, np.int8),
+        np.ascontiguousarray(records.arrival_s, np.float64), np.ascontiguousarray(records.start_s, np.float64),
+        np.ascontiguousarray(records.model_latency_s, np.float64), np.ascontiguousarray(records.response_s, np.float64),
+        reached, float(duration_s), edges, float(low_s), float(bins_per_decade), status_counts, histogram,
+        unit_sums, sojourn_units)
+    return unit_sums, sojourn_units
+
+
+@njit(cache=True)
+def _instants_before(x, sample_times, origin, spacing):
+    n = sample_times.shape[0]
+    guess = (x - origin) / spacing
+    count = 0 if guess <= 0.0 else (n if guess >= n else np.int64(np.ceil(guess)))
+    while count > 0 and sample_times[count - 1] >= x:
+        count -= 1
+    while count < n and sample_times[count] < x:
+        count += 1
+    return count
+
+
+@njit(cache=True)
+def _sample_occupancy(instance, begin, start, service, status, served, sample_times, t, counts,
+                      kept_instance, kept_begin, kept_start, kept_service, kept_status, n_kept):
+    origin = sample_times[0]
+    spacing = (sample_times[-1] - origin) / (sample_times.shape[0] - 1) if sample_times.shape[0] > 1 else 1.0
+    for k in range(instance.shape[0]):
+        if not served[status[k]]:
+            continue
+        end = start[k] + service[k]
+        # the number of sample instants before begin and before end (numpy.searchsorted(·, "left")):
+        # estimated from the even spacing, then settled against the instants themselves
+        first = _instants_before(begin[k], sample_times, origin, spacing)
+        last = _instants_before(end, sample_times, origin, spacing)
+        counts[instance[k], first] += 1
+        counts[instance[k], last] -= 1
+        if end > t:
+            kept_instance[n_kept] = instance[k]
+            kept_begin[n_kept] = begin[k]
+            kept_start[n_kept] = start[k]
+            kept_service[n_kept] = service[k]
+            kept_status[n_kept] = status[k]
+            n_kept += 1
+    return n_kept
+
+
+def sample_occupancy(parts, served: np.ndarray, sample_times: np.ndarray, t: float, n_instances: int):
+    """Requests in each container at `sample_times`, from `parts` of (instance, begin, start of
+    service, service, outcome) columns; `served` is a table by outcome code of the requests that
+    occupy a container (from `begin` to start of service + service).
+
+    Returns (counts: instances × samples, the part of the requests still in a container after `t`).
+    """
+    n_samples = len(sample_times)
+    diffs = np.zeros((n_instances, n_samples + 1), np.int64)
+    total = sum(len(part[0]) for part in parts)
+    kept = (np.empty(total, np.int32), np.empty(total), np.empty(total), np.empty(total), np.empty(total, np.int8))
+    n_kept = 0
+    for instance, begin, start, service, status in parts:
+        n_kept = _sample_occupancy(
+            np.ascontiguousarray(instance, np.int32), np.ascontiguousarray(begin, np.float64),
+            np.ascontiguousarray(start, np.float64), np.ascontiguousarray(service, np.float64),
+            np.ascontiguousarray(status, np.int8), served, np.ascontiguousarray(sample_times, np.float64),
+            float(t), diffs, *kept, n_kept)
+    counts = np.cumsum(diffs, axis=1)[:, :n_samples].astype(np.float64)
+    return counts, tuple(column[:n_kept] for column in kept)
