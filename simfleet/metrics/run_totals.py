@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simfleet.engine.kernels.aggregation import accumulate_totals
+from simfleet.engine.kernels.aggregation import accumulate_totals, histogram_lookup
 from simfleet.engine.records import RequestRecords
 from simfleet.metrics.emission import REACHED_CONTAINER, STATUS_NAMES
 
@@ -78,6 +78,9 @@ class VariantTotals:
         self.answered = 0
 
 
+_LOOKUP = histogram_lookup(LatencyHistogram.EDGES)
+
+
 class RunTotals:
     """Per-variant totals plus the Little's-law terms of the whole run.
 
@@ -98,8 +101,8 @@ class RunTotals:
         if not len(records):
             return
         unit_sums, sojourn_units = accumulate_totals(
-            records, _REACHED_TABLE, self.duration_s, LatencyHistogram.EDGES, LatencyHistogram.LOW_S,
-            LatencyHistogram.BINS_PER_DECADE, self._status_counts, self._histograms)
+            records, _REACHED_TABLE, self.duration_s, LatencyHistogram.EDGES, _LOOKUP, self._status_counts,
+            self._histograms)
         for totals, (e2e, model_latency, queue_wait, answered) in zip(self.variants, unit_sums.tolist()):
             totals.e2e_sum_s.add_units(e2e)
             totals.model_latency_sum_s.add_units(model_latency)
