@@ -108,6 +108,9 @@ def child_probe(warm_up: Callable[[], object], run: Callable[[], object]) -> dic
            "vmhwm_after_run_bytes": vmhwm_bytes(), "traced_wall_s": wall}
     if hasattr(result, "metric_values"):  # a simfleet RunResult: what it hands back, as Arrow tables
         out["result_table_bytes"] = result.metrics.nbytes + result.metric_values.nbytes
+        # the part of them built in traced (NumPy) memory during the run: each datapoint's values and
+        # counts; the rest of the tables is built by Arrow at the end, outside tracemalloc's view
+        out["kept_values_bytes"] = sum(result.metric_values.column(name).nbytes for name in ("values", "counts"))
         out["datapoints"] = result.metrics.num_rows
         out["requests"] = int(result.summary["requests"])
     return out

@@ -22,83 +22,22 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import pyarrow as pa
 
 from simfleet.config.experiment import MetricsSection
 from simfleet.engine.kernels.aggregation import sample_occupancy
 from simfleet.engine.kernels.dispatch import MODEL_ERROR, MODEL_TIMEOUT, OK
 from simfleet.engine.records import RequestRecords
 from simfleet.fleet import Fleet, instance_id
-from simfleet.metrics.distribution import Distribution
 from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, SIMFLEET_NAMESPACE,
                                        STATUS_NAMES, device_utilization, fleet_gauge_values, utilization_values)
+from simfleet.metrics.datapoints import DatapointBuffer
 from simfleet.metrics.invocation_datapoints import invocation_distributions
-from simfleet.metrics.schema import (KEY_COLUMNS, STAT_COLUMNS, metric_values_schema, metrics_schema,
-                                     percentile_column)
-from simfleet.metrics.statistics import datapoint_statistics
 
-__all__ = ["MetricsAggregator", "DatapointBuffer"]
+__all__ = ["MetricsAggregator"]
 
 #: outcomes whose request occupies its container from arrival to the end of its service, by code
 _SERVED_TABLE = np.zeros(len(STATUS_NAMES), np.bool_)
 _SERVED_TABLE[[OK, MODEL_ERROR, MODEL_TIMEOUT]] = True
-
-
-#: the columns of a datapoint row other than its dimensions and percentiles, in `add_distribution`'s order
-_FIXED_COLUMNS = (*KEY_COLUMNS, *STAT_COLUMNS)
-
-
-class DatapointBuffer:
-    """Datapoint rows (statistics and distributions) collected column by column."""
-
-    def __init__(self, percentiles: list[float], histogram_scale: int, accelerator_dimension: str):
-        self.metrics_schema = metrics_schema(percentiles, accelerator_dimension)
-        self.values_schema = metric_values_schema(accelerator_dimension, histogram_scale)
-        self.percentile_columns = [percentile_column(p) for p in percentiles]
-        self.scale = histogram_scale
-        self.percentiles = list(percentiles)
-        #: called with (timestamp, period_s, namespace, metric, dimensions, distribution) for every
-        #: datapoint as it is published (the autoscaler's alarms read the metrics this way)
-        self.listeners: list = []
-        self.clear()
-
-    def clear(self) -> None:
-        self.rows: dict[str, list] = {name: [] for name in self.metrics_schema.names}
-        self.distributions: list[Distribution] = []
-        statistics = [*_FIXED_COLUMNS, *self.percentile_columns]
-        self._statistic_columns = [self.rows[name] for name in statistics]
-        self._dimension_columns = [(name, self.rows[name]) for name in self.rows if name not in statistics]
-
-    def __len__(self) -> int:
-        return len(self.distributions)
-
-    def add(self, timestamp, period_s: int, namespace: str, metric: str, unit: str, dimensions: dict,
-            values: np.ndarray) -> None:
-        """A datapoint of raw values."""
-        self.add_distribution(timestamp, period_s, namespace, metric, unit, dimensions,
-                              Distribution.from_values(values, self.scale))
-
-    def add_distribution(self, timestamp, period_s: int, namespace: str, metric: str, unit: str, dimensions: dict,
-                         dist: Distribution) -> None:
-        """A datapoint whose distribution is already built (at this buffer's histogram scale)."""
-        count, total, minimum, maximum, average, percentiles = datapoint_statistics(dist, self.percentiles)
-        for column, value in zip(self._statistic_columns, (timestamp, period_s, namespace, metric, unit, count, total,
-                                                           minimum, maximum, average, *percentiles)):
-            column.append(value)
-        for name, column in self._dimension_columns:
-            column.append(dimensions.get(name))
-        self.distributions.append(dist)
-        for listener in self.listeners:
-            listener(timestamp, period_s, namespace, metric, dimensions, dist)
-
-    def tables(self) -> tuple[pa.Table, pa.Table]:
-        """(`metrics.parquet` rows, `metric_values.parquet` rows), in the same order."""
-        metrics = pa.Table.from_pydict(self.rows, schema=self.metrics_schema)
-        keys = {name: self.rows[name] for name in self.values_schema.names if name in self.rows}
-        keys["values"] = [d.values for d in self.distributions]
-        keys["counts"] = [d.counts for d in self.distributions]
-        keys["exact"] = [d.exact for d in self.distributions]
-        return metrics, pa.Table.from_pydict(keys, schema=self.values_schema)
 
 
 class MetricsAggregator:

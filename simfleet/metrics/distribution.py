@@ -307,7 +307,7 @@ def _check_values(values: np.ndarray, what: str) -> None:
                          f"for negative data)")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Distribution:
     """The values behind one datapoint: exact distinct values or an exponential histogram.
 
