@@ -12,9 +12,11 @@ group whose period ends there is published:
 * simfleet's instance counts of a variant (desired, in service, pending, draining), sampled as
   often, at the utilization period.
 
-Each datapoint keeps its `Distribution` (the underlying values) beside its statistics, so that
-queries can re-bucket to coarser periods exactly. Memory is bounded by one period of requests
-and the requests still in flight, not by the length of the run.
+Each datapoint keeps its `Distribution` (the underlying values) beside its statistics, in the
+run's `DatapointBuffer` (`metrics.datapoints`), so that queries can re-bucket to coarser periods
+exactly. Pending requests are filed by the period their response falls in, so a close reads its
+own period's requests only. Working memory is bounded by one period of requests and the requests
+still in flight, not by the length of the run.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from simfleet.engine.kernels.aggregation import sample_occupancy
 from simfleet.engine.kernels.dispatch import MODEL_ERROR, MODEL_TIMEOUT, OK
 from simfleet.engine.records import RequestRecords
 from simfleet.fleet import Fleet, instance_id
+from simfleet.metrics.datapoints import DatapointBuffer
 from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, SIMFLEET_NAMESPACE,
                                        STATUS_NAMES, device_utilization, fleet_gauge_values, utilization_values)
-from simfleet.metrics.datapoints import DatapointBuffer
 from simfleet.metrics.invocation_datapoints import invocation_distributions
 
 __all__ = ["MetricsAggregator"]
