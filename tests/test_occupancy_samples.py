@@ -23,7 +23,8 @@ SERVED[[OK, MODEL_ERROR, MODEL_TIMEOUT]] = True
 
 @settings(max_examples=200, deadline=None)
 @given(n=st.integers(0, 300), n_instances=st.integers(1, 5), samples=st.sampled_from([1, 2, 10, 60]),
-       period=st.sampled_from([1, 10, 60]), seed=st.integers(0, 2**32 - 1), cuts=st.lists(st.integers(0, 300), max_size=3))
+       period=st.sampled_from([1, 10, 60]), seed=st.integers(0, 2**32 - 1),
+       cuts=st.lists(st.integers(0, 300), max_size=3))
 def test_counts_equal_a_naive_count_at_every_instant(n, n_instances, samples, period, seed, cuts):
     rng = np.random.default_rng(seed)
     t = 3.0 * period

@@ -191,9 +191,9 @@ class RequestDriver:
         return times, np.full(n, variant.index, np.int32), service, payload, route, model_error, overhead
 
     def _model_errors(self, variant: VariantRuntime, n: int) -> np.ndarray:
-        """Which of the variant's next n open-loop requests its model fails. The variant's error stream
-        serves only this (an endpoint with closed-loop users takes no other traffic, see the experiment schema),
-        so a variant that never fails does not draw it."""
+        """Which of the variant's next n open-loop requests its model fails. Only open-loop dispatch
+        reads the variant's error stream here (an endpoint with closed-loop users takes no other
+        traffic), so a variant that never fails need not draw it."""
         if variant.model_error_rate == 0:
             return np.zeros(n, np.bool_)
         return self.variant_draws[variant.index]["error"].take(n) < variant.model_error_rate

@@ -56,7 +56,8 @@ class LatencyHistogram:
         (bin 0 everything up to LOW_S, the last everything above HIGH_S); `RunTotals` counts them
         with the compiled `accumulate_totals`."""
         self.edges = self.EDGES
-        self.counts = np.zeros(len(self.edges) + 1, np.int64) if counts is None else counts  # [below LOW, bins..., above HIGH]
+        # [below LOW, bins..., above HIGH]
+        self.counts = np.zeros(len(self.edges) + 1, np.int64) if counts is None else counts
 
     def percentile(self, p: float) -> float | None:
         total = int(self.counts.sum())
