@@ -1,8 +1,9 @@
 """Invocation datapoints built from outcome counts equal the datapoints of the raw per-request values.
 
 `invocation_datapoints` counts outcome codes and in-service instance counts instead of building
-0/1 and 1/k arrays; the reference is the definition: `Distribution.from_values` of each
-`emission.request_values` array. They must agree bit for bit (Sum, exact flag, values, counts).
+0/1 and 1/k arrays; the reference is the definition written out naively (`request_values`: the
+value each request emits for each metric, reference §1.1) through `Distribution.from_values`.
+They must agree bit for bit (Sum, exact flag, values, counts).
 The aggregator's filing of requests by response period is checked at the period edges.
 """
 
@@ -21,11 +22,29 @@ from simfleet.engine.records import RequestRecords
 from simfleet.fleet import build_fleet
 from simfleet.metrics.aggregator import MetricsAggregator
 from simfleet.metrics.distribution import Distribution
-from simfleet.metrics.emission import STATUS_NAMES, request_values
+from simfleet.metrics.emission import MODEL_ERROR_OUTCOMES, REACHED_CONTAINER, STATUS_NAMES, error_class, status_in
 from simfleet.metrics.invocation_datapoints import invocation_distributions
 
 
 _FLEET = build_fleet(scenario(base_experiment()))
+
+
+def request_values(records: RequestRecords, variant):
+    """(metric name, unit, raw values) for one variant's requests answered in one period, as
+    SageMaker emits them: 1 per invocation, 1 / in-service instances, 0/1 error indicators, and the
+    latencies in microseconds of the requests that reached a container."""
+    status = records.status
+    is_4xx, is_5xx = error_class(status, variant)
+    reached = status_in(status, REACHED_CONTAINER)
+    return [
+        ("Invocations", "None", np.ones(len(records))),
+        ("InvocationsPerInstance", "None", 1.0 / records.active_instances[records.active_instances > 0]),
+        ("Invocation4XXErrors", "None", is_4xx.astype(np.float64)),
+        ("Invocation5XXErrors", "None", is_5xx.astype(np.float64)),
+        ("InvocationModelErrors", "None", status_in(status, MODEL_ERROR_OUTCOMES).astype(np.float64)),
+        ("ModelLatency", "Microseconds", records.model_latency_s[reached] * 1e6),
+        ("OverheadLatency", "Microseconds", records.overhead_s[reached] * 1e6),
+    ]
 
 
 def _variant(model_error_status: int):

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simfleet.metrics.distribution import Distribution
-from simfleet.metrics.statistics import BASIC_STATISTICS, parse_statistic, summarize
+from simfleet.metrics.statistics import BASIC_STATISTICS, datapoint_statistics, parse_statistic
 
 
 # ----------------------------------------------------------------------------- references
@@ -321,21 +321,22 @@ def test_non_string_is_refused():
         parse_statistic(99)
 
 
-# ------------------------------------------------------------------------------ summarize
+# --------------------------------------------------------------------- datapoint statistics
 
 @given(grid_values(), st.lists(number_text(100, st.integers(0, 2)), max_size=4))
 @settings(max_examples=100, deadline=None)
-def test_summarize_matches_the_naive_reference(raw, numbers):
-    dist, (count, total, minimum, maximum, average, percentiles) = summarize(raw, [float(x) for x in numbers])
-    assert dist == Distribution.from_values(raw)
+def test_datapoint_statistics_match_the_naive_reference(raw, numbers):
+    dist = Distribution.from_values(raw)
+    count, total, minimum, maximum, average, percentiles = datapoint_statistics(dist, [float(x) for x in numbers])
     assert count == len(raw) and minimum == raw.min() and maximum == raw.max()
     assert close(total, float(raw.sum())) and close(average, float(raw.sum()) / len(raw))
     assert percentiles == [ref_percentile(raw, Fraction(x)) for x in numbers]
 
 
-def test_summarize_percentiles_of_a_histogram_are_within_half_a_bucket():
+def test_datapoint_percentiles_of_a_histogram_are_within_half_a_bucket():
     raw = np.random.default_rng(2).lognormal(0, 1, 20_000)
-    dist, stats = summarize(raw, [50, 99, 99.9], scale=6)
+    dist = Distribution.from_values(raw, 6)
+    stats = datapoint_statistics(dist, [50, 99, 99.9])
     assert not dist.exact and dist.scale == 6
     half_width = 2.0 ** (2.0 ** -6 / 2) - 1
     for got, p in zip(stats[5], ["50", "99", "99.9"]):

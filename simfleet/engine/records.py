@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-__all__ = ["RequestRecords"]
+__all__ = ["RequestRecords", "group_slices"]
 
 
 @dataclass
@@ -49,15 +49,13 @@ class RequestRecords:
         return self._grouped(self.instance, n_instances)
 
     def _grouped(self, keys: np.ndarray, n_groups: int):
-        if len(keys) and 0 <= keys[0] < n_groups and (keys == keys[0]).all():  # one group: no reordering
-            yield int(keys[0]), self
+        order, groups = group_slices(keys, n_groups)
+        if order is None:                      # one group: the same arrays
+            yield groups[0][0], self
             return
-        order = np.argsort(keys, kind="stable")
         grouped = self.select(order)
-        bounds = np.searchsorted(keys[order], np.arange(n_groups + 1))
-        for index in range(n_groups):
-            if bounds[index] < bounds[index + 1]:
-                yield index, grouped.select(slice(bounds[index], bounds[index + 1]))
+        for index, rows in groups:
+            yield index, grouped.select(rows)
 
     @classmethod
     def concat(cls, parts: list["RequestRecords"]) -> "RequestRecords":
@@ -72,3 +70,15 @@ class RequestRecords:
 
 
 _NAMES = tuple(f.name for f in fields(RequestRecords))
+
+
+def group_slices(keys: np.ndarray, n_groups: int):
+    """(order, [(group, slice)]) for grouping rows by `keys` (integers from 0 to n_groups - 1): `order`
+    sorts the rows stably by key (None when every key is the same: nothing to reorder), and each
+    group with rows has its slice of the rows so ordered, groups ascending."""
+    if len(keys) and 0 <= keys[0] < n_groups and (keys == keys[0]).all():
+        return None, [(int(keys[0]), slice(0, len(keys)))]
+    order = np.argsort(keys, kind="stable")
+    bounds = np.searchsorted(keys[order], np.arange(n_groups + 1))
+    return order, [(index, slice(bounds[index], bounds[index + 1])) for index in range(n_groups)
+                   if bounds[index] < bounds[index + 1]]

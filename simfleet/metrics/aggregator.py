@@ -28,7 +28,7 @@ import numpy as np
 from simfleet.config.experiment import MetricsSection
 from simfleet.engine.kernels.aggregation import sample_occupancy
 from simfleet.engine.kernels.dispatch import MODEL_ERROR, MODEL_TIMEOUT, OK
-from simfleet.engine.records import RequestRecords
+from simfleet.engine.records import RequestRecords, group_slices
 from simfleet.fleet import Fleet, instance_id
 from simfleet.metrics.datapoints import DatapointBuffer
 from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, SIMFLEET_NAMESPACE,
@@ -203,12 +203,10 @@ class _PendingByPeriod:
         self._by_period: dict[int, list[RequestRecords]] = {}
 
     def add(self, records: RequestRecords) -> None:
-        response = records.response_s
-        period = np.floor(response / self.period_s)
-        # k·P <= response < (k+1)·P exactly, whatever the division rounded (a guard: no float
-        # response was found for which it rounds across an edge, but nothing promises it)
-        period -= response < period * self.period_s
-        period += response >= (period + 1) * self.period_s
+        # k·P <= response < (k+1)·P exactly: the edges k·P are exact floats, and a correctly rounded
+        # division of a float below k·P by P stays below k (its distance to k is at least k·2**-53,
+        # more than half the spacing of floats below k unless k is a power of two, where it is twice)
+        period = np.floor(records.response_s / self.period_s)
         first, last = int(period.min()), int(period.max())
         if first == last:
             self._by_period.setdefault(first, []).append(records)
@@ -259,11 +257,10 @@ class _Published:
         reached = self.select(self.instance >= 0)
         if not len(reached.instance):
             return
-        order = np.argsort(reached.instance, kind="stable")
-        grouped = reached.select(order)
-        bounds = np.flatnonzero(np.diff(grouped.instance)) + 1
-        for lo, hi in zip(np.concatenate(([0], bounds)), np.concatenate((bounds, [len(order)]))):
-            yield int(grouped.instance[lo]), grouped.select(slice(lo, hi))
+        order, groups = group_slices(reached.instance, int(reached.instance.max()) + 1)
+        grouped = reached if order is None else reached.select(order)
+        for instance, rows in groups:
+            yield instance, grouped.select(rows)
 
 
 _COLUMNS = ("status", "active_instances", "instance", "model_latency_s", "overhead_s")

@@ -412,9 +412,7 @@ class Distribution:
             raise ValueError("no values: a datapoint needs at least one value")
         # the checks of `_check_values` read from the extremes (NaN propagates into both)
         minimum, maximum = float(raw.min()), float(raw.max())
-        if not (math.isfinite(minimum) and math.isfinite(maximum)):
-            _check_values(raw, "values")
-        if minimum < 0:
+        if not (math.isfinite(minimum) and math.isfinite(maximum)) or minimum < 0:
             _check_values(raw, "values")
         if minimum == 0:
             raw = raw + 0.0                       # -0.0 becomes 0.0
@@ -449,8 +447,7 @@ class Distribution:
         """
         counts = np.asarray(counts, dtype=np.int64)
         values = np.asarray(values, dtype=np.float64)
-        return cls._built(int(counts.sum()), total, float(values[0]), float(values[-1]), values, counts, True,
-                          _check_scale(scale))
+        return cls._built(int(counts.sum()), total, float(values[0]), float(values[-1]), values, counts, True, scale)
 
     @classmethod
     def merge(cls, parts: Sequence["Distribution"]) -> "Distribution":

@@ -4,7 +4,9 @@ Follows `reference/sagemaker-semantics.md` §1.1, §1.2 and §1.10, and the defa
 per-request counters (`Invocations` = 1), normalized counters (`InvocationsPerInstance` =
 1 / in-service instances of the variant), 0/1 indicators (errors), per-request durations in
 microseconds (`ModelLatency`, `OverheadLatency`), and per-instance utilization gauges
-(time-weighted over the period; CPU 0–100 × vCPUs, GPU 0–100 × GPUs).
+(time-weighted over the period; CPU 0–100 × vCPUs, GPU 0–100 × GPUs). The invocation metrics'
+per-request values are counted rather than built as arrays (`invocation_datapoints`), from the
+outcome classes defined here.
 """
 
 from __future__ import annotations
@@ -13,10 +15,9 @@ import numpy as np
 
 from simfleet.engine.kernels.dispatch import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK,
                                               PAYLOAD_TOO_LARGE, QUEUE_FULL)
-from simfleet.engine.records import RequestRecords
 from simfleet.fleet import VariantRuntime
 
-__all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "SIMFLEET_NAMESPACE", "fleet_gauge_values", "STATUS_NAMES", "REACHED_CONTAINER", "MODEL_ERROR_OUTCOMES", "request_values",
+__all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "SIMFLEET_NAMESPACE", "fleet_gauge_values", "STATUS_NAMES", "REACHED_CONTAINER", "MODEL_ERROR_OUTCOMES",
            "status_in",
            "utilization_values", "device_utilization", "device_shares", "error_class"]
 
@@ -67,23 +68,6 @@ def error_class(status: np.ndarray, variant: VariantRuntime) -> tuple[np.ndarray
     is_4xx = (status == PAYLOAD_TOO_LARGE) | ((status == MODEL_ERROR) & model_4xx)
     is_5xx = status_in(status, (MODEL_TIMEOUT, QUEUE_FULL, NO_CAPACITY)) | ((status == MODEL_ERROR) & (not model_4xx))
     return is_4xx, is_5xx
-
-
-def request_values(records: RequestRecords, variant: VariantRuntime):
-    """(metric name, unit, raw values) for one variant's requests answered in one period."""
-    status = records.status
-    is_4xx, is_5xx = error_class(status, variant)
-    reached = status_in(status, REACHED_CONTAINER)
-    has_instances = records.active_instances > 0
-    return [
-        ("Invocations", "None", np.ones(len(records))),
-        ("InvocationsPerInstance", "None", 1.0 / records.active_instances[has_instances]),
-        ("Invocation4XXErrors", "None", is_4xx.astype(np.float64)),
-        ("Invocation5XXErrors", "None", is_5xx.astype(np.float64)),
-        ("InvocationModelErrors", "None", status_in(status, MODEL_ERROR_OUTCOMES).astype(np.float64)),
-        ("ModelLatency", "Microseconds", records.model_latency_s[reached] * 1e6),
-        ("OverheadLatency", "Microseconds", records.overhead_s[reached] * 1e6),
-    ]
 
 
 def utilization_values(variant: VariantRuntime, busy_workers: np.ndarray):

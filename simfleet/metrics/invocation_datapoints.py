@@ -1,16 +1,16 @@
 """The invocation metrics of one group of requests, as datapoint distributions, from outcome counts.
 
-`emission.request_values` says what SageMaker emits per request (a 1 per invocation, 0/1 error
-indicators, 1 / in-service instances, latencies in microseconds). Building each datapoint from
-those arrays costs a distinct-value search per metric and period; five of the seven metrics take
+SageMaker emits per request a 1 per invocation, 0/1 error indicators (`emission.error_class`),
+1 / in-service instances, and latencies in microseconds (reference §1.1). Building each datapoint
+from those arrays costs a distinct-value search per metric and period; five of the seven metrics take
 at most a few distinct values known in advance, so here they are counted instead: one `bincount`
 of the outcome codes gives `Invocations` and the three error indicators, one of the in-service
 instance counts gives `InvocationsPerInstance`. Only the two latencies go through
 `Distribution.from_values`.
 
-Every distribution equals ``Distribution.from_values`` of the corresponding `request_values`
-array, bit for bit (the Sum included): `tests/test_invocation_datapoints.py` checks it on
-generated outcomes.
+Every distribution equals ``Distribution.from_values`` of the corresponding per-request array,
+bit for bit (the Sum included): `tests/test_invocation_datapoints.py` checks it on generated
+outcomes against those arrays built naively.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from simfleet.metrics.emission import MODEL_ERROR_OUTCOMES, REACHED_CONTAINER, S
 __all__ = ["invocation_distributions"]
 
 _CODES = np.arange(len(STATUS_NAMES), dtype=np.int8)
+_MODEL_ERROR_CODES = status_in(_CODES, MODEL_ERROR_OUTCOMES)
 _ONE = np.array([1.0])
 _ZERO_ONE = np.array([0.0, 1.0])
 
@@ -31,7 +32,8 @@ _ZERO_ONE = np.array([0.0, 1.0])
 def invocation_distributions(status: np.ndarray, active_instances: np.ndarray, model_latency_s: np.ndarray,
                              overhead_s: np.ndarray, variant: VariantRuntime, scale: int):
     """(metric name, unit, Distribution) for one variant's (or instance's) requests answered in one
-    period, in `request_values` order, leaving out the metrics without a value."""
+    period (Invocations, InvocationsPerInstance, 4XX, 5XX, model errors, ModelLatency,
+    OverheadLatency), leaving out the metrics without a value."""
     n = len(status)
     if n == 0:
         return []
@@ -43,7 +45,7 @@ def invocation_distributions(status: np.ndarray, active_instances: np.ndarray, m
     if per_instance is not None:
         out.append(("InvocationsPerInstance", "None", per_instance))
     for metric, codes in (("Invocation4XXErrors", is_4xx), ("Invocation5XXErrors", is_5xx),
-                          ("InvocationModelErrors", status_in(_CODES, MODEL_ERROR_OUTCOMES))):
+                          ("InvocationModelErrors", _MODEL_ERROR_CODES)):
         out.append((metric, "None", _indicator(int(by_status[codes].sum()), n, scale)))
     if reached.any():
         out.append(("ModelLatency", "Microseconds", Distribution.from_values(model_latency_s[reached] * 1e6, scale)))

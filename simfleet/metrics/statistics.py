@@ -1,7 +1,7 @@
 """CloudWatch statistics of one datapoint's values, as CloudWatch defines and spells them [CW-STATS].
 
-Where it sits: the aggregator calls `summarize` once per datapoint (a `Distribution` plus the
-columns of `metrics.parquet`); queries parse the statistics a request names with
+Where it sits: the datapoint buffer calls `datapoint_statistics` once per datapoint (the columns
+of `metrics.parquet` from its `Distribution`); queries parse the statistics a request names with
 `parse_statistic` and `evaluate` them on the (merged) distribution of each period.
 
 Definitions [CW-STATS], over the n values of the period:
@@ -55,9 +55,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from simfleet.metrics.distribution import DEFAULT_HISTOGRAM_SCALE, Distribution, nearest_rank
+from simfleet.metrics.distribution import Distribution, nearest_rank
 
-__all__ = ["BASIC_STATISTICS", "RANGE_KINDS", "Statistic", "parse_statistic", "summarize", "datapoint_statistics"]
+__all__ = ["BASIC_STATISTICS", "RANGE_KINDS", "Statistic", "parse_statistic", "datapoint_statistics"]
 
 BASIC_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 RANGE_KINDS = ("TM", "WM", "TC", "TS", "PR")
@@ -222,14 +222,6 @@ def _hint(text: str) -> str | None:
     if _RANGE.fullmatch(upper):
         return f"a range form is upper case, did you mean {upper}?"
     return None
-
-
-def summarize(values: np.ndarray, percentiles: Sequence[float], scale: int = DEFAULT_HISTOGRAM_SCALE
-              ) -> tuple[Distribution, tuple]:
-    """A datapoint of a non-empty value array: its Distribution and the `metrics.parquet` statistics
-    (`datapoint_statistics`)."""
-    dist = Distribution.from_values(values, scale)
-    return dist, datapoint_statistics(dist, percentiles)
 
 
 def datapoint_statistics(dist: Distribution, percentiles: Sequence[float]) -> tuple:
