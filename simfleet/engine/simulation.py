@@ -166,11 +166,11 @@ class RequestDriver:
             if count == 0:
                 continue
             draws = self.variant_draws[variant.index]
-            service[mask] = (draws["service"].take(count)
-                             + payload[mask] / 1000.0 * variant.entry.payload_time_per_kb_s)
+            service[mask] = _plus_payload_time(draws["service"].take(count), payload[mask],
+                                               variant.entry.payload_time_per_kb_s)
             route[mask] = draws["route"].take(count)
             model_error[mask] = self._model_errors(variant, count)
-        overhead = endpoint["overhead"].take(n) + payload / 1000.0 * self.overhead_per_kb
+        overhead = _plus_payload_time(endpoint["overhead"].take(n), payload, self.overhead_per_kb)
         return times, chosen, service, payload, route, model_error, overhead
 
     def _one_source_one_variant(self, endpoint: dict, t: float):
@@ -184,10 +184,10 @@ class RequestDriver:
         times, payload = part.times, part.payload_bytes
         variant = endpoint["variants"][0]
         draws = self.variant_draws[variant.index]
-        service = draws["service"].take(n) + payload / 1000.0 * variant.entry.payload_time_per_kb_s
+        service = _plus_payload_time(draws["service"].take(n), payload, variant.entry.payload_time_per_kb_s)
         route = draws["route"].take(n)
         model_error = self._model_errors(variant, n)
-        overhead = endpoint["overhead"].take(n) + payload / 1000.0 * self.overhead_per_kb
+        overhead = _plus_payload_time(endpoint["overhead"].take(n), payload, self.overhead_per_kb)
         return times, np.full(n, variant.index, np.int32), service, payload, route, model_error, overhead
 
     def _model_errors(self, variant: VariantRuntime, n: int) -> np.ndarray:
@@ -208,6 +208,12 @@ class RequestDriver:
             arrival_s=times, variant=chosen, instance=instance, status=status, payload_bytes=payload,
             service_s=service, start_s=start, model_latency_s=model_latency, overhead_s=overhead,
             response_s=times + model_latency + overhead, active_instances=active)
+
+
+def _plus_payload_time(seconds: np.ndarray, payload_bytes: np.ndarray, per_kb_s: float) -> np.ndarray:
+    """Drawn times plus `per_kb_s` for each KB of payload (the draws themselves when that is 0: the
+    default, which spares two passes over every request)."""
+    return seconds if per_kb_s == 0 else seconds + payload_bytes / 1000.0 * per_kb_s
 
 
 def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None] | None = None,

@@ -73,21 +73,29 @@ class RateFunction:
         """Λ⁻¹(s) for non-decreasing s; +inf where the rate is zero for ever after."""
         s = np.asarray(s, dtype=np.float64)
         index = np.searchsorted(self.cumulative, s, side="right") - 1
-        out = np.empty_like(s)
-        tail = index >= len(self.lengths)
-        if tail.any():
-            if self.end_rate > 0:
-                out[tail] = self.starts[-1] + (s[tail] - self.cumulative[-1]) / self.end_rate
-            else:
-                out[tail] = np.inf
-        i = index[~tail]
-        if len(i):
-            ds = s[~tail] - self.cumulative[i]
-            a = self.r0[i]
-            half_slope = (self.r1[i] - self.r0[i]) / self.lengths[i] / 2
-            # a·x + half_slope·x² = ds, in the cancellation-free form.
-            root = np.sqrt(np.maximum(a * a + 4 * half_slope * ds, 0.0))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                x = np.where(a + root > 0, 2 * ds / (a + root), 0.0)
-            out[~tail] = self.starts[i] + np.minimum(x, self.lengths[i])
-        return out
+        # s is non-decreasing, so the points in the constant tail are its last ones. A block of
+        # points usually lies all in the tail (a constant rate) or all before it (a schedule), and
+        # each part is inverted without masks (elementwise the same arithmetic as with them).
+        in_tail = index >= len(self.lengths)
+        n_before = int(np.argmax(in_tail)) if len(s) and in_tail[-1] else len(s)
+        if n_before == 0:
+            return self._invert_tail(s)
+        if n_before == len(s):
+            return self._invert_segments(s, index)
+        return np.concatenate((self._invert_segments(s[:n_before], index[:n_before]),
+                               self._invert_tail(s[n_before:])))
+
+    def _invert_tail(self, s: np.ndarray) -> np.ndarray:
+        if self.end_rate > 0:
+            return self.starts[-1] + (s - self.cumulative[-1]) / self.end_rate
+        return np.full(len(s), np.inf)
+
+    def _invert_segments(self, s: np.ndarray, i: np.ndarray) -> np.ndarray:
+        ds = s - self.cumulative[i]
+        a = self.r0[i]
+        half_slope = (self.r1[i] - self.r0[i]) / self.lengths[i] / 2
+        # a·x + half_slope·x² = ds, in the cancellation-free form.
+        root = np.sqrt(np.maximum(a * a + 4 * half_slope * ds, 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(a + root > 0, 2 * ds / (a + root), 0.0)
+        return self.starts[i] + np.minimum(x, self.lengths[i])
