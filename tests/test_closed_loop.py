@@ -8,11 +8,16 @@ throughput = 1 / (E[S] + Z).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from conftest import base_experiment, scenario
+from simfleet.engine.kernels.closed_loop import STOP_BUFFER, STOP_OUTPUT, STOP_UNTIL, closed_loop_batch
 from simfleet.engine.kernels.dispatch import MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK, QUEUE_FULL
 from simfleet.engine.records import RequestRecords
 from simfleet.engine.request_plane import RequestPlane
@@ -184,6 +189,51 @@ def test_results_do_not_depend_on_segmentation():
     for name in ("arrival_s", "instance", "status", "start_s", "response_s"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
     assert whole.metrics.equals(cut.metrics)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 6)), min_size=1, max_size=40),
+       st.lists(st.tuples(st.integers(1, 4), st.integers(0, 3), st.integers(0, 3)), min_size=64, max_size=64),
+       st.integers(1, 70))
+def test_the_earliest_send_goes_first_ties_to_the_lowest_user(users, draws, capacity):
+    """The kernel's order of sends against a scan of every user (earliest next send, ties to the
+    lowest user number), on a plane where nobody waits (as many workers as users) and times are
+    quarter seconds, so that sends tie often; inactive users never send. `capacity` cuts the
+    calls (each rebuilds the kernel's heap from the users' next sends)."""
+    active = np.array([a for a, _ in users])
+    user_next = np.array([quarter / 4 for _, quarter in users])
+    service, overhead, think = (np.array([d[i] / 4 for d in draws]) for i in range(3))
+    block = len(draws)
+    population = SimpleNamespace(
+        user_next=user_next.copy(), user_active=active, user_variant=np.full(len(users), -1, np.int64),
+        cumulative=np.array([1.0]), variant_ids=np.array([0], np.int64),
+        endpoint_draws=np.stack([np.zeros(block), overhead, np.zeros(block), think]),
+        cursor_endpoint=np.zeros(1, np.int64), variant_draws=np.stack([[service, np.zeros(block), np.ones(block)]]),
+        cursor_variant=np.zeros(1, np.int64), error_rate=np.zeros(1), payload_time_per_kb=np.zeros(1),
+        overhead_per_kb=0.0, max_payload=1e9, timeout=1e9)
+    plane = RequestPlane([ROUTING_CODES["RANDOM"]])
+    plane.add_instance(0, workers=len(users), queue_limit=1)
+
+    until = 12.0
+    sent = []
+    while True:
+        columns, count, reason = closed_loop_batch(plane, until, population, capacity)
+        sent += columns["arrival_s"].tolist()
+        if reason != STOP_OUTPUT:
+            break
+
+    expected_next, expected_sent = user_next.copy(), []
+    for k in range(block):
+        candidates = [j for j in range(len(users)) if active[j] and expected_next[j] < until]
+        if not candidates:
+            break
+        user = min(candidates, key=lambda j: (expected_next[j], j))
+        expected_sent.append(expected_next[user])
+        expected_next[user] += service[k] + overhead[k] + think[k]
+    assert sent == expected_sent
+    waiting = bool((active & (expected_next < until)).any())   # a send left when the draws ran out
+    assert reason == (STOP_BUFFER if waiting else STOP_UNTIL)
+    assert population.user_next.tolist() == expected_next.tolist()
 
 
 @pytest.mark.parametrize("traffic, expected", [

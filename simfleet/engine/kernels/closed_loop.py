@@ -1,7 +1,8 @@
 """Closed-loop kernel: users who send a request, wait for its response, think, and send the next.
 
 The arrivals of closed-loop traffic depend on the responses, so they cannot be drawn ahead like
-open-loop arrivals. The kernel keeps each user's next send time and repeatedly takes the earliest:
+open-loop arrivals. The kernel keeps each user's next send time (in a heap, so a request costs
+O(log users), not a scan of every user) and repeatedly takes the earliest:
 it routes and queues that request exactly as the open-loop kernel does (`kernels.dispatch`),
 which gives its completion at once (FIFO with known service times), so the user's next send is
 known too: response = arrival + model latency + overhead, next send = response + think time.
@@ -46,19 +47,35 @@ def _closed_loop_batch(until, user_next, user_active, user_variant,
     cap = q_start.shape[1]
     block = endpoint_draws.shape[1]
     n_local = cumulative.shape[0]
+    # The active users' next sends as a binary min-heap keyed on (send time, user number): its top
+    # is the earliest send, ties going to the lowest user number. Rebuilt at each call from
+    # `user_next` (the state that persists), so that users joining or leaving between calls need
+    # no bookkeeping here.
+    heap_t = np.empty(user_next.shape[0])
+    heap_u = np.empty(user_next.shape[0], np.int64)
+    size = 0
+    for j in range(user_next.shape[0]):
+        if not user_active[j]:
+            continue
+        c = size
+        size += 1
+        while c > 0:  # sift up
+            parent = (c - 1) >> 1
+            if heap_t[parent] < user_next[j] or (heap_t[parent] == user_next[j] and heap_u[parent] < j):
+                break
+            heap_t[c] = heap_t[parent]
+            heap_u[c] = heap_u[parent]
+            c = parent
+        heap_t[c] = user_next[j]
+        heap_u[c] = j
     count = 0
     while True:
         if count >= out_arrival.shape[0]:
             return count, STOP_OUTPUT
-        # The earliest send of an active user (ties: the lowest user number).
-        user = -1
-        t = np.inf
-        for j in range(user_next.shape[0]):
-            if user_active[j] and user_next[j] < t:
-                t = user_next[j]
-                user = j
-        if user < 0 or t >= until:
+        if size == 0 or not heap_t[0] < until:
             return count, STOP_UNTIL
+        t = heap_t[0]
+        user = heap_u[0]
         ce = cursor_endpoint[0]
         if ce >= block:
             return count, STOP_BUFFER
@@ -153,7 +170,25 @@ def _closed_loop_batch(until, user_next, user_active, user_variant,
             model_latency = complete - t
         else:
             model_latency = 0.0
-        user_next[user] = t + model_latency + overhead + endpoint_draws[3, ce]
+        next_send = t + model_latency + overhead + endpoint_draws[3, ce]
+        user_next[user] = next_send
+        # the user's entry, at the top, moves down to its new place (sift down)
+        c = 0
+        while True:
+            child = 2 * c + 1
+            if child >= size:
+                break
+            right = child + 1
+            if right < size and (heap_t[right] < heap_t[child]
+                                 or (heap_t[right] == heap_t[child] and heap_u[right] < heap_u[child])):
+                child = right
+            if next_send < heap_t[child] or (next_send == heap_t[child] and user < heap_u[child]):
+                break
+            heap_t[c] = heap_t[child]
+            heap_u[c] = heap_u[child]
+            c = child
+        heap_t[c] = next_send
+        heap_u[c] = user
 
         out_arrival[count] = t
         out_variant[count] = v
