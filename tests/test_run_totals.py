@@ -36,7 +36,10 @@ def _units(values) -> int:
 @given(latencies)
 def test_histogram_bins_equal_a_binary_search_over_the_edges(values):
     edges = LatencyHistogram.EDGES
-    values = np.concatenate([values, edges[::97], edges[::89] * (1 + 1e-12), edges[::83] * (1 - 1e-12)])
+    # the starts of the lookup table's binade slices (powers of two among them) and the floats just below
+    slices = np.ldexp(0.5 + np.arange(0, 256, 5) / 512, np.arange(-19, 15)[:, None]).ravel()
+    values = np.concatenate([values, edges[::97], edges[::89] * (1 + 1e-12), edges[::83] * (1 - 1e-12),
+                             slices, np.nextafter(slices, 0)])
     totals = RunTotals(1, 1e9)
     totals.add(_records(np.zeros(len(values)), values))
     reference = np.bincount(np.searchsorted(edges, values, side="left"), minlength=len(edges) + 1)

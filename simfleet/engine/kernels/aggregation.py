@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 __all__ = ["accumulate_totals", "histogram_lookup", "sample_occupancy"]
 
@@ -50,8 +51,7 @@ def _accumulate_totals(variant, status, arrival, start, model_latency, response,
         elif sojourn > edges[n_edges - 1]:
             index = n_edges
         else:
-            mantissa, exponent = math.frexp(sojourn)
-            key = (exponent - min_exponent) * _SLICES + np.int64((mantissa - 0.5) * (2 * _SLICES))
+            key = _binade_slice(sojourn, min_exponent)
             index = bin_floor[min(max(key, 0), n_keys - 1)]
             while index < n_edges and edges[index] < sojourn:
                 index += 1
@@ -65,6 +65,30 @@ def _accumulate_totals(variant, status, arrival, start, model_latency, response,
 #: slices of each binade [2**(e-1), 2**e) in the histogram's lookup table: each slice is narrower
 #: than a bin (1/256 of a binade is at most 0.8 % wide, a bin 1.16 %), so at most one edge lies inside
 _SLICES = 256
+
+
+@intrinsic
+def _float_bits(typingctx, x):
+    """The IEEE 754 bits of a float64, as an int64 (a register move, not a libm call)."""
+    if x == types.float64:
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(types.int64))
+        return types.int64(types.float64), codegen
+    return None
+
+
+@njit(cache=True, inline="always")
+def _binade_slice(x, min_exponent):
+    """The lookup table's key of a positive normal float x: its binade, counted from the one whose
+    `math.frexp` exponent is `min_exponent`, times `_SLICES`, plus the slice of the binade it lies in.
+
+    The same number as ``(e - min_exponent) * 256 + int((m - 0.5) * 512)`` for ``m, e = frexp(x)``,
+    read from the bits: e is the biased exponent field minus 1022 and the slice is the top 8 bits
+    of the 52-bit fraction. (`math.frexp` is a libm call per value: it took 12 of the 20 ms of
+    `accumulate_totals` over the open-loop workload's 1.8 M requests; the bits take about 5.)
+    """
+    bits = _float_bits(x)
+    return (((bits >> 52) & 0x7FF) - 1022 - min_exponent) * _SLICES + ((bits >> 44) & (_SLICES - 1))
 
 
 def histogram_lookup(edges: np.ndarray) -> tuple[np.ndarray, int]:
