@@ -49,6 +49,8 @@ MAX_HISTOGRAM_SCALE = 20
 
 # Distinct values in a strided sample above which the exact check is skipped (see `_exact_counts`).
 _SAMPLE_SIZE = 2048
+#: arrays of at most this many values are counted in Python by `from_values` (measured faster)
+_SMALL = 64
 
 
 # ---------------------------------------------------------------------------- bucket arithmetic
@@ -348,14 +350,25 @@ class Distribution:
 
     @classmethod
     def _built(cls, count, total, minimum, maximum, values, counts, exact, scale) -> "Distribution":
-        """A distribution that `from_values` or `merge` built, whose invariants hold by construction:
-        the same fields as the constructor gives, without checking them again (a run builds one per
-        datapoint, and the check cost as much as building a small one)."""
+        """A distribution that `from_values`, `from_distinct` or `merge` built, whose invariants hold
+        by construction: the same fields as the constructor gives, without checking or copying them
+        again (a run builds one per datapoint, and that cost as much as building a small one).
+
+        `values` (float64, no -0.0) and `counts` (int64) must be new 1-D arrays that nothing else
+        holds: they become the distribution's, read-only.
+        """
         self = object.__new__(cls)
-        for name, value in zip(("count", "total", "minimum", "maximum", "values", "counts", "exact", "scale"),
-                               (count, total, minimum, maximum, values, counts, exact, scale)):
-            object.__setattr__(self, name, value)
-        self._normalize()
+        values.flags.writeable = False
+        counts.flags.writeable = False
+        set_ = object.__setattr__
+        set_(self, "count", int(count))
+        set_(self, "total", float(total))
+        set_(self, "minimum", float(minimum))
+        set_(self, "maximum", float(maximum))
+        set_(self, "values", values)
+        set_(self, "counts", counts)
+        set_(self, "exact", bool(exact))
+        set_(self, "scale", scale)
         return self
 
     def _problem(self) -> str | None:
@@ -410,6 +423,8 @@ class Distribution:
         raw = np.asarray(values, dtype=np.float64).reshape(-1)
         if len(raw) == 0:
             raise ValueError("no values: a datapoint needs at least one value")
+        if len(raw) <= _SMALL:
+            return cls._small(raw, scale)
         # the checks of `_check_values` read from the extremes (NaN propagates into both)
         minimum, maximum = float(raw.min()), float(raw.max())
         if not (math.isfinite(minimum) and math.isfinite(maximum)) or minimum < 0:
@@ -435,6 +450,27 @@ class Distribution:
         return cls._built(count, total, minimum, maximum, hist_values, hist_counts, False, scale)
 
     @classmethod
+    def _small(cls, raw: np.ndarray, scale: int) -> "Distribution":
+        """`from_values` of at most `_SMALL` values (always exact), counted in Python: for a few
+        values a dozen NumPy calls cost more than the work (utilization, instance counts and
+        concurrency datapoints hold a few to a few dozen values)."""
+        total = float(raw.sum())
+        if not math.isfinite(total):          # a NaN or an infinity (or an overflowing sum)
+            _check_values(raw, "values")
+        ordered = sorted(raw.tolist())
+        if ordered[0] < 0:
+            _check_values(raw, "values")
+        distinct, counts = [ordered[0] + 0.0], [1]           # + 0.0: -0.0 becomes 0.0 (only zero can be)
+        for value in ordered[1:]:
+            if value == distinct[-1]:
+                counts[-1] += 1
+            else:
+                distinct.append(value)
+                counts.append(1)
+        return cls._built(len(ordered), total, distinct[0], distinct[-1], np.array(distinct),
+                          np.array(counts, dtype=np.int64), True, scale)
+
+    @classmethod
     def from_distinct(cls, values: np.ndarray, counts: np.ndarray, total: float,
                       scale: int = DEFAULT_HISTOGRAM_SCALE) -> "Distribution":
         """The exact distribution of raw values already counted: `values` distinct and strictly
@@ -445,8 +481,9 @@ class Distribution:
         of summing 0/1 arrays); the result equals `from_values` of the raw values, bit for bit,
         when `total` does. Not re-validated, like the results of `from_values` and `merge`.
         """
-        counts = np.asarray(counts, dtype=np.int64)
-        values = np.asarray(values, dtype=np.float64)
+        scale = _check_scale(scale)
+        counts = np.array(counts, dtype=np.int64).reshape(-1)
+        values = np.array(values, dtype=np.float64).reshape(-1) + 0.0    # a copy; -0.0 becomes 0.0
         return cls._built(int(counts.sum()), total, float(values[0]), float(values[-1]), values, counts, True, scale)
 
     @classmethod
