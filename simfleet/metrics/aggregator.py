@@ -22,6 +22,7 @@ still in flight, not by the length of the run.
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 
@@ -205,12 +206,15 @@ class _PendingByPeriod:
     def add(self, records: RequestRecords) -> None:
         # k·P <= response < (k+1)·P exactly: the edges k·P are exact floats, and a correctly rounded
         # division of a float below k·P by P stays below k (its distance to k is at least k·2**-53,
-        # more than half the spacing of floats below k unless k is a power of two, where it is twice)
-        period = np.floor(records.response_s / self.period_s)
-        first, last = int(period.min()), int(period.max())
+        # more than half the spacing of floats below k unless k is a power of two, where it is twice).
+        # That floor is monotonic, so the periods of the earliest and latest responses bound the rest:
+        # a batch within one period (most of them) needs no pass over its responses.
+        response = records.response_s
+        first, last = math.floor(response.min() / self.period_s), math.floor(response.max() / self.period_s)
         if first == last:
             self._by_period.setdefault(first, []).append(records)
             return
+        period = np.floor(response / self.period_s)
         keys = range(first, last + 1) if last - first <= 8 else np.unique(period).astype(np.int64)
         for key in keys:
             mine = period == key
