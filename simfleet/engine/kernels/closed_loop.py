@@ -36,6 +36,13 @@ STOP_BUFFER = 1   # a draw buffer ran out: refill it and call again
 STOP_OUTPUT = 2   # the output arrays are full: collect them and call again
 
 
+@njit(cache=True, inline="always")
+def _sends_first(t_a, user_a, t_b, user_b):
+    """The heap's order: the earlier send first, ties to the lower user number (scalars only, so
+    the call inlines without the per-array reference counting that made shared bodies slow)."""
+    return t_a < t_b or (t_a == t_b and user_a < user_b)
+
+
 @njit(cache=True)
 def _closed_loop_batch(until, user_next, user_active, user_variant,
                        cumulative, variant_ids, endpoint_draws, cursor_endpoint, variant_draws, cursor_variant,
@@ -61,7 +68,7 @@ def _closed_loop_batch(until, user_next, user_active, user_variant,
         size += 1
         while c > 0:  # sift up
             parent = (c - 1) >> 1
-            if heap_t[parent] < user_next[j] or (heap_t[parent] == user_next[j] and heap_u[parent] < j):
+            if _sends_first(heap_t[parent], heap_u[parent], user_next[j], j):
                 break
             heap_t[c] = heap_t[parent]
             heap_u[c] = heap_u[parent]
@@ -179,10 +186,9 @@ def _closed_loop_batch(until, user_next, user_active, user_variant,
             if child >= size:
                 break
             right = child + 1
-            if right < size and (heap_t[right] < heap_t[child]
-                                 or (heap_t[right] == heap_t[child] and heap_u[right] < heap_u[child])):
+            if right < size and _sends_first(heap_t[right], heap_u[right], heap_t[child], heap_u[child]):
                 child = right
-            if next_send < heap_t[child] or (next_send == heap_t[child] and user < heap_u[child]):
+            if _sends_first(next_send, user, heap_t[child], heap_u[child]):
                 break
             heap_t[c] = heap_t[child]
             heap_u[c] = heap_u[child]
