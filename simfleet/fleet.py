@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from simfleet.catalog import InstanceType
 from simfleet.config.loader import Scenario
 from simfleet.config.publish_periods import PublishPlan, publish_plan
-from simfleet.engine.kernels.dispatch import ROUTING_LEAST_OUTSTANDING, ROUTING_RANDOM
+from simfleet.request_records import ROUTING_LEAST_OUTSTANDING, ROUTING_RANDOM
 from simfleet.profiles import ServiceEntry
 
 __all__ = ["VariantRuntime", "Fleet", "build_fleet", "instance_id"]

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from conftest import base_experiment, scenario
-from simfleet.engine.kernels.dispatch import OK
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import OK
+from simfleet.request_records import RequestRecords
 from simfleet.fleet import build_fleet
 from simfleet.metrics.aggregator import MetricsAggregator
 

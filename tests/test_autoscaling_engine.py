@@ -25,8 +25,8 @@ from conftest import base_experiment, scenario
 from simfleet.autoscaling.capacity import DEFAULT_COOLDOWN_S
 from simfleet.autoscaling.schedules import fire_times
 from simfleet.config.experiment import AutoscalingSettings
-from simfleet.engine.kernels.dispatch import MODEL_ERROR, MODEL_TIMEOUT, OK
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import MODEL_ERROR, MODEL_TIMEOUT, OK
+from simfleet.request_records import RequestRecords
 from simfleet.engine.simulation import simulate
 
 ENDPOINT, VARIANT = "ep", "A"

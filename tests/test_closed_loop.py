@@ -18,8 +18,8 @@ from scipy import stats
 
 from conftest import base_experiment, scenario
 from simfleet.engine.kernels.closed_loop import STOP_BUFFER, STOP_OUTPUT, STOP_UNTIL, closed_loop_batch
-from simfleet.engine.kernels.dispatch import MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK, QUEUE_FULL
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK, QUEUE_FULL
+from simfleet.request_records import RequestRecords
 from simfleet.engine.request_plane import RequestPlane
 from simfleet.engine.simulation import simulate
 from simfleet.errors import InputError

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oracle import NaiveInstance, naive_dispatch
-from simfleet.engine.kernels.dispatch import ROUTING_LEAST_OUTSTANDING, ROUTING_RANDOM
+from simfleet.request_records import ROUTING_LEAST_OUTSTANDING, ROUTING_RANDOM
 from simfleet.engine.request_plane import RequestPlane
 
 

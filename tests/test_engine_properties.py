@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from conftest import base_experiment, scenario
 from fleet_strategies import experiments
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import RequestRecords
 from simfleet.engine.simulation import simulate
 
 

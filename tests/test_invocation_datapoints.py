@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import base_experiment, scenario
-from simfleet.engine.kernels.dispatch import NO_CAPACITY, OK, PAYLOAD_TOO_LARGE
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import NO_CAPACITY, OK, PAYLOAD_TOO_LARGE
+from simfleet.request_records import RequestRecords
 from simfleet.fleet import build_fleet
 from simfleet.metrics.aggregator import MetricsAggregator
 from simfleet.metrics.distribution import Distribution

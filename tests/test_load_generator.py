@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 
 from conftest import base_experiment, scenario
 from simfleet.config.loader import load_experiment
-from simfleet.engine.kernels.dispatch import MODEL_ERROR, OK, PAYLOAD_TOO_LARGE
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import MODEL_ERROR, OK, PAYLOAD_TOO_LARGE
+from simfleet.request_records import RequestRecords
 from simfleet.engine.simulation import simulate
 from simfleet.errors import InputError
 from simfleet.metrics.run_totals import RunTotals

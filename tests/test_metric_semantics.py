@@ -31,9 +31,9 @@ from hypothesis import strategies as st
 
 from conftest import base_experiment, scenario
 from fleet_strategies import experiments
-from simfleet.engine.kernels.dispatch import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK, PAYLOAD_TOO_LARGE,
+from simfleet.request_records import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK, PAYLOAD_TOO_LARGE,
                                               QUEUE_FULL)
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import RequestRecords
 from simfleet.engine.simulation import simulate
 from simfleet.metrics.distribution import Distribution
 

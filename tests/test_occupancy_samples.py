@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simfleet.engine.kernels.aggregation import sample_occupancy
-from simfleet.engine.kernels.dispatch import MODEL_ERROR, MODEL_TIMEOUT, OK
+from simfleet.request_records import MODEL_ERROR, MODEL_TIMEOUT, OK
 from simfleet.metrics.emission import STATUS_NAMES
 
 SERVED = np.zeros(len(STATUS_NAMES), np.bool_)

@@ -15,7 +15,7 @@ import pytest
 from scipy import stats as _scipy_stats
 
 from conftest import base_experiment, scenario
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import RequestRecords
 from simfleet.engine.simulation import simulate
 
 pytestmark = pytest.mark.slow

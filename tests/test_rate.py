@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import base_experiment, scenario
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import RequestRecords
 from simfleet.engine.simulation import simulate
 from simfleet.traffic.rate import RateFunction
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import RequestRecords
 from simfleet.metrics.emission import REACHED_CONTAINER, STATUS_NAMES
 from simfleet.metrics.run_totals import ExactSum, LatencyHistogram, RunTotals
 

@@ -23,8 +23,8 @@ from simfleet.config.publish_periods import clock_tick_s, load_generator_jobs, p
 from simfleet.engine.autoscaler import Autoscaler
 from simfleet.engine.events import EventLog
 from simfleet.engine.instances import InstanceManager
-from simfleet.engine.kernels.dispatch import MODEL_TIMEOUT, NO_CAPACITY, PAYLOAD_TOO_LARGE
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import MODEL_TIMEOUT, NO_CAPACITY, PAYLOAD_TOO_LARGE
+from simfleet.request_records import RequestRecords
 from simfleet.engine.request_plane import RequestPlane
 from simfleet.engine.timing import at_time
 from simfleet.fleet import Fleet, VariantRuntime, build_fleet

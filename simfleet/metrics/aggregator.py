@@ -28,8 +28,8 @@ import numpy as np
 
 from simfleet.config.experiment import MetricsSection
 from simfleet.engine.kernels.aggregation import sample_occupancy
-from simfleet.engine.kernels.dispatch import MODEL_ERROR, MODEL_TIMEOUT, OK
-from simfleet.engine.records import RequestRecords, group_slices
+from simfleet.request_records import MODEL_ERROR, MODEL_TIMEOUT, OK
+from simfleet.request_records import RequestRecords, group_slices
 from simfleet.fleet import Fleet, instance_id
 from simfleet.metrics.datapoints import DatapointBuffer
 from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, SIMFLEET_NAMESPACE,

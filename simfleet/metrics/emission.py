@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simfleet.engine.kernels.dispatch import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK,
+from simfleet.request_records import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK,
                                               PAYLOAD_TOO_LARGE, QUEUE_FULL)
 from simfleet.fleet import VariantRuntime
 

@@ -24,8 +24,8 @@ import datetime as dt
 
 import numpy as np
 
-from simfleet.engine.kernels.dispatch import OK
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import OK
+from simfleet.request_records import RequestRecords
 from simfleet.fleet import Fleet
 
 __all__ = ["LOAD_GENERATOR_NAMESPACE", "LoadGenerator", "LoadGeneratorMetrics"]

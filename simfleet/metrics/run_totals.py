@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from simfleet.engine.kernels.aggregation import accumulate_totals, histogram_lookup
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import RequestRecords
 from simfleet.metrics.emission import REACHED_CONTAINER, STATUS_NAMES
 
 __all__ = ["LatencyHistogram", "VariantTotals", "RunTotals", "ExactSum"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import RequestRecords
 from simfleet.fleet import Fleet, instance_id
 from simfleet.metrics.emission import STATUS_NAMES, error_class
 from simfleet.outputs.atomic import StreamingParquet

@@ -14,7 +14,7 @@ import numpy as np
 
 from simfleet.config.experiment import ClosedLoopTraffic
 from simfleet.engine.kernels.closed_loop import STOP_UNTIL, closed_loop_batch
-from simfleet.engine.records import RequestRecords
+from simfleet.request_records import RequestRecords
 from simfleet.rng import BLOCK, BufferedDraws, RandomStreams
 
 __all__ = ["UserPopulation"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simfleet.engine.kernels.dispatch import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK, PAYLOAD_TOO_LARGE,
+from simfleet.request_records import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK, PAYLOAD_TOO_LARGE,
                                               QUEUE_FULL, ROUTING_RANDOM)
 
 __all__ = ["closed_loop_batch", "STOP_UNTIL", "STOP_BUFFER", "STOP_OUTPUT"]

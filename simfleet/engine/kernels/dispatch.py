@@ -22,21 +22,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = [
-    "OK", "MODEL_ERROR", "MODEL_TIMEOUT", "PAYLOAD_TOO_LARGE", "QUEUE_FULL", "NO_CAPACITY",
-    "ROUTING_RANDOM", "ROUTING_LEAST_OUTSTANDING", "dispatch_batch",
-]
+from simfleet.request_records import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK, PAYLOAD_TOO_LARGE, QUEUE_FULL,
+                                      ROUTING_RANDOM)
 
-# Request outcomes.
-OK = 0
-MODEL_ERROR = 1        # the container answered with the model's error status
-MODEL_TIMEOUT = 2      # no answer within the invocation timeout
-PAYLOAD_TOO_LARGE = 3  # rejected by SageMaker before any instance (ValidationError, 400)
-QUEUE_FULL = 4         # the container's job queue was full (503)
-NO_CAPACITY = 5        # the variant had no in-service instance
-
-ROUTING_RANDOM = 0
-ROUTING_LEAST_OUTSTANDING = 1
+__all__ = ["dispatch_batch"]
 
 
 @njit(cache=True)

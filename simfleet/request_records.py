@@ -1,4 +1,8 @@
-"""Per-request results of one dispatched batch: what metrics, summaries and traces consume.
+"""The contract between the request plane and everything that reads its results.
+
+The engine writes, and the metrics, summaries, traces and jobs read, the same things: a request's
+outcome code, a variant's routing code and the per-request records of each dispatched batch. They
+live here, below both (DESIGN §2.2), so that neither package imports the other for them.
 
 Records are read, never written, once built: `select`, `by_variant`, `by_instance` and `concat`
 hand back the same arrays, without copying them, whenever the result holds every request in its
@@ -12,7 +16,22 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-__all__ = ["RequestRecords", "group_slices"]
+__all__ = [
+    "OK", "MODEL_ERROR", "MODEL_TIMEOUT", "PAYLOAD_TOO_LARGE", "QUEUE_FULL", "NO_CAPACITY",
+    "ROUTING_RANDOM", "ROUTING_LEAST_OUTSTANDING", "RequestRecords", "group_slices",
+]
+
+# Request outcomes (the `status` column).
+OK = 0
+MODEL_ERROR = 1        # the container answered with the model's error status
+MODEL_TIMEOUT = 2      # no answer within the invocation timeout
+PAYLOAD_TOO_LARGE = 3  # rejected by SageMaker before any instance (ValidationError, 400)
+QUEUE_FULL = 4         # the container's job queue was full (503)
+NO_CAPACITY = 5        # the variant had no in-service instance
+
+# Routing strategies of a production variant (`RoutingConfig.RoutingStrategy`).
+ROUTING_RANDOM = 0
+ROUTING_LEAST_OUTSTANDING = 1
 
 
 @dataclass
@@ -22,7 +41,7 @@ class RequestRecords:
     arrival_s: np.ndarray
     variant: np.ndarray          # global variant index
     instance: np.ndarray         # per-run instance index, -1 when no instance was reached
-    status: np.ndarray           # kernels.dispatch outcome codes
+    status: np.ndarray           # outcome codes above
     payload_bytes: np.ndarray
     service_s: np.ndarray        # model work drawn for the request
     start_s: np.ndarray          # start of service at a worker slot
