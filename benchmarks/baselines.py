@@ -2,7 +2,7 @@
 
 * bare kernels: simfleet's own compiled request plane with nothing around it: a fresh
   `RequestPlane` with the run's instances, all requests pre-drawn, one call (open loop,
-  `kernels.dispatch`) or one call per users' step (closed loop, `kernels.closed_loop`);
+  `endpoint_flow.dispatch_given`) or one call per users' step (closed loop); both run `kernels.flow`;
 * naive SimPy: `tests/oracle.py`, one SimPy process per request (open loop) or per user (closed
   loop), the plainest correct model of the same queues;
 * ciw (`pip install ciw`, the `bench` extra): a general-purpose queueing-network simulator, fed
@@ -49,8 +49,10 @@ def _inputs(req: dict, cut: slice) -> tuple:
 
 
 def open_kernel(req: dict, cut: slice = slice(None)) -> dict:
-    """`RequestPlane.dispatch` in one call over the captured requests (`capture_open`)."""
-    instance, start, _, status, _ = open_plane(req).dispatch(*_inputs(req, cut))
+    """The request kernel in one call over the captured requests (`capture_open`, `dispatch_given`)."""
+    from simfleet.engine.endpoint_flow import dispatch_given
+
+    instance, start, _, status, _ = dispatch_given(open_plane(req), *_inputs(req, cut))
     return {"instance": instance, "start": start, "status": status}
 
 
@@ -71,48 +73,32 @@ def _per_send(req: dict) -> dict:
 
 
 def closed_kernel(req: dict) -> dict:
-    """`kernels.closed_loop` on a fresh plane: one call per step of the users' schedule.
+    """The request kernel with users only, on a fresh plane: one call per step of the users' schedule.
 
-    The draw buffers hold every value the run needs (`capture_closed` draws them) and the output
-    columns every request, so the kernel never stops for a refill or to hand over its output; the
-    users change at each knot as the engine changes them.
+    The draw buffers hold every value the run needs (`capture_closed` draws them), so the kernel
+    never stops for a refill (the suite checks the results against simfleet's, request for
+    request); the users change at each knot as the engine changes them.
     """
-    from simfleet.engine.kernels.closed_loop import STOP_UNTIL, _closed_loop_batch
+    from simfleet.engine.endpoint_flow import EndpointFlow, FlowVariant, GivenValues, no_arrivals
+    from simfleet.engine.users import UserPopulation
 
     d = req["draws"]
-    n = len(d["service"])
     plane = open_plane(req)
-    user_next, user_active, user_variant = np.empty(0), np.empty(0, np.bool_), np.empty(0, np.int64)
-    endpoint_draws = np.stack([d["choice"], d["overhead"], d["payload"], d["think"]])
-    variant_draws = np.stack([d["service"], d["route"], d["error_u"]])[None, :, :]
-    cursor_endpoint, cursor_variant = np.zeros(1, np.int64), np.zeros(1, np.int64)
-    out = {"arrival": np.empty(n), "variant": np.empty(n, np.int32), "instance": np.empty(n, np.int32),
-           "status": np.empty(n, np.int8), "payload": np.empty(n), "service": np.empty(n), "start": np.empty(n),
-           "model_latency": np.empty(n), "overhead": np.empty(n), "active": np.empty(n, np.int32)}
+    variant = FlowVariant(index=req["variant_index"], weight=1.0, route=GivenValues(d["route"]),
+                          services=(GivenValues(d["service"]),), payload_time_per_kb=(d["payload_time_per_kb"],),
+                          error=GivenValues(d["error_u"]), error_rate=d["error_rate"])
+    flow = EndpointFlow(plane, [variant], GivenValues(d["choice"]), GivenValues(d["overhead"]),
+                        d["overhead_per_kb"], req["max_payload"], req["timeout"])
     knots = [(t, users) for t, users in req["knots"] if t < req["duration_s"]]
-    done = 0
-    for index, (t, users) in enumerate(knots):
-        active = np.flatnonzero(user_active)
-        if users > len(active):
-            added = users - len(active)
-            user_next = np.append(user_next, np.full(added, float(t)))
-            user_active = np.append(user_active, np.ones(added, np.bool_))
-            user_variant = np.append(user_variant, np.full(added, -1, np.int64))
-        else:
-            user_active[active[users:]] = False
+    users = UserPopulation("bench", None, -1, knots, GivenValues(d["payload"]), GivenValues(d["think"]), flow)
+    flow.draws = flow.rows.buffer(len(d["service"]))
+    parts = []
+    for index, (t, count) in enumerate(knots):
+        users.set_users(count, t)
         until = knots[index + 1][0] if index + 1 < len(knots) else req["duration_s"]
-        count, reason = _closed_loop_batch(
-            float(until), user_next, user_active, user_variant, np.array([1.0]),
-            np.array([req["variant_index"]], np.int64), endpoint_draws, cursor_endpoint, variant_draws,
-            cursor_variant, np.array([d["error_rate"]]), np.array([d["payload_time_per_kb"]]),
-            float(d["overhead_per_kb"]), float(req["max_payload"]), float(req["timeout"]),
-            plane.strategy, plane.member_ptr, plane.members, plane.slot_free, plane.slot_accum, plane.n_workers,
-            plane.q_start, plane.q_head, plane.q_len, plane.q_limit,
-            *(column[done:] for column in out.values()))
-        if reason != STOP_UNTIL:
-            raise RuntimeError(f"closed-loop kernel stopped early ({reason}): draw buffers too short")
-        done += count
-    return {name: out[name][:done] for name in ("arrival", "instance", "start", "status")}
+        columns, _ = flow.advance_columns(plane, no_arrivals(), until)
+        parts.append(columns)
+    return {name: np.concatenate([p[name] for p in parts]) for name in ("arrival", "instance", "start", "status")}
 
 
 def naive_closed(req: dict, until_s: float) -> dict:

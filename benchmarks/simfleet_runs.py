@@ -112,7 +112,7 @@ def capture_open(raw: dict, window: tuple[float, float] | None = None) -> dict:
 def closed_loop_draws(sc, n: int) -> dict:
     """The first `n` values of every stream a one-variant closed-loop endpoint consumes, per send.
 
-    The same named streams `traffic.users.UserPopulation` fills its buffers from: the endpoint's
+    The same named streams `engine.endpoint_flow.EndpointFlow` fills its buffers from: the endpoint's
     variant choice and overhead, the source's payload and think time, the variant's service time,
     routing and model-error draws. With one variant, send k takes the k-th value of each.
     """

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 __all__ = [
-    "OK", "MODEL_ERROR", "MODEL_TIMEOUT", "PAYLOAD_TOO_LARGE", "QUEUE_FULL", "NO_CAPACITY",
+    "OK", "MODEL_ERROR", "MODEL_TIMEOUT", "PAYLOAD_TOO_LARGE", "QUEUE_FULL", "NO_CAPACITY", "INVALID_TARGET",
     "ROUTING_RANDOM", "ROUTING_LEAST_OUTSTANDING", "RequestRecords", "group_slices",
 ]
 
@@ -28,6 +28,7 @@ MODEL_TIMEOUT = 2      # no answer within the invocation timeout
 PAYLOAD_TOO_LARGE = 3  # rejected by SageMaker before any instance (ValidationError, 400)
 QUEUE_FULL = 4         # the container's job queue was full (503)
 NO_CAPACITY = 5        # the variant had no in-service instance
+INVALID_TARGET = 6     # TargetContainerHostname missing, unknown or not accepted (ValidationError, 400)
 
 # Routing strategies of a production variant (`RoutingConfig.RoutingStrategy`).
 ROUTING_RANDOM = 0

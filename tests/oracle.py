@@ -14,13 +14,14 @@ simfleet's results request for request.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
-from simfleet.request_records import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK, PAYLOAD_TOO_LARGE,
-                                              QUEUE_FULL, ROUTING_RANDOM)
+from simfleet.request_records import (INVALID_TARGET, MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK,
+                                      PAYLOAD_TOO_LARGE, QUEUE_FULL, ROUTING_RANDOM)
 
 
 @dataclass
@@ -166,3 +167,200 @@ def naive_closed_loop(instances: list[NaiveInstance], strategy: int, knots, dura
     env.run()
     n = sent[0]
     return out_arrival[:n], out_instance[:n], out_start[:n], out_status[:n]
+
+
+# -- stations and routes: one SimPy process per request hop ------------------------------------------
+
+#: Tie order at equal times (SimPy orders events by time, then priority, then creation): SimPy's own
+#: events (service completions, resource grants: priorities 0 and 1) come first, so a slot that
+#: frees at t serves a request arriving at t; then requests reaching their next container (by
+#: request number, each followed by its own timeout watchdog), then open-loop arrivals (in order),
+#: then user sends (by user number).
+_HOP, _ARRIVAL, _USER = 2, 2 + 10**9, 2 + 2 * 10**9
+
+
+@dataclass
+class NaiveVariant:
+    strategy: int
+    containers: int = 1
+    direct: bool = False
+
+
+@dataclass
+class NaiveStationInstance:
+    variant: int
+    workers: tuple[int, ...]       # per container of the variant's route
+    queue_limits: tuple[int, ...]
+
+
+@dataclass
+class NaiveUser:
+    local: int          # target variant (-1: the weights decide)
+    container: int      # named container (-1: none)
+    start: float        # first send
+    payloads: list      # its stream of payloads
+    thinks: list        # its stream of think times
+
+
+def naive_flow(variants: list[NaiveVariant], instances: list[NaiveStationInstance], cumulative, arrivals,
+               users: list[NaiveUser], streams: dict, error_rates, overhead_per_kb: float,
+               payload_time_per_kb, max_payload: float, timeout: float, until: float):
+    """Every request of one endpoint before `until`, the plainest way: a SimPy `Resource` per container
+    of each instance, a process per user, per request and per hop of a request through a container.
+
+    `arrivals`: (times, local variant or -1, payload, container or -1) of the open-loop requests.
+    `streams`: lists of values consumed in the order requests are sent: "choice" (only with several
+    variants), "overhead", and per local variant v: ("route", v), ("error", v) (only when its error
+    rate is above 0) and ("service", v, c) per container. A request sent at t0 draws, in this order:
+    its variant choice, overhead (its user's payload and think time), route, the service of each
+    container of its route, model error. It fails at once with PAYLOAD_TOO_LARGE, INVALID_TARGET
+    (a direct variant needs a container 0 ≤ c < containers, a serial one none) or NO_CAPACITY; else
+    it visits its route's containers in order, failing with QUEUE_FULL at a full one, and with
+    MODEL_TIMEOUT (answered at t0 + timeout) when a container it reached by t0 + timeout has not
+    finished it by then (service times must be positive); it stops at its failure. A user sends its
+    next request (answer + overhead) + think after its answer. Times are scheduled at the instants
+    computed (not as now + delay), so that they are the same floats as the kernel's.
+
+    Returns (requests, hops): per request [arrival, variant, instance, status, payload, service sum,
+    first start, complete, model latency, overhead, active, container], per hop
+    [variant, instance, container, arrival, start, complete] (serial routes of several containers).
+    """
+    env = simpy.Environment()
+    stations = [[simpy.Resource(env, capacity=w) for w in inst.workers] for inst in instances]
+    members = [[i for i, inst in enumerate(instances) if inst.variant == v] for v in range(len(variants))]
+    draws = {key: list(values) for key, values in streams.items()}
+    requests, hops = [], []
+    counter = [0]
+
+    def at(time: float, priority: float) -> simpy.Event:
+        """An event at the absolute `time` (SimPy's public timeouts add a delay to `now`)."""
+        event = simpy.Event(env)
+        event._ok, event._value = True, None
+        heapq.heappush(env._queue, (time, priority, next(env._eid), event))  # Environment.schedule, at `time`
+        return event
+
+    def take(key):
+        return draws[key].pop(0)
+
+    def outstanding(i: int) -> int:
+        return sum(len(r.users) + len(r.queue) for r in stations[i])
+
+    def request(t0, local, payload, container, user, answered):
+        seq = counter[0]
+        counter[0] += 1
+        if local < 0:
+            local = 0
+            if len(variants) > 1:
+                u_choice = take("choice")
+                while local < len(variants) - 1 and u_choice >= cumulative[local]:
+                    local += 1
+        elif len(variants) > 1:
+            take("choice")
+        overhead = take("overhead") + payload / 1000.0 * overhead_per_kb
+        think = take_think(user)
+        variant = variants[local]
+        if variant.direct:
+            route = [container] if 0 <= container < variant.containers else []
+        else:
+            route = list(range(variant.containers)) if container < 0 else []
+        u = take(("route", local))
+        services = {c: take(("service", local, c)) + payload / 1000.0 * payload_time_per_kb[local][c] for c in route}
+        model_error = error_rates[local] > 0 and take(("error", local)) < error_rates[local]
+        row = {"arrival": t0, "variant": local, "instance": -1, "status": OK, "payload": payload,
+               "service": sum(services[c] for c in route) if route else 0.0, "start": t0, "complete": t0,
+               "overhead": overhead, "active": len(members[local]), "container": container}
+        if len(route) == 1:
+            row["service"] = services[route[0]]
+        state = {"done": False, "last_complete": None}
+
+        def answer(status, time, latency):
+            row.update(status=status, model_latency=latency)
+            state["done"] = True
+            requests.append(row)
+            if user is not None:
+                users_next(user, time + overhead, think)
+
+        if payload > max_payload:
+            return answer(PAYLOAD_TOO_LARGE, t0, 0.0)
+        if not route:
+            return answer(INVALID_TARGET, t0, 0.0)
+        if not members[local]:
+            return answer(NO_CAPACITY, t0, 0.0)
+        if variant.strategy == ROUTING_RANDOM:
+            i = members[local][min(int(u * len(members[local])), len(members[local]) - 1)]
+        else:
+            best = min(outstanding(m) for m in members[local])
+            tied = [m for m in members[local] if outstanding(m) == best]
+            i = tied[min(int(u * len(tied)), len(tied) - 1)]
+        row["instance"] = i
+
+        def watchdog():
+            yield at(t0 + timeout, _HOP + seq + 0.5)
+            if not state["done"]:
+                row["complete"] = None  # set when its container finishes it
+                answer(MODEL_TIMEOUT, t0 + timeout, timeout)
+
+        if t0 + timeout < np.inf:
+            env.process(watchdog())
+        for position, c in enumerate(route):
+            if position > 0:
+                yield at(env.now, _HOP + seq)     # reaching the next container, in request order
+            finished = yield env.process(hop(i, c, services[c], row, position == 0, local, len(route) > 1 and not variant.direct))
+            if finished is None:               # its queue was full
+                if not state["done"]:
+                    row["complete"] = env.now
+                    answer(QUEUE_FULL, env.now, env.now - t0)
+                return
+            if finished - t0 > timeout:        # the watchdog answered at t0 + timeout
+                row["complete"] = finished
+                return
+            if position == len(route) - 1:
+                row["complete"] = finished
+                answer(MODEL_ERROR if model_error else OK, finished, finished - t0)
+
+    def hop(i, c, service, row, first, local, hop_rows):
+        station = stations[i][c]
+        arrival = env.now
+        if station.count == station.capacity and len(station.queue) >= instances[i].queue_limits[c]:
+            return None
+        with station.request() as slot:
+            yield slot
+            start = env.now
+            if first:
+                row["start"] = start
+            yield env.timeout(service)
+        if hop_rows:
+            hops.append([local, i, c, arrival, start, env.now])
+        return env.now
+
+    user_state = {}
+
+    def take_think(user):
+        if user is None:
+            return 0.0
+        return users[user].thinks.pop(0)
+
+    def users_next(user, response, think):
+        user_state[user] = response + think
+        env.process(user_sends(user, response + think))
+
+    def user_sends(user, when):
+        if when >= until:
+            return
+        yield at(when, _USER + user)
+        payload = users[user].payloads.pop(0)
+        env.process(request(env.now, users[user].local, payload, users[user].container, user, None))
+
+    def open_loop():
+        times, local, payload, container = arrivals
+        for k in range(len(times)):
+            if times[k] >= until:
+                return
+            yield at(times[k], _ARRIVAL + k)
+            env.process(request(env.now, int(local[k]), payload[k], int(container[k]), None, None))
+
+    env.process(open_loop())
+    for number, user in enumerate(users):
+        env.process(user_sends(number, user.start))
+    env.run()
+    return requests, hops, user_state

@@ -8,8 +8,6 @@ throughput = 1 / (E[S] + Z).
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -17,7 +15,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from conftest import base_experiment, scenario
-from simfleet.engine.kernels.closed_loop import STOP_BUFFER, STOP_OUTPUT, STOP_UNTIL, closed_loop_batch
+from simfleet.engine.endpoint_flow import EndpointFlow, FlowVariant, GivenValues, dispatch_given, no_arrivals
 from simfleet.request_records import MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK, QUEUE_FULL
 from simfleet.request_records import RequestRecords
 from simfleet.engine.request_plane import RequestPlane
@@ -115,8 +113,8 @@ def test_the_open_loop_kernel_reproduces_every_closed_loop_request():
     entry = sc.profiles["toy"].entry_for(sc.catalog[variant.instance_type], variant.workers)
     for _ in range(variant.initial_instance_count):
         plane.add_instance(0, entry.workers, entry.max_queue_size)
-    instance, start, complete, status, active = plane.dispatch(
-        records.arrival_s, records.variant, records.service_s, records.payload_bytes, route, error,
+    instance, start, complete, status, active = dispatch_given(
+        plane, records.arrival_s, records.variant, records.service_s, records.payload_bytes, route, error,
         sc.experiment.platform.max_payload_size, sc.experiment.platform.invocation_timeout)
     assert np.array_equal(instance, records.instance)
     assert np.array_equal(status, records.status)
@@ -194,36 +192,37 @@ def test_results_do_not_depend_on_segmentation():
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 6)), min_size=1, max_size=40),
        st.lists(st.tuples(st.integers(1, 4), st.integers(0, 3), st.integers(0, 3)), min_size=64, max_size=64),
-       st.integers(1, 70))
-def test_the_earliest_send_goes_first_ties_to_the_lowest_user(users, draws, capacity):
+       st.lists(st.integers(0, 48), max_size=5))
+def test_the_earliest_send_goes_first_ties_to_the_lowest_user(users, draws, cut_quarters):
     """The kernel's order of sends against a scan of every user (earliest next send, ties to the
     lowest user number), on a plane where nobody waits (as many workers as users) and times are
-    quarter seconds, so that sends tie often; inactive users never send. `capacity` cuts the
-    calls (each rebuilds the kernel's heap from the users' next sends)."""
+    quarter seconds, so that sends tie often; inactive users never send. The run is cut at
+    `cut_quarters` (each call rebuilds the kernel's heap from the users' next sends); after the
+    64 drawn sends every think time is 100 s, past the end."""
     active = np.array([a for a, _ in users])
     user_next = np.array([quarter / 4 for _, quarter in users])
-    service, overhead, think = (np.array([d[i] / 4 for d in draws]) for i in range(3))
-    block = len(draws)
-    population = SimpleNamespace(
-        user_next=user_next.copy(), user_active=active, user_variant=np.full(len(users), -1, np.int64),
-        cumulative=np.array([1.0]), variant_ids=np.array([0], np.int64),
-        endpoint_draws=np.stack([np.zeros(block), overhead, np.zeros(block), think]),
-        cursor_endpoint=np.zeros(1, np.int64), variant_draws=np.stack([[service, np.zeros(block), np.ones(block)]]),
-        cursor_variant=np.zeros(1, np.int64), error_rate=np.zeros(1), payload_time_per_kb=np.zeros(1),
-        overhead_per_kb=0.0, max_payload=1e9, timeout=1e9)
+    pad = len(users) + 1
+    service, overhead, think = (np.append([d[i] / 4 for d in draws], np.full(pad, 100.0 if i == 2 else 0.0))
+                                for i in range(3))
     plane = RequestPlane([ROUTING_CODES["RANDOM"]])
     plane.add_instance(0, workers=len(users), queue_limit=1)
+    variant = FlowVariant(index=0, weight=1.0, route=GivenValues([]), services=(GivenValues(service),),
+                          payload_time_per_kb=(0.0,), error=None, error_rate=0.0)
+    flow = EndpointFlow(plane, [variant], GivenValues([]), GivenValues(overhead), 0.0, 1e9, 1e9)
+    pool = flow.user_pool()
+    payload_row, think_row = flow.draw_row(GivenValues([])), flow.draw_row(GivenValues(think))
+    for number, (on, _) in enumerate(users):
+        pool.add(1, user_next[number], -1, -1, payload_row, think_row)
+        pool.active[number] = on
 
     until = 12.0
     sent = []
-    while True:
-        columns, count, reason = closed_loop_batch(plane, until, population, capacity)
-        sent += columns["arrival_s"].tolist()
-        if reason != STOP_OUTPUT:
-            break
+    for t in sorted(q / 4 for q in cut_quarters) + [until]:
+        columns, _ = flow.advance_columns(plane, no_arrivals(), t)
+        sent += columns["arrival"].tolist()
 
     expected_next, expected_sent = user_next.copy(), []
-    for k in range(block):
+    for k in range(len(service)):
         candidates = [j for j in range(len(users)) if active[j] and expected_next[j] < until]
         if not candidates:
             break
@@ -231,9 +230,7 @@ def test_the_earliest_send_goes_first_ties_to_the_lowest_user(users, draws, capa
         expected_sent.append(expected_next[user])
         expected_next[user] += service[k] + overhead[k] + think[k]
     assert sent == expected_sent
-    waiting = bool((active & (expected_next < until)).any())   # a send left when the draws ran out
-    assert reason == (STOP_BUFFER if waiting else STOP_UNTIL)
-    assert population.user_next.tolist() == expected_next.tolist()
+    assert pool.next_send.tolist() == expected_next.tolist()
 
 
 @pytest.mark.parametrize("traffic, expected", [

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from oracle import NaiveInstance, naive_dispatch
 from simfleet.request_records import ROUTING_LEAST_OUTSTANDING, ROUTING_RANDOM
+from simfleet.engine.endpoint_flow import dispatch_given
 from simfleet.engine.request_plane import RequestPlane
 
 
@@ -55,7 +56,7 @@ def test_kernel_matches_naive_simpy(workload):
     pieces = []
     bounds = [0, *cuts, len(arrays[0])]
     for lo, hi in zip(bounds, bounds[1:]):
-        pieces.append(plane.dispatch(*(a[lo:hi] for a in arrays), 1.0, timeout))
+        pieces.append(dispatch_given(plane, *(a[lo:hi] for a in arrays), 1.0, timeout))
     got = [np.concatenate([p[i] for p in pieces]) for i in range(5)]
 
     names = ["instance", "start", "complete", "status", "active"]
@@ -68,7 +69,7 @@ def test_queue_full_and_no_wait_when_a_slot_is_free():
     plane = RequestPlane([ROUTING_RANDOM])
     plane.add_instance(0, 1, 1)
     times = np.array([0.0, 0.1, 0.2, 5.0])
-    out = plane.dispatch(times, np.zeros(4, np.int32), np.array([1.0, 1.0, 1.0, 1.0]), np.zeros(4),
+    out = dispatch_given(plane, times, np.zeros(4, np.int32), np.array([1.0, 1.0, 1.0, 1.0]), np.zeros(4),
                          np.zeros(4), np.zeros(4, bool), 10.0, 60.0)
     instance, start, complete, status, active = out
     # 1st served at once, 2nd queued until 1.0, 3rd finds the queue full, 4th arrives to an idle worker.
@@ -82,7 +83,7 @@ def test_least_outstanding_prefers_the_idle_instance():
     for _ in range(3):
         plane.add_instance(0, 1, 10)
     n = 3
-    out = plane.dispatch(np.array([0.0, 0.1, 0.2]), np.zeros(n, np.int32), np.full(n, 10.0), np.zeros(n),
+    out = dispatch_given(plane, np.array([0.0, 0.1, 0.2]), np.zeros(n, np.int32), np.full(n, 10.0), np.zeros(n),
                          np.array([0.0, 0.0, 0.0]), np.zeros(n, bool), 10.0, 60.0)
     # With u = 0 ties go to the lowest index; each busy instance drops out of the tie.
     np.testing.assert_array_equal(out[0], [0, 1, 2])
@@ -98,7 +99,7 @@ def test_busy_integral_equals_the_served_intervals():
     services = rng.exponential(1.0, 3000)
     split = 1700
     args = (np.zeros(3000, np.int32), services, np.zeros(3000), rng.random(3000), np.zeros(3000, bool))
-    out1 = plane.dispatch(times[:split], *(a[:split] for a in args), 10.0, 1e9)
+    out1 = dispatch_given(plane, times[:split], *(a[:split] for a in args), 10.0, 1e9)
     t = times[split]  # every arrival before t dispatched, none after
     busy = plane.busy_integral(t)
     instance, start, complete = out1[0], out1[1], out1[2]

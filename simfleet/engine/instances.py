@@ -208,13 +208,25 @@ class InstanceManager:
         instance.state = DRAINING
         instance.out_of_service_s = now
         variant = self.fleet.variants[instance.variant]
-        idle = max(now, self.plane.idle_at(instance.index))
+        idle = self.plane.idle_at(instance.index)
         self.events.add(now, "InstanceDraining", variant.endpoint_name, variant.variant_name, instance.id,
-                        reason=reason, in_flight_until_s=idle)
+                        reason=reason, in_flight_until_s=None if idle is None else max(now, idle))
         self.env.process(self._terminate_when_idle(instance, idle))
 
-    def _terminate_when_idle(self, instance: _Instance, idle: float):
-        yield self.env.timeout(idle - self.env.now)
+    def _terminate_when_idle(self, instance: _Instance, idle: float | None):
+        """Terminate when the last request the instance accepted has left it.
+
+        While a request routed to it still has containers ahead (`idle` None), its end is not known
+        yet: look again when the work known so far ends, after advancing the request plane to then
+        (a hop due at that very instant is taken one ulp later)."""
+        while idle is None:
+            until = self.plane.busy_until(instance.index)
+            if until <= self.env.now:
+                until = float(np.nextafter(self.env.now, np.inf))
+            yield self.env.timeout(until - self.env.now)
+            self.advance_to(self.env.now)
+            idle = self.plane.idle_at(instance.index)
+        yield self.env.timeout(max(self.env.now, idle) - self.env.now)
         self._end(instance, TERMINATED, self.env.now, "InstanceTerminated", "drained")
         self._record(instance.variant)
 

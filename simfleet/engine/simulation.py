@@ -23,21 +23,21 @@ from simfleet.config.publish_periods import clock_tick_s, load_generator_jobs, p
 from simfleet.engine.autoscaler import Autoscaler
 from simfleet.engine.events import EventLog
 from simfleet.engine.instances import InstanceManager
-from simfleet.request_records import MODEL_TIMEOUT, NO_CAPACITY, PAYLOAD_TOO_LARGE
 from simfleet.request_records import RequestRecords
+from simfleet.engine.request_driver import RequestDriver
 from simfleet.engine.request_plane import RequestPlane
+from simfleet.engine.users import UserPopulation
 from simfleet.engine.timing import at_time
-from simfleet.fleet import Fleet, VariantRuntime, build_fleet
+from simfleet.fleet import Fleet, build_fleet
 from simfleet.metrics.aggregator import MetricsAggregator
 from simfleet.metrics.load_generator import LoadGenerator, LoadGeneratorMetrics
 from simfleet.metrics.run_totals import RunTotals
 from simfleet.metrics.summary import FleetTime, build_summary
 from simfleet.rng import RandomStreams
 from simfleet.traffic.rate import RateFunction
-from simfleet.traffic.sources import RateDrivenSource, TrafficSource, build_source
-from simfleet.traffic.users import UserPopulation
+from simfleet.traffic.sources import RateDrivenSource, build_source
 
-__all__ = ["simulate", "RunResult", "RunWatcher", "RequestDriver"]
+__all__ = ["simulate", "RunResult", "RunWatcher"]
 
 #: Longest stretch of requests dispatched in one kernel call when no control event cuts it sooner.
 MAX_SEGMENT_S = 10.0
@@ -65,155 +65,6 @@ class RunWatcher(Protocol):
                      distribution) -> None: ...
 
     def on_tick(self, t: float) -> bool: ...
-
-
-class RequestDriver:
-    """Moves open-loop requests through the request plane up to a given simulated time."""
-
-    def __init__(self, scenario: Scenario, fleet: Fleet, plane: RequestPlane, streams: RandomStreams,
-                 sources: list[TrafficSource], sinks: list[Callable[[RequestRecords], None]]):
-        """`sources` are the open-loop sources; closed-loop users are built here (`populations`)."""
-        platform = scenario.experiment.platform
-        self.fleet = fleet
-        self.plane = plane
-        self.sinks = sinks
-        self.max_payload = platform.max_payload_size
-        self.timeout = platform.invocation_timeout
-        self.overhead_per_kb = platform.overhead_per_kb
-        overhead = platform.overhead_latency.build()
-        self.endpoints = []
-        self.variant_draws = [self._variant_streams(v, streams) for v in fleet.variants]
-        self.populations: list[tuple[int, UserPopulation]] = []  # (traffic index, users)
-        users = {i: spec for i, spec in enumerate(scenario.experiment.traffic) if isinstance(spec, ClosedLoopTraffic)}
-        for e_index, name in enumerate(fleet.endpoint_names):
-            variants = fleet.variants_of(e_index)
-            weights = np.array([v.weight for v in variants])
-            endpoint = {
-                "variants": variants,
-                "cumulative": np.cumsum(weights) / weights.sum(),
-                "sources": [s for s in sources if s.endpoint_name == name],
-                "choice": streams.draws(f"endpoint/{name}/variant", lambda rng, n: rng.random(n)),
-                "overhead": streams.draws(f"endpoint/{name}/overhead", overhead.sample),
-                "population": None,
-            }
-            for index, spec in users.items():
-                if (spec.endpoint_name or fleet.endpoint_names[0]) == name:
-                    endpoint["population"] = UserPopulation(
-                        spec, name, variants, f"traffic/{index}", streams, endpoint,
-                        [self.variant_draws[v.index] for v in variants], self.overhead_per_kb,
-                        self.max_payload, self.timeout)
-                    self.populations.append((index, endpoint["population"]))
-            self.endpoints.append(endpoint)
-        self.now = 0.0
-
-    @staticmethod
-    def _variant_streams(variant: VariantRuntime, streams: RandomStreams) -> dict:
-        prefix = f"variant/{variant.endpoint_name}/{variant.variant_name}"
-        return {
-            "service": streams.draws(f"{prefix}/service", variant.entry.service_time.sample),
-            "route": streams.draws(f"{prefix}/route", lambda rng, n: rng.random(n)),
-            "error": streams.draws(f"{prefix}/error", lambda rng, n: rng.random(n)),
-        }
-
-    def advance_to(self, t: float) -> None:
-        if t <= self.now:
-            return
-        for endpoint in self.endpoints:
-            records = self._dispatch_endpoint(endpoint, t)
-            if records is not None:
-                for sink in self.sinks:
-                    sink(records)
-        self.now = t
-
-    def _dispatch_endpoint(self, endpoint: dict, t: float) -> RequestRecords | None:
-        if endpoint["population"] is not None:
-            return endpoint["population"].dispatch_until(self.plane, t)
-        if len(endpoint["sources"]) == 1 and len(endpoint["variants"]) == 1:
-            inputs = self._one_source_one_variant(endpoint, t)
-        else:
-            inputs = self._merged_inputs(endpoint, t)
-        if inputs is None:
-            return None
-        times, chosen, service, payload, route, model_error, overhead = inputs
-        return self._dispatch(times, chosen, service, payload, route, model_error, overhead)
-
-    def _merged_inputs(self, endpoint: dict, t: float):
-        """The kernel's inputs for the arrivals before `t` of every source of an endpoint, in time order."""
-        parts = [source.take_until(t) for source in endpoint["sources"]]
-        n = sum(len(p.times) for p in parts)
-        if n == 0:
-            return None
-        # Merge the sources in time order (stable: simultaneous arrivals keep source order), then
-        # take every per-request draw in that order, so that segment boundaries change nothing.
-        order = np.argsort(np.concatenate([p.times for p in parts]), kind="stable")
-        times = np.concatenate([p.times for p in parts])[order]
-        payload = np.concatenate([p.payload_bytes for p in parts])[order]
-        variants = endpoint["variants"]
-        by_name = {v.variant_name: v.index for v in variants}
-        targeted = np.concatenate([np.full(len(part.times), -1 if source.target_variant is None
-                                           else by_name[source.target_variant], np.int32)
-                                   for source, part in zip(endpoint["sources"], parts)])[order]
-        choice = np.searchsorted(endpoint["cumulative"], endpoint["choice"].take(n), side="right")
-        chosen = np.array([v.index for v in variants], np.int32)[np.minimum(choice, len(variants) - 1)]
-        chosen = np.where(targeted >= 0, targeted, chosen).astype(np.int32)
-
-        service = np.empty(n)
-        route = np.empty(n)
-        model_error = np.zeros(n, np.bool_)
-        for variant in variants:
-            mask = chosen == variant.index
-            count = int(mask.sum())
-            if count == 0:
-                continue
-            draws = self.variant_draws[variant.index]
-            service[mask] = _plus_payload_time(draws["service"].take(count), payload[mask],
-                                               variant.entry.payload_time_per_kb_s)
-            route[mask] = draws["route"].take(count)
-            model_error[mask] = self._model_errors(variant, count)
-        overhead = _plus_payload_time(endpoint["overhead"].take(n), payload, self.overhead_per_kb)
-        return times, chosen, service, payload, route, model_error, overhead
-
-    def _one_source_one_variant(self, endpoint: dict, t: float):
-        """`_merged_inputs` for the common endpoint of one source and one variant: no merge, no
-        variant choice (the endpoint's variant-choice stream is then never read, so it is not
-        drawn), the same draws in the same order."""
-        part = endpoint["sources"][0].take_until(t)
-        n = len(part.times)
-        if n == 0:
-            return None
-        times, payload = part.times, part.payload_bytes
-        variant = endpoint["variants"][0]
-        draws = self.variant_draws[variant.index]
-        service = _plus_payload_time(draws["service"].take(n), payload, variant.entry.payload_time_per_kb_s)
-        route = draws["route"].take(n)
-        model_error = self._model_errors(variant, n)
-        overhead = _plus_payload_time(endpoint["overhead"].take(n), payload, self.overhead_per_kb)
-        return times, np.full(n, variant.index, np.int32), service, payload, route, model_error, overhead
-
-    def _model_errors(self, variant: VariantRuntime, n: int) -> np.ndarray:
-        """Which of the variant's next n open-loop requests its model fails. Only open-loop dispatch
-        reads the variant's error stream here (an endpoint with closed-loop users takes no other
-        traffic), so a variant that never fails need not draw it."""
-        if variant.model_error_rate == 0:
-            return np.zeros(n, np.bool_)
-        return self.variant_draws[variant.index]["error"].take(n) < variant.model_error_rate
-
-    def _dispatch(self, times, chosen, service, payload, route, model_error, overhead) -> RequestRecords:
-        instance, start, complete, status, active = self.plane.dispatch(
-            times, chosen, service, payload, route, model_error, self.max_payload, self.timeout)
-        model_latency = np.where(status == MODEL_TIMEOUT, self.timeout, complete - times)
-        unanswered = (status == PAYLOAD_TOO_LARGE) | (status == NO_CAPACITY)
-        model_latency[unanswered] = 0.0
-        return RequestRecords(
-            arrival_s=times, variant=chosen, instance=instance, status=status, payload_bytes=payload,
-            service_s=service, start_s=start, model_latency_s=model_latency, overhead_s=overhead,
-            response_s=times + model_latency + overhead, active_instances=active)
-
-
-def _plus_payload_time(seconds: np.ndarray, payload_bytes: np.ndarray, per_kb_s: float) -> np.ndarray:
-    """Drawn times plus `per_kb_s` for each KB of payload (the draws themselves when that is 0: the
-    default, which spares two passes over every request)."""
-    return seconds if per_kb_s == 0 else seconds + payload_bytes / 1000.0 * per_kb_s
 
 
 def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None] | None = None,

@@ -1,0 +1,321 @@
+"""One endpoint's request flow: the state the request kernel carries for it between calls.
+
+The Python side of `kernels.flow` for one endpoint: its constants (`EndpointSpec`: variants,
+weights, where each named stream's values are), the draw buffer whose rows the run's named streams
+(`rng`) fill, the requests in flight between containers (`Pending`), and its closed-loop users
+(`UserPool`). `EndpointFlow.advance(plane, arrivals, until)` takes every event before `until` and
+returns the answered requests as records, refilling draw rows, collecting full outputs and growing
+the in-flight slots as the kernel asks.
+
+Which streams a request draws from, in one order whatever the source of the request: the
+endpoint's variant choice (`endpoint/{endpoint}/variant`, only with several variants), its overhead
+(`endpoint/{endpoint}/overhead`), the user's payload and think time (`traffic/{index}/payload`,
+`traffic/{index}/think`), the variant's routing draw (`variant/{endpoint}/{variant}/route`), one
+service time per container of its route (`.../service` for the first container,
+`.../container/{name}/service` for the others), and its model-error draw (`.../error`, only when
+the variant's error rate is above 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simfleet.engine.kernels.flow import (STOP_BUFFER, STOP_INFLIGHT, STOP_OUTPUT, STOP_UNTIL, Arrivals, Draws,
+                                          EndpointSpec, HopOut, Out, Pending, Users, advance)
+from simfleet.engine.request_plane import RequestPlane
+from simfleet.request_records import RequestRecords
+from simfleet.rng import BLOCK, BufferedDraws
+
+__all__ = ["EndpointFlow", "FlowVariant", "UserPool", "HopRecords", "GivenValues", "dispatch_given", "no_arrivals", "WIDTH"]
+
+#: Values per draw row: a multiple of the streams' block, so the kernel stops to refill rarely.
+WIDTH = 2 * BLOCK
+#: Answered requests collected per kernel call when users may send any number of requests.
+USER_OUTPUT = 65_536
+
+
+@dataclass(frozen=True)
+class FlowVariant:
+    """What the flow needs of one variant: its number, weight and the streams its requests draw."""
+
+    index: int
+    weight: float
+    route: BufferedDraws
+    services: tuple[BufferedDraws, ...]        # one per container of its route
+    payload_time_per_kb: tuple[float, ...]     # one per container
+    error: BufferedDraws | None                # None: the variant never fails
+    error_rate: float
+
+
+@dataclass
+class HopRecords:
+    """One row per hop of a request through a container of a serial pipeline of several."""
+
+    variant: np.ndarray
+    instance: np.ndarray
+    container: np.ndarray
+    arrival_s: np.ndarray
+    start_s: np.ndarray
+    complete_s: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.arrival_s)
+
+
+class _DrawRows:
+    """Named streams as rows of one buffer, refilled in order when the kernel empties them."""
+
+    def __init__(self):
+        self._sources: list[BufferedDraws] = []
+
+    def add(self, source: BufferedDraws) -> int:
+        for row, known in enumerate(self._sources):
+            if known is source:
+                return row
+        self._sources.append(source)
+        return len(self._sources) - 1
+
+    def buffer(self, width: int = WIDTH) -> Draws:
+        """An empty buffer: the kernel's first call stops at once for a refill of every row."""
+        n = len(self._sources)
+        return Draws(np.empty((n, width)), np.full(n, width, np.int64))
+
+    def refill(self, draws: Draws) -> None:
+        """Top every row read from up to the full width: its unread values move to the front, the
+        stream's next values follow (so each stream's values still come in order)."""
+        width = draws.values.shape[1]
+        for row in np.flatnonzero(draws.cursor > 0):
+            read = int(draws.cursor[row])
+            draws.values[row, : width - read] = draws.values[row, read:]
+            draws.values[row, width - read:] = self._sources[row].take(read)
+            draws.cursor[row] = 0
+
+
+class UserPool:
+    """An endpoint's closed-loop users, numbered in the order they are added (ties: the lower first)."""
+
+    def __init__(self):
+        self.next_send = np.empty(0)
+        self.active = np.empty(0, np.bool_)
+        self.local = np.empty(0, np.int64)
+        self.container = np.empty(0, np.int64)
+        self.payload_row = np.empty(0, np.int64)
+        self.think_row = np.empty(0, np.int64)
+
+    def add(self, count: int, now: float, local: int, container: int, payload_row: int, think_row: int) -> np.ndarray:
+        """Append `count` active users whose first send is `now`; returns their numbers."""
+        first = len(self.next_send)
+        self.next_send = np.append(self.next_send, np.full(count, float(now)))
+        self.active = np.append(self.active, np.ones(count, np.bool_))
+        self.local = np.append(self.local, np.full(count, local, np.int64))
+        self.container = np.append(self.container, np.full(count, container, np.int64))
+        self.payload_row = np.append(self.payload_row, np.full(count, payload_row, np.int64))
+        self.think_row = np.append(self.think_row, np.full(count, think_row, np.int64))
+        return np.arange(first, first + count)
+
+    def kernel_view(self) -> Users:
+        return Users(self.next_send, self.active, self.local, self.container, self.payload_row, self.think_row)
+
+
+def no_arrivals() -> Arrivals:
+    return Arrivals(np.empty(0), np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64), np.zeros(1, np.int64))
+
+
+class EndpointFlow:
+    """The request kernel's state for one endpoint, carried from call to call."""
+
+    def __init__(self, plane: RequestPlane, variants: list[FlowVariant], choice: BufferedDraws,
+                 overhead: BufferedDraws, overhead_per_kb: float, max_payload: float, timeout: float):
+        self.rows = _DrawRows()
+        weights = np.array([v.weight for v in variants], dtype=np.float64)
+        widest = max(len(v.services) for v in variants)
+        service_row = np.full((len(variants), widest), -1, np.int64)
+        per_kb = np.zeros((len(variants), widest))
+        choice_row = self.rows.add(choice) if len(variants) > 1 else -1
+        overhead_row = self.rows.add(overhead)
+        route_row, error_row = [], []
+        for local, variant in enumerate(variants):
+            route_row.append(self.rows.add(variant.route))
+            for c, service in enumerate(variant.services):
+                service_row[local, c] = self.rows.add(service)
+            per_kb[local, : len(variant.payload_time_per_kb)] = variant.payload_time_per_kb
+            error_row.append(-1 if variant.error is None or variant.error_rate == 0 else self.rows.add(variant.error))
+        hop_rows = any(len(v.services) > 1 and not plane.direct[v.index] for v in variants)
+        self.spec = EndpointSpec(
+            np.array([v.index for v in variants], np.int64), np.cumsum(weights) / weights.sum(),
+            np.array(route_row, np.int64), np.array(error_row, np.int64),
+            np.array([v.error_rate for v in variants], np.float64), service_row, per_kb, bool(hop_rows),
+            int(choice_row), int(overhead_row), float(overhead_per_kb), float(max_payload), float(timeout))
+        self.widest = widest
+        self.draws: Draws | None = None
+        # requests in flight between containers: slots only where a route has several hops
+        several = any(len(v.services) > 1 and not plane.direct[v.index] for v in variants)
+        self.pending = _pending(16 if several else 0, widest)
+        self.users: UserPool | None = None
+
+    def user_pool(self) -> UserPool:
+        if self.users is None:
+            self.users = UserPool()
+        return self.users
+
+    def draw_row(self, source: BufferedDraws) -> int:
+        """The buffer row of a stream (added before the first `advance`)."""
+        if self.draws is not None:
+            raise RuntimeError("streams are added before the flow's first call")
+        return self.rows.add(source)
+
+    @property
+    def in_flight(self) -> int:
+        """Requests between two containers of their route."""
+        return int(self.pending.heap_t.shape[0] - self.pending.n_free[0])
+
+    def advance(self, plane: RequestPlane, arrivals: Arrivals, until: float) -> tuple[RequestRecords | None, HopRecords | None]:
+        """Every event before `until`: the answered requests (in the order they were answered) and,
+        for serial pipelines of several containers, their hops."""
+        columns, hops = self.advance_columns(plane, arrivals, until)
+        return _records(columns), _hop_records(hops) if self.spec.hop_rows else None
+
+    def advance_columns(self, plane: RequestPlane, arrivals: Arrivals, until: float):
+        """`advance`, as the kernel's output columns (`kernels.flow.Out`, `HopOut`) by name."""
+        if self.draws is None:
+            self.draws = self.rows.buffer()
+        capacity = len(arrivals.times) + self.in_flight + (USER_OUTPUT if self.users is not None else 0)
+        hop_capacity = capacity * self.widest if self.spec.hop_rows else 0
+        out, hops = _out(max(capacity, 1)), _hop_out(hop_capacity)
+        parts, hop_parts = [], []
+        users = self.users.kernel_view() if self.users is not None else None
+        routes, stations = plane.routes(), plane.stations()
+        while True:
+            reason = advance(until, self.spec, routes, stations, self.draws, self.pending, arrivals, users, out, hops)
+            if reason == STOP_UNTIL:
+                break
+            if reason == STOP_BUFFER:
+                self.rows.refill(self.draws)
+            elif reason == STOP_OUTPUT:
+                parts.append(_columns(out))
+                hop_parts.append(_columns(hops))
+                out, hops = _out(max(capacity, 1)), _hop_out(hop_capacity)
+            elif reason == STOP_INFLIGHT:
+                self.pending = _grown(self.pending)
+            else:
+                raise RuntimeError(f"request kernel stopped for an unknown reason {reason}")
+        parts.append(_columns(out))
+        hop_parts.append(_columns(hops))
+        return _joined(parts), _joined(hop_parts)
+
+
+def _out(capacity: int) -> Out:
+    e = np.empty
+    return Out(e(capacity), e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int8), e(capacity),
+               e(capacity), e(capacity), e(capacity), e(capacity), e(capacity), e(capacity, np.int32),
+               e(capacity, np.int32), np.zeros(1, np.int64))
+
+
+def _hop_out(capacity: int) -> HopOut:
+    e = np.empty
+    return HopOut(e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int32), e(capacity), e(capacity),
+                  e(capacity), np.zeros(1, np.int64))
+
+
+def _columns(out) -> dict[str, np.ndarray]:
+    n = int(out.count[0])
+    return {name: getattr(out, name)[:n] for name in out._fields if name != "count"}
+
+
+def _joined(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    parts = [p for p in parts if len(next(iter(p.values())))] or parts[:1]
+    if len(parts) == 1:
+        return parts[0]
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+
+def _records(c: dict[str, np.ndarray]) -> RequestRecords | None:
+    if not len(c["arrival"]):
+        return None
+    return RequestRecords(
+        arrival_s=c["arrival"], variant=c["variant"], instance=c["instance"], status=c["status"],
+        payload_bytes=c["payload"], service_s=c["service"], start_s=c["start"],
+        model_latency_s=c["model_latency"], overhead_s=c["overhead"],
+        response_s=c["arrival"] + c["model_latency"] + c["overhead"], active_instances=c["active"])
+
+
+def _hop_records(c: dict[str, np.ndarray]) -> HopRecords | None:
+    if not len(c["arrival"]):
+        return None
+    return HopRecords(c["variant"], c["instance"], c["container"], c["arrival"], c["start"], c["complete"])
+
+
+def _pending(capacity: int, widest: int) -> Pending:
+    f, i = (lambda: np.zeros(capacity)), (lambda: np.zeros(capacity, np.int64))
+    return Pending(
+        heap_t=f(), heap_seq=i(), heap_slot=i(), size=np.zeros(1, np.int64),
+        free=np.arange(capacity, dtype=np.int64)[::-1].copy(), n_free=np.array([capacity], np.int64),
+        next_seq=np.zeros(1, np.int64), seq=i(), arrival=f(), payload=f(), overhead=f(), think=f(),
+        first_start=f(), local=i(), instance=i(), user=i(), container=i(), active=i(), hop=i(), last_hop=i(),
+        error=np.zeros(capacity, np.bool_), drawn_total=f(), services=np.zeros((capacity, widest)))
+
+
+def _grown(pending: Pending) -> Pending:
+    """Twice the slots: the same requests in the same slots, the new slots free."""
+    old = pending.heap_t.shape[0]
+    bigger = _pending(max(2 * old, 16), pending.services.shape[1])
+    for name in Pending._fields:
+        if name in ("free", "n_free", "size", "next_seq"):
+            continue
+        getattr(bigger, name)[:old] = getattr(pending, name)
+    bigger.size[0] = pending.size[0]
+    bigger.next_seq[0] = pending.next_seq[0]
+    new_slots = np.arange(old, bigger.heap_t.shape[0], dtype=np.int64)[::-1]
+    n_free = int(pending.n_free[0])
+    bigger.free[:len(new_slots)] = new_slots
+    bigger.free[len(new_slots):len(new_slots) + n_free] = pending.free[:n_free]
+    bigger.n_free[0] = len(new_slots) + n_free
+    return bigger
+
+
+class GivenValues:
+    """A stream of given values (then zeros): runs the kernel on values drawn elsewhere (tests, the
+    benchmarks' bare kernel), through the same rows as the run's named streams."""
+
+    def __init__(self, values):
+        self._values = np.asarray(values, dtype=np.float64)
+        self._position = 0
+
+    def take(self, n: int) -> np.ndarray:
+        out = np.zeros(n)
+        chunk = self._values[self._position:self._position + n]
+        out[: len(chunk)] = chunk
+        self._position += n
+        return out
+
+
+def dispatch_given(plane: RequestPlane, times, variants, services, payloads, us, model_errors,
+                   max_payload: float, timeout: float):
+    """The request kernel on given per-request values, for a plane whose variants have one container.
+
+    Request k arrives at `times[k]` (non-decreasing) for variant `variants[k]` (every variant of the
+    plane is a variant of one endpoint, each request targets its own), with service `services[k]`,
+    routing draw `us[k]` and model error `model_errors[k]`; no overhead. Returns (instance, start,
+    complete, status, active instances) per request, in arrival order.
+    """
+    times = np.ascontiguousarray(times, np.float64)
+    n = len(times)
+    if n > 1 and (times[1:] < times[:-1]).any():
+        raise ValueError("arrival times must be non-decreasing")
+    variants = np.asarray(variants, np.int64)
+    errors = np.asarray(model_errors, np.bool_)
+    flow_variants = []
+    for v in range(plane.n_variants):
+        mine = variants == v
+        flow_variants.append(FlowVariant(
+            index=v, weight=1.0, route=GivenValues(np.asarray(us)[mine]),
+            services=(GivenValues(np.asarray(services)[mine]),), payload_time_per_kb=(0.0,),
+            error=GivenValues(np.where(errors[mine], 0.0, 1.0)), error_rate=0.5))
+    flow = EndpointFlow(plane, flow_variants, GivenValues([]), GivenValues([]), 0.0, max_payload, timeout)
+    flow.draws = flow.rows.buffer(max(n, 1))
+    arrivals = Arrivals(times, variants, np.ascontiguousarray(payloads, np.float64), np.full(n, -1, np.int64),
+                        np.zeros(1, np.int64))
+    c, _ = flow.advance_columns(plane, arrivals, np.inf)
+    return c["instance"], c["start"], c["complete"], c["status"], c["active"]

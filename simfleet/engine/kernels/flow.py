@@ -1,0 +1,608 @@
+"""The request plane's one kernel: every request of an endpoint, from its send to its answer.
+
+Stations and routes (DESIGN §2.1). A station is a container's FIFO worker pool with a bounded job
+queue (`Stations`, one row per container of each instance); a variant's route is the containers a
+request visits on the instance it was routed to: all of them in order (a serial inference
+pipeline; one container is today's real-time endpoint), or the one the request names (direct
+invocation of a multi-container endpoint). A FIFO station with known service times gives each
+request's start at once, start = max(arrival, earliest free slot), provided that it sees its
+arrivals in time order.
+
+Requests come from two sources, in one loop: open-loop arrivals (times drawn ahead, `Arrivals`)
+and closed-loop users (`Users`, whose next send follows their answer); `users=None` compiles a
+specialisation without the users' code. Every event is taken in global time order: the next hop of
+a request in flight (a heap of pending hops, carried across calls), the next open-loop arrival, the
+next user send. Ties go to hops (a completion at t comes before an arrival at t; a slot that frees
+at t serves a request that arrives at t), then to open-loop arrivals, then to user sends; among
+hops, to the earlier request (requests are numbered as they arrive), among users, to the lower
+user number. A route of one station never enters the heap: its request is answered when it
+arrives, which is the fast path of a real-time endpoint.
+
+Per-request random values are read from the rows of a draw buffer (`Draws`), each a named stream
+with its own cursor, in a fixed order at the request's send: the endpoint's variant choice (only
+with several variants), its overhead, the user's payload and think time, the variant's routing
+draw, one service time per container of the route, and the model-error draw (only when the
+variant can fail). A request takes at most one value from each row, so a call can start as many
+requests as the fullest-read row has values left; it stops before the next, and the caller tops
+every row up (unread values first) and calls again, so the values a request gets never depend on
+how the run is cut.
+
+The body is written once: hop and send events share the station visit and the answer. Shared
+compiled helpers that take the state arrays cost numba a reference-count update per array per
+call (benchmarks/README.md), so the loop body is one function; scalar helpers inline.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from simfleet.request_records import (INVALID_TARGET, MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK,
+                                      PAYLOAD_TOO_LARGE, QUEUE_FULL, ROUTING_RANDOM)
+
+__all__ = ["Stations", "Routes", "EndpointSpec", "Draws", "Pending", "Arrivals", "Users", "Out", "HopOut",
+           "advance", "STOP_UNTIL", "STOP_BUFFER", "STOP_OUTPUT", "STOP_INFLIGHT"]
+
+STOP_UNTIL = 0     # every event before `until` is done
+STOP_BUFFER = 1    # a draw row may run out: top up every row read from, and call again
+STOP_OUTPUT = 2    # an output is full: collect (or grow) it and call again
+STOP_INFLIGHT = 3  # no free in-flight slot for a request with several hops: grow `Pending` and call again
+
+_NONE, _HOP, _ARRIVAL, _USER = 0, 1, 2, 3
+
+
+class Stations(NamedTuple):
+    """FIFO worker pools, one row per container of an instance (struct of arrays)."""
+
+    workers: np.ndarray      # int32: worker slots
+    queue_limit: np.ndarray  # int64: waiting requests the job queue holds
+    slot_free: np.ndarray    # float64 [station, slot]: when each slot frees (+inf beyond `workers`)
+    slot_accum: np.ndarray   # float64 [station, slot]: service assigned to each slot so far
+    q_start: np.ndarray      # float64 [station, depth]: a ring of the waiting requests' start times
+    q_head: np.ndarray       # int64
+    q_len: np.ndarray        # int64
+
+
+class Routes(NamedTuple):
+    """Which instances take a variant's requests, and the stations of each instance."""
+
+    strategy: np.ndarray       # int8 per variant: ROUTING_RANDOM or ROUTING_LEAST_OUTSTANDING
+    member_ptr: np.ndarray     # int64 per variant + 1: CSR pointers into `members`
+    members: np.ndarray        # int64: in-service instances of each variant
+    first_station: np.ndarray  # int64 per instance: its stations are first_station .. + containers
+    containers: np.ndarray     # int64 per variant: containers (stations) on each of its instances
+    direct: np.ndarray         # bool per variant: each request names its container (else serial)
+    inflight: np.ndarray       # int64 per instance: requests routed there with hops still to queue
+
+
+class EndpointSpec(NamedTuple):
+    """One endpoint's constants: its variants (numbered locally) and where their draws are."""
+
+    variant_ids: np.ndarray          # int64 per local variant: the run's variant number
+    cumulative: np.ndarray           # float64 per local variant: cumulative normalised weights
+    route_row: np.ndarray            # int64 per local variant: its routing draws' row
+    error_row: np.ndarray            # int64 per local variant: its model-error draws' row (-1: never fails)
+    error_rate: np.ndarray           # float64 per local variant
+    service_row: np.ndarray          # int64 [local variant, container]: service draws' rows
+    payload_time_per_kb: np.ndarray  # float64 [local variant, container]
+    hop_rows: bool                   # a variant has a serial pipeline of several containers (HopOut rows)
+    choice_row: int                  # the variant-choice draws' row (-1 with one variant)
+    overhead_row: int
+    overhead_per_kb: float
+    max_payload: float
+    timeout: float
+
+
+class Draws(NamedTuple):
+    values: np.ndarray  # float64 [row, width]
+    cursor: np.ndarray  # int64 per row: the next value to take (the caller tops read rows up)
+
+
+class Pending(NamedTuple):
+    """Requests in flight between hops, in slots, and their next hops in a binary heap."""
+
+    heap_t: np.ndarray      # float64: when the next hop arrives at its station
+    heap_seq: np.ndarray    # int64: the request's number (ties: the earlier request first)
+    heap_slot: np.ndarray   # int64
+    size: np.ndarray        # int64 [1]: entries in the heap
+    free: np.ndarray        # int64: a stack of free slots
+    n_free: np.ndarray      # int64 [1]
+    next_seq: np.ndarray    # int64 [1]: the next request's number
+    seq: np.ndarray         # int64 per slot: its request's number
+    arrival: np.ndarray     # float64 per slot
+    payload: np.ndarray
+    overhead: np.ndarray
+    think: np.ndarray       # its user's think time after the answer
+    first_start: np.ndarray
+    local: np.ndarray       # int64 per slot
+    instance: np.ndarray
+    user: np.ndarray        # -1 for open-loop requests
+    container: np.ndarray   # the container it named (-1: none)
+    active: np.ndarray      # in-service instances of its variant when it was routed
+    hop: np.ndarray         # the hop it waits to start
+    last_hop: np.ndarray
+    error: np.ndarray       # bool: the model fails it
+    drawn_total: np.ndarray  # float64: the service times drawn for its route, summed
+    services: np.ndarray    # float64 [slot, container]
+
+
+class Arrivals(NamedTuple):
+    """Open-loop arrivals in time order; `position` [1] is the next one to take."""
+
+    times: np.ndarray
+    local: np.ndarray       # int64: the TargetVariant's local number, -1: the weights decide
+    payload: np.ndarray
+    container: np.ndarray   # int64: TargetContainerHostname's container, -1: none
+    position: np.ndarray
+
+
+class Users(NamedTuple):
+    """Closed-loop users: a user sends, waits for its answer, thinks and sends again."""
+
+    next_send: np.ndarray   # float64 per user (+inf while its request is in flight)
+    active: np.ndarray      # bool per user
+    local: np.ndarray       # int64 per user: TargetVariant's local number, -1: the weights decide
+    container: np.ndarray   # int64 per user: TargetContainerHostname's container, -1: none
+    payload_row: np.ndarray  # int64 per user
+    think_row: np.ndarray    # int64 per user
+
+
+class Out(NamedTuple):
+    """One row per answered request, in the order of the answers' processing."""
+
+    arrival: np.ndarray
+    variant: np.ndarray     # int32, the run's variant number
+    instance: np.ndarray    # int32, -1: none reached
+    status: np.ndarray      # int8
+    payload: np.ndarray
+    service: np.ndarray     # the service times drawn for its route, summed
+    start: np.ndarray       # start of service at its first station (its arrival when never served)
+    complete: np.ndarray    # when its last station finished it (its arrival when never served)
+    model_latency: np.ndarray
+    overhead: np.ndarray
+    active: np.ndarray      # int32
+    container: np.ndarray   # int32: the container it named, -1: none
+    count: np.ndarray       # int64 [1]
+
+
+class HopOut(NamedTuple):
+    """One row per hop through a container of a serial pipeline of several containers."""
+
+    variant: np.ndarray     # int32
+    instance: np.ndarray    # int32
+    container: np.ndarray   # int32
+    arrival: np.ndarray     # at the container
+    start: np.ndarray
+    complete: np.ndarray
+    count: np.ndarray       # int64 [1]
+
+
+@njit(cache=True, inline="always")
+def _before(t_a, key_a, t_b, key_b):
+    """A heap's order: the earlier time first, ties to the lower key (request or user number)."""
+    return t_a < t_b or (t_a == t_b and key_a < key_b)
+
+
+@njit(cache=True)
+def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops):
+    width = draws.values.shape[1]
+    cap = st.q_start.shape[1]
+    n_local = spec.cumulative.shape[0]
+    n_arrivals = arrivals.times.shape[0]
+
+    # Users' next sends as a binary min-heap on (send time, user number), rebuilt at each call from
+    # `next_send` (the state that persists): users joining or leaving between calls need no
+    # bookkeeping here. A user whose request is in flight (+inf) joins when it is answered.
+    n_users = 0
+    if users is not None:
+        n_users = users.next_send.shape[0]
+    user_t = np.empty(n_users)
+    user_k = np.empty(n_users, np.int64)
+    user_size = 0
+    if users is not None:
+        for j in range(n_users):
+            if not users.active[j] or users.next_send[j] == np.inf:
+                continue
+            c = user_size
+            user_size += 1
+            while c > 0:  # sift up
+                parent = (c - 1) >> 1
+                if _before(user_t[parent], user_k[parent], users.next_send[j], j):
+                    break
+                user_t[c] = user_t[parent]
+                user_k[c] = user_k[parent]
+                c = parent
+            user_t[c] = users.next_send[j]
+            user_k[c] = j
+
+    # Counters live in locals during the loop and are written back at its one exit. Each request
+    # takes at most one value from each draw row, and the caller refills every row it has read from
+    # (`Draws`), so `budget` requests can start before any row may run out.
+    a = arrivals.position[0]
+    n_out = out.count[0]
+    n_hops = hops.count[0]
+    heap_size = pending.size[0]
+    budget = width
+    for row in range(draws.cursor.shape[0]):
+        budget = min(budget, width - draws.cursor[row])
+    next_seq = pending.next_seq[0]
+    reason = STOP_UNTIL
+    while True:
+
+        # -- the next event: a pending hop, then an open-loop arrival, then a user send ----------------
+        kind = _NONE
+        t = until
+        if heap_size > 0 and pending.heap_t[0] < t:
+            kind = _HOP
+            t = pending.heap_t[0]
+        if a < n_arrivals and arrivals.times[a] < t:
+            kind = _ARRIVAL
+            t = arrivals.times[a]
+        user = -1
+        if users is not None:
+            if user_size > 0 and user_t[0] < t:
+                kind = _USER
+                t = user_t[0]
+                user = user_k[0]
+        if kind == _NONE:
+            break
+        if n_out >= out.arrival.shape[0] or (spec.hop_rows and n_hops >= hops.arrival.shape[0]):
+            reason = STOP_OUTPUT
+            break
+
+        slot = -1
+        status = OK
+        done = False
+        valid = True
+        n_containers = 1
+        drawn_total = 0.0
+        think = 0.0
+        u = 0.0
+        if kind == _HOP:
+            slot = pending.heap_slot[0]
+            # pop the heap's top: its last entry moves down from the top
+            heap_size -= 1
+            size = heap_size
+            if size > 0:
+                last_t = pending.heap_t[size]
+                last_seq = pending.heap_seq[size]
+                last_slot = pending.heap_slot[size]
+                c = 0
+                while True:
+                    child = 2 * c + 1
+                    if child >= size:
+                        break
+                    right = child + 1
+                    if right < size and _before(pending.heap_t[right], pending.heap_seq[right],
+                                                pending.heap_t[child], pending.heap_seq[child]):
+                        child = right
+                    if _before(last_t, last_seq, pending.heap_t[child], pending.heap_seq[child]):
+                        break
+                    pending.heap_t[c] = pending.heap_t[child]
+                    pending.heap_seq[c] = pending.heap_seq[child]
+                    pending.heap_slot[c] = pending.heap_slot[child]
+                    c = child
+                pending.heap_t[c] = last_t
+                pending.heap_seq[c] = last_seq
+                pending.heap_slot[c] = last_slot
+            t0 = pending.arrival[slot]
+            local = pending.local[slot]
+            v = spec.variant_ids[local]
+            i = pending.instance[slot]
+            user = pending.user[slot]
+            container = pending.container[slot]
+            n = pending.active[slot]
+            hop = pending.hop[slot]
+            last_hop = pending.last_hop[slot]
+            payload = pending.payload[slot]
+            overhead = pending.overhead[slot]
+            first_start = pending.first_start[slot]
+            model_error = pending.error[slot]
+            service = pending.services[slot, hop]
+            think = pending.think[slot]
+            seq = pending.seq[slot]
+            drawn_total = pending.drawn_total[slot]
+        else:
+            # -- a new request: its draws, its variant, its route, its instance ------------------------
+            t0 = t
+            if kind == _ARRIVAL:
+                local = arrivals.local[a]
+                container = arrivals.container[a]
+                payload = arrivals.payload[a]
+            elif users is not None:
+                local = users.local[user]
+                container = users.container[user]
+                payload = draws.values[users.payload_row[user], draws.cursor[users.payload_row[user]]]
+            if budget == 0:
+                reason = STOP_BUFFER
+                break
+            if local < 0:  # no TargetVariant: the variant weights decide
+                local = 0
+                if spec.choice_row >= 0:
+                    u_choice = draws.values[spec.choice_row, draws.cursor[spec.choice_row]]
+                    while local < n_local - 1 and u_choice >= spec.cumulative[local]:
+                        local += 1
+            v = spec.variant_ids[local]
+            n_containers = routes.containers[v]
+            if routes.direct[v]:
+                hop = container
+                last_hop = container
+                valid = 0 <= container < n_containers
+            else:
+                hop = 0
+                last_hop = n_containers - 1
+                valid = container < 0
+            lo = routes.member_ptr[v]
+            n = routes.member_ptr[v + 1] - lo
+            several = valid and last_hop > hop and payload <= spec.max_payload and n > 0
+            if several:
+                if pending.n_free[0] == 0:
+                    reason = STOP_INFLIGHT
+                    break
+                pending.n_free[0] -= 1
+                slot = pending.free[pending.n_free[0]]
+
+            # every value is there: take them, in the stated order
+            budget -= 1
+            if kind == _ARRIVAL:
+                a += 1
+                think = 0.0
+            elif users is not None:
+                draws.cursor[users.payload_row[user]] += 1
+                think = draws.values[users.think_row[user], draws.cursor[users.think_row[user]]]
+                draws.cursor[users.think_row[user]] += 1
+            if spec.choice_row >= 0:
+                draws.cursor[spec.choice_row] += 1
+            overhead = draws.values[spec.overhead_row, draws.cursor[spec.overhead_row]]
+            draws.cursor[spec.overhead_row] += 1
+            if spec.overhead_per_kb != 0.0:
+                overhead += payload / 1000.0 * spec.overhead_per_kb
+            u = draws.values[spec.route_row[local], draws.cursor[spec.route_row[local]]]
+            draws.cursor[spec.route_row[local]] += 1
+            drawn_total = 0.0
+            if valid:
+                for h in range(hop, last_hop + 1):
+                    row = spec.service_row[local, h]
+                    drawn = draws.values[row, draws.cursor[row]]
+                    draws.cursor[row] += 1
+                    if spec.payload_time_per_kb[local, h] != 0.0:
+                        drawn += payload / 1000.0 * spec.payload_time_per_kb[local, h]
+                    if several:
+                        pending.services[slot, h] = drawn
+                    drawn_total += drawn
+            service = drawn_total
+            model_error = False
+            if spec.error_row[local] >= 0:
+                row = spec.error_row[local]
+                model_error = draws.values[row, draws.cursor[row]] < spec.error_rate[local]
+                draws.cursor[row] += 1
+
+            i = -1
+            first_start = t
+            if payload > spec.max_payload:
+                status = PAYLOAD_TOO_LARGE
+                done = True
+            elif not valid:
+                status = INVALID_TARGET
+                done = True
+            elif n == 0:
+                status = NO_CAPACITY
+                done = True
+            elif routes.strategy[v] == ROUTING_RANDOM:
+                i = routes.members[lo + min(int(u * n), n - 1)]
+            else:
+                # least outstanding requests: a request counts on its instance, at the station where
+                # it is, from its arrival until its last hop completes
+                best = 1 << 62
+                ties = 0
+                for j in range(lo, lo + n):
+                    m = routes.members[j]
+                    outstanding = 0
+                    for s in range(routes.first_station[m], routes.first_station[m] + n_containers):
+                        while st.q_len[s] > 0 and st.q_start[s, st.q_head[s]] <= t:  # started: no longer queued
+                            st.q_head[s] = (st.q_head[s] + 1) % cap
+                            st.q_len[s] -= 1
+                        outstanding += st.q_len[s]
+                        for w in range(st.workers[s]):
+                            if st.slot_free[s, w] > t:
+                                outstanding += 1
+                    if outstanding < best:
+                        best = outstanding
+                        ties = 1
+                    elif outstanding == best:
+                        ties += 1
+                pick = min(int(u * ties), ties - 1)
+                for j in range(lo, lo + n):
+                    m = routes.members[j]
+                    outstanding = 0
+                    for s in range(routes.first_station[m], routes.first_station[m] + n_containers):
+                        outstanding += st.q_len[s]
+                        for w in range(st.workers[s]):
+                            if st.slot_free[s, w] > t:
+                                outstanding += 1
+                    if outstanding == best:
+                        if pick == 0:
+                            i = m
+                            break
+                        pick -= 1
+            seq = next_seq
+            next_seq += 1
+            if several:
+                routes.inflight[i] += 1
+                pending.seq[slot] = seq
+                pending.think[slot] = think
+                pending.arrival[slot] = t0
+                pending.local[slot] = local
+                pending.instance[slot] = i
+                pending.user[slot] = user
+                pending.container[slot] = container
+                pending.active[slot] = n
+                pending.last_hop[slot] = last_hop
+                pending.payload[slot] = payload
+                pending.overhead[slot] = overhead
+                pending.error[slot] = model_error
+                pending.drawn_total[slot] = drawn_total
+                service = pending.services[slot, hop]
+
+        complete = t
+        if not done:
+            # -- the hop: FIFO onto the earliest free worker slot of the container's station ----------
+            s = routes.first_station[i] + hop
+            while st.q_len[s] > 0 and st.q_start[s, st.q_head[s]] <= t:
+                st.q_head[s] = (st.q_head[s] + 1) % cap
+                st.q_len[s] -= 1
+            w_best = 0
+            for w in range(1, st.workers[s]):
+                if st.slot_free[s, w] < st.slot_free[s, w_best]:
+                    w_best = w
+            free = st.slot_free[s, w_best]
+            if free > t and st.q_len[s] >= st.queue_limit[s]:
+                status = QUEUE_FULL
+                done = True
+            else:
+                start = max(t, free)
+                complete = start + service
+                st.slot_free[s, w_best] = complete
+                st.slot_accum[s, w_best] += service
+                if start > t:
+                    st.q_start[s, (st.q_head[s] + st.q_len[s]) % cap] = start
+                    st.q_len[s] += 1
+                if kind != _HOP:
+                    first_start = start
+                if slot >= 0:  # a hop of a serial pipeline of several containers
+                    k = n_hops
+                    hops.variant[k] = v
+                    hops.instance[k] = i
+                    hops.container[k] = hop
+                    hops.arrival[k] = t
+                    hops.start[k] = start
+                    hops.complete[k] = complete
+                    n_hops = k + 1
+                if complete - t0 > spec.timeout:
+                    status = MODEL_TIMEOUT
+                    done = True
+                elif hop == last_hop:
+                    status = MODEL_ERROR if model_error else OK
+                    done = True
+                else:
+                    # on to the next container, when this one answers
+                    pending.hop[slot] = hop + 1
+                    pending.first_start[slot] = first_start
+                    c = heap_size
+                    heap_size += 1
+                    while c > 0:  # sift up
+                        parent = (c - 1) >> 1
+                        if _before(pending.heap_t[parent], pending.heap_seq[parent], complete, seq):
+                            break
+                        pending.heap_t[c] = pending.heap_t[parent]
+                        pending.heap_seq[c] = pending.heap_seq[parent]
+                        pending.heap_slot[c] = pending.heap_slot[parent]
+                        c = parent
+                    pending.heap_t[c] = complete
+                    pending.heap_seq[c] = seq
+                    pending.heap_slot[c] = slot
+
+        if done:
+            # -- the answer ------------------------------------------------------------------------
+            if status == MODEL_TIMEOUT:
+                model_latency = spec.timeout
+            elif status == OK or status == MODEL_ERROR:
+                model_latency = complete - t0
+            else:
+                model_latency = t - t0
+            row = n_out
+            out.arrival[row] = t0
+            out.variant[row] = v
+            out.instance[row] = i
+            out.status[row] = status
+            out.payload[row] = payload
+            out.start[row] = first_start
+            out.complete[row] = complete
+            out.model_latency[row] = model_latency
+            out.overhead[row] = overhead
+            out.active[row] = n
+            out.container[row] = container
+            out.service[row] = drawn_total
+            if slot >= 0:
+                routes.inflight[i] -= 1
+                pending.free[pending.n_free[0]] = slot
+                pending.n_free[0] += 1
+            n_out = row + 1
+            if users is not None:
+                if user >= 0:
+                    next_send = t0 + model_latency + overhead + think
+                    if kind == _USER:
+                        # the sender, at the top, moves down to its new place (sift down)
+                        users.next_send[user] = next_send
+                        c = 0
+                        while True:
+                            child = 2 * c + 1
+                            if child >= user_size:
+                                break
+                            right = child + 1
+                            if right < user_size and _before(user_t[right], user_k[right], user_t[child], user_k[child]):
+                                child = right
+                            if _before(next_send, user, user_t[child], user_k[child]):
+                                break
+                            user_t[c] = user_t[child]
+                            user_k[c] = user_k[child]
+                            c = child
+                        user_t[c] = next_send
+                        user_k[c] = user
+                    else:
+                        users.next_send[user] = next_send
+                        if users.active[user]:
+                            c = user_size  # sift up
+                            user_size += 1
+                            while c > 0:
+                                parent = (c - 1) >> 1
+                                if _before(user_t[parent], user_k[parent], next_send, user):
+                                    break
+                                user_t[c] = user_t[parent]
+                                user_k[c] = user_k[parent]
+                                c = parent
+                            user_t[c] = next_send
+                            user_k[c] = user
+        if users is not None:
+            if not done and kind == _USER:
+                # its request is in flight: the user leaves the heap until it is answered
+                users.next_send[user] = np.inf
+                user_size -= 1
+                if user_size > 0:
+                    last_t = user_t[user_size]
+                    last_k = user_k[user_size]
+                    c = 0
+                    while True:
+                        child = 2 * c + 1
+                        if child >= user_size:
+                            break
+                        right = child + 1
+                        if right < user_size and _before(user_t[right], user_k[right], user_t[child], user_k[child]):
+                            child = right
+                        if _before(last_t, last_k, user_t[child], user_k[child]):
+                            break
+                        user_t[c] = user_t[child]
+                        user_k[c] = user_k[child]
+                        c = child
+                    user_t[c] = last_t
+                    user_k[c] = last_k
+
+    arrivals.position[0] = a
+    out.count[0] = n_out
+    hops.count[0] = n_hops
+    pending.size[0] = heap_size
+    pending.next_seq[0] = next_seq
+    return reason
+
+
+def advance(until: float, spec: EndpointSpec, routes: Routes, stations: Stations, draws: Draws, pending: Pending,
+            arrivals: Arrivals, users: Users | None, out: Out, hops: HopOut) -> int:
+    """Take every event of one endpoint before `until`, in time order; returns the stop reason.
+
+    Every argument but `until` is state the call updates in place (cursors, counts, positions); see
+    the module docstring for the order of events and of draws, and the STOP_* codes for what the
+    caller does next.
+    """
+    return int(_advance(float(until), spec, routes, stations, draws, pending, arrivals, users, out, hops))

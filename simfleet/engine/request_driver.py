@@ -1,0 +1,112 @@
+"""Moves every endpoint's requests through the request plane up to a given simulated time.
+
+Between two control events the fleet is fixed (DESIGN §2), so `RequestDriver.advance_to(t)` hands
+each endpoint's open-loop arrivals before t, merged in time order, and its closed-loop users to
+the request kernel in one call (`EndpointFlow.advance`), and passes the answered requests to the
+sinks (metrics, run totals, the load generator's client metrics, the request trace).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from simfleet.config.experiment import ClosedLoopTraffic
+from simfleet.config.loader import Scenario
+from simfleet.engine.endpoint_flow import EndpointFlow, FlowVariant, HopRecords, no_arrivals
+from simfleet.engine.kernels.flow import Arrivals
+from simfleet.engine.request_plane import RequestPlane
+from simfleet.engine.users import UserPopulation
+from simfleet.fleet import Fleet, VariantRuntime
+from simfleet.request_records import RequestRecords
+from simfleet.rng import RandomStreams
+from simfleet.traffic.sources import TrafficSource
+
+__all__ = ["RequestDriver"]
+
+
+class RequestDriver:
+    """The request flows of a run's endpoints, and where their answered requests go."""
+
+    def __init__(self, scenario: Scenario, fleet: Fleet, plane: RequestPlane, streams: RandomStreams,
+                 sources: list[TrafficSource], sinks: list[Callable[[RequestRecords], None]]):
+        """`sources` are the open-loop sources; closed-loop users are built here (`populations`)."""
+        platform = scenario.experiment.platform
+        self.fleet = fleet
+        self.plane = plane
+        self.sinks = sinks
+        self.hop_sinks: list[Callable[[HopRecords], None]] = []
+        overhead = platform.overhead_latency.build()
+        self.endpoints = []
+        self.populations: list[tuple[int, UserPopulation]] = []  # (traffic index, users)
+        users = {i: spec for i, spec in enumerate(scenario.experiment.traffic) if isinstance(spec, ClosedLoopTraffic)}
+        for e_index, name in enumerate(fleet.endpoint_names):
+            variants = fleet.variants_of(e_index)
+            flow = EndpointFlow(
+                plane, [_flow_variant(v, streams) for v in variants],
+                choice=streams.draws(f"endpoint/{name}/variant", _uniform),
+                overhead=streams.draws(f"endpoint/{name}/overhead", overhead.sample),
+                overhead_per_kb=platform.overhead_per_kb, max_payload=platform.max_payload_size,
+                timeout=platform.invocation_timeout)
+            for index, spec in users.items():
+                if (spec.endpoint_name or fleet.endpoint_names[0]) == name:
+                    population = UserPopulation.from_spec(spec, name, [v.variant_name for v in variants], f"traffic/{index}",
+                                                streams, flow)
+                    self.populations.append((index, population))
+            local = {v.variant_name: k for k, v in enumerate(variants)}
+            self.endpoints.append({
+                "flow": flow,
+                "sources": [s for s in sources if s.endpoint_name == name],
+                "targets": [-1 if s.target_variant is None else local[s.target_variant] for s in sources
+                            if s.endpoint_name == name],
+            })
+        self.now = 0.0
+
+    def advance_to(self, t: float) -> None:
+        if t <= self.now:
+            return
+        for endpoint in self.endpoints:
+            records, hops = endpoint["flow"].advance(self.plane, self._arrivals(endpoint, t), t)
+            if records is not None:
+                for sink in self.sinks:
+                    sink(records)
+            if hops is not None:
+                for sink in self.hop_sinks:
+                    sink(hops)
+        self.now = t
+
+    @staticmethod
+    def _arrivals(endpoint: dict, t: float) -> Arrivals:
+        """The open-loop arrivals before `t` of every source of an endpoint, in time order
+        (simultaneous arrivals keep the order of their sources)."""
+        sources = endpoint["sources"]
+        if not sources:
+            return no_arrivals()
+        parts = [source.take_until(t) for source in sources]
+        if len(parts) == 1:
+            times, payload = parts[0].times, parts[0].payload_bytes
+            local = np.full(len(times), endpoint["targets"][0], np.int64)
+        else:
+            order = np.argsort(np.concatenate([p.times for p in parts]), kind="stable")
+            times = np.concatenate([p.times for p in parts])[order]
+            payload = np.concatenate([p.payload_bytes for p in parts])[order]
+            local = np.concatenate([np.full(len(p.times), target, np.int64)
+                                    for p, target in zip(parts, endpoint["targets"])])[order]
+        return Arrivals(np.ascontiguousarray(times, np.float64), local, np.ascontiguousarray(payload, np.float64),
+                        np.full(len(times), -1, np.int64), np.zeros(1, np.int64))
+
+
+def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.random(n)
+
+
+def _flow_variant(variant: VariantRuntime, streams: RandomStreams) -> FlowVariant:
+    prefix = f"variant/{variant.endpoint_name}/{variant.variant_name}"
+    return FlowVariant(
+        index=variant.index, weight=variant.weight,
+        route=streams.draws(f"{prefix}/route", _uniform),
+        services=(streams.draws(f"{prefix}/service", variant.entry.service_time.sample),),
+        payload_time_per_kb=(variant.entry.payload_time_per_kb_s,),
+        error=streams.draws(f"{prefix}/error", _uniform) if variant.model_error_rate > 0 else None,
+        error_rate=variant.model_error_rate)
