@@ -62,11 +62,11 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from simfleet.config.quantities import StrictModel
-from simfleet.config.toml_lines import key_lines
-from simfleet.config.validation import problems_from_validation
 from simfleet.errors import InputError, Problem
 from simfleet.metrics.statistics import BASIC_STATISTICS
+from simfleet.schema.quantities import StrictModel
+from simfleet.schema.toml_lines import key_lines
+from simfleet.schema.validation import problems_from_validation
 
 __all__ = ["NAMESPACES", "SIMFLEET_NAMESPACE", "OWN_SOURCE", "UNITS", "STATISTICS", "BASIC_STATISTICS", "DIMENSION_NAMES", "ENHANCED_DIMENSION_NAMES",
            "EMISSIONS", "PERIODS", "CAPABILITIES", "AVAILABLE_CAPABILITIES", "DimensionSet", "MetricSpec",
