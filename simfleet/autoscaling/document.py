@@ -90,7 +90,7 @@ def _semantic_only(cls: type[_Spec], raw: Any, loc: tuple) -> list[tuple[tuple, 
 
 @cache
 def _simulated_metrics() -> frozenset[tuple[str, str]]:
-    from simfleet.metrics.catalog import metric_catalog
+    from simfleet.cloudwatch.catalog import metric_catalog
     return frozenset(spec.key for spec in metric_catalog())
 
 
