@@ -66,7 +66,7 @@ class _RequestsHash:
 
 def _runs():
     """(name, scenario factory, max_segment_s) of each reference run."""
-    from simfleet.config.loader import load_experiment, scenario_from_dict
+    from simfleet.scenario import load_experiment, scenario_from_dict
 
     import simfleet_runs
     from workloads import closed_loop, open_loop

@@ -50,7 +50,7 @@ def experiment(name: str, duration_s: float, instances: int, traffic: dict,
 
 
 def scenario(raw: dict):
-    from simfleet.config.loader import scenario_from_dict
+    from simfleet.scenario import scenario_from_dict
 
     return scenario_from_dict(raw, f"benchmarks/{raw['experiment']['name']}", HERE)
 

@@ -41,7 +41,7 @@ def run(
     requests: Optional[bool] = typer.Option(None, "--requests/--no-requests", help="write requests.parquet"),
 ) -> None:
     """Simulate EXPERIMENT and write its run directory."""
-    from simfleet.config.loader import load_experiment
+    from simfleet.scenario import load_experiment
     from simfleet.outputs.run_directory import run_to_directory
 
     overrides = list(set_) + ([f"experiment.seed={seed}"] if seed is not None else [])
@@ -78,7 +78,7 @@ def _pct(rate: float | None) -> str:
 @app.command()
 def validate(files: List[Path] = typer.Argument(..., help="experiment or model profile TOML files")) -> None:
     """Check experiment and model profile files; report every problem in every file."""
-    from simfleet.config.loader import load_experiment
+    from simfleet.scenario import load_experiment
     from simfleet.profiles import load_profile
 
     problems = []

@@ -1,6 +1,6 @@
 """Probability distributions of service times, payload sizes and overheads.
 
-Runtime side of the declarative specs in `simfleet.config.distributions`: each distribution
+Runtime side of the declarative specs in `simfleet.schema.distributions`: each distribution
 draws from a caller's `numpy.random.Generator` (never global state) and knows its analytic mean
 and variance, so statistical tests can compare a simulation with theory cheaply.
 """

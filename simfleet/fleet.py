@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simfleet.catalog import InstanceType
-from simfleet.config.loader import Scenario
 from simfleet.config.publish_periods import PublishPlan, publish_plan
-from simfleet.request_records import ROUTING_LEAST_OUTSTANDING, ROUTING_RANDOM
 from simfleet.profiles import ServiceEntry
+from simfleet.request_records import ROUTING_LEAST_OUTSTANDING, ROUTING_RANDOM
+from simfleet.scenario import Scenario
 
 __all__ = ["VariantRuntime", "Fleet", "build_fleet", "instance_id"]
 

@@ -17,12 +17,12 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, ValidationError, field_validator
 
 from simfleet.catalog import InstanceType
-from simfleet.config.distributions import TimeDistribution
-from simfleet.config.quantities import Duration, Size, StrictModel
-from simfleet.config.toml_lines import key_lines, line_of
-from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.distributions import Distribution
 from simfleet.errors import InputError, Problem
+from simfleet.schema.distributions import TimeDistribution
+from simfleet.schema.quantities import Duration, Size, StrictModel
+from simfleet.schema.toml_lines import key_lines, line_of
+from simfleet.schema.validation import dotted, problems_from_validation
 
 __all__ = ["ModelProfile", "ServiceEntry", "ProfileSpec", "load_profile", "builtin_profile_dir", "fit_problems",
            "available_profiles"]

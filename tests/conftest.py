@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from simfleet.config.loader import scenario_from_dict
+from simfleet.scenario import scenario_from_dict
 
 DATA = Path(__file__).parent / "data"
 

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from simfleet.cli import app
-from simfleet.config.loader import load_experiment
 from simfleet.errors import EXIT_INVALID_INPUT, InputError
+from simfleet.scenario import load_experiment
 
 MODELS = Path(__file__).parent / "data" / "models"
 RID = "endpoint/ep/variant/A"

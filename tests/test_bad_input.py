@@ -17,11 +17,11 @@ import pytest
 from typer.testing import CliRunner
 
 from simfleet.cli import app
-from simfleet.config.loader import load_experiment
 from simfleet.engine.simulation import simulate
 from simfleet.errors import EXIT_INVALID_INPUT, InputError, Problem
 from simfleet.outputs import run_directory
 from simfleet.profiles import load_profile
+from simfleet.scenario import load_experiment
 
 MODELS = Path(__file__).parent / "data" / "models"
 P = "endpoints[0].production_variants[0]"

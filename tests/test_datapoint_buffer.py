@@ -10,8 +10,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simfleet.cloudwatch.distribution import Distribution
 from simfleet.metrics.datapoints import DatapointBuffer, _DistributionColumns
-from simfleet.metrics.distribution import Distribution
 
 START = dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)
 

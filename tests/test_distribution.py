@@ -16,8 +16,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import simfleet.metrics.distribution as distribution_module
-from simfleet.metrics.distribution import (DEFAULT_HISTOGRAM_SCALE, EXACT_DISTINCT_LIMIT, Distribution,
+import simfleet.cloudwatch.distribution as distribution_module
+from simfleet.cloudwatch.distribution import (DEFAULT_HISTOGRAM_SCALE, EXACT_DISTINCT_LIMIT, Distribution,
                                            bucket_index, bucket_representative, nearest_rank)
 
 SCALES = st.sampled_from([-2, 0, 1, 3, 8])

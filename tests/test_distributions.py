@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from simfleet.config.distributions import TimeDistribution
 from simfleet.distributions import Empirical
+from simfleet.schema.distributions import TimeDistribution
 
 SPECS = [
     {"kind": "constant", "value": "5ms"},

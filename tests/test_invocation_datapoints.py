@@ -17,13 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import base_experiment, scenario
-from simfleet.request_records import NO_CAPACITY, OK, PAYLOAD_TOO_LARGE
-from simfleet.request_records import RequestRecords
+from simfleet.cloudwatch.distribution import Distribution
 from simfleet.fleet import build_fleet
 from simfleet.metrics.aggregator import MetricsAggregator
-from simfleet.metrics.distribution import Distribution
 from simfleet.metrics.emission import MODEL_ERROR_OUTCOMES, REACHED_CONTAINER, STATUS_NAMES, error_class, status_in
 from simfleet.metrics.invocation_datapoints import invocation_distributions
+from simfleet.request_records import NO_CAPACITY, OK, PAYLOAD_TOO_LARGE
+from simfleet.request_records import RequestRecords
 
 
 _FLEET = build_fleet(scenario(base_experiment()))

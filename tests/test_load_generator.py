@@ -28,12 +28,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import base_experiment, scenario
-from simfleet.config.loader import load_experiment
-from simfleet.request_records import MODEL_ERROR, OK, PAYLOAD_TOO_LARGE
-from simfleet.request_records import RequestRecords
 from simfleet.engine.simulation import simulate
 from simfleet.errors import InputError
 from simfleet.metrics.run_totals import RunTotals
+from simfleet.request_records import MODEL_ERROR, OK, PAYLOAD_TOO_LARGE
+from simfleet.request_records import RequestRecords
+from simfleet.scenario import load_experiment
 
 NS = "/aws/sagemaker/InferenceRecommendationsJobs"
 CLIENT_METRICS = ("ClientInvocations", "ClientInvocationErrors", "ClientLatency", "NumberOfUsers")

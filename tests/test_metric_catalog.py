@@ -1,4 +1,4 @@
-"""The metric catalog (simfleet/metrics/catalog.toml) against the reference, the engine and the docs.
+"""The metric catalog (simfleet/cloudwatch/catalog.toml) against the reference, the engine and the docs.
 
 * the shipped TOML validates, and the validator rejects broken entries (each problem on one line);
 * every metric named in a table of reference §1 is in the catalog (under the namespace its
@@ -24,18 +24,18 @@ import pytest
 from conftest import base_experiment, scenario
 from simfleet.engine.simulation import simulate
 from simfleet.errors import InputError
-from simfleet.metrics import catalog_docs
-from simfleet.metrics.catalog import (AVAILABLE_CAPABILITIES, BASIC_STATISTICS, CAPABILITIES, NAMESPACES,
+from simfleet.cloudwatch import catalog_docs
+from simfleet.cloudwatch.catalog import (AVAILABLE_CAPABILITIES, BASIC_STATISTICS, CAPABILITIES, NAMESPACES,
                                       OWN_SOURCE, SIMFLEET_NAMESPACE, UNITS, MetricSpec, metric_catalog, metric_spec,
                                       parse_catalog)
-from simfleet.metrics.catalog_docs import catalog_markdown
+from simfleet.cloudwatch.catalog_docs import catalog_markdown
 from simfleet.metrics.schema import DIMENSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOG_TOML = ROOT / "simfleet" / "metrics" / "catalog.toml"
+CATALOG_TOML = ROOT / "simfleet" / "cloudwatch" / "catalog.toml"
 DOCS = ROOT / "docs" / "metrics.md"
 REFERENCE = ROOT.parent / "shared" / "reference" / "sagemaker-semantics.md"
-REGENERATE = "python -m simfleet.metrics.catalog_docs > docs/metrics.md"
+REGENERATE = "python -m simfleet.cloudwatch.catalog_docs > docs/metrics.md"
 
 needs_reference = pytest.mark.skipif(not REFERENCE.is_file(),
                                      reason=f"reference not found at {REFERENCE} (CI clones only the repository)")
@@ -406,7 +406,7 @@ def test_emitted_metrics_match_catalog(emitted):
 def test_docs_metrics_md_is_the_rendered_catalog():
     assert DOCS.is_file(), f"docs/metrics.md is missing; generate it with: {REGENERATE}"
     assert DOCS.read_text(encoding="utf-8") == catalog_markdown(), \
-        f"docs/metrics.md is out of date with simfleet/metrics/catalog.toml; regenerate it with: {REGENERATE}"
+        f"docs/metrics.md is out of date with simfleet/cloudwatch/catalog.toml; regenerate it with: {REGENERATE}"
 
 
 def test_the_rendering_lists_every_entry_once_in_its_capability_section():

@@ -33,9 +33,9 @@ from conftest import base_experiment, scenario
 from fleet_strategies import experiments
 from simfleet.request_records import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK, PAYLOAD_TOO_LARGE,
                                               QUEUE_FULL)
-from simfleet.request_records import RequestRecords
+from simfleet.cloudwatch.distribution import Distribution
 from simfleet.engine.simulation import simulate
-from simfleet.metrics.distribution import Distribution
+from simfleet.request_records import RequestRecords
 
 INVOCATIONS_NS = "AWS/SageMaker"
 ENDPOINTS_NS = "/aws/sagemaker/Endpoints"

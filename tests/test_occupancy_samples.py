@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simfleet.engine.kernels.aggregation import sample_occupancy
+from simfleet.metrics.aggregation_kernels import sample_occupancy
 from simfleet.request_records import MODEL_ERROR, MODEL_TIMEOUT, OK
 from simfleet.metrics.emission import STATUS_NAMES
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from simfleet.metrics.distribution import Distribution
+from simfleet.cloudwatch.distribution import Distribution
 from simfleet.query import RunMetrics
 from test_query_store import START_S, Stream, latency_stream, stored_rows, write_run
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simfleet.metrics.distribution import Distribution
+from simfleet.cloudwatch.distribution import Distribution
 from simfleet.query import RunMetrics
 from simfleet.query.rebucket import align_start, bucket_count, valid_period
 from test_query_store import START_S, Stream, naive_statistic, write_run

@@ -20,8 +20,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from simfleet.cloudwatch.distribution import DEFAULT_HISTOGRAM_SCALE, Distribution
 from simfleet.errors import InputError
-from simfleet.metrics.distribution import DEFAULT_HISTOGRAM_SCALE, Distribution
 from simfleet.metrics.schema import DIMENSIONS, metrics_schema, percentile_column
 from simfleet.query.store import RunStore
 

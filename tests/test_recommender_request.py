@@ -17,7 +17,6 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from simfleet.catalog import Catalog, load_catalog
-from simfleet.config.aws_fields import DEFER as _DEFER, spec_in as _spec_in
 from simfleet.errors import InputError
 from simfleet.profiles import available_profiles, builtin_profile_dir
 from simfleet.recommender import job_file, job_request, traffic_pattern
@@ -25,9 +24,10 @@ from simfleet.recommender.api_fields import _adapter
 from simfleet.recommender.endpoint_configurations import EndpointInputConfiguration
 from simfleet.recommender.job_file import RecommendationJob, load_job, load_job_file
 from simfleet.recommender.job_request import CreateInferenceRecommendationsJob
-from simfleet.recommender.traffic_pattern import Phase, TrafficPattern
 from simfleet.recommender.json_lines import json_key_lines
+from simfleet.recommender.traffic_pattern import Phase, TrafficPattern
 from simfleet.recommender.traffic_schedule import UserSchedule, phase_end_users
+from simfleet.schema.aws_fields import DEFER as _DEFER, spec_in as _spec_in
 from request_mutations import mutate
 
 DEL = object()  # mutation marker: remove the key

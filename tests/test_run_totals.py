@@ -1,6 +1,6 @@
 """Run-level accumulators: the latency histogram and the exact sums behind summary.json.
 
-`RunTotals.add` is one compiled pass (`engine.kernels.aggregation.accumulate_totals`); it is
+`RunTotals.add` is one compiled pass (`metrics.aggregation_kernels.accumulate_totals`); it is
 checked here against the definitions computed naively with NumPy: bins by binary search over the
 edges, sums of ``round(seconds / 1e-9)`` per request, outcome counts by variant.
 """

@@ -6,9 +6,9 @@ import pytest
 
 import simfleet
 from simfleet.catalog import load_catalog
-from simfleet.config.loader import load_experiment
 from simfleet.engine.simulation import simulate
 from simfleet.profiles import ProfileSources, builtin_profile_dir, fit_problems, load_profile
+from simfleet.scenario import load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = sorted((ROOT / "models").glob("*.toml"))

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simfleet.metrics.distribution import Distribution
-from simfleet.metrics.statistics import BASIC_STATISTICS, datapoint_statistics, parse_statistic
+from simfleet.cloudwatch.distribution import Distribution
+from simfleet.cloudwatch.statistics import BASIC_STATISTICS, datapoint_statistics, parse_statistic
 
 
 # ----------------------------------------------------------------------------- references

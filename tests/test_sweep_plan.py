@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simfleet.config.loader import scenario_from_dict
 from simfleet.errors import InputError
+from simfleet.scenario import scenario_from_dict
 from simfleet.sweep.plan import RunPlan, SweepPlan, load_sweep
 
 ROOT = Path(__file__).parents[1]

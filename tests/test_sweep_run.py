@@ -27,14 +27,14 @@ from typer.testing import CliRunner
 
 from simfleet.catalog import load_catalog
 from simfleet.cli import app
-from simfleet.config.loader import load_experiment
 from simfleet.engine.simulation import simulate
+from simfleet.scenario import load_experiment
 from simfleet.sweep.dataset import FIXED_COLUMNS, SweepDataset, metrics_dataset, run_marks, run_metrics_dir
 from simfleet.sweep.execute import RunTask, run_task
-from simfleet.sweep.runner import run_sweep
 from simfleet.sweep.executors import LocalExecutor
 from simfleet.sweep.plan import load_sweep
 from simfleet.sweep.progress import Progress
+from simfleet.sweep.runner import run_sweep
 
 DATA = Path(__file__).parent / "data"
 SIMFLEET = [sys.executable, "-m", "simfleet"]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simfleet.config.quantities import parse_rate
+from simfleet.schema.quantities import parse_rate
 from simfleet.units import DURATION_UNITS, SIZE_UNITS, parse_duration, parse_size
 
 

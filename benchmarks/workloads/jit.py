@@ -33,7 +33,7 @@ FULL = {"repeat": 3}
 def start(spec: dict) -> dict:
     """In a fresh process: import, then two runs of the tiny experiment, each timed."""
     began = time.perf_counter()
-    from simfleet.config.loader import load_experiment
+    from simfleet.scenario import load_experiment
     from simfleet.engine.simulation import simulate
 
     imported = time.perf_counter()

@@ -2,7 +2,7 @@
 
 `document.load_autoscaling` validates the user's RegisterScalableTarget / PutScalingPolicy /
 PutScheduledAction (`policies`) and PutMetricAlarm (`alarm_requests`) JSON, on the field types of
-`api_fields` (built on `simfleet.config.aws_fields`); `metric_sources` says which published
+`api_fields` (built on `simfleet.schema.aws_fields`); `metric_sources` says which published
 metric stream each alarm reads and checks that the run publishes it. The rest is pure logic, no
 engine state: `watch.MetricWatch` turns a stream's datapoints into one value per alarm period,
 `alarms.Alarm` evaluates them, `capacity` turns alarm states into desired capacities and gates

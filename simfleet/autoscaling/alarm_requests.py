@@ -14,7 +14,7 @@ from simfleet.autoscaling.api_fields import (_ANOMALY_OPERATORS, _LowSampleCount
                                              NamespaceText, _Percentile, _PositiveInt, StatisticName,
                                              _Text0To1024, _Text0To256, _Text1024, _Text128, _Text255, UnitName)
 from simfleet.autoscaling.policies import MetricDimension
-from simfleet.config.aws_fields import Bool, Float, list_of as _list, optional as _optional, Spec as _Spec
+from simfleet.schema.aws_fields import Bool, Float, list_of as _list, optional as _optional, Spec as _Spec
 
 __all__ = ["Tag", "PutMetricAlarm"]
 

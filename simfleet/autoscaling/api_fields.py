@@ -1,7 +1,7 @@
 """Application Auto Scaling and CloudWatch field types of the requests of `policies` and `alarm_requests`.
 
 The SageMaker constants, enumerations and patterns of those services' members, built from the
-service-independent field types of `simfleet.config.aws_fields` (whose `Spec` is the base of every
+service-independent field types of `simfleet.schema.aws_fields` (whose `Spec` is the base of every
 request model), and the timestamps of scheduled actions. Underscore names are private to the
 `simfleet.autoscaling` package.
 """
@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator
 
-from simfleet.config.aws_fields import integer, one_of, text
+from simfleet.schema.aws_fields import integer, one_of, text
 
 __all__ = ["SAGEMAKER", "VARIANT_DIMENSION", "VARIANT_METRIC_TYPES", "DEFAULT_COOLDOWN_S", "STANDARD_UNITS"]
 

@@ -14,10 +14,10 @@ from pydantic import ValidationError
 
 from simfleet.autoscaling.alarm_requests import PutMetricAlarm
 from simfleet.autoscaling.policies import PutScalingPolicy, PutScheduledAction, RegisterScalableTarget
-from simfleet.config.aws_fields import DEFER as _DEFER, Spec as _Spec, spec_in
-from simfleet.config.quantities import StrictModel
-from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.errors import InputError, Problem
+from simfleet.schema.aws_fields import DEFER as _DEFER, Spec as _Spec, spec_in
+from simfleet.schema.quantities import StrictModel
+from simfleet.schema.validation import dotted, problems_from_validation
 
 __all__ = ["AutoscalingConfig", "load_autoscaling"]
 
@@ -90,7 +90,7 @@ def _semantic_only(cls: type[_Spec], raw: Any, loc: tuple) -> list[tuple[tuple, 
 
 @cache
 def _simulated_metrics() -> frozenset[tuple[str, str]]:
-    from simfleet.metrics.catalog import metric_catalog
+    from simfleet.cloudwatch.catalog import metric_catalog
     return frozenset(spec.key for spec in metric_catalog())
 
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from simfleet.autoscaling.alarm_requests import PutMetricAlarm
 from simfleet.autoscaling.policies import PutScalingPolicy
+from simfleet.cloudwatch.catalog import metric_spec
 from simfleet.config.experiment import AutoscalingSettings, Experiment
 from simfleet.config.publish_periods import load_generator_jobs, publish_plan
-from simfleet.metrics.catalog import metric_spec
 
 __all__ = ["WatchSpec", "PREDEFINED_METRICS", "policy_watches", "alarm_watch", "watch_problems"]
 

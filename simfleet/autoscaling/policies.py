@@ -20,7 +20,7 @@ from simfleet.autoscaling.api_fields import (_ActionName, Capacity, CooldownSeco
                                              _RESOURCE_ID, ResourceIdText, StatisticName, _Text1023, _Text1024,
                                              _Text255, Timestamp, UnitName, _VariantMetricType, _XmlText)
 from simfleet.autoscaling.schedules import Schedule, parse_schedule
-from simfleet.config.aws_fields import Bool, Float, Int, list_of as _list, optional as _optional, Spec as _Spec
+from simfleet.schema.aws_fields import Bool, Float, Int, list_of as _list, optional as _optional, Spec as _Spec
 
 __all__ = [
     "SuspendedState", "RegisterScalableTarget", "MetricDimension", "PredefinedMetricSpecification",

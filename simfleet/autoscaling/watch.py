@@ -11,8 +11,8 @@ period gives None: missing data.
 from __future__ import annotations
 
 from simfleet.autoscaling.metric_sources import WatchSpec
-from simfleet.metrics.distribution import Distribution
-from simfleet.metrics.statistics import parse_statistic
+from simfleet.cloudwatch.distribution import Distribution
+from simfleet.cloudwatch.statistics import parse_statistic
 
 __all__ = ["MetricWatch"]
 

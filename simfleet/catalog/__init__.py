@@ -16,9 +16,9 @@ from typing import Mapping
 
 from pydantic import Field, ValidationError
 
-from simfleet.config.quantities import Size, StrictModel
-from simfleet.config.validation import problems_from_validation
 from simfleet.errors import InputError
+from simfleet.schema.quantities import Size, StrictModel
+from simfleet.schema.validation import problems_from_validation
 
 __all__ = ["InstanceType", "InstanceSpec", "InstanceOverride", "Catalog", "load_catalog", "family_of"]
 

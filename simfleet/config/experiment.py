@@ -4,7 +4,7 @@ Names follow the SageMaker API in snake_case (`endpoint_name`, `production_varia
 `instance_type`, `initial_instance_count`, `initial_variant_weight`,
 `routing_config.routing_strategy`), so an `CreateEndpointConfig` request maps onto it key for key.
 Cross-references (instance types in the catalog, model profiles, endpoint and variant names) are
-checked by `simfleet.config.loader`, which reports them together with these schema errors.
+checked by `simfleet.scenario`, which reports them together with these schema errors.
 
 Room is left on purpose: a production variant will gain `serverless_config`, `containers`
 (pipelines) and `model_population` (multi-model); an endpoint `inference_components`; and
@@ -22,8 +22,8 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
 from simfleet.catalog import INSTANCE_TYPE_PATTERN, InstanceOverride
-from simfleet.config.distributions import SizeDistribution, TimeDistribution
-from simfleet.config.quantities import Duration, Rate, Size, StrictModel
+from simfleet.schema.distributions import SizeDistribution, TimeDistribution
+from simfleet.schema.quantities import Duration, Rate, Size, StrictModel
 
 __all__ = [
     "Experiment", "ExperimentSection", "MetricsSection", "InstancesSection", "AutoscalingSection",

@@ -22,7 +22,7 @@ from simfleet.engine.events import EventLog
 from simfleet.engine.instances import InstanceManager
 from simfleet.engine.timing import at_time
 from simfleet.fleet import Fleet
-from simfleet.metrics.distribution import Distribution
+from simfleet.cloudwatch.distribution import Distribution
 
 __all__ = ["Autoscaler"]
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 import simpy
 
 from simfleet.config.experiment import ClosedLoopTraffic
-from simfleet.config.loader import Scenario
+from simfleet.scenario import Scenario
 from simfleet.config.publish_periods import clock_tick_s, load_generator_jobs, publish_plan
 from simfleet.engine.autoscaler import Autoscaler
 from simfleet.engine.events import EventLog

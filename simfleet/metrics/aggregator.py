@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from simfleet.config.experiment import MetricsSection
-from simfleet.engine.kernels.aggregation import sample_occupancy
+from simfleet.metrics.aggregation_kernels import sample_occupancy
 from simfleet.request_records import MODEL_ERROR, MODEL_TIMEOUT, OK
 from simfleet.request_records import RequestRecords, group_slices
 from simfleet.fleet import Fleet, instance_id

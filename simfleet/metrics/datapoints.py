@@ -13,9 +13,9 @@ import array
 import numpy as np
 import pyarrow as pa
 
-from simfleet.metrics.distribution import Distribution
+from simfleet.cloudwatch.distribution import Distribution
+from simfleet.cloudwatch.statistics import datapoint_statistics
 from simfleet.metrics.schema import KEY_COLUMNS, STAT_COLUMNS, metric_values_schema, metrics_schema, percentile_column
-from simfleet.metrics.statistics import datapoint_statistics
 
 __all__ = ["DatapointBuffer"]
 

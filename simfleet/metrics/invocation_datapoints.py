@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from simfleet.cloudwatch.distribution import EXACT_DISTINCT_LIMIT, Distribution
 from simfleet.fleet import VariantRuntime
-from simfleet.metrics.distribution import EXACT_DISTINCT_LIMIT, Distribution
 from simfleet.metrics.emission import MODEL_ERROR_OUTCOMES, REACHED_CONTAINER, STATUS_NAMES, error_class, status_in
 
 __all__ = ["invocation_distributions"]

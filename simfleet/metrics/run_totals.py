@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simfleet.engine.kernels.aggregation import accumulate_totals, histogram_lookup
+from simfleet.metrics.aggregation_kernels import accumulate_totals, histogram_lookup
 from simfleet.request_records import RequestRecords
 from simfleet.metrics.emission import REACHED_CONTAINER, STATUS_NAMES
 

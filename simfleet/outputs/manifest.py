@@ -10,7 +10,7 @@ import json
 import platform
 from importlib import metadata
 
-from simfleet.config.loader import Scenario
+from simfleet.scenario import Scenario
 
 __all__ = ["build_manifest", "config_hash", "package_version", "software_versions", "LIBRARIES"]
 

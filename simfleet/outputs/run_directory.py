@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simfleet.config.loader import Scenario
 from simfleet.engine.simulation import RunResult, simulate
 from simfleet.fleet import build_fleet
 from simfleet.outputs.atomic import write_json, write_table
 from simfleet.outputs.manifest import build_manifest
 from simfleet.outputs.requests_trace import RequestTrace
 from simfleet.rng import RandomStreams
+from simfleet.scenario import Scenario
 
 __all__ = ["run_to_directory", "write_run", "RUN_FILES"]
 

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simfleet.cloudwatch.statistics import parse_statistic
 from simfleet.errors import InputError, Problem
-from simfleet.metrics.statistics import parse_statistic
 from simfleet.query.rebucket import align_start, bucket_count, rebucket, statistic_values
 from simfleet.query.requests import DataRequest, ListRequest, MetricRef, StatisticsRequest
 from simfleet.query.store import MetricStream, RunStore

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simfleet.metrics.distribution import Distribution
-from simfleet.metrics.statistics import Statistic
+from simfleet.cloudwatch.distribution import Distribution
+from simfleet.cloudwatch.statistics import Statistic
 
 __all__ = ["Buckets", "HIGH_RESOLUTION_PERIODS", "valid_period", "align_start", "bucket_count", "rebucket",
            "statistic_values", "MINUTE_MS"]

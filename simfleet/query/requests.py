@@ -17,8 +17,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from simfleet.cloudwatch.statistics import BASIC_STATISTICS, Statistic, parse_statistic
 from simfleet.errors import InputError, Problem
-from simfleet.metrics.statistics import BASIC_STATISTICS, Statistic, parse_statistic
 from simfleet.query.rebucket import valid_period
 from simfleet.query.shapes import INPUT_SHAPES, check_shape
 from simfleet.query.timestamps import parse_timestamp

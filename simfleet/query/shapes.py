@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from simfleet.metrics.statistics import BASIC_STATISTICS
+from simfleet.cloudwatch.statistics import BASIC_STATISTICS
 from simfleet.query.timestamps import parse_timestamp
 
 __all__ = ["StringShape", "IntegerShape", "BooleanShape", "TimestampShape", "ListShape", "StructureShape",

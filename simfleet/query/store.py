@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from simfleet.cloudwatch.distribution import Distribution
 from simfleet.errors import InputError
-from simfleet.metrics.distribution import Distribution
 from simfleet.metrics.schema import HISTOGRAM_SCALE_KEY, KEY_COLUMNS, STAT_COLUMNS
 
 __all__ = ["MetricStream", "RunStore", "METRICS_FILE", "VALUES_FILE", "SCALE_METADATA_KEY"]

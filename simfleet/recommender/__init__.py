@@ -4,7 +4,7 @@ Input: `job_file.load_job_file` reads a job (the `CreateInferenceRecommendations
 unchanged, or the same keys in TOML, plus a `simfleet` member naming the model profile) and
 `job_file.load_job` validates it with the request models of `job_request`, `traffic_pattern`
 and `endpoint_configurations`, built on the field types of `api_fields` (which build on
-`simfleet.config.aws_fields`); `json_lines` locates keys in JSON for messages;
+`simfleet.schema.aws_fields`); `json_lines` locates keys in JSON for messages;
 `traffic_schedule` turns a traffic pattern into closed-loop users over time.
 
 Results, pure logic over a load test's per-minute observations: `stopping` decides, minute by

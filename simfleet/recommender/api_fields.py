@@ -1,6 +1,6 @@
 """The cross-field-rule machinery of the Inference Recommender request models.
 
-Their members are the service-independent field types of `simfleet.config.aws_fields`; `_Spec`,
+Their members are the service-independent field types of `simfleet.schema.aws_fields`; `_Spec`,
 the base of every request model of `job_request`, extends its `Spec` with rules (`_rule` methods)
 that each name the members they read, so that `job_file.load_job` can collect, one per key path,
 the problems of every rule whose members are valid even when the request as a whole is not.
@@ -15,7 +15,7 @@ from typing import Annotated, Any, Mapping
 
 from pydantic import TypeAdapter, ValidationError
 
-from simfleet.config.aws_fields import DEFER, Spec, spec_in
+from simfleet.schema.aws_fields import DEFER, Spec, spec_in
 
 __all__: list[str] = []
 

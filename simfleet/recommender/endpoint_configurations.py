@@ -9,8 +9,8 @@ simfleet's instance catalog and what it can simulate.
 import difflib
 
 from simfleet.catalog import INSTANCE_TYPE_PATTERN
-from simfleet.config.aws_fields import integer as _int, list_of as _list, optional as _optional, text as _text
 from simfleet.recommender.api_fields import _CATALOG, _rule, _SIMFLEET, _Spec
+from simfleet.schema.aws_fields import integer as _int, list_of as _list, optional as _optional, text as _text
 
 __all__ = ["EndpointInputConfiguration", "ProductionVariantServerlessConfig", "EnvironmentParameterRanges",
            "CategoricalParameter", "instance_type_problems"]

@@ -44,16 +44,16 @@ from typing import Annotated, Any, Mapping
 from pydantic import Field, Strict, ValidationError, field_validator
 
 from simfleet.catalog import Catalog, load_catalog
-from simfleet.config.aws_fields import DEFER as _DEFER
-from simfleet.config.quantities import Duration, StrictModel
-from simfleet.config.toml_lines import key_lines, line_of
-from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.errors import InputError, Problem
 from simfleet.input_files import parse_json, read_input_text
 from simfleet.profiles import ModelProfile, available_profiles, builtin_profile_dir, fit_problems, load_profile
 from simfleet.recommender.api_fields import _CATALOG, _semantic_only, _SIMFLEET, _walk
 from simfleet.recommender.job_request import CreateInferenceRecommendationsJob
 from simfleet.recommender.json_lines import json_key_lines
+from simfleet.schema.aws_fields import DEFER as _DEFER
+from simfleet.schema.quantities import Duration, StrictModel
+from simfleet.schema.toml_lines import key_lines, line_of
+from simfleet.schema.validation import dotted, problems_from_validation
 
 __all__ = ["SimfleetSettings", "RecommendationJob", "load_job", "load_job_file", "SIMFLEET_KEY"]
 

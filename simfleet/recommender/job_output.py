@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simfleet.config.loader import scenario_from_dict
 from simfleet.outputs.atomic import write_json, write_text
 from simfleet.outputs.manifest import software_versions
 from simfleet.outputs.run_directory import RUN_FILES, write_run
@@ -26,6 +25,7 @@ from simfleet.recommender.job_runner import JobOutcome
 from simfleet.recommender.load_test import load_test_experiment
 from simfleet.recommender.ranking import Preferences
 from simfleet.recommender.responses import describe_job_response, list_job_steps_response, to_json
+from simfleet.scenario import scenario_from_dict
 
 __all__ = ["write_job", "describe", "TESTS_FOLDER"]
 

@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-from simfleet.config.aws_fields import (integer as _int, list_of as _list, one_of as _one_of, optional as _optional,
+from simfleet.schema.aws_fields import (integer as _int, list_of as _list, one_of as _one_of, optional as _optional,
                                         text as _text)
 from simfleet.recommender.api_fields import _rule, _SIMFLEET, _Spec
 from simfleet.recommender.endpoint_configurations import EndpointInputConfiguration, instance_type_problems

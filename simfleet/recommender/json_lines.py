@@ -1,6 +1,6 @@
 """Find the line on which each key path of a JSON document is written, and keys written twice.
 
-The JSON twin of `simfleet.config.toml_lines`: `json` keeps no positions, yet a user handing
+The JSON twin of `simfleet.schema.toml_lines`: `json` keeps no positions, yet a user handing
 simfleet the request they would send to AWS wants "job.json:14" next to every problem. Runs on
 text that `json.loads` has already accepted, so it only has to follow the structure.
 """
@@ -18,7 +18,7 @@ _WHITESPACE = " \t\n\r"
 def json_key_lines(text: str) -> tuple[dict[tuple, int], list[tuple[tuple, int]]]:
     """(key path → 1-based line, [(key path, line) of every key repeated in its object]).
 
-    Paths hold object keys and array indices, as `config.validation.dotted` expects.
+    Paths hold object keys and array indices, as `schema.validation.dotted` expects.
     """
     newlines = [i for i, c in enumerate(text) if c == "\n"]
     lines: dict[tuple, int] = {}

@@ -32,12 +32,12 @@ from typing import Any
 
 import numpy as np
 
-from simfleet.config.loader import scenario_from_dict
 from simfleet.engine.simulation import RunResult, simulate
 from simfleet.metrics.emission import ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE
 from simfleet.metrics.load_generator import LoadGenerator
 from simfleet.recommender.results import LoadTestResult, endpoint_name, evaluate_monitor
 from simfleet.recommender.stopping import MinuteObservation, StoppingMonitor
+from simfleet.scenario import scenario_from_dict
 
 __all__ = ["LoadTestSpec", "LoadTestRun", "MinuteWatch", "load_test_experiment", "run_load_test", "MINUTE_S"]
 

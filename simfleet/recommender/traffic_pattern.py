@@ -8,9 +8,9 @@ numbers to `traffic_schedule`, which says how many users run at each instant.
 
 from functools import cached_property
 
-from simfleet.config.aws_fields import integer as _int, list_of as _list, one_of as _one_of, optional as _optional
 from simfleet.recommender.api_fields import _rule, _Spec
 from simfleet.recommender.traffic_schedule import UserSchedule, phase_end_users
+from simfleet.schema.aws_fields import integer as _int, list_of as _list, one_of as _one_of, optional as _optional
 
 __all__ = ["Phase", "Stairs", "TrafficPattern", "TRAFFIC_TYPES", "CUSTOM_LOAD_TEST_DURATION_S",
            "MAX_USERS_CHANGE_BETWEEN_PHASES"]

@@ -60,7 +60,7 @@ def run_task(task: RunTask) -> dict:
     The row holds `run_id`, `seed`, `status`, `error`, the headline figures and `wall_s`; the
     caller adds the axis values. Never raises for a bad experiment or a failing simulation.
     """
-    from simfleet.config.loader import scenario_from_dict
+    from simfleet.scenario import scenario_from_dict
     from simfleet.engine.simulation import simulate
     from simfleet.errors import InputError
 

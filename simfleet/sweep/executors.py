@@ -56,7 +56,7 @@ class LocalExecutor(Executor):
         if sys.platform.startswith("linux"):
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["simfleet.sweep.execute", "simfleet.engine.simulation",
-                                            "simfleet.config.loader"])
+                                            "simfleet.scenario"])
         else:
             context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)

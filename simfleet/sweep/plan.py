@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
-from simfleet.config.loader import Scenario, _blame_override, apply_overrides, scenario_from_dict
-from simfleet.config.toml_lines import key_lines, line_of
-from simfleet.config.validation import dotted, problems_from_validation
 from simfleet.errors import InputError, Problem
 from simfleet.input_files import read_input_text
 from simfleet.rng import spawn_key
+from simfleet.scenario import Scenario, _blame_override, apply_overrides, scenario_from_dict
+from simfleet.schema.toml_lines import key_lines, line_of
+from simfleet.schema.validation import dotted, problems_from_validation
 from simfleet.sweep.identity import canonical_json, run_id, run_seed, simfleet_version, toml_literal
 from simfleet.sweep.spec import MAX_DEFAULT_PARTITION_VALUES, Axis, SweepFile, structural_problems
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictBool, StrictInt
 
-from simfleet.config.quantities import StrictModel
+from simfleet.schema.quantities import StrictModel
 
 __all__ = ["SweepFile", "SweepSection", "Sampling", "Axis", "structural_problems", "value_kind",
            "RESERVED_COLUMNS", "AXIS_NAME_PATTERN", "KEY_PATTERN", "MAX_DEFAULT_PARTITION_VALUES"]

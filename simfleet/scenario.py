@@ -1,10 +1,12 @@
 """Read an experiment file into a validated `Scenario`, or raise `InputError` with every problem.
 
-First stage of the data flow: TOML text → (`--set` overrides) → schema validation, together with
-checks of the names the file refers to (instance types, models, endpoints and variants named by
-traffic, trace files and their columns) → checks that need validated values (alignment to the
-metric period; each model's service entry for its instance type, and whether it fits in memory).
-Every problem found is reported at once; a problem in a `--set` value is reported against `--set`.
+Scenario assembly, the first stage of the data flow: above the documents it assembles (`config`'s
+experiment schema, `catalog`, `profiles`, `traffic`, `autoscaling`) and below `fleet`, which is
+built from a `Scenario` (DESIGN §2.2). TOML text → (`--set` overrides) → schema validation, together
+with checks of the names the file refers to (instance types, models, endpoints and variants named by
+traffic, trace files and their columns) → checks that need validated values (alignment to the metric
+period; each model's service entry for its instance type, and whether it fits in memory). Every
+problem found is reported at once; a problem in a `--set` value is reported against `--set`.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from simfleet.autoscaling.metric_sources import alarm_watch, policy_watches, wat
 from simfleet.catalog import INSTANCE_TYPE_PATTERN, Catalog, load_catalog
 from simfleet.config.experiment import Experiment
 from simfleet.config.publish_periods import alignment_s
-from simfleet.config.toml_lines import key_lines, line_of
-from simfleet.config.validation import dotted, problems_from_validation, undotted
 from simfleet.errors import InputError, Problem
 from simfleet.input_files import parse_json, read_input_text
 from simfleet.profiles import ModelProfile, available_profiles, builtin_profile_dir, fit_problems, load_profile
+from simfleet.schema.toml_lines import key_lines, line_of
+from simfleet.schema.validation import dotted, problems_from_validation, undotted
 from simfleet.traffic.trace_file import trace_columns
 
 __all__ = ["Scenario", "load_experiment", "scenario_from_dict", "apply_overrides"]

@@ -1,5 +1,9 @@
 """Aggregation kernels: the per-request passes of the run totals and of the concurrency samples.
 
+Part of the metrics layer (numba-compiled, arrays and scalars in, no simfleet imports), used by
+`metrics.run_totals` and `metrics.aggregator` on the request records the engine hands them; the
+engine's own kernels (`simfleet.engine.kernels`) are the request plane's.
+
 Both used to be a dozen NumPy passes over every dispatched batch (a sixth of an open-loop run,
 benchmarks/README.md); here each is one compiled loop. They compute exactly what those passes
 computed, integer for integer, so results do not change:

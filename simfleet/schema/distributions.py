@@ -12,7 +12,7 @@ from typing import Annotated, Generic, Literal, TypeVar, Union
 from pydantic import Field, model_validator
 
 from simfleet import distributions as dist
-from simfleet.config.quantities import Duration, Size, StrictModel
+from simfleet.schema.quantities import Duration, Size, StrictModel
 
 __all__ = ["TimeDistribution", "SizeDistribution"]
 

@@ -1,10 +1,10 @@
 """The metric catalog: every CloudWatch metric SageMaker documents for endpoints, as data.
 
-Sits beside `emission` (what simfleet sends) as the list of what SageMaker sends: it is loaded
-from `catalog.toml` shipped in this package, one entry per metric of
-`reference/sagemaker-semantics.md` §1, and rendered as the table of `docs/metrics.md` by
-`simfleet.metrics.catalog_docs`. Tests keep the catalog, the metrics the
-engine emits and that table in step.
+The list of what SageMaker sends, beside `simfleet.metrics.emission` (what simfleet sends); the
+autoscaling documents check the metrics they name against it. It is loaded from `catalog.toml`
+shipped in this package, one entry per metric of `reference/sagemaker-semantics.md` §1, and rendered
+as the table of `docs/metrics.md` by `simfleet.cloudwatch.catalog_docs`. Tests keep the catalog, the
+metrics the engine emits and that table in step.
 
 An entry (`MetricSpec`) is one (namespace, metric name) — CloudWatch's identity of a metric up to
 its dimensions [CW-API] — with these fields:
@@ -62,11 +62,11 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from simfleet.config.quantities import StrictModel
-from simfleet.config.toml_lines import key_lines
-from simfleet.config.validation import problems_from_validation
+from simfleet.cloudwatch.statistics import BASIC_STATISTICS
 from simfleet.errors import InputError, Problem
-from simfleet.metrics.statistics import BASIC_STATISTICS
+from simfleet.schema.quantities import StrictModel
+from simfleet.schema.toml_lines import key_lines
+from simfleet.schema.validation import problems_from_validation
 
 __all__ = ["NAMESPACES", "SIMFLEET_NAMESPACE", "OWN_SOURCE", "UNITS", "STATISTICS", "BASIC_STATISTICS", "DIMENSION_NAMES", "ENHANCED_DIMENSION_NAMES",
            "EMISSIONS", "PERIODS", "CAPABILITIES", "AVAILABLE_CAPABILITIES", "DimensionSet", "MetricSpec",
@@ -275,7 +275,7 @@ def parse_catalog(text: str, source: str = CATALOG_FILE) -> tuple[MetricSpec, ..
 def metric_catalog() -> tuple[MetricSpec, ...]:
     """Every metric of the shipped catalog, in file order (loaded and validated once)."""
     text = (resources.files(__package__) / CATALOG_FILE).read_text(encoding="utf-8")
-    return parse_catalog(text, f"simfleet/metrics/{CATALOG_FILE}")
+    return parse_catalog(text, f"simfleet/cloudwatch/{CATALOG_FILE}")
 
 
 @cache

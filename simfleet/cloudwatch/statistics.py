@@ -40,7 +40,7 @@ Definitions [CW-STATS], over the n values of the period:
 When no value falls inside the bounds, TM has no value (``evaluate`` returns None, as CloudWatch
 gives no datapoint rather than a NaN), while TC, TS and PR are 0. WM always has a value.
 
-On histogram distributions (more than 150 distinct values, see `simfleet.metrics.distribution`)
+On histogram distributions (more than 150 distinct values, see `simfleet.cloudwatch.distribution`)
 every statistic but SampleCount, Sum, Average, Minimum and Maximum works on the stored bucket
 representatives: a bucket lies wholly inside or outside a bound, decided by its representative.
 """
@@ -55,7 +55,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from simfleet.metrics.distribution import Distribution, nearest_rank
+from simfleet.cloudwatch.distribution import Distribution, nearest_rank
 
 __all__ = ["BASIC_STATISTICS", "RANGE_KINDS", "Statistic", "parse_statistic", "datapoint_statistics"]
 

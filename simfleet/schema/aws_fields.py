@@ -15,8 +15,8 @@ from typing import Annotated, Any, Mapping, Union, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, ValidationInfo, model_validator
 
-from simfleet.config.quantities import StrictModel
-from simfleet.config.validation import dotted
+from simfleet.schema.quantities import StrictModel
+from simfleet.schema.validation import dotted
 
 __all__ = ["DEFER", "Spec", "spec_in", "optional", "text", "one_of", "list_of", "integer", "Int", "Float", "Bool"]
 

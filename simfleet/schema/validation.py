@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from simfleet.config.toml_lines import line_of
 from simfleet.errors import Problem
+from simfleet.schema.toml_lines import line_of
 
 __all__ = ["problems_from_validation", "dotted", "undotted"]
 

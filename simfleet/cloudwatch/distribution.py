@@ -2,7 +2,7 @@
 
 Where it sits: the aggregator turns each period's raw values into a `Distribution` (stored in
 `metric_values.parquet`); queries merge the distributions of finer periods into the coarser
-period they ask for and evaluate statistics on the result (`simfleet.metrics.statistics`).
+period they ask for and evaluate statistics on the result (`simfleet.cloudwatch.statistics`).
 
 Representation. Like a PutMetricData datum, a datapoint keeps its values as distinct values with
 counts; a datum may carry at most 150 distinct values [CW-API]. While a datapoint has at most

@@ -1,6 +1,6 @@
 """`docs/metrics.md`: the metric catalog rendered as a Markdown page, grouped by capability.
 
-Regenerate after editing `catalog.toml`: ``python -m simfleet.metrics.catalog_docs > docs/metrics.md``
+Regenerate after editing `catalog.toml`: ``python -m simfleet.cloudwatch.catalog_docs > docs/metrics.md``
 (a test fails while the page and the catalog differ).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from simfleet.metrics.catalog import AVAILABLE_CAPABILITIES, CAPABILITIES, DimensionSet, MetricSpec, metric_catalog
+from simfleet.cloudwatch.catalog import AVAILABLE_CAPABILITIES, CAPABILITIES, DimensionSet, MetricSpec, metric_catalog
 
 __all__ = ["catalog_markdown", "main"]
 
@@ -59,8 +59,8 @@ def catalog_markdown() -> str:
     out = [
         "# Metric catalog",
         "",
-        "<!-- Generated from simfleet/metrics/catalog.toml; do not edit. Regenerate with",
-        "     python -m simfleet.metrics.catalog_docs > docs/metrics.md -->",
+        "<!-- Generated from simfleet/cloudwatch/catalog.toml; do not edit. Regenerate with",
+        "     python -m simfleet.cloudwatch.catalog_docs > docs/metrics.md -->",
         "",
         "Every CloudWatch metric SageMaker documents for endpoints (reference `sagemaker-semantics.md` §1), "
         "one row per namespace and metric name. *Emitted* metrics are produced by simfleet today; "
@@ -118,7 +118,7 @@ def catalog_markdown() -> str:
 
 
 def main() -> None:
-    """Print `docs/metrics.md` (``python -m simfleet.metrics.catalog_docs > docs/metrics.md``)."""
+    """Print `docs/metrics.md` (``python -m simfleet.cloudwatch.catalog_docs > docs/metrics.md``)."""
     sys.stdout.write(catalog_markdown())
 
 
