@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from simfleet.config.experiment import ClosedLoopTraffic
-from simfleet.config.loader import Scenario
+from simfleet.scenario import Scenario
 from simfleet.engine.endpoint_flow import EndpointFlow, FlowVariant, HopRecords, no_arrivals
 from simfleet.engine.kernels.flow import Arrivals
 from simfleet.engine.request_plane import RequestPlane
