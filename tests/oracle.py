@@ -10,6 +10,11 @@ for its service time. Differential tests demand identical results from the kerne
 sends, waits for its answer, thinks and sends again (the model of `kernels.closed_loop`); the
 benchmark suite (`benchmarks/`) uses it as its closed-loop baseline and checks that it gives
 simfleet's results request for request.
+
+`naive_flow` is the oracle of stations and routes (DESIGN §2.1): one endpoint's open-loop arrivals
+and closed-loop users together, through serial pipelines or directly named containers, a process
+per user, per request and per hop, with the kernel's tie order stated as SimPy priorities
+(`tests/test_flow_differential.py` compares them hop for hop).
 """
 
 from __future__ import annotations
@@ -22,6 +27,15 @@ import simpy
 
 from simfleet.request_records import (INVALID_TARGET, MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK,
                                       PAYLOAD_TOO_LARGE, QUEUE_FULL, ROUTING_RANDOM)
+
+
+def at(env: simpy.Environment, time: float, priority: float = 1) -> simpy.Event:
+    """An event at the absolute instant `time` (SimPy's timeouts add a delay to `now`, and
+    now + (time - now) can miss `time` by an ulp, or fall before now)."""
+    event = simpy.Event(env)
+    event._ok, event._value = True, None
+    heapq.heappush(env._queue, (time, priority, next(env._eid), event))  # Environment.schedule, at `time`
+    return event
 
 
 @dataclass
@@ -95,9 +109,10 @@ def naive_closed_loop(instances: list[NaiveInstance], strategy: int, knots, dura
 
     `knots` is the users' step schedule [(time, users)]: added users send at once, removed
     users (the newest first) send nothing more. Send k (in time order) takes the k-th value of
-    every per-send array; its user sends again at arrival + model latency + overhead + think
-    time. Sends stop at `duration`. Returns (arrival, instance, start, status) per send.
+    every per-send array. Sends stop at `duration`. Returns (arrival, instance, start, status) per send.
 
+    A user answered at instant a (its container's completion, or its send when refused) sends again
+    at (a + overhead) + think, computed as the kernel computes it and scheduled at that instant.
     Scope: a container answering after the invocation timeout is not modelled (its user would
     have to get the answer before the container finishes); such a request raises.
     """
@@ -149,7 +164,7 @@ def naive_closed_loop(instances: list[NaiveInstance], strategy: int, knots, dura
                     if latency > timeout:
                         raise ValueError(f"send {k} timed out: outside this model's scope")
                     out_status[k] = MODEL_ERROR if model_errors[k] else OK
-            yield env.timeout(t + latency + overheads[k] + thinks[k] - env.now)
+            yield at(env, env.now + overheads[k] + thinks[k])  # answered now (served or refused)
 
     def schedule():
         for t, users in knots:
@@ -232,13 +247,6 @@ def naive_flow(variants: list[NaiveVariant], instances: list[NaiveStationInstanc
     requests, hops = [], []
     counter = [0]
 
-    def at(time: float, priority: float) -> simpy.Event:
-        """An event at the absolute `time` (SimPy's public timeouts add a delay to `now`)."""
-        event = simpy.Event(env)
-        event._ok, event._value = True, None
-        heapq.heappush(env._queue, (time, priority, next(env._eid), event))  # Environment.schedule, at `time`
-        return event
-
     def take(key):
         return draws[key].pop(0)
 
@@ -295,7 +303,7 @@ def naive_flow(variants: list[NaiveVariant], instances: list[NaiveStationInstanc
         row["instance"] = i
 
         def watchdog():
-            yield at(t0 + timeout, _HOP + seq + 0.5)
+            yield at(env, t0 + timeout, _HOP + seq + 0.5)
             if not state["done"]:
                 row["complete"] = None  # set when its container finishes it
                 answer(MODEL_TIMEOUT, t0 + timeout, timeout)
@@ -304,7 +312,7 @@ def naive_flow(variants: list[NaiveVariant], instances: list[NaiveStationInstanc
             env.process(watchdog())
         for position, c in enumerate(route):
             if position > 0:
-                yield at(env.now, _HOP + seq)     # reaching the next container, in request order
+                yield at(env, env.now, _HOP + seq)     # reaching the next container, in request order
             finished = yield env.process(hop(i, c, services[c], row, position == 0, local, len(route) > 1 and not variant.direct))
             if finished is None:               # its queue was full
                 if not state["done"]:
@@ -347,7 +355,7 @@ def naive_flow(variants: list[NaiveVariant], instances: list[NaiveStationInstanc
     def user_sends(user, when):
         if when >= until:
             return
-        yield at(when, _USER + user)
+        yield at(env, when, _USER + user)
         payload = users[user].payloads.pop(0)
         env.process(request(env.now, users[user].local, payload, users[user].container, user, None))
 
@@ -356,7 +364,7 @@ def naive_flow(variants: list[NaiveVariant], instances: list[NaiveStationInstanc
         for k in range(len(times)):
             if times[k] >= until:
                 return
-            yield at(times[k], _ARRIVAL + k)
+            yield at(env, times[k], _ARRIVAL + k)
             env.process(request(env.now, int(local[k]), payload[k], int(container[k]), None, None))
 
     env.process(open_loop())

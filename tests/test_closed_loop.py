@@ -247,3 +247,30 @@ def test_bad_closed_loop_traffic(traffic, expected):
     with pytest.raises(InputError) as caught:
         scenario(raw)
     assert any(expected in str(p) for p in caught.value.problems), str(caught.value)
+
+
+def test_a_user_sends_again_from_its_answer_on_200_seeds():
+    """Eight users, no think time, no overhead, from an idle instance: the naive one-process-per-user
+    model and the kernel send the same requests at the same instants. A user's next send is its
+    answer's instant (+ overhead + think), not arrival + (answer − arrival), which missed the answer
+    by an ulp in the first milliseconds of a run (the naive model then refused a negative delay)."""
+    from oracle import NaiveInstance, naive_closed_loop
+    from simfleet.engine.users import UserPopulation
+
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        n = 600
+        services, route = rng.exponential(0.002, n), rng.random(n)
+        zeros = np.zeros(n)
+        naive = naive_closed_loop([NaiveInstance(0, 2, 100)], ROUTING_CODES["RANDOM"], [(0.0, 8)], 0.1, services,
+                                  zeros, route, np.zeros(n, np.bool_), zeros, zeros, 1e9, 60.0)
+        plane = RequestPlane([ROUTING_CODES["RANDOM"]])
+        plane.add_instance(0, 2, 100)
+        variant = FlowVariant(index=0, weight=1.0, route=GivenValues(route), services=(GivenValues(services),),
+                              payload_time_per_kb=(0.0,), error=None, error_rate=0.0)
+        flow = EndpointFlow(plane, [variant], GivenValues([]), GivenValues(zeros), 0.0, 1e9, 60.0)
+        users = UserPopulation("ep", None, -1, [(0.0, 8)], GivenValues(zeros), GivenValues(zeros), flow)
+        users.set_users(8, 0.0)
+        columns, _ = flow.advance_columns(plane, no_arrivals(), 0.1)
+        for name, expected in zip(("arrival", "instance", "start", "status"), naive):
+            assert columns[name].tolist() == expected.tolist(), (seed, name)

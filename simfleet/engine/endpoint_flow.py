@@ -209,8 +209,8 @@ class EndpointFlow:
 def _out(capacity: int) -> Out:
     e = np.empty
     return Out(e(capacity), e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int8), e(capacity),
-               e(capacity), e(capacity), e(capacity), e(capacity), e(capacity), e(capacity, np.int32),
-               e(capacity, np.int32), np.zeros(1, np.int64))
+               e(capacity), e(capacity), e(capacity), e(capacity), e(capacity), e(capacity),
+               e(capacity, np.int32), e(capacity, np.int32), np.zeros(1, np.int64))
 
 
 def _hop_out(capacity: int) -> HopOut:
@@ -238,7 +238,7 @@ def _records(c: dict[str, np.ndarray]) -> RequestRecords | None:
         arrival_s=c["arrival"], variant=c["variant"], instance=c["instance"], status=c["status"],
         payload_bytes=c["payload"], service_s=c["service"], start_s=c["start"],
         model_latency_s=c["model_latency"], overhead_s=c["overhead"],
-        response_s=c["arrival"] + c["model_latency"] + c["overhead"], active_instances=c["active"])
+        response_s=c["response"], active_instances=c["active"])
 
 
 def _hop_records(c: dict[str, np.ndarray]) -> HopRecords | None:

@@ -162,6 +162,7 @@ class Out(NamedTuple):
     complete: np.ndarray    # when its last station finished it (its arrival when never served)
     model_latency: np.ndarray
     overhead: np.ndarray
+    response: np.ndarray    # when the client has its answer: the container's answer (or the refusal) + overhead
     active: np.ndarray      # int32
     container: np.ndarray   # int32: the container it named, -1: none
     count: np.ndarray       # int64 [1]
@@ -506,12 +507,18 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
 
         if done:
             # -- the answer ------------------------------------------------------------------------
+            # the client's answer: when its last container answered, or at the timeout, or when it was
+            # refused; the response is that instant plus the overhead, and a user thinks from there
             if status == MODEL_TIMEOUT:
                 model_latency = spec.timeout
+                answer = t0 + spec.timeout
             elif status == OK or status == MODEL_ERROR:
                 model_latency = complete - t0
+                answer = complete
             else:
                 model_latency = t - t0
+                answer = t
+            response = answer + overhead
             row = n_out
             out.arrival[row] = t0
             out.variant[row] = v
@@ -522,6 +529,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             out.complete[row] = complete
             out.model_latency[row] = model_latency
             out.overhead[row] = overhead
+            out.response[row] = response
             out.active[row] = n
             out.container[row] = container
             out.service[row] = drawn_total
@@ -532,7 +540,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             n_out = row + 1
             if users is not None:
                 if user >= 0:
-                    next_send = t0 + model_latency + overhead + think
+                    next_send = response + think
                     if kind == _USER:
                         # the sender, at the top, moves down to its new place (sift down)
                         users.next_send[user] = next_send
