@@ -50,6 +50,8 @@ class RequestRecords:
     overhead_s: np.ndarray
     response_s: np.ndarray       # when the client gets its answer
     active_instances: np.ndarray  # in-service instances of the variant at dispatch
+    container: np.ndarray        # the container its TargetContainerHostname named (-1: none)
+    source: np.ndarray           # the traffic source that sent it (its index in the experiment's traffic)
 
     def __len__(self) -> int:
         return len(self.arrival_s)
@@ -85,7 +87,8 @@ class RequestRecords:
 
     @classmethod
     def empty(cls) -> "RequestRecords":
-        dtypes = {"variant": np.int32, "instance": np.int32, "status": np.int8, "active_instances": np.int32}
+        dtypes = {"variant": np.int32, "instance": np.int32, "status": np.int8, "active_instances": np.int32,
+                  "container": np.int32, "source": np.int16}
         return cls(**{f.name: np.empty(0, dtypes.get(f.name, np.float64)) for f in fields(cls)})
 
 

@@ -238,7 +238,6 @@ def test_the_earliest_send_goes_first_ties_to_the_lowest_user(users, draws, cut_
     ([{"kind": "users", "schedule": [["5s", 1]]}], "start at time 0s"),
     ([{"kind": "users", "schedule": [["0s", 1], ["0s", 2]]}], "strictly increasing"),
     ([{"kind": "users", "users": -1}], "greater than or equal to 0"),
-    ([{"kind": "users", "users": 2}, {"kind": "poisson", "rate": 5}], "only traffic source"),
     ([{"kind": "users", "users": 2, "target_variant": "B"}], "no variant 'B'"),
 ])
 def test_bad_closed_loop_traffic(traffic, expected):
@@ -274,3 +273,22 @@ def test_a_user_sends_again_from_its_answer_on_200_seeds():
         columns, _ = flow.advance_columns(plane, no_arrivals(), 0.1)
         for name, expected in zip(("arrival", "instance", "start", "status"), naive):
             assert columns[name].tolist() == expected.tolist(), (seed, name)
+
+
+def test_users_and_open_loop_traffic_share_an_endpoint():
+    """Users and Poisson arrivals on one endpoint: the users' requests are theirs (source 0), the
+    arrivals' the Poisson source's (source 1), the users never have more than their number in
+    flight, and the open-loop requests arrive at the source's rate (a 99.9 % interval)."""
+    raw = users_experiment(3, duration="5min", workers=2, overhead="1ms")
+    raw["traffic"].append({"kind": "poisson", "rate": 40})
+    _, records = run(raw)
+    users, poisson = records.source == 0, records.source == 1
+    assert users.sum() + poisson.sum() == len(records)
+    sends, responses = records.arrival_s[users], records.response_s[users]
+    in_flight = np.array([np.sum((sends <= t) & (responses > t)) for t in sends[::50]])
+    assert in_flight.max() <= 3
+    lo, hi = stats.poisson.interval(0.999, 40 * 300)
+    assert lo <= poisson.sum() <= hi
+    whole = len(records)
+    _, cut = run(raw, max_segment_s=0.7)
+    assert len(cut) == whole and np.array_equal(np.sort(cut.response_s), np.sort(records.response_s))

@@ -109,7 +109,7 @@ def kernel_flow(variants, instances, cumulative, arrivals, users, streams, error
             pool.active[:] = False
         upto = int(np.searchsorted(times, min(until, HORIZON), side="left"))
         part = Arrivals(times[done:upto], local[done:upto], payload[done:upto], container[done:upto],
-                        np.zeros(1, np.int64))
+                        np.zeros(upto - done, np.int64), np.zeros(1, np.int64))
         done = upto
         columns, hops = flow.advance_columns(plane, part, until)
         parts.append(columns)

@@ -73,7 +73,8 @@ def _records(status, active, latency, overhead):
     return RequestRecords(arrival_s=zeros, variant=np.zeros(n, np.int32), instance=np.zeros(n, np.int32),
                           status=status, payload_bytes=zeros, service_s=zeros, start_s=zeros,
                           model_latency_s=latency, overhead_s=overhead, response_s=latency + overhead,
-                          active_instances=active)
+                          active_instances=active,
+                          container=np.full(n, -1, np.int32), source=np.zeros(n, np.int16))
 
 
 @settings(max_examples=150, deadline=None)
@@ -124,7 +125,7 @@ def test_a_response_is_published_in_the_period_it_falls_in_even_at_the_edges(per
         arrival_s=arrival, variant=np.zeros(n, np.int32), instance=np.zeros(n, np.int32),
         status=np.full(n, OK, np.int8), payload_bytes=np.zeros(n), service_s=response - arrival, start_s=arrival,
         model_latency_s=response - arrival, overhead_s=np.zeros(n), response_s=response,
-        active_instances=np.ones(n, np.int32))
+        active_instances=np.ones(n, np.int32), container=np.full(n, -1, np.int32), source=np.zeros(n, np.int16))
     aggregator.add(records)
     instances = fleet.variants[0].initial_instance_count
     for tick in range(1, 6 * period // 10 + 1):

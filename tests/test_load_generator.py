@@ -614,7 +614,8 @@ def test_end_early_equals_totals_of_the_shorter_run(seed, n, end_s):
                              status=np.where(rng.random(n) < 0.1, MODEL_ERROR, OK).astype(np.int8),
                              payload_bytes=np.full(n, 1000.0), service_s=response - arrival, start_s=arrival,
                              model_latency_s=response - arrival, overhead_s=np.zeros(n), response_s=response,
-                             active_instances=np.ones(n, np.int32))
+                             active_instances=np.ones(n, np.int32),
+                             container=np.full(n, -1, np.int32), source=np.zeros(n, np.int16))
     full, short = RunTotals(1, duration), RunTotals(1, end_s)
     cut = rng.integers(0, n + 1)
     for part in (records.select(slice(0, cut)), records.select(slice(cut, n))):

@@ -25,7 +25,8 @@ def _records(arrival, response, status=None, variant=None, start=None, model_lat
         instance=np.zeros(n, np.int32), status=np.zeros(n, np.int8) if status is None else status,
         payload_bytes=np.zeros(n), service_s=np.zeros(n), start_s=arrival if start is None else start,
         model_latency_s=response - arrival if model_latency is None else model_latency, overhead_s=np.zeros(n),
-        response_s=response, active_instances=np.ones(n, np.int32))
+        response_s=response, active_instances=np.ones(n, np.int32),
+        container=np.full(n, -1, np.int32), source=np.zeros(n, np.int16))
 
 
 def _units(values) -> int:

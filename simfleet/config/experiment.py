@@ -249,7 +249,7 @@ class ClosedLoopTraffic(_TrafficCommon):
     and sends the next. The number of users is constant (`users`) or a step schedule.
 
     Users added at an instant send their first request then; users removed (the most recently
-    added first) send nothing more. An endpoint with closed-loop traffic takes no other traffic.
+    added first) send nothing more. An endpoint may take users and open-loop traffic together.
     """
 
     kind: Literal["users"]
@@ -403,16 +403,3 @@ class Experiment(StrictModel):
     autoscaling: AutoscalingSection | None = None
     endpoints: list[Endpoint] = Field(min_length=1)
     traffic: list[TrafficSource] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _closed_loop_alone(self):
-        """An endpoint with closed-loop users takes no other traffic (one population per endpoint)."""
-        default = self.endpoints[0].endpoint_name if len(self.endpoints) == 1 else None
-        by_endpoint: dict[str, list] = {}
-        for source in self.traffic:
-            by_endpoint.setdefault(source.endpoint_name or default, []).append(source)
-        for name, sources in by_endpoint.items():
-            if len(sources) > 1 and any(isinstance(s, ClosedLoopTraffic) for s in sources):
-                raise ValueError(f"endpoint {name!r} has closed-loop users and other traffic; closed-loop users "
-                                 "must be an endpoint's only traffic source")
-        return self

@@ -103,9 +103,12 @@ class UserPool:
         self.container = np.empty(0, np.int64)
         self.payload_row = np.empty(0, np.int64)
         self.think_row = np.empty(0, np.int64)
+        self.source = np.empty(0, np.int64)
 
-    def add(self, count: int, now: float, local: int, container: int, payload_row: int, think_row: int) -> np.ndarray:
-        """Append `count` active users whose first send is `now`; returns their numbers."""
+    def add(self, count: int, now: float, local: int, container: int, payload_row: int, think_row: int,
+            source: int = -1) -> np.ndarray:
+        """Append `count` active users of traffic source `source` whose first send is `now`; returns
+        their numbers."""
         first = len(self.next_send)
         self.next_send = np.append(self.next_send, np.full(count, float(now)))
         self.active = np.append(self.active, np.ones(count, np.bool_))
@@ -113,14 +116,17 @@ class UserPool:
         self.container = np.append(self.container, np.full(count, container, np.int64))
         self.payload_row = np.append(self.payload_row, np.full(count, payload_row, np.int64))
         self.think_row = np.append(self.think_row, np.full(count, think_row, np.int64))
+        self.source = np.append(self.source, np.full(count, source, np.int64))
         return np.arange(first, first + count)
 
     def kernel_view(self) -> Users:
-        return Users(self.next_send, self.active, self.local, self.container, self.payload_row, self.think_row)
+        return Users(self.next_send, self.active, self.local, self.container, self.payload_row, self.think_row,
+                     self.source)
 
 
 def no_arrivals() -> Arrivals:
-    return Arrivals(np.empty(0), np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64), np.zeros(1, np.int64))
+    return Arrivals(np.empty(0), np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64),
+                    np.zeros(1, np.int64))
 
 
 class EndpointFlow:
@@ -210,7 +216,7 @@ def _out(capacity: int) -> Out:
     e = np.empty
     return Out(e(capacity), e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int8), e(capacity),
                e(capacity), e(capacity), e(capacity), e(capacity), e(capacity), e(capacity),
-               e(capacity, np.int32), e(capacity, np.int32), np.zeros(1, np.int64))
+               e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int16), np.zeros(1, np.int64))
 
 
 def _hop_out(capacity: int) -> HopOut:
@@ -238,7 +244,7 @@ def _records(c: dict[str, np.ndarray]) -> RequestRecords | None:
         arrival_s=c["arrival"], variant=c["variant"], instance=c["instance"], status=c["status"],
         payload_bytes=c["payload"], service_s=c["service"], start_s=c["start"],
         model_latency_s=c["model_latency"], overhead_s=c["overhead"],
-        response_s=c["response"], active_instances=c["active"])
+        response_s=c["response"], active_instances=c["active"], container=c["container"], source=c["source"])
 
 
 def _hop_records(c: dict[str, np.ndarray]) -> HopRecords | None:
@@ -253,7 +259,8 @@ def _pending(capacity: int, widest: int) -> Pending:
         heap_t=f(), heap_seq=i(), heap_slot=i(), size=np.zeros(1, np.int64),
         free=np.arange(capacity, dtype=np.int64)[::-1].copy(), n_free=np.array([capacity], np.int64),
         next_seq=np.zeros(1, np.int64), seq=i(), arrival=f(), payload=f(), overhead=f(), think=f(),
-        first_start=f(), local=i(), instance=i(), user=i(), container=i(), active=i(), hop=i(), last_hop=i(),
+        first_start=f(), local=i(), instance=i(), user=i(), container=i(), source=i(), active=i(), hop=i(),
+        last_hop=i(),
         error=np.zeros(capacity, np.bool_), drawn_total=f(), services=np.zeros((capacity, widest)))
 
 
@@ -316,6 +323,6 @@ def dispatch_given(plane: RequestPlane, times, variants, services, payloads, us,
     flow = EndpointFlow(plane, flow_variants, GivenValues([]), GivenValues([]), 0.0, max_payload, timeout)
     flow.draws = flow.rows.buffer(max(n, 1))
     arrivals = Arrivals(times, variants, np.ascontiguousarray(payloads, np.float64), np.full(n, -1, np.int64),
-                        np.zeros(1, np.int64))
+                        np.zeros(n, np.int64), np.zeros(1, np.int64))
     c, _ = flow.advance_columns(plane, arrivals, np.inf)
     return c["instance"], c["start"], c["complete"], c["status"], c["active"]

@@ -30,8 +30,9 @@ class RequestDriver:
     """The request flows of a run's endpoints, and where their answered requests go."""
 
     def __init__(self, scenario: Scenario, fleet: Fleet, plane: RequestPlane, streams: RandomStreams,
-                 sources: list[TrafficSource], sinks: list[Callable[[RequestRecords], None]]):
-        """`sources` are the open-loop sources; closed-loop users are built here (`populations`)."""
+                 sources: list[tuple[int, TrafficSource]], sinks: list[Callable[[RequestRecords], None]]):
+        """`sources`: the open-loop sources with their index in the experiment's traffic; closed-loop
+        users are built here (`populations`)."""
         platform = scenario.experiment.platform
         self.fleet = fleet
         self.plane = plane
@@ -51,15 +52,16 @@ class RequestDriver:
                 timeout=platform.invocation_timeout)
             for index, spec in users.items():
                 if (spec.endpoint_name or fleet.endpoint_names[0]) == name:
-                    population = UserPopulation.from_spec(spec, name, [v.variant_name for v in variants], f"traffic/{index}",
-                                                streams, flow)
+                    population = UserPopulation.from_spec(spec, name, [v.variant_name for v in variants], index,
+                                                          streams, flow)
                     self.populations.append((index, population))
             local = {v.variant_name: k for k, v in enumerate(variants)}
+            mine = [(index, s) for index, s in sources if s.endpoint_name == name]
             self.endpoints.append({
                 "flow": flow,
-                "sources": [s for s in sources if s.endpoint_name == name],
-                "targets": [-1 if s.target_variant is None else local[s.target_variant] for s in sources
-                            if s.endpoint_name == name],
+                "sources": [s for _, s in mine],
+                "indices": [index for index, _ in mine],
+                "targets": [-1 if s.target_variant is None else local[s.target_variant] for _, s in mine],
             })
         self.now = 0.0
 
@@ -87,14 +89,17 @@ class RequestDriver:
         if len(parts) == 1:
             times, payload = parts[0].times, parts[0].payload_bytes
             local = np.full(len(times), endpoint["targets"][0], np.int64)
+            source = np.full(len(times), endpoint["indices"][0], np.int64)
         else:
             order = np.argsort(np.concatenate([p.times for p in parts]), kind="stable")
             times = np.concatenate([p.times for p in parts])[order]
             payload = np.concatenate([p.payload_bytes for p in parts])[order]
             local = np.concatenate([np.full(len(p.times), target, np.int64)
                                     for p, target in zip(parts, endpoint["targets"])])[order]
+            source = np.concatenate([np.full(len(p.times), index, np.int64)
+                                     for p, index in zip(parts, endpoint["indices"])])[order]
         return Arrivals(np.ascontiguousarray(times, np.float64), local, np.ascontiguousarray(payload, np.float64),
-                        np.full(len(times), -1, np.int64), np.zeros(1, np.int64))
+                        np.full(len(times), -1, np.int64), source, np.zeros(1, np.int64))
 
 
 def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -19,7 +19,7 @@ import simpy
 
 from simfleet.config.experiment import ClosedLoopTraffic
 from simfleet.scenario import Scenario
-from simfleet.config.publish_periods import clock_tick_s, load_generator_jobs, publish_plan
+from simfleet.config.publish_periods import clock_tick_s, publish_plan
 from simfleet.engine.autoscaler import Autoscaler
 from simfleet.engine.events import EventLog
 from simfleet.engine.instances import InstanceManager
@@ -85,22 +85,22 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     events = EventLog(start)
     env = simpy.Environment()
 
-    sources = []
+    sources, source_indices = [], []
     for index, spec in enumerate(experiment.traffic):
         if isinstance(spec, ClosedLoopTraffic):
             continue  # the driver builds the users
         endpoint = spec.endpoint_name or fleet.endpoint_names[0]
         sources.append(build_source(spec, endpoint, index, duration, start.timestamp(), scenario.base_dir, streams))
+        source_indices.append(index)
 
     totals = RunTotals(len(fleet.variants), duration)
     driver_sinks: list[Callable[[RequestRecords], None]] = []
-    driver = RequestDriver(scenario, fleet, plane, streams, sources, driver_sinks)
+    driver = RequestDriver(scenario, fleet, plane, streams, list(zip(source_indices, sources)), driver_sinks)
     instances = InstanceManager(env, plane, fleet, experiment.instances, streams, events, driver.advance_to, duration)
     aggregator = MetricsAggregator(fleet, experiment.metrics, start, instances.counts_at)
-    jobs = load_generator_jobs(experiment)
     load_generators = LoadGeneratorMetrics(
-        fleet, [LoadGenerator(jobs[p.endpoint_name], p.endpoint_name, p.knots) for _, p in driver.populations
-                if p.endpoint_name in jobs],
+        [LoadGenerator(p.job_name, p.endpoint_name, p.knots, index) for index, p in driver.populations
+                if p.job_name is not None],
         aggregator.buffer, start, publish_plan(experiment, experiment.endpoints[0]).standard_s,
         experiment.metrics.concurrency_sample_interval)
     driver_sinks += [aggregator.add, totals.add] + ([load_generators.add] if load_generators.generators else []) \
@@ -122,7 +122,7 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
                                 start, duration, driver.advance_to, run_over)
         aggregator.buffer.listeners.append(autoscaler.on_datapoint)
         autoscaler.start_processes()
-    for index, source in enumerate(sources):
+    for index, source in zip(source_indices, sources):
         if isinstance(source, RateDrivenSource):
             env.process(_traffic_changes(env, driver, events, source, index, duration, run_over))
     for index, population in driver.populations:

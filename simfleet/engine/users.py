@@ -24,10 +24,15 @@ class UserPopulation:
     """The users of one closed-loop traffic source."""
 
     def __init__(self, endpoint_name: str, target_variant: str | None, local: int, knots: list[tuple[float, int]],
-                 payload: BufferedDraws, think: BufferedDraws, flow: EndpointFlow):
+                 payload: BufferedDraws, think: BufferedDraws, flow: EndpointFlow, source: int = -1,
+                 job_name: str | None = None):
         """`local`: the target variant's number among the endpoint's variants (-1: the weights decide);
-        `payload`, `think`: the streams (or given values) of the users' payloads and think times."""
+        `payload`, `think`: the streams (or given values) of the users' payloads and think times;
+        `source`: the traffic source's index, which its requests' records carry; `job_name`: the
+        Inference Recommender job whose load generator the users are, if any."""
         self.endpoint_name = endpoint_name
+        self.source = source
+        self.job_name = job_name
         self.target_variant = target_variant
         self.knots = knots
         self._local = local
@@ -37,13 +42,14 @@ class UserPopulation:
         self._users = np.empty(0, np.int64)  # this source's user numbers in the pool, in the order added
 
     @classmethod
-    def from_spec(cls, spec: ClosedLoopTraffic, endpoint_name: str, variant_names: list[str], name: str,
+    def from_spec(cls, spec: ClosedLoopTraffic, endpoint_name: str, variant_names: list[str], index: int,
                   streams: RandomStreams, flow: EndpointFlow) -> "UserPopulation":
-        """The users of a `users` traffic source named `name` (its streams' prefix)."""
+        """The users of the `users` traffic source at `index` of the experiment's traffic."""
         local = -1 if spec.target_variant is None else variant_names.index(spec.target_variant)
         return cls(endpoint_name, spec.target_variant, local, spec.knots(),
-                   streams.draws(f"{name}/payload", spec.payload.build().sample),
-                   streams.draws(f"{name}/think", spec.think_time.build().sample), flow)
+                   streams.draws(f"traffic/{index}/payload", spec.payload.build().sample),
+                   streams.draws(f"traffic/{index}/think", spec.think_time.build().sample), flow, index,
+                   spec.job_name)
 
     @property
     def active_users(self) -> int:
@@ -53,7 +59,8 @@ class UserPopulation:
         """Add users (their first send is `now`) or deactivate the most recently added ones."""
         active = self._users[self._pool.active[self._users]]
         if count > len(active):
-            added = self._pool.add(count - len(active), now, self._local, -1, self._payload_row, self._think_row)
+            added = self._pool.add(count - len(active), now, self._local, -1, self._payload_row, self._think_row,
+                                   self.source)
             self._users = np.append(self._users, added)
         elif count < len(active):
             self._pool.active[active[count:]] = False

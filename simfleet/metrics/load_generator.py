@@ -26,7 +26,6 @@ import numpy as np
 
 from simfleet.request_records import OK
 from simfleet.request_records import RequestRecords
-from simfleet.fleet import Fleet
 
 __all__ = ["LOAD_GENERATOR_NAMESPACE", "LoadGenerator", "LoadGeneratorMetrics"]
 
@@ -34,11 +33,13 @@ LOAD_GENERATOR_NAMESPACE = "/aws/sagemaker/InferenceRecommendationsJobs"
 
 
 class LoadGenerator:
-    """One job's users on one endpoint: the names its datapoints carry and its user schedule."""
+    """One job's users on one endpoint: the names its datapoints carry, its user schedule and the
+    traffic source whose requests are its clients' (`RequestRecords.source`)."""
 
-    def __init__(self, job_name: str, endpoint_name: str, knots: list[tuple[float, int]]):
+    def __init__(self, job_name: str, endpoint_name: str, knots: list[tuple[float, int]], source: int = -1):
         self.job_name = job_name
         self.endpoint_name = endpoint_name
+        self.source = source
         self._times = np.array([t for t, _ in knots], dtype=np.float64)
         self._users = np.array([n for _, n in knots], dtype=np.float64)
 
@@ -51,23 +52,25 @@ class LoadGenerator:
 class LoadGeneratorMetrics:
     """Collects the requests of driven endpoints and publishes the client metrics as periods close."""
 
-    def __init__(self, fleet: Fleet, generators: list[LoadGenerator], buffer, start: dt.datetime, period_s: int,
+    def __init__(self, generators: list[LoadGenerator], buffer, start: dt.datetime, period_s: int,
                  sample_interval_s: float):
         """`buffer`: the run's `DatapointBuffer`; `period_s`: the publish period of every generator."""
         self.buffer = buffer
         self.start = start
         self.period_s = period_s
         self.samples = max(1, int(round(period_s / sample_interval_s)))
-        by_endpoint = {g.endpoint_name: k for k, g in enumerate(generators)}
         self.generators = generators
-        #: generator index of each variant's requests, -1 for endpoints nobody load tests
-        self._generator_of = np.array([by_endpoint.get(v.endpoint_name, -1) for v in fleet.variants], np.int64)
+        #: generator index of each traffic source's requests, -1 for sources that are no load generator's
+        self._generator_of = np.full(max([g.source for g in generators], default=-1) + 1, -1, np.int64)
+        for k, g in enumerate(generators):
+            self._generator_of[g.source] = k
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def add(self, records: RequestRecords) -> None:
         if not len(records):
             return
-        generator = self._generator_of[records.variant]
+        known = (records.source >= 0) & (records.source < len(self._generator_of))
+        generator = np.where(known, self._generator_of[np.where(known, records.source, 0)], -1)
         mine = generator >= 0
         if mine.any():
             self._pending.append((generator[mine], records.arrival_s[mine], records.response_s[mine],

@@ -120,6 +120,7 @@ class Pending(NamedTuple):
     instance: np.ndarray
     user: np.ndarray        # -1 for open-loop requests
     container: np.ndarray   # the container it named (-1: none)
+    source: np.ndarray      # the traffic source that sent it
     active: np.ndarray      # in-service instances of its variant when it was routed
     hop: np.ndarray         # the hop it waits to start
     last_hop: np.ndarray
@@ -135,6 +136,7 @@ class Arrivals(NamedTuple):
     local: np.ndarray       # int64: the TargetVariant's local number, -1: the weights decide
     payload: np.ndarray
     container: np.ndarray   # int64: TargetContainerHostname's container, -1: none
+    source: np.ndarray      # int64: the traffic source that sent it
     position: np.ndarray
 
 
@@ -147,6 +149,7 @@ class Users(NamedTuple):
     container: np.ndarray   # int64 per user: TargetContainerHostname's container, -1: none
     payload_row: np.ndarray  # int64 per user
     think_row: np.ndarray    # int64 per user
+    source: np.ndarray       # int64 per user: its traffic source
 
 
 class Out(NamedTuple):
@@ -165,6 +168,7 @@ class Out(NamedTuple):
     response: np.ndarray    # when the client has its answer: the container's answer (or the refusal) + overhead
     active: np.ndarray      # int32
     container: np.ndarray   # int32: the container it named, -1: none
+    source: np.ndarray      # int16: the traffic source that sent it
     count: np.ndarray       # int64 [1]
 
 
@@ -258,6 +262,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
         done = False
         valid = True
         n_containers = 1
+        source = -1
         drawn_total = 0.0
         think = 0.0
         u = 0.0
@@ -294,6 +299,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             i = pending.instance[slot]
             user = pending.user[slot]
             container = pending.container[slot]
+            source = pending.source[slot]
             n = pending.active[slot]
             hop = pending.hop[slot]
             last_hop = pending.last_hop[slot]
@@ -311,10 +317,12 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             if kind == _ARRIVAL:
                 local = arrivals.local[a]
                 container = arrivals.container[a]
+                source = arrivals.source[a]
                 payload = arrivals.payload[a]
             elif users is not None:
                 local = users.local[user]
                 container = users.container[user]
+                source = users.source[user]
                 payload = draws.values[users.payload_row[user], draws.cursor[users.payload_row[user]]]
             if budget == 0:
                 reason = STOP_BUFFER
@@ -439,6 +447,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 pending.instance[slot] = i
                 pending.user[slot] = user
                 pending.container[slot] = container
+                pending.source[slot] = source
                 pending.active[slot] = n
                 pending.last_hop[slot] = last_hop
                 pending.payload[slot] = payload
@@ -532,6 +541,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             out.response[row] = response
             out.active[row] = n
             out.container[row] = container
+            out.source[row] = source
             out.service[row] = drawn_total
             if slot >= 0:
                 routes.inflight[i] -= 1
