@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = [
     "OK", "MODEL_ERROR", "MODEL_TIMEOUT", "PAYLOAD_TOO_LARGE", "QUEUE_FULL", "NO_CAPACITY", "INVALID_TARGET",
-    "ROUTING_RANDOM", "ROUTING_LEAST_OUTSTANDING", "RequestRecords", "group_slices",
+    "ROUTING_RANDOM", "ROUTING_LEAST_OUTSTANDING", "RequestRecords", "HopRecords", "group_slices",
 ]
 
 # Request outcomes (the `status` column).
@@ -45,7 +45,8 @@ class RequestRecords:
     status: np.ndarray           # outcome codes above
     payload_bytes: np.ndarray
     service_s: np.ndarray        # model work drawn for the request
-    start_s: np.ndarray          # start of service at a worker slot
+    start_s: np.ndarray          # start of service at a worker slot (of its first container)
+    complete_s: np.ndarray       # when its last container finished it (its arrival when never served)
     model_latency_s: np.ndarray  # dispatch to container answer (or the timeout)
     overhead_s: np.ndarray
     response_s: np.ndarray       # when the client gets its answer
@@ -93,6 +94,33 @@ class RequestRecords:
 
 
 _NAMES = tuple(f.name for f in fields(RequestRecords))
+
+
+@dataclass
+class HopRecords:
+    """One row per hop of a request through a container of a serial pipeline of several containers
+    (what `ContainerLatency` needs): times in seconds from the start of the run."""
+
+    variant: np.ndarray      # global variant index
+    instance: np.ndarray
+    container: np.ndarray    # the container's position in the variant's route
+    arrival_s: np.ndarray    # when the request reached the container
+    start_s: np.ndarray      # start of service at one of its worker slots
+    complete_s: np.ndarray   # when the container answered
+
+    def __len__(self) -> int:
+        return len(self.arrival_s)
+
+    def select(self, mask) -> "HopRecords":
+        if isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and len(mask) == len(self) and mask.all():
+            return self
+        return HopRecords(*(getattr(self, f.name)[mask] for f in fields(HopRecords)))
+
+    @classmethod
+    def concat(cls, parts: list["HopRecords"]) -> "HopRecords":
+        if len(parts) == 1:
+            return parts[0]
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
 
 
 def group_slices(keys: np.ndarray, n_groups: int):

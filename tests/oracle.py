@@ -223,7 +223,8 @@ def naive_flow(variants: list[NaiveVariant], instances: list[NaiveStationInstanc
     """Every request of one endpoint before `until`, the plainest way: a SimPy `Resource` per container
     of each instance, a process per user, per request and per hop of a request through a container.
 
-    `arrivals`: (times, local variant or -1, payload, container or -1) of the open-loop requests.
+    `arrivals`: (times, local variant or -1, payload, container or -1) of the open-loop requests;
+    a container beyond the chosen variant's count stands for a hostname it does not have.
     `streams`: lists of values consumed in the order requests are sent: "choice" (only with several
     variants), "overhead", and per local variant v: ("route", v), ("error", v) (only when its error
     rate is above 0) and ("service", v, c) per container. A request sent at t0 draws, in this order:
@@ -232,7 +233,7 @@ def naive_flow(variants: list[NaiveVariant], instances: list[NaiveStationInstanc
     (a direct variant needs a container 0 ≤ c < containers, a serial one none) or NO_CAPACITY; else
     it visits its route's containers in order, failing with QUEUE_FULL at a full one, and with
     MODEL_TIMEOUT (answered at t0 + timeout) when a container it reached by t0 + timeout has not
-    finished it by then (service times must be positive); it stops at its failure. A user sends its
+    finished it by then; it stops at its failure. A user sends its
     next request (answer + overhead) + think after its answer. Times are scheduled at the instants
     computed (not as now + delay), so that they are the same floats as the kernel's.
 
@@ -267,6 +268,7 @@ def naive_flow(variants: list[NaiveVariant], instances: list[NaiveStationInstanc
         overhead = take("overhead") + payload / 1000.0 * overhead_per_kb
         think = take_think(user)
         variant = variants[local]
+        container = min(container, variant.containers)  # a name the variant does not have: its count
         if variant.direct:
             route = [container] if 0 <= container < variant.containers else []
         else:
@@ -319,7 +321,7 @@ def naive_flow(variants: list[NaiveVariant], instances: list[NaiveStationInstanc
                     row["complete"] = env.now
                     answer(QUEUE_FULL, env.now, env.now - t0)
                 return
-            if finished - t0 > timeout:        # the watchdog answered at t0 + timeout
+            if finished > t0 + timeout:        # the watchdog answered at t0 + timeout
                 row["complete"] = finished
                 return
             if position == len(route) - 1:

@@ -46,7 +46,7 @@ class AggregatorMachine(RuleBasedStateMachine):
         overhead = rng.exponential(0.003, n)
         records = RequestRecords(
             arrival_s=arrival, variant=np.zeros(n, np.int32), instance=rng.integers(0, self.instances, n).astype(np.int32),
-            status=np.full(n, OK, np.int8), payload_bytes=np.full(n, 1000.0), service_s=model, start_s=arrival,
+            status=np.full(n, OK, np.int8), payload_bytes=np.full(n, 1000.0), service_s=model, start_s=arrival, complete_s=arrival,
             model_latency_s=model, overhead_s=overhead, response_s=arrival + model + overhead,
             active_instances=np.full(n, self.instances, np.int32),
             container=np.full(n, -1, np.int32), source=np.zeros(n, np.int16))

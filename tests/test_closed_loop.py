@@ -212,7 +212,7 @@ def test_the_earliest_send_goes_first_ties_to_the_lowest_user(users, draws, cut_
     pool = flow.user_pool()
     payload_row, think_row = flow.draw_row(GivenValues([])), flow.draw_row(GivenValues(think))
     for number, (on, _) in enumerate(users):
-        pool.add(1, user_next[number], -1, -1, payload_row, think_row)
+        pool.add(1, user_next[number], -1, 0, payload_row, think_row)
         pool.active[number] = on
 
     until = 12.0

@@ -26,6 +26,7 @@ from simfleet.request_records import (INVALID_TARGET, MODEL_TIMEOUT, QUEUE_FULL,
 
 HORIZON = 12.0
 MAX_PAYLOAD = 1.0
+NAMED = 6  # requests name containers 0-5 (variants have 1-3)
 
 
 @st.composite
@@ -93,13 +94,21 @@ def kernel_flow(variants, instances, cumulative, arrivals, users, streams, error
         index=v, weight=1.0, route=GivenValues(streams[("route", v)]),
         services=tuple(GivenValues(streams[("service", v, c)]) for c in range(variant.containers)),
         payload_time_per_kb=tuple(payload_time_per_kb[v]), error=GivenValues(streams[("error", v)]),
-        error_rate=error_rates[v]) for v, variant in enumerate(variants)]
+        error_rate=error_rates[v], hostnames=tuple(f"c{c}" for c in range(variant.containers)))
+        for v, variant in enumerate(variants)]
     flow = EndpointFlow(plane, flow_variants, GivenValues(streams.get("choice", [])),
                         GivenValues(streams["overhead"]), overhead_per_kb, MAX_PAYLOAD, timeout)
     flow.spec = flow.spec._replace(cumulative=np.asarray(cumulative, np.float64))  # the weights the oracle has
+    # container k is named "ck"; a request naming container k names "ck" (-1: none)
+    names = tuple(f"c{k}" for k in range(NAMED))
+    codes = flow.hostname_codes(names)
+
+    def hostname(container):
+        return codes[container]   # -1 -> the last code: no hostname
+
     pool = flow.user_pool()
     for user in users:
-        pool.add(1, user.start, user.local, user.container, flow.draw_row(GivenValues(user.payloads)),
+        pool.add(1, user.start, user.local, hostname(user.container), flow.draw_row(GivenValues(user.payloads)),
                  flow.draw_row(GivenValues(user.thinks)))
     flow.draws = flow.rows.buffer(64)   # narrow rows: many refills
     times, local, payload, container = arrivals
@@ -108,7 +117,7 @@ def kernel_flow(variants, instances, cumulative, arrivals, users, streams, error
         if until == np.inf:
             pool.active[:] = False
         upto = int(np.searchsorted(times, min(until, HORIZON), side="left"))
-        part = Arrivals(times[done:upto], local[done:upto], payload[done:upto], container[done:upto],
+        part = Arrivals(times[done:upto], local[done:upto], payload[done:upto], hostname(container[done:upto]),
                         np.zeros(upto - done, np.int64), np.zeros(1, np.int64))
         done = upto
         columns, hops = flow.advance_columns(plane, part, until)

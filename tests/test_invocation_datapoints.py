@@ -71,7 +71,7 @@ def _records(status, active, latency, overhead):
     n = len(status)
     zeros = np.zeros(n)
     return RequestRecords(arrival_s=zeros, variant=np.zeros(n, np.int32), instance=np.zeros(n, np.int32),
-                          status=status, payload_bytes=zeros, service_s=zeros, start_s=zeros,
+                          status=status, payload_bytes=zeros, service_s=zeros, start_s=zeros, complete_s=zeros,
                           model_latency_s=latency, overhead_s=overhead, response_s=latency + overhead,
                           active_instances=active,
                           container=np.full(n, -1, np.int32), source=np.zeros(n, np.int16))
@@ -123,7 +123,7 @@ def test_a_response_is_published_in_the_period_it_falls_in_even_at_the_edges(per
     arrival = np.maximum(response - 0.5, 0.0)
     records = RequestRecords(
         arrival_s=arrival, variant=np.zeros(n, np.int32), instance=np.zeros(n, np.int32),
-        status=np.full(n, OK, np.int8), payload_bytes=np.zeros(n), service_s=response - arrival, start_s=arrival,
+        status=np.full(n, OK, np.int8), payload_bytes=np.zeros(n), service_s=response - arrival, start_s=arrival, complete_s=arrival,
         model_latency_s=response - arrival, overhead_s=np.zeros(n), response_s=response,
         active_instances=np.ones(n, np.int32), container=np.full(n, -1, np.int32), source=np.zeros(n, np.int16))
     aggregator.add(records)

@@ -612,7 +612,7 @@ def test_end_early_equals_totals_of_the_shorter_run(seed, n, end_s):
     response = arrival + rng.exponential(rng.choice([0.01, 5.0, 80.0]), n)
     records = RequestRecords(arrival_s=arrival, variant=np.zeros(n, np.int32), instance=np.zeros(n, np.int32),
                              status=np.where(rng.random(n) < 0.1, MODEL_ERROR, OK).astype(np.int8),
-                             payload_bytes=np.full(n, 1000.0), service_s=response - arrival, start_s=arrival,
+                             payload_bytes=np.full(n, 1000.0), service_s=response - arrival, start_s=arrival, complete_s=arrival,
                              model_latency_s=response - arrival, overhead_s=np.zeros(n), response_s=response,
                              active_instances=np.ones(n, np.int32),
                              container=np.full(n, -1, np.int32), source=np.zeros(n, np.int16))

@@ -1,6 +1,6 @@
 """`sample_occupancy` (the compiled pass behind ConcurrentRequestsPerModel) against a naive count.
 
-A served request is in its container from arrival to the end of its service; at each sample
+A served request is on its instance from arrival to its last container's completion; at each sample
 instant t_k the count is the number of requests with begin <= t_k < end, per instance. Requests
 starting or ending exactly at an instant, unserved outcomes and requests cut into several parts
 are all generated; the requests still in a container after the period must be kept, the others
@@ -38,13 +38,12 @@ def test_counts_equal_a_naive_count_at_every_instant(n, n_instances, samples, pe
     service = np.where((rng.random(n) < 0.4) & (ends >= start), ends - start, rng.exponential(period / 3, n))
     instance = rng.integers(0, n_instances, n).astype(np.int32)
     status = rng.integers(0, len(STATUS_NAMES), n).astype(np.int8)
+    end = start + service
     bounds = sorted({0, n, *[min(c, n) for c in cuts]})
-    parts = [(instance[lo:hi], begin[lo:hi], start[lo:hi], service[lo:hi], status[lo:hi])
-             for lo, hi in zip(bounds[:-1], bounds[1:])]
+    parts = [(instance[lo:hi], begin[lo:hi], end[lo:hi], status[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
     counts, kept = sample_occupancy(parts, SERVED, instants, t, n_instances)
 
-    end = start + service
     served = SERVED[status]
     expected = np.zeros((n_instances, samples))
     for i in range(n_instances):
@@ -52,7 +51,7 @@ def test_counts_equal_a_naive_count_at_every_instant(n, n_instances, samples, pe
             expected[i, k] = np.sum(served & (instance == i) & (begin <= instant) & (instant < end))
     np.testing.assert_array_equal(counts, expected)
     still = served & (end > t)
-    for column, reference in zip(kept, (instance, begin, start, service, status)):
+    for column, reference in zip(kept, (instance, begin, end, status)):
         np.testing.assert_array_equal(column, reference[still])
 
 

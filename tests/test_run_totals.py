@@ -23,7 +23,7 @@ def _records(arrival, response, status=None, variant=None, start=None, model_lat
     return RequestRecords(
         arrival_s=arrival, variant=np.zeros(n, np.int32) if variant is None else variant,
         instance=np.zeros(n, np.int32), status=np.zeros(n, np.int8) if status is None else status,
-        payload_bytes=np.zeros(n), service_s=np.zeros(n), start_s=arrival if start is None else start,
+        payload_bytes=np.zeros(n), service_s=np.zeros(n), start_s=arrival if start is None else start, complete_s=arrival if start is None else start,
         model_latency_s=response - arrival if model_latency is None else model_latency, overhead_s=np.zeros(n),
         response_s=response, active_instances=np.ones(n, np.int32),
         container=np.full(n, -1, np.int32), source=np.zeros(n, np.int16))

@@ -25,10 +25,10 @@ import numpy as np
 from simfleet.engine.kernels.flow import (STOP_BUFFER, STOP_INFLIGHT, STOP_OUTPUT, STOP_UNTIL, Arrivals, Draws,
                                           EndpointSpec, HopOut, Out, Pending, Users, advance)
 from simfleet.engine.request_plane import RequestPlane
-from simfleet.request_records import RequestRecords
+from simfleet.request_records import HopRecords, RequestRecords
 from simfleet.rng import BLOCK, BufferedDraws
 
-__all__ = ["EndpointFlow", "FlowVariant", "UserPool", "HopRecords", "GivenValues", "dispatch_given", "no_arrivals", "WIDTH"]
+__all__ = ["EndpointFlow", "FlowVariant", "UserPool", "GivenValues", "dispatch_given", "no_arrivals", "WIDTH"]
 
 #: Values per draw row: a multiple of the streams' block, so the kernel stops to refill rarely.
 WIDTH = 2 * BLOCK
@@ -47,21 +47,7 @@ class FlowVariant:
     payload_time_per_kb: tuple[float, ...]     # one per container
     error: BufferedDraws | None                # None: the variant never fails
     error_rate: float
-
-
-@dataclass
-class HopRecords:
-    """One row per hop of a request through a container of a serial pipeline of several."""
-
-    variant: np.ndarray
-    instance: np.ndarray
-    container: np.ndarray
-    arrival_s: np.ndarray
-    start_s: np.ndarray
-    complete_s: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.arrival_s)
+    hostnames: tuple[str, ...] = ()            # its containers' ContainerHostname, in route order
 
 
 class _DrawRows:
@@ -100,12 +86,12 @@ class UserPool:
         self.next_send = np.empty(0)
         self.active = np.empty(0, np.bool_)
         self.local = np.empty(0, np.int64)
-        self.container = np.empty(0, np.int64)
+        self.hostname = np.empty(0, np.int64)
         self.payload_row = np.empty(0, np.int64)
         self.think_row = np.empty(0, np.int64)
         self.source = np.empty(0, np.int64)
 
-    def add(self, count: int, now: float, local: int, container: int, payload_row: int, think_row: int,
+    def add(self, count: int, now: float, local: int, hostname: int, payload_row: int, think_row: int,
             source: int = -1) -> np.ndarray:
         """Append `count` active users of traffic source `source` whose first send is `now`; returns
         their numbers."""
@@ -113,14 +99,14 @@ class UserPool:
         self.next_send = np.append(self.next_send, np.full(count, float(now)))
         self.active = np.append(self.active, np.ones(count, np.bool_))
         self.local = np.append(self.local, np.full(count, local, np.int64))
-        self.container = np.append(self.container, np.full(count, container, np.int64))
+        self.hostname = np.append(self.hostname, np.full(count, hostname, np.int64))
         self.payload_row = np.append(self.payload_row, np.full(count, payload_row, np.int64))
         self.think_row = np.append(self.think_row, np.full(count, think_row, np.int64))
         self.source = np.append(self.source, np.full(count, source, np.int64))
         return np.arange(first, first + count)
 
     def kernel_view(self) -> Users:
-        return Users(self.next_send, self.active, self.local, self.container, self.payload_row, self.think_row,
+        return Users(self.next_send, self.active, self.local, self.hostname, self.payload_row, self.think_row,
                      self.source)
 
 
@@ -149,10 +135,13 @@ class EndpointFlow:
             per_kb[local, : len(variant.payload_time_per_kb)] = variant.payload_time_per_kb
             error_row.append(-1 if variant.error is None or variant.error_rate == 0 else self.rows.add(variant.error))
         hop_rows = any(len(v.services) > 1 and not plane.direct[v.index] for v in variants)
+        self._variants = variants
+        self._hostnames: dict[str, int] = {}
         self.spec = EndpointSpec(
             np.array([v.index for v in variants], np.int64), np.cumsum(weights) / weights.sum(),
             np.array(route_row, np.int64), np.array(error_row, np.int64),
-            np.array([v.error_rate for v in variants], np.float64), service_row, per_kb, bool(hop_rows),
+            np.array([v.error_rate for v in variants], np.float64), service_row, per_kb,
+            self._container_of(), bool(hop_rows),
             int(choice_row), int(overhead_row), float(overhead_per_kb), float(max_payload), float(timeout))
         self.widest = widest
         self.draws: Draws | None = None
@@ -160,6 +149,29 @@ class EndpointFlow:
         several = any(len(v.services) > 1 and not plane.direct[v.index] for v in variants)
         self.pending = _pending(16 if several else 0, widest)
         self.users: UserPool | None = None
+
+    def hostname_codes(self, names) -> np.ndarray:
+        """The kernel's code of each of `names` (TargetContainerHostname values), then the code of
+        "no hostname" (0) last, so that ``hostname_codes(names)[codes]`` maps a source's per-request
+        codes (-1: none) at once. New names extend the table the kernel reads."""
+        grew = False
+        for name in names:
+            if name not in self._hostnames:
+                self._hostnames[name] = len(self._hostnames) + 1
+                grew = True
+        if grew:
+            self.spec = self.spec._replace(container_of=self._container_of())
+        return np.array([self._hostnames[name] for name in names] + [0], np.int64)
+
+    def _container_of(self) -> np.ndarray:
+        """[local variant, hostname code] -> container: -1 for code 0 (no hostname), the named
+        container's position, or the variant's container count for a name it does not have."""
+        table = np.full((len(self._variants), len(self._hostnames) + 1), -1, np.int64)
+        for local, variant in enumerate(self._variants):
+            for name, code in self._hostnames.items():
+                table[local, code] = variant.hostnames.index(name) if name in variant.hostnames \
+                    else len(variant.services)
+        return table
 
     def user_pool(self) -> UserPool:
         if self.users is None:
@@ -216,13 +228,14 @@ def _out(capacity: int) -> Out:
     e = np.empty
     return Out(e(capacity), e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int8), e(capacity),
                e(capacity), e(capacity), e(capacity), e(capacity), e(capacity), e(capacity),
-               e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int16), np.zeros(1, np.int64))
+               e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int16), e(capacity, np.int64),
+               np.zeros(1, np.int64))
 
 
 def _hop_out(capacity: int) -> HopOut:
     e = np.empty
     return HopOut(e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int32), e(capacity), e(capacity),
-                  e(capacity), np.zeros(1, np.int64))
+                  e(capacity), e(capacity, np.int64), np.zeros(1, np.int64))
 
 
 def _columns(out) -> dict[str, np.ndarray]:
@@ -242,7 +255,7 @@ def _records(c: dict[str, np.ndarray]) -> RequestRecords | None:
         return None
     return RequestRecords(
         arrival_s=c["arrival"], variant=c["variant"], instance=c["instance"], status=c["status"],
-        payload_bytes=c["payload"], service_s=c["service"], start_s=c["start"],
+        payload_bytes=c["payload"], service_s=c["service"], start_s=c["start"], complete_s=c["complete"],
         model_latency_s=c["model_latency"], overhead_s=c["overhead"],
         response_s=c["response"], active_instances=c["active"], container=c["container"], source=c["source"])
 
@@ -322,7 +335,7 @@ def dispatch_given(plane: RequestPlane, times, variants, services, payloads, us,
             error=GivenValues(np.where(errors[mine], 0.0, 1.0)), error_rate=0.5))
     flow = EndpointFlow(plane, flow_variants, GivenValues([]), GivenValues([]), 0.0, max_payload, timeout)
     flow.draws = flow.rows.buffer(max(n, 1))
-    arrivals = Arrivals(times, variants, np.ascontiguousarray(payloads, np.float64), np.full(n, -1, np.int64),
+    arrivals = Arrivals(times, variants, np.ascontiguousarray(payloads, np.float64), np.zeros(n, np.int64),
                         np.zeros(n, np.int64), np.zeros(1, np.int64))
     c, _ = flow.advance_columns(plane, arrivals, np.inf)
     return c["instance"], c["start"], c["complete"], c["status"], c["active"]

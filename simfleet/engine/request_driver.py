@@ -14,12 +14,12 @@ import numpy as np
 
 from simfleet.config.experiment import ClosedLoopTraffic
 from simfleet.scenario import Scenario
-from simfleet.engine.endpoint_flow import EndpointFlow, FlowVariant, HopRecords, no_arrivals
+from simfleet.engine.endpoint_flow import EndpointFlow, FlowVariant, no_arrivals
 from simfleet.engine.kernels.flow import Arrivals
 from simfleet.engine.request_plane import RequestPlane
 from simfleet.engine.users import UserPopulation
 from simfleet.fleet import Fleet, VariantRuntime
-from simfleet.request_records import RequestRecords
+from simfleet.request_records import HopRecords, RequestRecords
 from simfleet.rng import RandomStreams
 from simfleet.traffic.sources import TrafficSource
 
@@ -86,10 +86,13 @@ class RequestDriver:
         if not sources:
             return no_arrivals()
         parts = [source.take_until(t) for source in sources]
+        flow = endpoint["flow"]
+        hostnames = [_hostname_codes(flow, part) for part in parts]
         if len(parts) == 1:
             times, payload = parts[0].times, parts[0].payload_bytes
             local = np.full(len(times), endpoint["targets"][0], np.int64)
             source = np.full(len(times), endpoint["indices"][0], np.int64)
+            hostname = hostnames[0]
         else:
             order = np.argsort(np.concatenate([p.times for p in parts]), kind="stable")
             times = np.concatenate([p.times for p in parts])[order]
@@ -98,8 +101,16 @@ class RequestDriver:
                                     for p, target in zip(parts, endpoint["targets"])])[order]
             source = np.concatenate([np.full(len(p.times), index, np.int64)
                                      for p, index in zip(parts, endpoint["indices"])])[order]
+            hostname = np.concatenate(hostnames)[order]
         return Arrivals(np.ascontiguousarray(times, np.float64), local, np.ascontiguousarray(payload, np.float64),
-                        np.full(len(times), -1, np.int64), source, np.zeros(1, np.int64))
+                        hostname, source, np.zeros(1, np.int64))
+
+
+def _hostname_codes(flow: EndpointFlow, part) -> np.ndarray:
+    """The kernel's hostname code of each arrival of a source's part (0: it names no container)."""
+    if part.hostnames is None:
+        return np.zeros(len(part.times), np.int64)
+    return flow.hostname_codes(part.hostnames.names)[part.hostnames.codes]
 
 
 def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -107,11 +118,16 @@ def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _flow_variant(variant: VariantRuntime, streams: RandomStreams) -> FlowVariant:
+    """The streams of a variant's requests: its first container's service times keep the name a
+    single-container variant's have (`.../service`), the others are named by container."""
     prefix = f"variant/{variant.endpoint_name}/{variant.variant_name}"
+    services = tuple(
+        streams.draws(f"{prefix}/service" if c == 0 else f"{prefix}/container/{container.hostname}/service",
+                      container.entry.service_time.sample)
+        for c, container in enumerate(variant.containers))
     return FlowVariant(
         index=variant.index, weight=variant.weight,
-        route=streams.draws(f"{prefix}/route", _uniform),
-        services=(streams.draws(f"{prefix}/service", variant.entry.service_time.sample),),
-        payload_time_per_kb=(variant.entry.payload_time_per_kb_s,),
+        route=streams.draws(f"{prefix}/route", _uniform), services=services,
+        payload_time_per_kb=tuple(c.entry.payload_time_per_kb_s for c in variant.containers),
         error=streams.draws(f"{prefix}/error", _uniform) if variant.model_error_rate > 0 else None,
-        error_rate=variant.model_error_rate)
+        error_rate=variant.model_error_rate, hostnames=variant.hostnames)

@@ -141,10 +141,6 @@ class RequestPlane:
         per_station = self.station_busy_integral(t).sum(axis=1)
         return np.add.reduceat(per_station, self.first_station) if self.n_instances else np.zeros(0)
 
-    def slot_busy_integral(self, t: float) -> np.ndarray:
-        """Per instance and worker slot of its first container: seconds of service performed in [0, t)."""
-        return self.station_busy_integral(t)[self.first_station]
-
     def station_busy_integral(self, t: float) -> np.ndarray:
         """Per station and worker slot: seconds of service performed in [0, t).
 

@@ -81,7 +81,8 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     start = experiment.experiment.start_time
     streams = RandomStreams(experiment.experiment.seed)
     fleet = build_fleet(scenario)
-    plane = RequestPlane([v.routing for v in fleet.variants])
+    plane = RequestPlane([v.routing for v in fleet.variants], [len(v.containers) for v in fleet.variants],
+                         [v.direct for v in fleet.variants])
     events = EventLog(start)
     env = simpy.Environment()
 
@@ -103,6 +104,7 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
                 if p.job_name is not None],
         aggregator.buffer, start, publish_plan(experiment, experiment.endpoints[0]).standard_s,
         experiment.metrics.concurrency_sample_interval)
+    driver.hop_sinks.append(aggregator.add_hops)
     driver_sinks += [aggregator.add, totals.add] + ([load_generators.add] if load_generators.generators else []) \
         + ([requests_sink] if requests_sink else [])
     tick = clock_tick_s(experiment)
@@ -161,7 +163,8 @@ def _metric_clock(env, driver, aggregator, load_generators, plane, tick, duratio
         for step in range(1, steps + 1):
             yield env.timeout(index * tick + tick * step / steps - env.now)
             driver.advance_to(env.now)
-        aggregator.close_tick(env.now, plane.slot_busy_integral(env.now), plane.instance_variant, plane.in_service)
+        aggregator.close_tick(env.now, plane.station_busy_integral(env.now), plane.instance_variant, plane.in_service,
+                              plane.first_station)
         load_generators.close_tick(env.now)
         if watcher is not None and watcher.on_tick(env.now):
             return env.now   # the run ends here, as a run of this duration would: no alarm evaluates

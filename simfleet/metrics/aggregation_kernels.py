@@ -138,47 +138,44 @@ def _instants_before(x, sample_times, origin, spacing):
 
 
 @njit(cache=True)
-def _sample_occupancy(instance, begin, start, service, status, served, sample_times, t, counts,
-                      kept_instance, kept_begin, kept_start, kept_service, kept_status, n_kept):
+def _sample_occupancy(instance, begin, end, status, served, sample_times, t, counts,
+                      kept_instance, kept_begin, kept_end, kept_status, n_kept):
     origin = sample_times[0]
     spacing = (sample_times[-1] - origin) / (sample_times.shape[0] - 1) if sample_times.shape[0] > 1 else 1.0
     for k in range(instance.shape[0]):
         if not served[status[k]]:
             continue
-        end = start[k] + service[k]
         # the number of sample instants before begin and before end (numpy.searchsorted(·, "left")):
         # estimated from the even spacing, then settled against the instants themselves
         first = _instants_before(begin[k], sample_times, origin, spacing)
-        last = _instants_before(end, sample_times, origin, spacing)
+        last = _instants_before(end[k], sample_times, origin, spacing)
         counts[instance[k], first] += 1
         counts[instance[k], last] -= 1
-        if end > t:
+        if end[k] > t:
             kept_instance[n_kept] = instance[k]
             kept_begin[n_kept] = begin[k]
-            kept_start[n_kept] = start[k]
-            kept_service[n_kept] = service[k]
+            kept_end[n_kept] = end[k]
             kept_status[n_kept] = status[k]
             n_kept += 1
     return n_kept
 
 
 def sample_occupancy(parts, served: np.ndarray, sample_times: np.ndarray, t: float, n_instances: int):
-    """Requests in each container at `sample_times`, from `parts` of (instance, begin, start of
-    service, service, outcome) columns; `served` is a table by outcome code of the requests that
-    occupy a container (from `begin` to start of service + service).
+    """Requests on each instance at `sample_times`, from `parts` of (instance, begin, end, outcome)
+    columns; `served` is a table by outcome code of the requests that occupy an instance (from
+    `begin`, their arrival, to `end`, when their last container finished them).
 
-    Returns (counts: instances × samples, the part of the requests still in a container after `t`).
+    Returns (counts: instances × samples, the part of the requests still on an instance after `t`).
     """
     n_samples = len(sample_times)
     diffs = np.zeros((n_instances, n_samples + 1), np.int64)
     total = sum(len(part[0]) for part in parts)
-    kept = (np.empty(total, np.int32), np.empty(total), np.empty(total), np.empty(total), np.empty(total, np.int8))
+    kept = (np.empty(total, np.int32), np.empty(total), np.empty(total), np.empty(total, np.int8))
     n_kept = 0
-    for instance, begin, start, service, status in parts:
+    for instance, begin, end, status in parts:
         n_kept = _sample_occupancy(
             np.ascontiguousarray(instance, np.int32), np.ascontiguousarray(begin, np.float64),
-            np.ascontiguousarray(start, np.float64), np.ascontiguousarray(service, np.float64),
-            np.ascontiguousarray(status, np.int8), served, np.ascontiguousarray(sample_times, np.float64),
-            float(t), diffs, *kept, n_kept)
+            np.ascontiguousarray(end, np.float64), np.ascontiguousarray(status, np.int8), served,
+            np.ascontiguousarray(sample_times, np.float64), float(t), diffs, *kept, n_kept)
     counts = np.cumsum(diffs, axis=1)[:, :n_samples].astype(np.float64)
     return counts, tuple(column[:n_kept] for column in kept)

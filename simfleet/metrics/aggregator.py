@@ -29,7 +29,7 @@ import numpy as np
 from simfleet.config.experiment import MetricsSection
 from simfleet.metrics.aggregation_kernels import sample_occupancy
 from simfleet.request_records import MODEL_ERROR, MODEL_TIMEOUT, OK
-from simfleet.request_records import RequestRecords, group_slices
+from simfleet.request_records import HopRecords, RequestRecords, group_slices
 from simfleet.fleet import Fleet, instance_id
 from simfleet.metrics.datapoints import DatapointBuffer
 from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, SIMFLEET_NAMESPACE,
@@ -38,7 +38,7 @@ from simfleet.metrics.invocation_datapoints import invocation_distributions
 
 __all__ = ["MetricsAggregator"]
 
-#: outcomes whose request occupies its container from arrival to the end of its service, by code
+#: outcomes whose request occupies its instance from arrival to its last container's completion, by code
 _SERVED_TABLE = np.zeros(len(STATUS_NAMES), np.bool_)
 _SERVED_TABLE[[OK, MODEL_ERROR, MODEL_TIMEOUT]] = True
 
@@ -62,7 +62,9 @@ class MetricsAggregator:
         # evenly spaced samples, at least one per period (high resolution publishes every second)
         self.samples_per_period = max(1, int(round(self.concurrency_s / settings.concurrency_sample_interval)))
         self._pending = [_PendingByPeriod(v.plan.invocation_s) for v in fleet.variants]
-        # (instance, arrival, start of service, service, outcome) of requests that may be in a container
+        # hops through the containers of serial pipelines, filed by when each container answered
+        self._pending_hops = [_PendingByPeriod(v.plan.invocation_s, "complete_s") for v in fleet.variants]
+        # (instance, arrival, completion, outcome) of requests that may be on an instance
         # at the next concurrency close: one part per batch, and the part still there at the last close
         self._occupancy: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._busy_mark = np.zeros((0, 0))  # per instance and worker slot, at the last utilization close
@@ -73,21 +75,33 @@ class MetricsAggregator:
             return
         for index, mine in records.by_variant(len(self._pending)):
             self._pending[index].add(mine)
-        self._occupancy.append((records.instance, records.arrival_s, records.start_s, records.service_s,
-                                records.status))
+        self._occupancy.append((records.instance, records.arrival_s, records.complete_s, records.status))
+
+    def add_hops(self, hops: HopRecords) -> None:
+        """The hops of requests through the containers of serial pipelines (`ContainerLatency`)."""
+        if not len(hops):
+            return
+        order, groups = group_slices(hops.variant, len(self._pending_hops))
+        grouped = hops if order is None else hops.select(order)
+        for index, rows in groups:
+            self._pending_hops[index].add(grouped.select(rows))
 
     def close_tick(self, t: float, slot_busy: np.ndarray, instance_variant: np.ndarray,
-                   in_service: np.ndarray) -> None:
+                   in_service: np.ndarray, first_station: np.ndarray | None = None) -> None:
         """Publish every metric group whose period ends at `t` (seconds from the start).
 
-        `slot_busy` is the busy worker-seconds of every instance's slots over [0, t).
+        `slot_busy` is the busy worker-seconds of every station's slots over [0, t): a station per
+        container of each instance, those of instance i from `first_station[i]` on (by default one
+        per instance, in instance order).
         """
+        if first_station is None:
+            first_station = np.arange(len(instance_variant))
         closing = [v for v in self.fleet.variants if _ends_at(t, v.plan.invocation_s)]
         if closing:
             self._emit_requests(t, closing)
         for variant in self.fleet.variants:
             if _ends_at(t, variant.plan.utilization_s):
-                self._emit_utilization(t, variant, slot_busy, instance_variant, in_service)
+                self._emit_utilization(t, variant, slot_busy, instance_variant, in_service, first_station)
                 if self.instance_counts is not None:
                     self._emit_instance_counts(t, variant)
         if _ends_at(t, self.concurrency_s):
@@ -128,30 +142,75 @@ class MetricsAggregator:
                                                                    group.model_latency_s, group.overhead_s,
                                                                    variant, self.buffer.scale):
                     self.buffer.add_distribution(timestamp, period, INVOCATION_NAMESPACE, metric, unit, dims, dist)
+            if variant.direct:
+                self._emit_direct_containers(timestamp, period, variant, published)
+        for variant in closing:
+            if len(variant.containers) > 1 and not variant.direct:
+                self._emit_pipeline_containers(t, variant)
 
-    def _emit_utilization(self, t: float, variant, slot_busy, instance_variant, in_service) -> None:
+    def _emit_direct_containers(self, timestamp, period: int, variant, published: "_Published") -> None:
+        """A direct-invocation endpoint's per-container `Invocations`, 4XX, 5XX, `OverheadLatency` and
+        `ContainerLatency` (its one container's ModelLatency) [MCE]; requests that named no container
+        of the variant count only at the variant's level."""
+        named = published.select((published.container >= 0) & (published.container < len(variant.containers)))
+        if not len(named.status):
+            return
+        order, groups = group_slices(named.container, len(variant.containers))
+        grouped = named if order is None else named.select(order)
+        for container, rows in groups:
+            group = grouped.select(rows)
+            dims = {**self._dims(variant), "ContainerName": variant.containers[container].hostname}
+            for metric, unit, dist in invocation_distributions(group.status, group.active_instances,
+                                                               group.model_latency_s, group.overhead_s,
+                                                               variant, self.buffer.scale):
+                if metric in _PER_CONTAINER:
+                    self.buffer.add_distribution(timestamp, period, INVOCATION_NAMESPACE, _PER_CONTAINER[metric],
+                                                 unit, dims, dist)
+
+    def _emit_pipeline_containers(self, t: float, variant) -> None:
+        """A serial pipeline's `ContainerLatency` per container: each hop's time from the request
+        reaching the container to the container's answer, in the period of that answer [PIPE]."""
+        period = variant.plan.invocation_s
+        parts = self._pending_hops[variant.index].take_answered_before(t)
+        if not parts:
+            return
+        hops = HopRecords.concat(parts)
+        timestamp = self._timestamp(t, period)
+        order, groups = group_slices(hops.container, len(variant.containers))
+        grouped = hops if order is None else hops.select(order)
+        for container, rows in groups:
+            group = grouped.select(rows)
+            dims = {**self._dims(variant), "ContainerName": variant.containers[container].hostname}
+            latency_us = (group.complete_s - group.arrival_s) * 1e6
+            self.buffer.add(timestamp, period, INVOCATION_NAMESPACE, "ContainerLatency", "Microseconds", dims,
+                            latency_us)
+
+    def _emit_utilization(self, t: float, variant, slot_busy, instance_variant, in_service, first_station) -> None:
         mark = np.zeros_like(slot_busy)
         rows, cols = self._busy_mark.shape
         mark[:rows, :cols] = self._busy_mark
         members = np.flatnonzero((instance_variant == variant.index) & in_service)
-        mine = instance_variant == variant.index
+        mine = np.flatnonzero(instance_variant == variant.index)
         period = variant.plan.utilization_s
-        busy_slots = (slot_busy[members] - mark[members]) / period  # mean busy fraction of each slot
-        mark[mine] = slot_busy[mine]
+        # mean busy fraction of each slot of each container of the in-service instances: [container][instance, slot]
+        busy_slots = [(slot_busy[first_station[members] + c] - mark[first_station[members] + c]) / period
+                      for c in range(len(variant.containers))]
+        for c in range(len(variant.containers)):
+            mark[first_station[mine] + c] = slot_busy[first_station[mine] + c]
         self._busy_mark = mark
         if not len(members):
             return
         timestamp = self._timestamp(t, period)
-        for metric, unit, values in utilization_values(variant, busy_slots.sum(axis=1)):
+        busy_workers = [busy.sum(axis=1) for busy in busy_slots]
+        for metric, unit, values in utilization_values(variant, busy_workers):
             self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit, self._dims(variant), values)
         if not variant.plan.enhanced:
             return
         for row, instance in enumerate(members):
-            one = busy_slots[row: row + 1]
-            for metric, unit, values in utilization_values(variant, one.sum(axis=1)):
+            for metric, unit, values in utilization_values(variant, [busy[row: row + 1] for busy in busy_workers]):
                 self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit,
                                 self._dims(variant, int(instance)), values)
-            for metric, unit, per_device in device_utilization(variant, one[0]):
+            for metric, unit, per_device in device_utilization(variant, [busy[row] for busy in busy_slots]):
                 for device, value in enumerate(per_device):
                     self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit,
                                     self._dims(variant, int(instance), device), np.array([value]))
@@ -191,25 +250,33 @@ def _ends_at(t: float, period_s: int) -> bool:
     return round(t) % period_s == 0
 
 
-class _PendingByPeriod:
-    """One variant's dispatched requests not yet published, filed by the invocation period their
-    response falls in (period k holds the responses in [k·P, (k+1)·P) seconds from the start).
+#: invocation metrics a direct-invocation container publishes, by the name they take there [MCE]
+_PER_CONTAINER = {"Invocations": "Invocations", "Invocation4XXErrors": "Invocation4XXErrors",
+                  "Invocation5XXErrors": "Invocation5XXErrors", "OverheadLatency": "OverheadLatency",
+                  "ModelLatency": "ContainerLatency"}
 
-    Filing a batch costs a few passes over its response times and copies nothing unless its
-    responses fall in several periods; a close then takes its own period's requests only.
+
+class _PendingByPeriod:
+    """One variant's dispatched requests (or hops) not yet published, filed by the invocation period
+    their answer falls in (period k holds the answers in [k·P, (k+1)·P) seconds from the start): a
+    request's response (`response_s`), a hop's container answer (`complete_s`).
+
+    Filing a batch costs a few passes over its answer times and copies nothing unless its
+    answers fall in several periods; a close then takes its own period's requests only.
     """
 
-    def __init__(self, period_s: int):
+    def __init__(self, period_s: int, answered: str = "response_s"):
         self.period_s = period_s
-        self._by_period: dict[int, list[RequestRecords]] = {}
+        self.answered = answered
+        self._by_period: dict[int, list] = {}
 
-    def add(self, records: RequestRecords) -> None:
+    def add(self, records) -> None:
         # k·P <= response < (k+1)·P exactly: the edges k·P are exact floats, and a correctly rounded
         # division of a float below k·P by P stays below k (its distance to k is at least k·2**-53,
         # more than half the spacing of floats below k unless k is a power of two, where it is twice).
         # That floor is monotonic, so the periods of the earliest and latest responses bound the rest:
         # a batch within one period (most of them) needs no pass over its responses.
-        response = records.response_s
+        response = getattr(records, self.answered)
         first, last = math.floor(response.min() / self.period_s), math.floor(response.max() / self.period_s)
         if first == last:
             self._by_period.setdefault(first, []).append(records)
@@ -221,14 +288,14 @@ class _PendingByPeriod:
             if mine.any():
                 self._by_period.setdefault(int(key), []).append(records.select(mine))
 
-    def take_answered_before(self, t: float) -> list[RequestRecords]:
+    def take_answered_before(self, t: float) -> list:
         """Remove and return the requests answered before `t` (a multiple of the period), each
         period's in the order they were dispatched."""
         closed = round(t) // self.period_s
         keys = sorted(key for key in self._by_period if key < closed)
         return [part for key in keys for part in self._by_period.pop(key)]
 
-    def parts(self) -> list[RequestRecords]:
+    def parts(self) -> list:
         """Every request still pending, as filed."""
         return [part for key in sorted(self._by_period) for part in self._by_period[key]]
 
@@ -236,12 +303,13 @@ class _PendingByPeriod:
 class _Published:
     """The columns the invocation metrics read, of the requests published at one close."""
 
-    def __init__(self, status, active_instances, instance, model_latency_s, overhead_s):
+    def __init__(self, status, active_instances, instance, model_latency_s, overhead_s, container):
         self.status = status
         self.active_instances = active_instances
         self.instance = instance
         self.model_latency_s = model_latency_s
         self.overhead_s = overhead_s
+        self.container = container
 
     @classmethod
     def of(cls, parts: list[RequestRecords], include_rejected: bool) -> "_Published":
@@ -267,4 +335,4 @@ class _Published:
             yield instance, grouped.select(rows)
 
 
-_COLUMNS = ("status", "active_instances", "instance", "model_latency_s", "overhead_s")
+_COLUMNS = ("status", "active_instances", "instance", "model_latency_s", "overhead_s", "container")

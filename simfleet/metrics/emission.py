@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simfleet.request_records import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK,
-                                              PAYLOAD_TOO_LARGE, QUEUE_FULL)
+from simfleet.request_records import (INVALID_TARGET, MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK,
+                                      PAYLOAD_TOO_LARGE, QUEUE_FULL)
 from simfleet.fleet import VariantRuntime
 
 __all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "SIMFLEET_NAMESPACE", "fleet_gauge_values", "STATUS_NAMES", "REACHED_CONTAINER", "MODEL_ERROR_OUTCOMES",
@@ -33,6 +33,7 @@ STATUS_NAMES = {
     PAYLOAD_TOO_LARGE: "PayloadTooLarge",
     QUEUE_FULL: "QueueFull",
     NO_CAPACITY: "NoCapacity",
+    INVALID_TARGET: "InvalidTarget",
 }
 
 #: Outcomes in which a container answered (or timed out): they carry ModelLatency/OverheadLatency.
@@ -61,33 +62,37 @@ def error_class(status: np.ndarray, variant: VariantRuntime) -> tuple[np.ndarray
     """(is_4xx, is_5xx) per request of `variant`.
 
     A model error takes the class of the status the model answers (`model_error_status`);
-    payloads over the limit are SageMaker's 400 ValidationError; timeouts, full job queues (503)
+    payloads over the limit and a missing, unknown or unneeded TargetContainerHostname are SageMaker's
+    400 ValidationError [MCE]; timeouts, full job queues (503)
     and a variant without capacity count as 5XX. AWS does not document the class of a timeout.
     """
     model_4xx = variant.model_error_status < 500
-    is_4xx = (status == PAYLOAD_TOO_LARGE) | ((status == MODEL_ERROR) & model_4xx)
+    is_4xx = status_in(status, (PAYLOAD_TOO_LARGE, INVALID_TARGET)) | ((status == MODEL_ERROR) & model_4xx)
     is_5xx = status_in(status, (MODEL_TIMEOUT, QUEUE_FULL, NO_CAPACITY)) | ((status == MODEL_ERROR) & (not model_4xx))
     return is_4xx, is_5xx
 
 
-def utilization_values(variant: VariantRuntime, busy_workers: np.ndarray):
-    """(metric name, unit, per-instance values) from each instance's mean busy workers in the period.
+def utilization_values(variant: VariantRuntime, busy_workers: list[np.ndarray]):
+    """(metric name, unit, per-instance values) from each instance's mean busy workers in the period,
+    one array per container of the variant (host metrics sum all containers of an instance [PIPE]).
 
     A busy worker keeps `cpu_cores_per_busy_worker` vCPUs and `gpus_per_busy_worker`
     accelerators busy (profile figures); memory is what the loaded workers hold.
     """
     instance = variant.instance_type
-    entry = variant.entry
-    n = len(busy_workers)
-    cpu = np.minimum(100.0 * instance.vcpus, 100.0 * entry.cpu_cores_per_busy_worker * busy_workers)
-    memory = min(100.0, 100.0 * entry.workers * entry.memory_per_worker_bytes / instance.memory_bytes)
+    entries = [c.entry for c in variant.containers]
+    n = len(busy_workers[0])
+    cores = _summed([100.0 * e.cpu_cores_per_busy_worker * busy for e, busy in zip(entries, busy_workers)])
+    cpu = np.minimum(100.0 * instance.vcpus, cores)
+    memory = min(100.0, _summed([100.0 * e.workers * e.memory_per_worker_bytes for e in entries]) / instance.memory_bytes)
     out = [
         ("CPUUtilization", "Percent", cpu),
         ("MemoryUtilization", "Percent", np.full(n, memory)),
     ]
     if instance.accelerators > 0:
-        gpu = np.minimum(100.0 * instance.accelerators, 100.0 * entry.gpus_per_busy_worker * busy_workers)
-        held = entry.workers * entry.gpu_memory_per_worker_bytes
+        devices = _summed([100.0 * e.gpus_per_busy_worker * busy for e, busy in zip(entries, busy_workers)])
+        gpu = np.minimum(100.0 * instance.accelerators, devices)
+        held = _summed([e.workers * e.gpu_memory_per_worker_bytes for e in entries])
         per_device = instance.accelerator_memory_bytes
         gpu_memory = min(100.0 * instance.accelerators, 100.0 * held / per_device) if per_device > 0 else 0.0
         out += [
@@ -95,6 +100,14 @@ def utilization_values(variant: VariantRuntime, busy_workers: np.ndarray):
             ("GPUMemoryUtilization", "Percent", np.full(n, gpu_memory)),
         ]
     return out
+
+
+def _summed(terms: list):
+    """The sum of per-container terms; one container's term itself (the same bits as before pipelines)."""
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
 
 
 def device_shares(workers: int, gpus_per_busy_worker: float, devices: int) -> np.ndarray:
@@ -119,20 +132,23 @@ def device_shares(workers: int, gpus_per_busy_worker: float, devices: int) -> np
     return shares
 
 
-def device_utilization(variant: VariantRuntime, slot_busy: np.ndarray):
+def device_utilization(variant: VariantRuntime, slot_busy: list[np.ndarray]):
     """(metric name, unit, one value per device) for one instance with enhanced metrics.
 
-    `slot_busy` is each worker slot's busy fraction of the period. Each device reports 0–100.
+    `slot_busy` is each worker slot's busy fraction of the period, one array per container (each
+    container's workers laid over the devices as `device_shares` lays them, their shares added).
+    Each device reports 0–100.
     """
     instance = variant.instance_type
     devices = instance.accelerators
     if devices == 0:
         return []
-    entry = variant.entry
-    shares = device_shares(entry.workers, entry.gpus_per_busy_worker, devices)
-    gpu = np.minimum(100.0, 100.0 * slot_busy[: entry.workers] @ shares)
+    entries = [c.entry for c in variant.containers]
+    busy = _summed([busy[: e.workers] @ device_shares(e.workers, e.gpus_per_busy_worker, devices)
+                    for e, busy in zip(entries, slot_busy)])
+    gpu = np.minimum(100.0, 100.0 * busy)
     per_device = instance.accelerator_memory_bytes
-    held = entry.workers * entry.gpu_memory_per_worker_bytes / devices
+    held = _summed([e.workers * e.gpu_memory_per_worker_bytes for e in entries]) / devices
     memory = min(100.0, 100.0 * held / per_device) if per_device > 0 else 0.0
     return [("GPUUtilization", "Percent", gpu), ("GPUMemoryUtilization", "Percent", np.full(devices, memory))]
 

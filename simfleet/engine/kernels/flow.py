@@ -87,6 +87,9 @@ class EndpointSpec(NamedTuple):
     error_rate: np.ndarray           # float64 per local variant
     service_row: np.ndarray          # int64 [local variant, container]: service draws' rows
     payload_time_per_kb: np.ndarray  # float64 [local variant, container]
+    container_of: np.ndarray         # int64 [local variant, hostname code]: the container a hostname
+                                     # names in that variant (-1: no hostname, the last code;
+                                     # the variant's container count: a name it does not have)
     hop_rows: bool                   # a variant has a serial pipeline of several containers (HopOut rows)
     choice_row: int                  # the variant-choice draws' row (-1 with one variant)
     overhead_row: int
@@ -135,7 +138,7 @@ class Arrivals(NamedTuple):
     times: np.ndarray
     local: np.ndarray       # int64: the TargetVariant's local number, -1: the weights decide
     payload: np.ndarray
-    container: np.ndarray   # int64: TargetContainerHostname's container, -1: none
+    hostname: np.ndarray    # int64: its TargetContainerHostname's code (`EndpointSpec.container_of`)
     source: np.ndarray      # int64: the traffic source that sent it
     position: np.ndarray
 
@@ -146,7 +149,7 @@ class Users(NamedTuple):
     next_send: np.ndarray   # float64 per user (+inf while its request is in flight)
     active: np.ndarray      # bool per user
     local: np.ndarray       # int64 per user: TargetVariant's local number, -1: the weights decide
-    container: np.ndarray   # int64 per user: TargetContainerHostname's container, -1: none
+    hostname: np.ndarray    # int64 per user: its TargetContainerHostname's code
     payload_row: np.ndarray  # int64 per user
     think_row: np.ndarray    # int64 per user
     source: np.ndarray       # int64 per user: its traffic source
@@ -167,8 +170,9 @@ class Out(NamedTuple):
     overhead: np.ndarray
     response: np.ndarray    # when the client has its answer: the container's answer (or the refusal) + overhead
     active: np.ndarray      # int32
-    container: np.ndarray   # int32: the container it named, -1: none
+    container: np.ndarray   # int32: the container it named in its variant, -1: none
     source: np.ndarray      # int16: the traffic source that sent it
+    request: np.ndarray     # int64: its number among the endpoint's requests, in the order they were sent
     count: np.ndarray       # int64 [1]
 
 
@@ -181,6 +185,7 @@ class HopOut(NamedTuple):
     arrival: np.ndarray     # at the container
     start: np.ndarray
     complete: np.ndarray
+    request: np.ndarray     # int64: its request's number (`Out.request`)
     count: np.ndarray       # int64 [1]
 
 
@@ -263,6 +268,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
         valid = True
         n_containers = 1
         source = -1
+        hostname = 0
         drawn_total = 0.0
         think = 0.0
         u = 0.0
@@ -316,12 +322,12 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             t0 = t
             if kind == _ARRIVAL:
                 local = arrivals.local[a]
-                container = arrivals.container[a]
+                hostname = arrivals.hostname[a]
                 source = arrivals.source[a]
                 payload = arrivals.payload[a]
             elif users is not None:
                 local = users.local[user]
-                container = users.container[user]
+                hostname = users.hostname[user]
                 source = users.source[user]
                 payload = draws.values[users.payload_row[user], draws.cursor[users.payload_row[user]]]
             if budget == 0:
@@ -335,6 +341,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                         local += 1
             v = spec.variant_ids[local]
             n_containers = routes.containers[v]
+            container = spec.container_of[local, hostname]
             if routes.direct[v]:
                 hop = container
                 last_hop = container
@@ -489,8 +496,9 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                     hops.arrival[k] = t
                     hops.start[k] = start
                     hops.complete[k] = complete
+                    hops.request[k] = seq
                     n_hops = k + 1
-                if complete - t0 > spec.timeout:
+                if complete > t0 + spec.timeout:  # after the instant the client gets its timeout
                     status = MODEL_TIMEOUT
                     done = True
                 elif hop == last_hop:
@@ -542,6 +550,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             out.active[row] = n
             out.container[row] = container
             out.source[row] = source
+            out.request[row] = seq
             out.service[row] = drawn_total
             if slot >= 0:
                 routes.inflight[i] -= 1
