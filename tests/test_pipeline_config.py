@@ -487,3 +487,24 @@ def test_hostnames_of_several_parts_concatenate():
     assert joined.values() == ["y", None, "x", None, None, "y", "y"]
     assert TargetHostnames.concat([(None, 4), (None, 1)]) is None
     assert joined.take(2, 4).values() == ["x", None]
+
+
+# ---------------------------------------------------------------------------------------------
+# the shipped examples (they run once the engine side of issue 14 lands)
+
+
+def test_the_pipeline_example():
+    [variant] = build_fleet(load_experiment(ROOT / "experiments" / "pipeline.toml")).variants
+    assert not variant.direct and len(variant.containers) == 3
+    assert [c.model_name for c in variant.containers] == ["sklearn-featurizer", "xgboost-tabular",
+                                                          "sklearn-postprocessor"]
+
+
+def test_the_multi_container_example():
+    scenario = load_experiment(ROOT / "experiments" / "multi-container.toml")
+    [variant] = build_fleet(scenario).variants
+    assert variant.direct and len(variant.containers) == 3
+    named = [variant.container_index(t.target_container_hostname) for t in scenario.experiment.traffic]
+    assert sorted(named) == [0, 1, 2]  # each source names a different container
+    rates = [t.rate for t in scenario.experiment.traffic]
+    assert len(set(rates)) == 3  # uneven traffic
