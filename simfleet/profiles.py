@@ -1,6 +1,6 @@
 """Model profiles: how long a model takes per request on each instance family, and what it holds.
 
-A profile is a TOML file (`models/*.toml` ships four). Each number must carry its source in the
+A profile is a TOML file (`models/*.toml` ships six). Each number must carry its source in the
 file: a `[sources]` entry per top-level quantity and a `source` on every `[[service]]` entry, so a
 reader can tell a published benchmark from an assumption. Feeds `fleet`, which picks the entry
 for each variant's instance type.

@@ -5,7 +5,8 @@ experiment schema, `catalog`, `profiles`, `traffic`, `autoscaling`) and below `f
 built from a `Scenario` (DESIGN §2.2). TOML text → (`--set` overrides) → schema validation, together
 with checks of the names the file refers to (instance types, models, endpoints and variants named by
 traffic, trace files and their columns) → checks that need validated values (alignment to the metric
-period; each model's service entry for its instance type, and whether it fits in memory). Every
+period; each model's service entry for its instance type, and whether it fits in memory, for
+every container of a pipeline or multi-container variant alone and all of them together). Every
 problem found is reported at once; a problem in a `--set` value is reported against `--set`.
 """
 
@@ -26,7 +27,8 @@ from simfleet.config.experiment import Experiment
 from simfleet.config.publish_periods import alignment_s
 from simfleet.errors import InputError, Problem
 from simfleet.input_files import parse_json, read_input_text
-from simfleet.profiles import ModelProfile, available_profiles, builtin_profile_dir, fit_problems, load_profile
+from simfleet.profiles import (GIB, ModelProfile, available_profiles, builtin_profile_dir, fit_problems,
+                               load_profile)
 from simfleet.schema.toml_lines import key_lines, line_of
 from simfleet.schema.validation import dotted, problems_from_validation, undotted
 from simfleet.traffic.trace_file import trace_columns
@@ -200,15 +202,19 @@ class _NameChecks:
                         and instance_type not in types):
                     self.report(where + ("instance_type",), f"unknown instance type {instance_type!r} "
                                 "(see `simfleet catalog`, or add it under [catalog])")
-                model = variant.get("model_name")
-                if isinstance(model, str) and model and model not in self.known_profiles:
-                    names = ", ".join(sorted(self.known_profiles)) or "none found"
-                    self.report(where + ("model_name",), f"unknown model {model!r} (profiles: {names})")
+                self._model(where + ("model_name",), variant.get("model_name"))
+                for c_index, container in enumerate(_list(variant.get("containers"))):
+                    self._model(where + ("containers", c_index, "model_name"), _dict(container).get("model_name"))
         for t_index, traffic in enumerate(_list(raw.get("traffic"))):
             self._traffic(("traffic", t_index), _dict(traffic), endpoints)
 
     def report(self, path: tuple, message: str) -> None:
         self.problems.append(Problem(self.source, dotted(path), message, line_of(self.lines, path)))
+
+    def _model(self, path: tuple, model) -> None:
+        if isinstance(model, str) and model and model not in self.known_profiles:
+            names = ", ".join(sorted(self.known_profiles)) or "none found"
+            self.report(path, f"unknown model {model!r} (profiles: {names})")
 
     def _traffic(self, where: tuple, traffic: dict, endpoints: dict[str, list]) -> None:
         name = traffic.get("endpoint_name")
@@ -241,7 +247,8 @@ class _NameChecks:
         except InputError as error:
             self.problems += error.problems
             return
-        for key, default in (("time_column", "timestamp"), ("payload_column", None)):
+        for key, default in (("time_column", "timestamp"), ("payload_column", None),
+                             ("target_container_hostname_column", None)):
             column = traffic.get(key, default)
             if isinstance(column, str) and column not in columns:
                 self.report(where + (key,), f"trace {traffic['file']!r} has no column {column!r} "
@@ -274,27 +281,63 @@ def _resolve(experiment: Experiment, catalog: Catalog, known: dict[str, Path], s
 
     profiles: dict[str, ModelProfile] = {}
     failed: set[str] = set()
+
+    def profile(name: str) -> ModelProfile | None:
+        if name not in profiles and name not in failed:
+            try:
+                profiles[name] = load_profile(known[name])
+            except InputError as error:
+                problems.extend(error.problems)
+                failed.add(name)
+        return profiles.get(name)
+
     for e_index, endpoint in enumerate(experiment.endpoints):
         for v_index, variant in enumerate(endpoint.production_variants):
             where = ("endpoints", e_index, "production_variants", v_index)
-            name = variant.model_name
-            if name not in known or variant.instance_type not in catalog:
+            if variant.instance_type not in catalog:
                 continue  # already reported by the name checks
-            if name not in profiles and name not in failed:
-                try:
-                    profiles[name] = load_profile(known[name])
-                except InputError as error:
-                    problems.extend(error.problems)
-                    failed.add(name)
-            if name in failed:
-                continue
-            profile, instance = profiles[name], catalog[variant.instance_type]
-            entry = profile.entry_for(instance, variant.workers)
-            if entry is None:
-                report(where + ("instance_type",),
-                       f"model {profile.name!r} has no service entry for {instance.name} "
-                       f"(it has: {', '.join(profile.supported())})")
-                continue
-            for message in fit_problems(entry, instance, profile.name):
-                report(where + ("instance_type",), message)
+            instance = catalog[variant.instance_type]
+            if variant.containers is None:
+                models = [(variant.model_name, variant.workers, where + ("instance_type",))]
+            else:
+                models = [(c.model_name, c.workers, where + ("containers", k, "model_name"))
+                          for k, c in enumerate(variant.containers)]
+            entries = []
+            for name, workers, key in models:
+                loaded = profile(name) if name in known else None  # an unknown name is already reported
+                if loaded is None:
+                    continue
+                entry = loaded.entry_for(instance, workers)
+                if entry is None:
+                    report(key, f"model {loaded.name!r} has no service entry for {instance.name} "
+                                f"(it has: {', '.join(loaded.supported())})")
+                    continue
+                fit = fit_problems(entry, instance, loaded.name)
+                for message in fit:
+                    report(key, message)
+                if not fit:
+                    entries.append((loaded.name, entry))
+            if len(entries) > 1 and len(entries) == len(models):
+                for message in _together_problems(entries, instance):
+                    report(where + ("instance_type",), message)
     return profiles, problems
+
+
+def _together_problems(entries: list, instance) -> list[str]:
+    """Why a variant's containers, each fitting alone, do not fit on one instance together: AWS runs
+    every container of a pipeline or multi-container model on each instance (developer guide,
+    "Inference pipelines in Amazon SageMaker AI": "installs and runs all of the containers on each ...
+    instance")."""
+    memory = sum(entry.workers * entry.memory_per_worker_bytes for _, entry in entries)
+    out = []
+    if memory > instance.memory_bytes:
+        out.append(f"the {len(entries)} containers together need {memory / GIB:.1f} GiB of memory "
+                   f"({', '.join(name for name, _ in entries)}); {instance.name} has "
+                   f"{instance.memory_bytes / GIB:.1f} GiB (lower their workers)")
+    if instance.accelerators:
+        gpu_memory = sum(entry.workers * entry.gpu_memory_per_worker_bytes for _, entry in entries)
+        total = instance.accelerators * instance.accelerator_memory_bytes
+        if gpu_memory > total:
+            out.append(f"the {len(entries)} containers together need {gpu_memory / GIB:.1f} GiB of accelerator "
+                       f"memory; {instance.name} has {total / GIB:.1f} GiB")
+    return out

@@ -6,11 +6,12 @@ Names follow the SageMaker API in snake_case (`endpoint_name`, `production_varia
 Cross-references (instance types in the catalog, model profiles, endpoint and variant names) are
 checked by `simfleet.scenario`, which reports them together with these schema errors.
 
-Room is left on purpose: a production variant will gain `serverless_config`, `containers`
-(pipelines) and `model_population` (multi-model); an endpoint `inference_components`; and
-traffic a `users` kind for closed-loop Inference Recommender loads. `autoscaling` holds the
-Application Auto Scaling requests as AWS spells them (PascalCase), validated by
-`simfleet.autoscaling`.
+A production variant serves one model profile (`model_name`) or several containers
+(`containers` with `inference_execution_config`: pipelines and multi-container endpoints, in
+`simfleet.config.containers`); traffic may name a container (`target_container_hostname`).
+Room is left on purpose: a variant will gain `serverless_config` and `model_population`
+(multi-model), an endpoint `inference_components`. `autoscaling` holds the Application Auto
+Scaling requests as AWS spells them (PascalCase), validated by `simfleet.autoscaling`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import datetime as dt
 import re
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import Field, StrictBool, StrictInt, ValidationInfo, field_validator, model_validator
 
 from simfleet.catalog import INSTANCE_TYPE_PATTERN, InstanceOverride
+from simfleet.config.containers import ContainerDefinition, Hostname, InferenceExecutionConfig, container_problems
 from simfleet.schema.distributions import SizeDistribution, TimeDistribution
 from simfleet.schema.quantities import Duration, Rate, Size, StrictModel
 
@@ -157,16 +159,65 @@ class RoutingConfig(StrictModel):
 
 
 class ProductionVariant(StrictModel):
+    """A production variant and the model it serves: one model profile in one container
+    (`model_name`), or an inference pipeline / multi-container endpoint (`containers`, with
+    `inference_execution_config`; see `simfleet.config.containers`)."""
+
     variant_name: str = Field(pattern=AWS_NAME)
-    model_name: str = Field(min_length=1, description="a model profile name")
+    model_name: str | None = Field(default=None, min_length=1, description="a model profile name (one container)")
+    inference_execution_config: InferenceExecutionConfig | None = Field(
+        default=None, description="with containers: Serial (a pipeline, the default) or Direct invocation")
+    containers: list[ContainerDefinition] | None = Field(
+        default=None, description="CreateModel.Containers: 2 to 15 containers, each a model profile")
     instance_type: str = Field(pattern=INSTANCE_TYPE_PATTERN)
     initial_instance_count: int = Field(ge=1, le=1000)
     initial_variant_weight: float = Field(default=1.0, ge=0, le=1e6)
     routing_config: RoutingConfig = Field(default_factory=RoutingConfig)
-    workers: int | None = Field(default=None, ge=1, le=1024, description="override the profile's workers per container")
+    workers: int | None = Field(
+        default=None, ge=1, le=1024,
+        description="override the profile's workers of the variant's one container (with containers, each "
+                    "container takes its own workers; both together are refused)")
     model_error_rate: float = Field(default=0.0, ge=0, le=1)
     model_error_status: int = Field(default=500, ge=400, le=599,
                                     description="HTTP status the container answers on a model error")
+
+    @field_validator("inference_execution_config")
+    @classmethod
+    def _config_needs_containers(cls, value, info: ValidationInfo):
+        if value is not None and info.data.get("model_name") is not None:
+            raise ValueError("inference_execution_config applies to containers; a model_name variant has one container")
+        return value
+
+    @field_validator("containers")
+    @classmethod
+    def _containers(cls, value, info: ValidationInfo):
+        if value is not None:
+            config = info.data.get("inference_execution_config")
+            problems = container_problems(value, "Serial" if config is None else config.mode)
+            if problems:
+                raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("workers")
+    @classmethod
+    def _workers(cls, value, info: ValidationInfo):
+        if value is not None and info.data.get("containers") is not None:
+            raise ValueError("workers applies to a model_name variant; with containers give each container its own "
+                             "workers")
+        return value
+
+    @model_validator(mode="after")
+    def _model_or_containers(self):
+        if (self.model_name is None) == (self.containers is None):
+            raise ValueError("give exactly one of model_name (one container) or containers (a pipeline or "
+                             "multi-container endpoint)")
+        return self
+
+    @property
+    def execution_mode(self) -> str:
+        """`InferenceExecutionConfig.Mode`: "Serial" unless Direct is given ("The default mode is Serial")."""
+        config = self.inference_execution_config
+        return "Serial" if config is None else config.mode
 
 
 class Endpoint(StrictModel):
@@ -211,6 +262,10 @@ class Burst(StrictModel):
 class _TrafficCommon(StrictModel):
     endpoint_name: str | None = Field(default=None, description="optional when there is one endpoint")
     target_variant: str | None = Field(default=None, description="TargetVariant header: bypass the weights")
+    target_container_hostname: Hostname | None = Field(
+        default=None, description="TargetContainerHostname header of every request: the container a Direct "
+                                  "multi-container variant runs. A name no container has, none on a Direct "
+                                  "variant, or one on any other variant is a 400 at run time, not refused here")
     payload: SizeDistribution = Field(default_factory=lambda: {"kind": "constant", "value": "1 KB"},
                                       validate_default=True)
 
@@ -241,7 +296,17 @@ class ReplayTraffic(_TrafficCommon):
     file: str = Field(min_length=1)
     time_column: str = "timestamp"
     payload_column: str | None = Field(default=None, description="bytes per request; else `payload` draws them")
+    target_container_hostname_column: str | None = Field(
+        default=None, description="TargetContainerHostname per request (empty cells: none); instead of "
+                                  "target_container_hostname")
     time_offset: Duration = Field(default=0.0, description="shift numeric times by this much")
+
+    @model_validator(mode="after")
+    def _one_hostname_source(self):
+        if self.target_container_hostname is not None and self.target_container_hostname_column is not None:
+            raise ValueError("give target_container_hostname (every request) or target_container_hostname_column "
+                             "(per request), not both")
+        return self
 
 
 class ClosedLoopTraffic(_TrafficCommon):

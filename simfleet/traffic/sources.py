@@ -1,8 +1,9 @@
-"""Open-loop traffic sources: arrival times and payload sizes, served segment by segment.
+"""Open-loop traffic sources: arrival times, payload sizes and target containers, served segment by segment.
 
 Each source owns its random streams and serves `take_until(t)`: every arrival in
-[previous t, t) with its payload size. The sequence does not depend on how time is cut, which
-is what makes the segmented engine equal to a one-shot run.
+[previous t, t) with its payload size and, where the source names containers, its
+`TargetContainerHostname` (`Arrivals.hostnames`). The sequence does not depend on how time is
+cut, which is what makes the segmented engine equal to a one-shot run.
 """
 
 from __future__ import annotations
@@ -15,16 +16,20 @@ import numpy as np
 from simfleet.config.experiment import OpenLoopTraffic, ReplayTraffic
 from simfleet.errors import InputError
 from simfleet.rng import BLOCK, RandomStreams
+from simfleet.traffic.hostnames import TargetHostnames
 from simfleet.traffic.rate import RateFunction
-from simfleet.traffic.trace_file import read_trace, trace_times
+from simfleet.traffic.trace_file import read_trace, trace_hostnames, trace_times
 
-__all__ = ["Arrivals", "TrafficSource", "RateDrivenSource", "ReplaySource", "build_source"]
+__all__ = ["Arrivals", "TargetHostnames", "TrafficSource", "RateDrivenSource", "ReplaySource", "build_source"]
 
 
 @dataclass
 class Arrivals:
     times: np.ndarray  # seconds from the start of the run, non-decreasing
     payload_bytes: np.ndarray
+    # Each request's TargetContainerHostname, or None when the source names no container at all
+    # (then no request does: nothing per request is built). See `TargetHostnames`.
+    hostnames: TargetHostnames | None = None
 
 
 class TrafficSource:
@@ -32,6 +37,7 @@ class TrafficSource:
 
     endpoint_name: str
     target_variant: str | None
+    target_container_hostname: str | None  # the source's fixed TargetContainerHostname, if any
 
     def take_until(self, t: float) -> Arrivals:  # pragma: no cover
         raise NotImplementedError
@@ -44,6 +50,7 @@ class RateDrivenSource(TrafficSource):
                  streams: RandomStreams, name: str):
         self.endpoint_name = endpoint_name
         self.target_variant = spec.target_variant
+        self.target_container_hostname = spec.target_container_hostname
         knots = [(0.0, spec.rate)] if spec.rate is not None else [tuple(k) for k in spec.schedule]
         self.rate = RateFunction.build(knots, spec.interpolation,
                                        [(b.start, b.duration, b.extra_rate) for b in spec.bursts])
@@ -74,19 +81,21 @@ class RateDrivenSource(TrafficSource):
             self._refill()
         count = int(np.searchsorted(self._points, t, side="left"))
         times, self._points = self._points[:count], self._points[count:]
-        return Arrivals(times, self._payload.take(count))
+        return Arrivals(times, self._payload.take(count), _fixed(self.target_container_hostname, count))
 
 
 class ReplaySource(TrafficSource):
-    """Request timestamps (and optionally payload sizes) read from a CSV or Parquet file."""
+    """Request timestamps (and optionally payload sizes and container hostnames) read from a CSV or
+    Parquet file."""
 
     def __init__(self, spec: ReplayTraffic, endpoint_name: str, duration_s: float, start_epoch_s: float,
                  base_dir: Path, streams: RandomStreams, name: str, key: str):
         self.endpoint_name = endpoint_name
         self.target_variant = spec.target_variant
+        self.target_container_hostname = spec.target_container_hostname
         path = base_dir / spec.file
         table = read_trace(path)
-        for column in (spec.time_column, spec.payload_column):
+        for column in (spec.time_column, spec.payload_column, spec.target_container_hostname_column):
             if column is not None and column not in table.columns:
                 raise InputError.single(path, f"no column {column!r} (columns: {', '.join(map(str, table.columns))})",
                                         f"{key}.file")
@@ -106,6 +115,11 @@ class ReplaySource(TrafficSource):
         else:
             self._payloads = None
             self._payload = _payload_draws(spec, streams, name)
+        self._hostnames = None
+        if spec.target_container_hostname_column is not None:
+            names, codes = trace_hostnames(path, spec.target_container_hostname_column,
+                                           f"{key}.target_container_hostname_column")
+            self._hostnames = TargetHostnames(names, codes[keep][order])
         self._position = 0
 
     def take_until(self, t: float) -> Arrivals:
@@ -115,8 +129,16 @@ class ReplaySource(TrafficSource):
             payload = self._payloads[self._position:end]
         else:
             payload = self._payload.take(end - self._position)
+        if self._hostnames is not None:
+            hostnames = self._hostnames.take(self._position, end)
+        else:
+            hostnames = _fixed(self.target_container_hostname, end - self._position)
         self._position = end
-        return Arrivals(times, payload)
+        return Arrivals(times, payload, hostnames)
+
+
+def _fixed(hostname: str | None, count: int) -> TargetHostnames | None:
+    return None if hostname is None else TargetHostnames.fixed(hostname, count)
 
 
 def _payload_draws(spec, streams: RandomStreams, name: str):

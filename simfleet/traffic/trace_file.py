@@ -1,23 +1,26 @@
 """Reading request traces (CSV or Parquet) for replay: columns, and times relative to the run.
 
 Used twice: by the loader, which checks a trace's columns when the experiment is validated, and
-by `ReplaySource`, which reads the times when the run starts.
+by `ReplaySource`, which reads the times (and the payload sizes and container hostnames, where the
+trace has them) when the run starts.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow.parquet as pq
 
+from simfleet.config.containers import HOSTNAME_MAX_LENGTH, HOSTNAME_PATTERN
 from simfleet.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["trace_columns", "read_trace", "trace_times"]
+__all__ = ["trace_columns", "read_trace", "trace_times", "trace_hostnames"]
 
 _PARQUET = {".parquet", ".pq"}
 
@@ -62,3 +65,31 @@ def trace_times(column: pd.Series, start_epoch_s: float, path: Path, key: str) -
     if not np.all(np.isfinite(times)):
         raise InputError.single(path, "times must be finite numbers", key)
     return times
+
+
+def trace_hostnames(path: Path, column: str, key: str) -> tuple[tuple[str, ...], np.ndarray]:
+    """A column of `TargetContainerHostname`s: (the distinct names in order of first use, one int32
+    code per row into them, -1 where the cell is empty). A CSV column is read as text, so a
+    hostname of digits stays one; a Parquet column must hold strings. A value that is not a
+    hostname AWS accepts is refused (`InputError` on `key`)."""
+    import pandas as pd
+
+    try:
+        if path.suffix.lower() in _PARQUET:
+            values = pq.read_table(path, columns=[column]).column(0).to_pandas()
+        else:
+            values = pd.read_csv(path, usecols=[column], dtype=str, keep_default_na=False)[column]
+    except Exception as error:  # noqa: BLE001
+        raise InputError.single(path, f"cannot read trace file: {error}") from None
+    values = values.astype(object)
+    values[values.isna() | values.eq("")] = None  # an empty cell names no container
+    codes, names = pd.factorize(values, use_na_sentinel=True)
+    pattern = re.compile(HOSTNAME_PATTERN)
+    for name in names:
+        if not isinstance(name, str):
+            raise InputError.single(path, f"column {column!r} must hold hostnames (text), got {name!r}", key)
+        if len(name) > HOSTNAME_MAX_LENGTH or not pattern.fullmatch(name):
+            raise InputError.single(path, f"column {column!r} holds {name!r}, not a hostname AWS accepts (up to "
+                                          f"{HOSTNAME_MAX_LENGTH} letters, digits and hyphens, starting and ending "
+                                          "with a letter or digit; leave a cell empty for none)", key)
+    return tuple(names), codes.astype(np.int32)
