@@ -1,13 +1,15 @@
 """The performance targets of issue 6, and how a measured figure is checked against one.
 
 Source of every bound: issue 6 ("Performance: millions of simulated requests per second, memory
-independent of run length"), section "Targets".
+independent of run length"), section "Targets"; the pipeline workload's, issue 14 ("Request plane
+v2"), section "Performance".
 """
 
 from __future__ import annotations
 
 __all__ = ["NAIVE_RATIO_MIN", "KERNEL_FACTOR_MAX", "DAY_WALL_MAX_S", "DAY_PEAK_RSS_MAX_BYTES",
-           "TINY_RUN_MAX_S", "RECOMMENDER_WALL_MAX_S", "target", "speed_targets"]
+           "TINY_RUN_MAX_S", "RECOMMENDER_WALL_MAX_S", "PIPELINE_NAIVE_RATIO_MIN", "PIPELINE_KERNEL_FACTOR_MAX",
+           "target", "speed_targets"]
 
 #: open and closed loop end to end, metrics included: at least this many times the naive SimPy model
 NAIVE_RATIO_MIN = 100.0
@@ -20,6 +22,10 @@ DAY_PEAK_RSS_MAX_BYTES = 2**30
 TINY_RUN_MAX_S = 2.0
 #: the recommender job (an Advanced job over 10 instance types)
 RECOMMENDER_WALL_MAX_S = 30.0
+#: issue 14, the pipeline workload (three containers, 1 h): end to end at least this many times the
+#: naive per-hop SimPy model, and within this factor of its own bare kernel
+PIPELINE_NAIVE_RATIO_MIN = 50.0
+PIPELINE_KERNEL_FACTOR_MAX = 4.0
 
 
 def target(what: str, measured: float, relation: str, bound: float, unit: str = "") -> dict:

@@ -163,7 +163,8 @@ def test_every_entry_is_well_formed():
 
 
 def test_available_capabilities():
-    assert AVAILABLE_CAPABILITIES == frozenset({"real-time", "high-resolution", "inference-recommender"})
+    assert AVAILABLE_CAPABILITIES == frozenset({"real-time", "high-resolution", "inference-recommender", "pipelines",
+                                                "multi-container"})
     assert AVAILABLE_CAPABILITIES <= set(CAPABILITIES)
     assert metric_spec("/aws/sagemaker/Endpoints", "DiskUtilization").capability == "disk"
     assert not metric_spec("/aws/sagemaker/Endpoints", "DiskUtilization").available
@@ -337,7 +338,17 @@ def emitted():
         {"variant_name": "A", "model_name": "toy", "instance_type": "ml.g5.xlarge", "initial_instance_count": 1}]})
     raw["endpoints"].append({"endpoint_name": "tested", "production_variants": [
         {"variant_name": "A", "model_name": "toy", "instance_type": "ml.c5.xlarge", "initial_instance_count": 1}]})
-    raw["traffic"] = [{"kind": "poisson", "rate": 100, "endpoint_name": "ep"},
+    raw["endpoints"].append({"endpoint_name": "pipeline", "production_variants": [
+        {"variant_name": "A", "instance_type": "ml.c5.xlarge", "initial_instance_count": 1,
+         "containers": [{"model_name": "stage-a"}, {"model_name": "stage-b"}]}]})
+    raw["endpoints"].append({"endpoint_name": "direct", "production_variants": [
+        {"variant_name": "A", "instance_type": "ml.c5.xlarge", "initial_instance_count": 1,
+         "inference_execution_config": {"mode": "Direct"},
+         "containers": [{"container_hostname": "a", "model_name": "stage-a"},
+                        {"container_hostname": "b", "model_name": "stage-b"}]}]})
+    raw["traffic"] = [{"kind": "poisson", "rate": 20, "endpoint_name": "pipeline"},
+                      {"kind": "poisson", "rate": 20, "endpoint_name": "direct", "target_container_hostname": "a"},
+                      {"kind": "poisson", "rate": 100, "endpoint_name": "ep"},
                       {"kind": "poisson", "rate": 50, "endpoint_name": "plain"},
                       # a load generator whose payloads are sometimes over the 6 MB limit (client errors)
                       {"kind": "users", "users": 4, "endpoint_name": "tested", "job_name": "job-1",

@@ -57,11 +57,6 @@ def test_catalog_has_the_required_families_with_sourced_prices():
             assert item.accelerator_model and item.accelerator_memory_bytes >= 0
 
 
-#: Examples that validate on this branch but that the engine cannot run yet.
-NOT_RUN_YET = {"pipeline": "runs once the engine side of issue 14 lands",
-               "multi-container": "runs once the engine side of issue 14 lands"}
-
-
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
 def test_examples_validate(path):
     load_experiment(path, ["experiment.duration=10min"])
@@ -73,8 +68,6 @@ def test_the_pipeline_examples_ship():
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
 def test_examples_validate_and_run(path):
-    if path.stem in NOT_RUN_YET:
-        pytest.skip(NOT_RUN_YET[path.stem])
     scenario = load_experiment(path, ["experiment.duration=10min"])
     result = simulate(scenario)
     assert result.summary["requests"] > 0

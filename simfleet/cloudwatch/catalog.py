@@ -96,7 +96,8 @@ PERIODS = ("invocation", "utilization", "high-resolution", "standard")
 CAPABILITIES = ("real-time", "high-resolution", "inference-components", "multi-model", "pipelines",
                 "multi-container", "serverless", "serverless-provisioned-concurrency", "async",
                 "inference-recommender", "disk")
-AVAILABLE_CAPABILITIES = frozenset({"real-time", "high-resolution", "inference-recommender"})
+AVAILABLE_CAPABILITIES = frozenset({"real-time", "high-resolution", "inference-recommender", "pipelines",
+                                    "multi-container"})
 
 Namespace = Literal[NAMESPACES]
 Unit = Literal[UNITS]

@@ -65,6 +65,11 @@ class RequestDriver:
             })
         self.now = 0.0
 
+    @property
+    def between_containers(self) -> int:
+        """Requests on their way through a pipeline, between two of its containers."""
+        return sum(endpoint["flow"].in_flight for endpoint in self.endpoints)
+
     def advance_to(self, t: float) -> None:
         if t <= self.now:
             return

@@ -138,7 +138,10 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     if stopped_early:
         totals.end_early(end, aggregator.pending_requests())
         duration = end
-    events.add(duration, "RunEnd", requests=totals.arrivals, in_flight=len(aggregator.pending_requests()),
+    # requests still between two containers of a pipeline have no record yet: they count as in flight
+    between = driver.between_containers
+    events.add(duration, "RunEnd", requests=totals.arrivals + between,
+               in_flight=len(aggregator.pending_requests()) + between,
                **({"ended_by": "watcher"} if stopped_early else {}))
 
     busy = plane.busy_integral(duration)

@@ -204,6 +204,12 @@ class MetricsAggregator:
         busy_workers = [busy.sum(axis=1) for busy in busy_slots]
         for metric, unit, values in utilization_values(variant, busy_workers):
             self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit, self._dims(variant), values)
+        if variant.direct:  # each container's own CPU and memory [MCE]
+            for c, container in enumerate(variant.containers):
+                dims = {**self._dims(variant), "ContainerName": container.hostname}
+                for metric, unit, values in utilization_values(variant, busy_workers, only=c):
+                    if metric in ("CPUUtilization", "MemoryUtilization"):
+                        self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit, dims, values)
         if not variant.plan.enhanced:
             return
         for row, instance in enumerate(members):

@@ -72,15 +72,18 @@ def error_class(status: np.ndarray, variant: VariantRuntime) -> tuple[np.ndarray
     return is_4xx, is_5xx
 
 
-def utilization_values(variant: VariantRuntime, busy_workers: list[np.ndarray]):
+def utilization_values(variant: VariantRuntime, busy_workers: list[np.ndarray], only: int | None = None):
     """(metric name, unit, per-instance values) from each instance's mean busy workers in the period,
-    one array per container of the variant (host metrics sum all containers of an instance [PIPE]).
+    one array per container of the variant (host metrics sum all containers of an instance [PIPE]),
+    or those of container `only` alone (a direct-invocation container's own metrics [MCE]).
 
     A busy worker keeps `cpu_cores_per_busy_worker` vCPUs and `gpus_per_busy_worker`
     accelerators busy (profile figures); memory is what the loaded workers hold.
     """
     instance = variant.instance_type
     entries = [c.entry for c in variant.containers]
+    if only is not None:
+        entries, busy_workers = [entries[only]], [busy_workers[only]]
     n = len(busy_workers[0])
     cores = _summed([100.0 * e.cpu_cores_per_busy_worker * busy for e, busy in zip(entries, busy_workers)])
     cpu = np.minimum(100.0 * instance.vcpus, cores)
