@@ -137,6 +137,7 @@ def run(settings: Settings) -> dict:
     req = capture(raw)  # also loads the JIT in this process
     n = req["requests"]
     n_slice = int(np.searchsorted(req["out"]["arrival"], slice_s, side="left"))
+    n_settled = int(np.searchsorted(req["out"]["arrival"], duration_s - 1.0, side="left"))
 
     simfleet_walls, _ = timed(lambda: simfleet_runs.run(raw), repeat)
     kernel_walls, kernel_out = timed(lambda: bare_kernel(req), repeat)
@@ -163,7 +164,9 @@ def run(settings: Settings) -> dict:
         "ratios": {"simfleet_over_naive": rates["simfleet"] / rates["naive_simpy"],
                    "kernel_over_simfleet": rates["kernel"] / rates["simfleet"],
                    "kernel_over_naive": rates["kernel"] / rates["naive_simpy"]},
-        "checks": {"kernel_equals_simfleet": baselines.same_results(kernel_out, req["out"]),
+        # simfleet's records lack the requests its run ended with between two containers (the last few
+        # milliseconds' arrivals), which the bare kernel never sees: compare up to a second before the end
+        "checks": {"kernel_equals_simfleet": baselines.same_results(kernel_out, req["out"], n=n_settled),
                    "naive_equals_simfleet_on_slice": baselines.same_results(naive_out, req["out"], n=n_slice)},
         "memory": {"simfleet_fresh_process": memory},
         "targets": [

@@ -219,23 +219,30 @@ class EndpointFlow:
                 self.pending = _grown(self.pending)
             else:
                 raise RuntimeError(f"request kernel stopped for an unknown reason {reason}")
+        in_order = self.users is None and self.pending.heap_t.shape[0] == 0
+        if in_order and parts:
+            raise RuntimeError("answers in arrival order never fill their output (its capacity is the arrivals')")
         parts.append(_columns(out))
         hop_parts.append(_columns(hops))
-        return _joined(parts), _joined(hop_parts)
+        columns = _joined(parts)
+        if in_order:  # the kernel left the arrivals' own columns to them (`kernels.flow.Out`)
+            n = len(columns["status"])
+            columns.update(arrival=arrivals.times[:n], payload=arrivals.payload[:n],
+                           source=arrivals.source[:n].astype(np.int16))
+        return columns, _joined(hop_parts)
 
 
 def _out(capacity: int) -> Out:
     e = np.empty
     return Out(e(capacity), e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int8), e(capacity),
                e(capacity), e(capacity), e(capacity), e(capacity), e(capacity), e(capacity),
-               e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int16), e(capacity, np.int64),
-               np.zeros(1, np.int64))
+               e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int16), np.zeros(1, np.int64))
 
 
 def _hop_out(capacity: int) -> HopOut:
     e = np.empty
     return HopOut(e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int32), e(capacity), e(capacity),
-                  e(capacity), e(capacity, np.int64), np.zeros(1, np.int64))
+                  e(capacity), np.zeros(1, np.int64))
 
 
 def _columns(out) -> dict[str, np.ndarray]:

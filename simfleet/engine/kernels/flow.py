@@ -156,7 +156,10 @@ class Users(NamedTuple):
 
 
 class Out(NamedTuple):
-    """One row per answered request, in the order of the answers' processing."""
+    """One row per answered request, in the order of the answers' processing. When an endpoint has
+    no users and no route of several containers, answers come in arrival order (row k is arrival
+    k) and `arrival`, `payload` and `source` are left unwritten: they are the
+    arrivals' own (`EndpointFlow` takes them from there)."""
 
     arrival: np.ndarray
     variant: np.ndarray     # int32, the run's variant number
@@ -172,7 +175,6 @@ class Out(NamedTuple):
     active: np.ndarray      # int32
     container: np.ndarray   # int32: the container it named in its variant, -1: none
     source: np.ndarray      # int16: the traffic source that sent it
-    request: np.ndarray     # int64: its number among the endpoint's requests, in the order they were sent
     count: np.ndarray       # int64 [1]
 
 
@@ -185,7 +187,6 @@ class HopOut(NamedTuple):
     arrival: np.ndarray     # at the container
     start: np.ndarray
     complete: np.ndarray
-    request: np.ndarray     # int64: its request's number (`Out.request`)
     count: np.ndarray       # int64 [1]
 
 
@@ -238,6 +239,9 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
     for row in range(draws.cursor.shape[0]):
         budget = min(budget, width - draws.cursor[row])
     next_seq = pending.next_seq[0]
+    # With open-loop arrivals only and no route of several containers, the k-th answer is the k-th
+    # arrival: its arrival, payload, named container and source need no copy.
+    in_order = users is None and pending.heap_t.shape[0] == 0 and a == n_out
     reason = STOP_UNTIL
     while True:
 
@@ -496,7 +500,6 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                     hops.arrival[k] = t
                     hops.start[k] = start
                     hops.complete[k] = complete
-                    hops.request[k] = seq
                     n_hops = k + 1
                 if complete > t0 + spec.timeout:  # after the instant the client gets its timeout
                     status = MODEL_TIMEOUT
@@ -537,20 +540,20 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 answer = t
             response = answer + overhead
             row = n_out
-            out.arrival[row] = t0
+            if not in_order:  # else these columns are the arrivals' own, row for row (the caller's)
+                out.arrival[row] = t0
+                out.payload[row] = payload
+                out.source[row] = source
+            out.container[row] = container
             out.variant[row] = v
             out.instance[row] = i
             out.status[row] = status
-            out.payload[row] = payload
             out.start[row] = first_start
             out.complete[row] = complete
             out.model_latency[row] = model_latency
             out.overhead[row] = overhead
             out.response[row] = response
             out.active[row] = n
-            out.container[row] = container
-            out.source[row] = source
-            out.request[row] = seq
             out.service[row] = drawn_total
             if slot >= 0:
                 routes.inflight[i] -= 1
