@@ -240,11 +240,10 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
         budget = min(budget, width - draws.cursor[row])
     next_seq = pending.next_seq[0]
     # With open-loop arrivals only and no route of several containers, the k-th answer is the k-th
-    # arrival: its arrival, payload, named container and source need no copy.
+    # arrival: its arrival, payload and source need no copy (`Out`).
     in_order = users is None and pending.heap_t.shape[0] == 0 and a == n_out
     reason = STOP_UNTIL
     while True:
-
         # -- the next event: a pending hop, then an open-loop arrival, then a user send ----------------
         kind = _NONE
         t = until
