@@ -146,8 +146,8 @@ class EndpointFlow:
         self.widest = widest
         self.draws: Draws | None = None
         # requests in flight between containers: slots only where a route has several hops
-        several = any(len(v.services) > 1 and not plane.direct[v.index] for v in variants)
-        self.pending = _pending(16 if several else 0, widest)
+        self._several = any(len(v.services) > 1 and not plane.direct[v.index] for v in variants)
+        self.pending = _pending(16 if self._several else 0, widest)
         self.users: UserPool | None = None
 
     def hostname_codes(self, names) -> np.ndarray:
@@ -206,7 +206,9 @@ class EndpointFlow:
         users = self.users.kernel_view() if self.users is not None else None
         routes, stations = plane.routes(), plane.stations()
         while True:
-            reason = advance(until, self.spec, routes, stations, self.draws, self.pending, arrivals, users, out, hops)
+            # without routes of several containers, the kernel's specialisation without pending hops
+            pending = self.pending if self._several else None
+            reason = advance(until, self.spec, routes, stations, self.draws, pending, arrivals, users, out, hops)
             if reason == STOP_UNTIL:
                 break
             if reason == STOP_BUFFER:
@@ -219,7 +221,7 @@ class EndpointFlow:
                 self.pending = _grown(self.pending)
             else:
                 raise RuntimeError(f"request kernel stopped for an unknown reason {reason}")
-        in_order = self.users is None and self.pending.heap_t.shape[0] == 0
+        in_order = self.users is None and not self._several
         if in_order and parts:
             raise RuntimeError("answers in arrival order never fill their output (its capacity is the arrivals')")
         parts.append(_columns(out))

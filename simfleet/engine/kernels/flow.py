@@ -10,7 +10,9 @@ arrivals in time order.
 
 Requests come from two sources, in one loop: open-loop arrivals (times drawn ahead, `Arrivals`)
 and closed-loop users (`Users`, whose next send follows their answer); `users=None` compiles a
-specialisation without the users' code. Every event is taken in global time order: the next hop of
+specialisation without the users' code, and `pending=None` one without the heap of pending hops
+and the bookkeeping of requests between containers (an endpoint whose routes are all one station:
+the fast path). Every event is taken in global time order: the next hop of
 a request in flight (a heap of pending hops, carried across calls), the next open-loop arrival, the
 next user send. Ties go to hops (a completion at t comes before an arrival at t; a slot that frees
 at t serves a request that arrives at t), then to open-loop arrivals, then to user sends; among
@@ -200,6 +202,7 @@ def _before(t_a, key_a, t_b, key_b):
 def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops):
     width = draws.values.shape[1]
     cap = st.q_start.shape[1]
+    counted = np.empty(routes.members.shape[0], np.int64)  # least-outstanding routing: each member's count
     n_local = spec.cumulative.shape[0]
     n_arrivals = arrivals.times.shape[0]
 
@@ -234,22 +237,26 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
     a = arrivals.position[0]
     n_out = out.count[0]
     n_hops = hops.count[0]
-    heap_size = pending.size[0]
+    heap_size = 0
+    next_seq = 0
+    if pending is not None:
+        heap_size = pending.size[0]
+        next_seq = pending.next_seq[0]
     budget = width
     for row in range(draws.cursor.shape[0]):
         budget = min(budget, width - draws.cursor[row])
-    next_seq = pending.next_seq[0]
     # With open-loop arrivals only and no route of several containers, the k-th answer is the k-th
     # arrival: its arrival, payload and source need no copy (`Out`).
-    in_order = users is None and pending.heap_t.shape[0] == 0 and a == n_out
+    in_order = users is None and pending is None and a == n_out
     reason = STOP_UNTIL
     while True:
         # -- the next event: a pending hop, then an open-loop arrival, then a user send ----------------
         kind = _NONE
         t = until
-        if heap_size > 0 and pending.heap_t[0] < t:
-            kind = _HOP
-            t = pending.heap_t[0]
+        if pending is not None:
+            if heap_size > 0 and pending.heap_t[0] < t:
+                kind = _HOP
+                t = pending.heap_t[0]
         if a < n_arrivals and arrivals.times[a] < t:
             kind = _ARRIVAL
             t = arrivals.times[a]
@@ -276,50 +283,51 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
         think = 0.0
         u = 0.0
         if kind == _HOP:
-            slot = pending.heap_slot[0]
-            # pop the heap's top: its last entry moves down from the top
-            heap_size -= 1
-            size = heap_size
-            if size > 0:
-                last_t = pending.heap_t[size]
-                last_seq = pending.heap_seq[size]
-                last_slot = pending.heap_slot[size]
-                c = 0
-                while True:
-                    child = 2 * c + 1
-                    if child >= size:
-                        break
-                    right = child + 1
-                    if right < size and _before(pending.heap_t[right], pending.heap_seq[right],
-                                                pending.heap_t[child], pending.heap_seq[child]):
-                        child = right
-                    if _before(last_t, last_seq, pending.heap_t[child], pending.heap_seq[child]):
-                        break
-                    pending.heap_t[c] = pending.heap_t[child]
-                    pending.heap_seq[c] = pending.heap_seq[child]
-                    pending.heap_slot[c] = pending.heap_slot[child]
-                    c = child
-                pending.heap_t[c] = last_t
-                pending.heap_seq[c] = last_seq
-                pending.heap_slot[c] = last_slot
-            t0 = pending.arrival[slot]
-            local = pending.local[slot]
-            v = spec.variant_ids[local]
-            i = pending.instance[slot]
-            user = pending.user[slot]
-            container = pending.container[slot]
-            source = pending.source[slot]
-            n = pending.active[slot]
-            hop = pending.hop[slot]
-            last_hop = pending.last_hop[slot]
-            payload = pending.payload[slot]
-            overhead = pending.overhead[slot]
-            first_start = pending.first_start[slot]
-            model_error = pending.error[slot]
-            service = pending.services[slot, hop]
-            think = pending.think[slot]
-            seq = pending.seq[slot]
-            drawn_total = pending.drawn_total[slot]
+            if pending is not None:
+                slot = pending.heap_slot[0]
+                # pop the heap's top: its last entry moves down from the top
+                heap_size -= 1
+                size = heap_size
+                if size > 0:
+                    last_t = pending.heap_t[size]
+                    last_seq = pending.heap_seq[size]
+                    last_slot = pending.heap_slot[size]
+                    c = 0
+                    while True:
+                        child = 2 * c + 1
+                        if child >= size:
+                            break
+                        right = child + 1
+                        if right < size and _before(pending.heap_t[right], pending.heap_seq[right],
+                                                    pending.heap_t[child], pending.heap_seq[child]):
+                            child = right
+                        if _before(last_t, last_seq, pending.heap_t[child], pending.heap_seq[child]):
+                            break
+                        pending.heap_t[c] = pending.heap_t[child]
+                        pending.heap_seq[c] = pending.heap_seq[child]
+                        pending.heap_slot[c] = pending.heap_slot[child]
+                        c = child
+                    pending.heap_t[c] = last_t
+                    pending.heap_seq[c] = last_seq
+                    pending.heap_slot[c] = last_slot
+                t0 = pending.arrival[slot]
+                local = pending.local[slot]
+                v = spec.variant_ids[local]
+                i = pending.instance[slot]
+                user = pending.user[slot]
+                container = pending.container[slot]
+                source = pending.source[slot]
+                n = pending.active[slot]
+                hop = pending.hop[slot]
+                last_hop = pending.last_hop[slot]
+                payload = pending.payload[slot]
+                overhead = pending.overhead[slot]
+                first_start = pending.first_start[slot]
+                model_error = pending.error[slot]
+                service = pending.services[slot, hop]
+                think = pending.think[slot]
+                seq = pending.seq[slot]
+                drawn_total = pending.drawn_total[slot]
         else:
             # -- a new request: its draws, its variant, its route, its instance ------------------------
             t0 = t
@@ -355,13 +363,15 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 valid = container < 0
             lo = routes.member_ptr[v]
             n = routes.member_ptr[v + 1] - lo
-            several = valid and last_hop > hop and payload <= spec.max_payload and n > 0
-            if several:
-                if pending.n_free[0] == 0:
-                    reason = STOP_INFLIGHT
-                    break
-                pending.n_free[0] -= 1
-                slot = pending.free[pending.n_free[0]]
+            several = False
+            if pending is not None:
+                several = valid and last_hop > hop and payload <= spec.max_payload and n > 0
+                if several:
+                    if pending.n_free[0] == 0:
+                        reason = STOP_INFLIGHT
+                        break
+                    pending.n_free[0] -= 1
+                    slot = pending.free[pending.n_free[0]]
 
             # every value is there: take them, in the stated order
             budget -= 1
@@ -388,8 +398,9 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                     draws.cursor[row] += 1
                     if spec.payload_time_per_kb[local, h] != 0.0:
                         drawn += payload / 1000.0 * spec.payload_time_per_kb[local, h]
-                    if several:
-                        pending.services[slot, h] = drawn
+                    if pending is not None:
+                        if several:
+                            pending.services[slot, h] = drawn
                     drawn_total += drawn
             service = drawn_total
             model_error = False
@@ -427,6 +438,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                         for w in range(st.workers[s]):
                             if st.slot_free[s, w] > t:
                                 outstanding += 1
+                    counted[j] = outstanding
                     if outstanding < best:
                         best = outstanding
                         ties = 1
@@ -434,37 +446,31 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                         ties += 1
                 pick = min(int(u * ties), ties - 1)
                 for j in range(lo, lo + n):
-                    m = routes.members[j]
-                    outstanding = 0
-                    for s in range(routes.first_station[m], routes.first_station[m] + n_containers):
-                        outstanding += st.q_len[s]
-                        for w in range(st.workers[s]):
-                            if st.slot_free[s, w] > t:
-                                outstanding += 1
-                    if outstanding == best:
+                    if counted[j] == best:
                         if pick == 0:
-                            i = m
+                            i = routes.members[j]
                             break
                         pick -= 1
             seq = next_seq
             next_seq += 1
-            if several:
-                routes.inflight[i] += 1
-                pending.seq[slot] = seq
-                pending.think[slot] = think
-                pending.arrival[slot] = t0
-                pending.local[slot] = local
-                pending.instance[slot] = i
-                pending.user[slot] = user
-                pending.container[slot] = container
-                pending.source[slot] = source
-                pending.active[slot] = n
-                pending.last_hop[slot] = last_hop
-                pending.payload[slot] = payload
-                pending.overhead[slot] = overhead
-                pending.error[slot] = model_error
-                pending.drawn_total[slot] = drawn_total
-                service = pending.services[slot, hop]
+            if pending is not None:
+                if several:
+                    routes.inflight[i] += 1
+                    pending.seq[slot] = seq
+                    pending.think[slot] = think
+                    pending.arrival[slot] = t0
+                    pending.local[slot] = local
+                    pending.instance[slot] = i
+                    pending.user[slot] = user
+                    pending.container[slot] = container
+                    pending.source[slot] = source
+                    pending.active[slot] = n
+                    pending.last_hop[slot] = last_hop
+                    pending.payload[slot] = payload
+                    pending.overhead[slot] = overhead
+                    pending.error[slot] = model_error
+                    pending.drawn_total[slot] = drawn_total
+                    service = pending.services[slot, hop]
 
         complete = t
         if not done:
@@ -506,7 +512,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 elif hop == last_hop:
                     status = MODEL_ERROR if model_error else OK
                     done = True
-                else:
+                elif pending is not None:
                     # on to the next container, when this one answers
                     pending.hop[slot] = hop + 1
                     pending.first_start[slot] = first_start
@@ -554,10 +560,11 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             out.response[row] = response
             out.active[row] = n
             out.service[row] = drawn_total
-            if slot >= 0:
-                routes.inflight[i] -= 1
-                pending.free[pending.n_free[0]] = slot
-                pending.n_free[0] += 1
+            if pending is not None:
+                if slot >= 0:
+                    routes.inflight[i] -= 1
+                    pending.free[pending.n_free[0]] = slot
+                    pending.n_free[0] += 1
             n_out = row + 1
             if users is not None:
                 if user >= 0:
@@ -621,12 +628,13 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
     arrivals.position[0] = a
     out.count[0] = n_out
     hops.count[0] = n_hops
-    pending.size[0] = heap_size
-    pending.next_seq[0] = next_seq
+    if pending is not None:
+        pending.size[0] = heap_size
+        pending.next_seq[0] = next_seq
     return reason
 
 
-def advance(until: float, spec: EndpointSpec, routes: Routes, stations: Stations, draws: Draws, pending: Pending,
+def advance(until: float, spec: EndpointSpec, routes: Routes, stations: Stations, draws: Draws, pending: Pending | None,
             arrivals: Arrivals, users: Users | None, out: Out, hops: HopOut) -> int:
     """Take every event of one endpoint before `until`, in time order; returns the stop reason.
 
