@@ -137,3 +137,30 @@ def test_model_latency_is_the_sum_of_the_container_latencies_and_counts_match_pe
     # no container latency for single-container variants
     plain, _ = run(base_experiment(duration="1min"))
     assert "ContainerLatency" not in set(plain.metrics.to_pandas().metric_name)
+
+
+def test_a_replayed_trace_names_each_requests_container(tmp_path):
+    """A trace's hostname column reaches the engine request by request: each container counts the
+    requests that named it, and a name no container has, or none, is a 400 at the variant's level."""
+    rng = np.random.default_rng(7)
+    n = 600
+    names = rng.choice(["stage-a", "stage-b", "stage-c", "nobody", ""], n, p=[0.5, 0.2, 0.1, 0.1, 0.1])
+    times = np.sort(rng.uniform(0, 110, n))
+    trace = tmp_path / "trace.csv"
+    trace.write_text("ts,host\n" + "".join(f"{t:.6f},{name}\n" for t, name in zip(times, names)))
+    raw = direct_experiment({"stage-a": 1.0}, workers=2, duration="2min")
+    raw["endpoints"][0]["production_variants"][0]["containers"] = [
+        {"container_hostname": name, "model_name": name, "workers": 2} for name in MEANS_S]
+    raw["traffic"] = [{"kind": "replay", "file": str(trace), "time_column": "ts",
+                       "target_container_hostname_column": "host"}]
+    result, records = run(raw)
+    table = result.metrics.to_pandas()
+    invocations = table[(table.metric_name == "Invocations")]
+    per_container = invocations[invocations.ContainerName.notna()].groupby("ContainerName")["sum"].sum()
+    for name in MEANS_S:
+        assert per_container.get(name, 0) == np.sum(names == name), name
+    variant = invocations[invocations.ContainerName.isna() & invocations.InstanceId.isna()]["sum"].sum()
+    assert variant == n
+    errors = table[(table.metric_name == "Invocation4XXErrors") & table.ContainerName.isna()
+                   & table.InstanceId.isna()]["sum"].sum()
+    assert errors == np.sum((names == "nobody") | (names == ""))

@@ -134,20 +134,20 @@ class EndpointFlow:
                 service_row[local, c] = self.rows.add(service)
             per_kb[local, : len(variant.payload_time_per_kb)] = variant.payload_time_per_kb
             error_row.append(-1 if variant.error is None or variant.error_rate == 0 else self.rows.add(variant.error))
-        hop_rows = any(len(v.services) > 1 and not plane.direct[v.index] for v in variants)
+        # a serial route of several containers: its requests wait between hops (`Pending`), and its
+        # hops are recorded (`HopOut`)
+        several = any(len(v.services) > 1 and not plane.direct[v.index] for v in variants)
         self._variants = variants
         self._hostnames: dict[str, int] = {}
         self.spec = EndpointSpec(
             np.array([v.index for v in variants], np.int64), np.cumsum(weights) / weights.sum(),
             np.array(route_row, np.int64), np.array(error_row, np.int64),
             np.array([v.error_rate for v in variants], np.float64), service_row, per_kb,
-            self._container_of(), bool(hop_rows),
+            self._container_of(), several,
             int(choice_row), int(overhead_row), float(overhead_per_kb), float(max_payload), float(timeout))
         self.widest = widest
         self.draws: Draws | None = None
-        # requests in flight between containers: slots only where a route has several hops
-        self._several = any(len(v.services) > 1 and not plane.direct[v.index] for v in variants)
-        self.pending = _pending(16 if self._several else 0, widest)
+        self.pending = _pending(16 if several else 0, widest)
         self.users: UserPool | None = None
 
     def hostname_codes(self, names) -> np.ndarray:
@@ -207,7 +207,7 @@ class EndpointFlow:
         routes, stations = plane.routes(), plane.stations()
         while True:
             # without routes of several containers, the kernel's specialisation without pending hops
-            pending = self.pending if self._several else None
+            pending = self.pending if self.spec.hop_rows else None
             reason = advance(until, self.spec, routes, stations, self.draws, pending, arrivals, users, out, hops)
             if reason == STOP_UNTIL:
                 break
@@ -221,7 +221,7 @@ class EndpointFlow:
                 self.pending = _grown(self.pending)
             else:
                 raise RuntimeError(f"request kernel stopped for an unknown reason {reason}")
-        in_order = self.users is None and not self._several
+        in_order = self.users is None and not self.spec.hop_rows
         if in_order and parts:
             raise RuntimeError("answers in arrival order never fill their output (its capacity is the arrivals')")
         parts.append(_columns(out))

@@ -67,7 +67,7 @@ class MetricsAggregator:
         # (instance, arrival, completion, outcome) of requests that may be on an instance
         # at the next concurrency close: one part per batch, and the part still there at the last close
         self._occupancy: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self._busy_mark = np.zeros((0, 0))  # per instance and worker slot, at the last utilization close
+        self._busy_mark = np.zeros((0, 0))  # per station and worker slot, at the last utilization close
 
     # -- input ------------------------------------------------------------------------------------
     def add(self, records: RequestRecords) -> None:

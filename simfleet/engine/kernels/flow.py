@@ -92,7 +92,8 @@ class EndpointSpec(NamedTuple):
     container_of: np.ndarray         # int64 [local variant, hostname code]: the container a hostname
                                      # names in that variant (-1: no hostname, the last code;
                                      # the variant's container count: a name it does not have)
-    hop_rows: bool                   # a variant has a serial pipeline of several containers (HopOut rows)
+    hop_rows: bool                   # a variant has a serial pipeline of several containers (pending
+                                     # hops, HopOut rows)
     choice_row: int                  # the variant-choice draws' row (-1 with one variant)
     overhead_row: int
     overhead_per_kb: float
