@@ -278,7 +278,7 @@ def _hop_records(c: dict[str, np.ndarray]) -> HopRecords | None:
 def _pending(capacity: int, widest: int) -> Pending:
     f, i = (lambda: np.zeros(capacity)), (lambda: np.zeros(capacity, np.int64))
     return Pending(
-        heap_t=f(), heap_seq=i(), heap_slot=i(), size=np.zeros(1, np.int64),
+        heap_t=f(), heap_key=i(), size=np.zeros(1, np.int64),
         free=np.arange(capacity, dtype=np.int64)[::-1].copy(), n_free=np.array([capacity], np.int64),
         next_seq=np.zeros(1, np.int64), seq=i(), arrival=f(), payload=f(), overhead=f(), think=f(),
         first_start=f(), local=i(), instance=i(), user=i(), container=i(), source=i(), active=i(), hop=i(),

@@ -110,8 +110,7 @@ class Pending(NamedTuple):
     """Requests in flight between hops, in slots, and their next hops in a binary heap."""
 
     heap_t: np.ndarray      # float64: when the next hop arrives at its station
-    heap_seq: np.ndarray    # int64: the request's number (ties: the earlier request first)
-    heap_slot: np.ndarray   # int64
+    heap_key: np.ndarray    # int64: its request's number << 32 | its slot (ties: the earlier request first)
     size: np.ndarray        # int64 [1]: entries in the heap
     free: np.ndarray        # int64: a stack of free slots
     n_free: np.ndarray      # int64 [1]
@@ -199,6 +198,41 @@ def _before(t_a, key_a, t_b, key_b):
     return t_a < t_b or (t_a == t_b and key_a < key_b)
 
 
+@njit(cache=True, inline="always")
+def _sift_up(heap_t, heap_k, size, t, k):
+    """Add (t, k) to a binary min-heap of `size` entries (the caller counts it in)."""
+    c = size
+    while c > 0:
+        parent = (c - 1) >> 1
+        if _before(heap_t[parent], heap_k[parent], t, k):
+            break
+        heap_t[c] = heap_t[parent]
+        heap_k[c] = heap_k[parent]
+        c = parent
+    heap_t[c] = t
+    heap_k[c] = k
+
+
+@njit(cache=True, inline="always")
+def _sift_down(heap_t, heap_k, size, t, k):
+    """Put (t, k) in place of a binary min-heap's top and move it down among its `size` entries."""
+    c = 0
+    while True:
+        child = 2 * c + 1
+        if child >= size:
+            break
+        right = child + 1
+        if right < size and _before(heap_t[right], heap_k[right], heap_t[child], heap_k[child]):
+            child = right
+        if _before(t, k, heap_t[child], heap_k[child]):
+            break
+        heap_t[c] = heap_t[child]
+        heap_k[c] = heap_k[child]
+        c = child
+    heap_t[c] = t
+    heap_k[c] = k
+
+
 @njit(cache=True)
 def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops):
     width = draws.values.shape[1]
@@ -220,17 +254,8 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
         for j in range(n_users):
             if not users.active[j] or users.next_send[j] == np.inf:
                 continue
-            c = user_size
+            _sift_up(user_t, user_k, user_size, users.next_send[j], j)
             user_size += 1
-            while c > 0:  # sift up
-                parent = (c - 1) >> 1
-                if _before(user_t[parent], user_k[parent], users.next_send[j], j):
-                    break
-                user_t[c] = user_t[parent]
-                user_k[c] = user_k[parent]
-                c = parent
-            user_t[c] = users.next_send[j]
-            user_k[c] = j
 
     # Counters live in locals during the loop and are written back at its one exit. Each request
     # takes at most one value from each draw row, and the caller refills every row it has read from
@@ -285,32 +310,12 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
         u = 0.0
         if kind == _HOP:
             if pending is not None:
-                slot = pending.heap_slot[0]
+                slot = pending.heap_key[0] & 0xFFFFFFFF
                 # pop the heap's top: its last entry moves down from the top
                 heap_size -= 1
-                size = heap_size
-                if size > 0:
-                    last_t = pending.heap_t[size]
-                    last_seq = pending.heap_seq[size]
-                    last_slot = pending.heap_slot[size]
-                    c = 0
-                    while True:
-                        child = 2 * c + 1
-                        if child >= size:
-                            break
-                        right = child + 1
-                        if right < size and _before(pending.heap_t[right], pending.heap_seq[right],
-                                                    pending.heap_t[child], pending.heap_seq[child]):
-                            child = right
-                        if _before(last_t, last_seq, pending.heap_t[child], pending.heap_seq[child]):
-                            break
-                        pending.heap_t[c] = pending.heap_t[child]
-                        pending.heap_seq[c] = pending.heap_seq[child]
-                        pending.heap_slot[c] = pending.heap_slot[child]
-                        c = child
-                    pending.heap_t[c] = last_t
-                    pending.heap_seq[c] = last_seq
-                    pending.heap_slot[c] = last_slot
+                if heap_size > 0:
+                    _sift_down(pending.heap_t, pending.heap_key, heap_size, pending.heap_t[heap_size],
+                               pending.heap_key[heap_size])
                 t0 = pending.arrival[slot]
                 local = pending.local[slot]
                 v = spec.variant_ids[local]
@@ -517,19 +522,8 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                     # on to the next container, when this one answers
                     pending.hop[slot] = hop + 1
                     pending.first_start[slot] = first_start
-                    c = heap_size
+                    _sift_up(pending.heap_t, pending.heap_key, heap_size, complete, (seq << 32) | slot)
                     heap_size += 1
-                    while c > 0:  # sift up
-                        parent = (c - 1) >> 1
-                        if _before(pending.heap_t[parent], pending.heap_seq[parent], complete, seq):
-                            break
-                        pending.heap_t[c] = pending.heap_t[parent]
-                        pending.heap_seq[c] = pending.heap_seq[parent]
-                        pending.heap_slot[c] = pending.heap_slot[parent]
-                        c = parent
-                    pending.heap_t[c] = complete
-                    pending.heap_seq[c] = seq
-                    pending.heap_slot[c] = slot
 
         if done:
             # -- the answer ------------------------------------------------------------------------
@@ -570,61 +564,19 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             if users is not None:
                 if user >= 0:
                     next_send = response + think
-                    if kind == _USER:
-                        # the sender, at the top, moves down to its new place (sift down)
-                        users.next_send[user] = next_send
-                        c = 0
-                        while True:
-                            child = 2 * c + 1
-                            if child >= user_size:
-                                break
-                            right = child + 1
-                            if right < user_size and _before(user_t[right], user_k[right], user_t[child], user_k[child]):
-                                child = right
-                            if _before(next_send, user, user_t[child], user_k[child]):
-                                break
-                            user_t[c] = user_t[child]
-                            user_k[c] = user_k[child]
-                            c = child
-                        user_t[c] = next_send
-                        user_k[c] = user
-                    else:
-                        users.next_send[user] = next_send
-                        if users.active[user]:
-                            c = user_size  # sift up
-                            user_size += 1
-                            while c > 0:
-                                parent = (c - 1) >> 1
-                                if _before(user_t[parent], user_k[parent], next_send, user):
-                                    break
-                                user_t[c] = user_t[parent]
-                                user_k[c] = user_k[parent]
-                                c = parent
-                            user_t[c] = next_send
-                            user_k[c] = user
+                    users.next_send[user] = next_send
+                    if kind == _USER:  # the sender, at the top, moves down to its new place
+                        _sift_down(user_t, user_k, user_size, next_send, user)
+                    elif users.active[user]:  # answered after hops: back into the heap
+                        _sift_up(user_t, user_k, user_size, next_send, user)
+                        user_size += 1
         if users is not None:
             if not done and kind == _USER:
                 # its request is in flight: the user leaves the heap until it is answered
                 users.next_send[user] = np.inf
                 user_size -= 1
                 if user_size > 0:
-                    last_t = user_t[user_size]
-                    last_k = user_k[user_size]
-                    c = 0
-                    while True:
-                        child = 2 * c + 1
-                        if child >= user_size:
-                            break
-                        right = child + 1
-                        if right < user_size and _before(user_t[right], user_k[right], user_t[child], user_k[child]):
-                            child = right
-                        if _before(last_t, last_k, user_t[child], user_k[child]):
-                            break
-                        user_t[c] = user_t[child]
-                        user_k[c] = user_k[child]
-                        c = child
-                    user_t[c] = last_t
-                    user_k[c] = last_k
+                    _sift_down(user_t, user_k, user_size, user_t[user_size], user_k[user_size])
 
     arrivals.position[0] = a
     out.count[0] = n_out
