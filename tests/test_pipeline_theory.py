@@ -164,3 +164,24 @@ def test_a_replayed_trace_names_each_requests_container(tmp_path):
     errors = table[(table.metric_name == "Invocation4XXErrors") & table.ContainerName.isna()
                    & table.InstanceId.isna()]["sum"].sum()
     assert errors == np.sum((names == "nobody") | (names == ""))
+
+
+def test_the_request_trace_names_each_requests_container_and_source(tmp_path):
+    import pandas as pd
+
+    from simfleet.outputs.run_directory import run_to_directory
+
+    rates = {"stage-a": 30.0, "stage-b": 10.0}
+    raw = direct_experiment(rates, workers=2, duration="1min")
+    raw["traffic"].append({"kind": "poisson", "rate": 5.0, "target_container_hostname": "nobody"})
+    run_to_directory(scenario(raw), tmp_path, requests=True)
+    trace = pd.read_parquet(tmp_path / "requests.parquet")
+    by_source = trace.groupby("source")
+    assert set(by_source.groups) == {0, 1, 2}
+    for source, name in enumerate(rates):
+        assert set(by_source.get_group(source).ContainerName) == {name}
+    unknown = by_source.get_group(2)
+    assert unknown.ContainerName.isna().all() and (unknown.status == "InvalidTarget").all()
+    assert (unknown.error_class == "4XX").all()
+    served = trace[trace.status == "OK"]
+    assert (served.complete_s >= served.start_s).all()

@@ -1,4 +1,9 @@
-"""`requests.parquet`: one row per simulated request, streamed in chunks (opt-in)."""
+"""`requests.parquet`: one row per simulated request, streamed in chunks (opt-in).
+
+`start_s` and `queue_wait_s` are those of a request's first container; `complete_s` is when its
+last container finished it; `ContainerName` the container its TargetContainerHostname named (a
+direct-invocation endpoint's), null for none; `source` the index of the traffic source that sent it.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +35,9 @@ REQUESTS_SCHEMA = pa.schema([
     pa.field("model_latency_s", pa.float64(), nullable=False),
     pa.field("overhead_latency_s", pa.float64(), nullable=False),
     pa.field("response_s", pa.float64(), nullable=False),
+    pa.field("complete_s", pa.float64(), nullable=False),
+    pa.field("ContainerName", pa.string()),
+    pa.field("source", pa.int16(), nullable=False),
 ])
 
 CHUNK_ROWS = 1 << 18
@@ -65,6 +73,12 @@ class RequestTrace:
             is_4xx, is_5xx = error_class(records.status[mask], variant)
             classes[np.flatnonzero(mask)[is_4xx]] = "4XX"
             classes[np.flatnonzero(mask)[is_5xx]] = "5XX"
+        containers = np.full(len(records), None, dtype=object)
+        for variant in self.fleet.variants:
+            mask = (records.variant == variant.index) & (records.container >= 0) \
+                & (records.container < len(variant.containers))
+            if mask.any():
+                containers[mask] = np.array(variant.hostnames, dtype=object)[records.container[mask]]
         names = np.array([STATUS_NAMES[code] for code in range(len(STATUS_NAMES))], dtype=object)
         reached = records.instance >= 0
         table = pa.table({
@@ -83,6 +97,9 @@ class RequestTrace:
             "model_latency_s": records.model_latency_s,
             "overhead_latency_s": records.overhead_s,
             "response_s": records.response_s,
+            "complete_s": records.complete_s,
+            "ContainerName": containers,
+            "source": records.source,
         }, schema=REQUESTS_SCHEMA)
         self.file.write(table)
 
