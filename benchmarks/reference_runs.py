@@ -76,7 +76,7 @@ BASELINE_FIELDS = {"arrival_s", "variant", "instance", "status", "payload_bytes"
 
 def _runs():
     """(name, scenario factory, max_segment_s) of each reference run."""
-    from simfleet.scenario import load_experiment, scenario_from_dict
+    from simfleet.scenario import load_experiment
 
     import simfleet_runs
     from workloads import closed_loop, open_loop

@@ -14,9 +14,6 @@ names). Requests name containers by hostname; `VariantRuntime.container_index` a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
-
-import numpy as np
 
 from simfleet.catalog import InstanceType
 from simfleet.config.containers import NO_TARGET, container_hostnames, container_index, default_hostname
@@ -78,13 +75,6 @@ class VariantRuntime:
         has. Valid requests: -1 on a variant that is not `direct`, 0..len-1 on a `direct` one; the
         engine answers anything else with `INVALID_TARGET` (HTTP 400, counted in Invocation4XXErrors)."""
         return container_index(self.hostnames, hostname)
-
-    def container_index_table(self, names: Sequence[str]) -> np.ndarray:
-        """`container_index` of each of `names`, plus a last element -1, as int64: indexing it with
-        per-request codes into `names` (-1 for none, as `TargetHostnames.codes`) gives each request's
-        container index in one step: ``variant.container_index_table(part.names)[part.codes]``."""
-        table = [self.container_index(name) for name in names] + [NO_TARGET]
-        return np.asarray(table, dtype=np.int64)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,6 @@ def endpoints(draw):
                 v, tuple(draw(st.integers(1, 2)) for _ in range(containers)),
                 tuple(draw(st.integers(0, 3)) for _ in range(containers))))
     weights = rng.uniform(0.5, 2.0, len(variants))
-    cumulative = np.cumsum(weights) / weights.sum()
 
     def target_container():
         return int(rng.choice([-1, -1, 0, 1, 2, 5]))
@@ -79,11 +78,11 @@ def endpoints(draw):
     overhead_per_kb = float(draw(st.sampled_from([0.0, 0.125])))
     timeout = draw(st.sampled_from([1.25, 2.5, 1e9]))
     cuts = sorted(draw(st.lists(st.integers(0, int(HORIZON * 4)), max_size=5)))
-    return (variants, instances, cumulative, arrivals, users, streams, error_rates, overhead_per_kb,
+    return (variants, instances, weights, arrivals, users, streams, error_rates, overhead_per_kb,
             payload_time_per_kb, timeout, [c / 4.0 for c in cuts])
 
 
-def kernel_flow(variants, instances, cumulative, arrivals, users, streams, error_rates, overhead_per_kb,
+def kernel_flow(variants, instances, weights, arrivals, users, streams, error_rates, overhead_per_kb,
                 payload_time_per_kb, timeout, cuts):
     """The same endpoint through `EndpointFlow`, cut at `cuts`; then users stop and the flow drains."""
     plane = RequestPlane([v.strategy for v in variants], [v.containers for v in variants],
@@ -91,14 +90,13 @@ def kernel_flow(variants, instances, cumulative, arrivals, users, streams, error
     for inst in instances:
         plane.add_instance(inst.variant, list(inst.workers), list(inst.queue_limits))
     flow_variants = [FlowVariant(
-        index=v, weight=1.0, route=GivenValues(streams[("route", v)]),
+        index=v, route=GivenValues(streams[("route", v)]),
         services=tuple(GivenValues(streams[("service", v, c)]) for c in range(variant.containers)),
         payload_time_per_kb=tuple(payload_time_per_kb[v]), error=GivenValues(streams[("error", v)]),
-        error_rate=error_rates[v], hostnames=tuple(f"c{c}" for c in range(variant.containers)))
+        error_rate=error_rates[v], hostnames=tuple(f"c{c}" for c in range(variant.containers)), weight=weights[v])
         for v, variant in enumerate(variants)]
     flow = EndpointFlow(plane, flow_variants, GivenValues(streams.get("choice", [])),
                         GivenValues(streams["overhead"]), overhead_per_kb, MAX_PAYLOAD, timeout)
-    flow.spec = flow.spec._replace(cumulative=np.asarray(cumulative, np.float64))  # the weights the oracle has
     # container k is named "ck"; a request naming container k names "ck" (-1: none)
     names = tuple(f"c{k}" for k in range(NAMED))
     codes = flow.hostname_codes(names)
@@ -142,7 +140,8 @@ HOP_COLUMNS = ("variant", "instance", "container", "arrival", "start", "complete
 @given(endpoints())
 def test_the_kernel_gives_every_request_and_hop_of_the_naive_model(endpoint):
     *setup, timeout, cuts = endpoint
-    variants, instances, cumulative, arrivals, users, streams, error_rates, overhead_per_kb, per_kb = setup
+    variants, instances, weights, arrivals, users, streams, error_rates, overhead_per_kb, per_kb = setup
+    cumulative = np.cumsum(weights) / weights.sum()  # as the flow normalises its variants' weights
     # each engine consumes its own copies of the streams
     copy = lambda: ({k: list(v) for k, v in streams.items()},  # noqa: E731
                     [NaiveUser(u.local, u.container, u.start, list(u.payloads), list(u.thinks)) for u in users])
@@ -150,7 +149,7 @@ def test_the_kernel_gives_every_request_and_hop_of_the_naive_model(endpoint):
     requests, hops, next_send = naive_flow(variants, instances, cumulative, arrivals, naive_users, naive_streams,
                                            error_rates, overhead_per_kb, per_kb, MAX_PAYLOAD, timeout, HORIZON)
     kernel_streams, kernel_users = copy()
-    got, got_hops, got_next = kernel_flow(variants, instances, cumulative, arrivals, kernel_users, kernel_streams,
+    got, got_hops, got_next = kernel_flow(variants, instances, weights, arrivals, kernel_users, kernel_streams,
                                           error_rates, overhead_per_kb, per_kb, timeout, cuts)
     for row in requests:
         row["response"] = (row["arrival"] + row["model_latency"] if row["status"] == MODEL_TIMEOUT

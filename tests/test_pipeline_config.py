@@ -212,10 +212,6 @@ def test_hostname_to_index_rule(workdir):
     assert variant.container_index(None) == NO_TARGET == -1
     assert variant.container_index("nope") == 2 == len(variant.containers)
     assert variant.container_index("Main") == 2  # compared exactly
-    table = variant.container_index_table(("main", "nope", "pre"))
-    assert table.tolist() == [1, 2, 0, -1] and table.dtype == np.int64
-    codes = np.array([0, -1, 2, 1, 0], dtype=np.int32)
-    assert table[codes].tolist() == [1, -1, 0, 2, 1]
 
 
 def test_container_index_without_a_fleet():
@@ -480,13 +476,11 @@ def test_a_fixed_hostname_and_a_column_together_are_refused(workdir):
     assert problem.key == "traffic[0]" and "not both" in problem.message
 
 
-def test_hostnames_of_several_parts_concatenate():
+def test_hostnames_of_a_part():
     a = TargetHostnames(("x", "y"), np.array([1, -1, 0], dtype=np.int32))
-    b = TargetHostnames.fixed("y", 2)
-    joined = TargetHostnames.concat([(a, 3), (None, 2), (b, 2)])
-    assert joined.values() == ["y", None, "x", None, None, "y", "y"]
-    assert TargetHostnames.concat([(None, 4), (None, 1)]) is None
-    assert joined.take(2, 4).values() == ["x", None]
+    assert a.values() == ["y", None, "x"]
+    assert a.take(1, 3).values() == [None, "x"]
+    assert TargetHostnames.fixed("y", 2).values() == ["y", "y"]
 
 
 # ---------------------------------------------------------------------------------------------

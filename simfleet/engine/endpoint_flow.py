@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simfleet.config.containers import container_index
 from simfleet.engine.kernels.flow import (STOP_BUFFER, STOP_INFLIGHT, STOP_OUTPUT, STOP_UNTIL, Arrivals, Draws,
                                           EndpointSpec, HopOut, Out, Pending, Users, advance)
 from simfleet.engine.request_plane import RequestPlane
@@ -169,8 +170,7 @@ class EndpointFlow:
         table = np.full((len(self._variants), len(self._hostnames) + 1), -1, np.int64)
         for local, variant in enumerate(self._variants):
             for name, code in self._hostnames.items():
-                table[local, code] = variant.hostnames.index(name) if name in variant.hostnames \
-                    else len(variant.services)
+                table[local, code] = container_index(variant.hostnames, name)
         return table
 
     def user_pool(self) -> UserPool:

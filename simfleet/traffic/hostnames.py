@@ -4,7 +4,7 @@ Part of the traffic sources' output (`Arrivals.hostnames`): a source with a fixe
 `target_container_hostname` names one container for every request; a replayed trace with a
 `target_container_hostname_column` names one per request, or none where a cell is empty. Hostnames
 are carried as codes into a small table of names, so the engine maps them to container indices
-with one table per variant and source (`VariantRuntime.container_index_table`), never per request.
+with one small table per call (`EndpointFlow.hostname_codes`), never per request.
 """
 
 from __future__ import annotations
@@ -42,19 +42,3 @@ class TargetHostnames:
     def values(self) -> list[str | None]:
         """Each request's hostname, None for none (for tests and reports; the engine uses the codes)."""
         return [self.names[code] if code >= 0 else None for code in self.codes.tolist()]
-
-    @staticmethod
-    def concat(parts: list[tuple[TargetHostnames | None, int]]) -> TargetHostnames | None:
-        """Join the hostnames of several sources' parts, given as (hostnames or None, request count),
-        in that order, into one table of names; None when no part names any container."""
-        if all(hostnames is None for hostnames, _ in parts):
-            return None
-        names: dict[str, int] = {}
-        codes = []
-        for hostnames, count in parts:
-            if hostnames is None:
-                codes.append(np.full(count, -1, dtype=np.int32))
-                continue
-            remap = np.array([names.setdefault(n, len(names)) for n in hostnames.names] + [-1], dtype=np.int32)
-            codes.append(remap[hostnames.codes])
-        return TargetHostnames(tuple(names), np.concatenate(codes) if codes else np.empty(0, np.int32))
