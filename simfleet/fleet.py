@@ -17,12 +17,14 @@ from dataclasses import dataclass
 
 from simfleet.catalog import InstanceType
 from simfleet.config.containers import NO_TARGET, container_hostnames, container_index, default_hostname
+from simfleet.distributions import Distribution
 from simfleet.config.publish_periods import PublishPlan, publish_plan
 from simfleet.profiles import ServiceEntry
 from simfleet.request_records import ROUTING_LEAST_OUTSTANDING, ROUTING_RANDOM
 from simfleet.scenario import Scenario
 
-__all__ = ["ContainerRuntime", "VariantRuntime", "Fleet", "build_fleet", "instance_id", "NO_TARGET"]
+__all__ = ["ContainerRuntime", "ServerlessRuntime", "VariantRuntime", "Fleet", "build_fleet", "instance_id",
+           "NO_TARGET"]
 
 ROUTING_CODES = {"RANDOM": ROUTING_RANDOM, "LEAST_OUTSTANDING_REQUESTS": ROUTING_LEAST_OUTSTANDING}
 
@@ -37,13 +39,38 @@ class ContainerRuntime:
 
 
 @dataclass(frozen=True)
+class ServerlessRuntime:
+    """A serverless variant (`ServerlessConfig`): a pool of execution environments, no instances.
+
+    Each environment serves one request at a time; a request finding no idle warm environment
+    starts one (a cold start of `setup_time`: container start, model download and load), which
+    stays warm for `idle_timeout_s` after each request and is then reaped. Provisioned
+    environments are always warm. `VariantRuntime.entry` holds the service times on serverless
+    (already scaled by the compute share, `service_basis` says how).
+    """
+
+    memory_size_mb: int
+    max_concurrency: int
+    provisioned_concurrency: int          # 0: none configured
+    idle_timeout_s: float
+    setup_time: Distribution              # one cold start: container start + download + load
+    vcpus: float                          # the compute share assumed for `memory_size_mb`
+    service_basis: str                    # where the service times come from, said in the summary
+    price_per_second: float | None        # on-demand compute, USD per second at this memory size
+    provisioned_price_per_second: float | None  # per provisioned environment per second
+    provisioned_inference_price_per_second: float | None  # compute on a provisioned environment
+    data_price_per_gb: float | None       # data processed, in and out, USD per GB
+    bill_cold_start: bool                 # whether a cold start's duration is billed as compute
+
+
+@dataclass(frozen=True)
 class VariantRuntime:
     index: int
     endpoint_index: int
     endpoint_name: str
     variant_name: str
     model_name: str  # the first container's model (a single-container variant's only one)
-    instance_type: InstanceType
+    instance_type: InstanceType | None  # None: a serverless variant
     # The first container's entry. The engine and the metrics read `entry` and `model_name` for
     # single-container variants; with several containers they must read `containers` instead.
     entry: ServiceEntry
@@ -59,6 +86,8 @@ class VariantRuntime:
     # direct invocation.
     containers: tuple[ContainerRuntime, ...]
     direct: bool  # InferenceExecutionConfig.Mode == "Direct"
+    # A serverless variant: no instances (`instance_type` None, `initial_instance_count` 0).
+    serverless: ServerlessRuntime | None = None
 
     @property
     def hostnames(self) -> tuple[str, ...]:

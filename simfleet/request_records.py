@@ -18,7 +18,10 @@ import numpy as np
 
 __all__ = [
     "OK", "MODEL_ERROR", "MODEL_TIMEOUT", "PAYLOAD_TOO_LARGE", "QUEUE_FULL", "NO_CAPACITY", "INVALID_TARGET",
-    "ROUTING_RANDOM", "ROUTING_LEAST_OUTSTANDING", "RequestRecords", "HopRecords", "group_slices",
+    "THROTTLED", "ROUTING_RANDOM", "ROUTING_LEAST_OUTSTANDING",
+    "ENV_NONE", "ENV_WARM", "ENV_COLD", "ENV_PROVISIONED", "ENV_SPILLOVER_WARM", "ENV_SPILLOVER_COLD",
+    "ENV_STARTED", "ENV_REAPED", "ENV_PROVISIONED_ADDED", "ENV_RELEASED",
+    "RequestRecords", "HopRecords", "EnvironmentRecords", "group_slices",
 ]
 
 # Request outcomes (the `status` column).
@@ -29,6 +32,21 @@ PAYLOAD_TOO_LARGE = 3  # rejected by SageMaker before any instance (ValidationEr
 QUEUE_FULL = 4         # the container's job queue was full (503)
 NO_CAPACITY = 5        # the variant had no in-service instance
 INVALID_TARGET = 6     # TargetContainerHostname missing, unknown or not accepted (ValidationError, 400)
+THROTTLED = 7          # serverless: MaxConcurrency or the account's concurrency reached (ThrottlingException, 400)
+
+# Which serverless execution environment served a request (the `environment` column; DESIGN §2.1).
+ENV_NONE = 0            # none: not a serverless variant, or refused before an environment (throttled...)
+ENV_WARM = 1            # an idle warm on-demand environment
+ENV_COLD = 2            # a new on-demand environment (a cold start: `setup_s` > 0)
+ENV_PROVISIONED = 3     # an idle provisioned-concurrency environment
+ENV_SPILLOVER_WARM = 4  # ENV_WARM while provisioned concurrency is configured: every one was busy
+ENV_SPILLOVER_COLD = 5  # ENV_COLD likewise
+
+# Serverless environment lifecycle events (`EnvironmentRecords.kind`).
+ENV_STARTED = 0            # an on-demand environment starts cold (for the request that needed it)
+ENV_REAPED = 1             # an idle on-demand environment is reaped after the idle timeout
+ENV_PROVISIONED_ADDED = 2  # a provisioned-concurrency environment is created (run start, scaling out)
+ENV_RELEASED = 3           # a provisioned environment is released (scaling in: idle at once, else when it frees)
 
 # Routing strategies of a production variant (`RoutingConfig.RoutingStrategy`).
 ROUTING_RANDOM = 0
@@ -53,6 +71,10 @@ class RequestRecords:
     active_instances: np.ndarray  # in-service instances of the variant at dispatch
     container: np.ndarray        # the container its TargetContainerHostname named (-1: none)
     source: np.ndarray           # the traffic source that sent it (its index in the experiment's traffic)
+    # serverless flows only (None for instance-based ones): the cold start's duration (0 when warm),
+    # counted in `overhead_s`, and the environment that served it (ENV_* codes)
+    setup_s: np.ndarray | None = None
+    environment: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.arrival_s)
@@ -61,7 +83,7 @@ class RequestRecords:
         """The records a boolean mask, an index array or a slice picks (shared arrays if it keeps all)."""
         if isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and len(mask) == len(self) and mask.all():
             return self
-        return RequestRecords(**{name: getattr(self, name)[mask] for name in _NAMES})
+        return RequestRecords(**{name: _pick(getattr(self, name), mask) for name in _NAMES})
 
     def by_variant(self, n_variants: int):
         """(variant index, its records in their original order) for each variant with records."""
@@ -84,16 +106,48 @@ class RequestRecords:
     def concat(cls, parts: list["RequestRecords"]) -> "RequestRecords":
         if len(parts) == 1:
             return parts[0]
-        return cls(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in _NAMES})
+        columns = {name: np.concatenate([getattr(p, name) for p in parts]) for name in _NAMES
+                   if name not in _SERVERLESS}
+        for name, dtype in _SERVERLESS.items():
+            if any(getattr(p, name) is not None for p in parts):
+                columns[name] = np.concatenate([np.zeros(len(p), dtype) if getattr(p, name) is None
+                                                else getattr(p, name) for p in parts])
+        return cls(**columns)
 
     @classmethod
     def empty(cls) -> "RequestRecords":
         dtypes = {"variant": np.int32, "instance": np.int32, "status": np.int8, "active_instances": np.int32,
                   "container": np.int32, "source": np.int16}
-        return cls(**{f.name: np.empty(0, dtypes.get(f.name, np.float64)) for f in fields(cls)})
+        return cls(**{f.name: np.empty(0, dtypes.get(f.name, np.float64)) for f in fields(cls)
+                      if f.name not in _SERVERLESS})
 
 
 _NAMES = tuple(f.name for f in fields(RequestRecords))
+#: The columns only serverless flows have, and their types.
+_SERVERLESS = {"setup_s": np.float64, "environment": np.int8}
+
+
+def _pick(column, mask):
+    return None if column is None else column[mask]
+
+
+@dataclass
+class EnvironmentRecords:
+    """Lifecycle events of serverless execution environments (cold starts, reaps, provisioned
+    concurrency added and released), in no particular order: times in seconds from the run's start."""
+
+    time_s: np.ndarray
+    variant: np.ndarray      # global variant index (int32)
+    kind: np.ndarray         # ENV_STARTED, ENV_REAPED, ENV_PROVISIONED_ADDED, ENV_RELEASED (int8)
+
+    def __len__(self) -> int:
+        return len(self.time_s)
+
+    @classmethod
+    def concat(cls, parts: list["EnvironmentRecords"]) -> "EnvironmentRecords":
+        if len(parts) == 1:
+            return parts[0]
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
 
 
 @dataclass
