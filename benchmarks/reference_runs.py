@@ -51,10 +51,12 @@ class _RequestsHash:
     def __call__(self, records) -> None:
         from dataclasses import fields
 
-        self.fields = [field.name for field in fields(records)]
+        self.fields = [field.name for field in fields(records) if getattr(records, field.name) is not None]
         for variant in np.unique(records.variant):
             mine = records.variant == variant
             for field in fields(records):
+                if getattr(records, field.name) is None:  # a column of serverless flows only
+                    continue
                 column = np.ascontiguousarray(getattr(records, field.name)[mine])
                 self.digests.setdefault(f"{variant}/{field.name}", hashlib.sha256()).update(column.tobytes())
         self.count += len(records)

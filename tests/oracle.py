@@ -374,3 +374,141 @@ def naive_flow(variants: list[NaiveVariant], instances: list[NaiveStationInstanc
         env.process(user_sends(number, user.start))
     env.run()
     return requests, hops, user_state
+
+
+@dataclass
+class NaivePool:
+    """A serverless variant's execution environments."""
+
+    max_concurrency: int
+    idle_timeout: float
+    provisioned: int = 0
+
+
+# serverless tie order at one instant: provisioned-concurrency changes, then environments freeing,
+# then reaps, then arrivals (in arrival order)
+_PC_CHANGE, _FREE, _REAP, _SERVERLESS_ARRIVAL = 1, 2, 3, 4  # after SimPy's own (URGENT 0: the stop at `until`)
+
+
+def naive_serverless(pools: list[NaivePool], account_limit: int, arrivals, streams: dict, error_rates,
+                     max_payload: float, timeout: float, until: float, changes=()):
+    """Every request to serverless variants (one pool each) before `until`, the plainest way: each
+    environment an object, each request, free, reap and provisioned-concurrency change a SimPy process.
+
+    `arrivals`: (times, variant, payload). `streams` per variant v: ("overhead", v), ("route", v),
+    ("service", v), ("error", v) (only when its error rate is above 0), consumed one per request in that
+    order, and ("setup", v), consumed by each cold start. `changes`: (time, variant, provisioned level).
+    A request is refused with PAYLOAD_TOO_LARGE, or THROTTLED when its pool has `max_concurrency` busy
+    environments or all pools together `account_limit`; else it takes an idle provisioned
+    environment, else the idle on-demand one that freed last, else starts one (a cold start: setup);
+    its environment is busy from its arrival to start + service (start = arrival + setup). An
+    on-demand environment idle for `idle_timeout` after it freed is reaped. Lowering the provisioned
+    level releases idle provisioned environments, then the busy ones that free first, when they free.
+
+    Returns (requests, events): per request a dict (arrival, variant, status, setup, environment,
+    start, complete, model_latency, overhead, service); events (time, variant, kind).
+    """
+    from simfleet.request_records import (ENV_COLD, ENV_PROVISIONED, ENV_PROVISIONED_ADDED, ENV_REAPED,
+                                          ENV_RELEASED, ENV_SPILLOVER_COLD, ENV_SPILLOVER_WARM, ENV_STARTED,
+                                          ENV_WARM, THROTTLED)
+
+    env = simpy.Environment()
+    draws = {key: list(values) for key, values in streams.items()}
+    environments = [[] for _ in pools]   # per pool: dicts {busy, freed, provisioned, releasing}
+    level = [0] * len(pools)
+    requests, events = [], []
+
+    def busy(p):
+        return sum(1 for e in environments[p] if e["busy"])
+
+    def set_level(p, count, t):
+        change = count - level[p]
+        for _ in range(change):
+            environments[p].append({"busy": False, "freed": t, "provisioned": True, "releasing": False})
+        for _ in range(-change):
+            idle = [e for e in environments[p] if e["provisioned"] and not e["busy"] and not e["releasing"]]
+            if idle:
+                environments[p].remove(idle[0])
+            else:
+                first = min((e for e in environments[p] if e["provisioned"] and not e["releasing"]),
+                            key=lambda e: e["freed"])
+                first["releasing"] = True
+        level[p] = count
+        events.extend([(t, p, ENV_PROVISIONED_ADDED if change > 0 else ENV_RELEASED)] * abs(change))
+
+    def change(t, p, count):
+        yield at(env, t, _PC_CHANGE)
+        set_level(p, count, t)
+
+    def free(environment, t, p):
+        yield at(env, t, _FREE)
+        environment["busy"] = False
+        if environment["releasing"]:
+            environments[p].remove(environment)
+        elif not environment["provisioned"]:
+            env.process(reap(environment, t, p))
+
+    def reap(environment, freed, p):
+        yield at(env, freed + pools[p].idle_timeout, _REAP)
+        if not environment["busy"] and environment["freed"] == freed and environment in environments[p]:
+            environments[p].remove(environment)
+            events.append((env.now, p, ENV_REAPED))
+
+    def request(k, t0, p, payload):
+        overhead = draws[("overhead", p)].pop(0)
+        draws[("route", p)].pop(0)
+        service = draws[("service", p)].pop(0)
+        model_error = error_rates[p] > 0 and draws[("error", p)].pop(0) < error_rates[p]
+        row = {"arrival": t0, "variant": p, "status": OK, "setup": 0.0, "environment": 0, "start": t0,
+               "complete": t0, "model_latency": 0.0, "overhead": overhead, "service": service}
+        requests.append(row)
+        if payload > max_payload:
+            row["status"] = PAYLOAD_TOO_LARGE
+            return
+        if busy(p) >= pools[p].max_concurrency or sum(busy(q) for q in range(len(pools))) >= account_limit:
+            row["status"] = THROTTLED
+            return
+        idle = [e for e in environments[p] if not e["busy"] and not e["releasing"]]
+        provisioned = [e for e in idle if e["provisioned"]]
+        setup = 0.0
+        if provisioned:
+            chosen, code = provisioned[0], ENV_PROVISIONED
+        elif idle:
+            chosen = max(idle, key=lambda e: e["freed"])
+            code = ENV_SPILLOVER_WARM if level[p] > 0 else ENV_WARM
+        else:
+            setup = draws[("setup", p)].pop(0)
+            chosen = {"busy": False, "freed": t0, "provisioned": False, "releasing": False}
+            environments[p].append(chosen)
+            code = ENV_SPILLOVER_COLD if level[p] > 0 else ENV_COLD
+            events.append((t0, p, ENV_STARTED))
+        start = t0 + setup
+        complete = start + service
+        chosen["busy"] = True
+        chosen["freed"] = complete
+        env.process(free(chosen, complete, p))
+        timed_out = complete > t0 + timeout
+        answer = t0 + timeout if timed_out else complete
+        if setup > 0:  # the cold start is overhead; the model's latency is its own work
+            latency, overhead = max(answer - start, 0.0), overhead + min(setup, answer - t0)
+        else:
+            latency = timeout if timed_out else complete - t0
+        row.update(setup=setup, environment=code, start=start, complete=complete,
+                   status=MODEL_TIMEOUT if timed_out else (MODEL_ERROR if model_error else OK),
+                   model_latency=latency, overhead=overhead)
+
+    def open_loop():
+        times, variant, payload = arrivals
+        for k in range(len(times)):
+            if times[k] >= until:
+                return
+            yield at(env, times[k], _SERVERLESS_ARRIVAL + k / (len(times) + 1))
+            request(k, env.now, int(variant[k]), payload[k])
+
+    for p, pool in enumerate(pools):
+        set_level(p, pool.provisioned, 0.0)
+    for t, p, count in changes:
+        env.process(change(t, p, count))
+    env.process(open_loop())
+    env.run(until=until)
+    return requests, events

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from simfleet.config.containers import container_index
-from simfleet.engine.kernels.flow import (STOP_BUFFER, STOP_INFLIGHT, STOP_OUTPUT, STOP_UNTIL, Arrivals, Draws,
-                                          EndpointSpec, HopOut, Out, Pending, Users, advance)
+from simfleet.engine.environment_pools import env_out
+from simfleet.engine.kernels.flow import (STOP_BUFFER, STOP_ENV_OUTPUT, STOP_INFLIGHT, STOP_OUTPUT, STOP_UNTIL,
+                                          Arrivals, Draws, EndpointSpec, HopOut, Out, Pending, Users, advance)
 from simfleet.engine.request_plane import RequestPlane
-from simfleet.request_records import HopRecords, RequestRecords
+from simfleet.request_records import EnvironmentRecords, HopRecords, RequestRecords
 from simfleet.rng import BLOCK, BufferedDraws
 
 __all__ = ["EndpointFlow", "FlowVariant", "UserPool", "GivenValues", "dispatch_given", "no_arrivals", "WIDTH"]
@@ -35,6 +36,8 @@ __all__ = ["EndpointFlow", "FlowVariant", "UserPool", "GivenValues", "dispatch_g
 WIDTH = 2 * BLOCK
 #: Answered requests collected per kernel call when users may send any number of requests.
 USER_OUTPUT = 65_536
+#: Environment events (cold starts, reaps) collected per kernel call, beyond one per environment slot.
+_ENV_OUTPUT = 16_384
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class FlowVariant:
     error: BufferedDraws | None                # None: the variant never fails
     error_rate: float
     hostnames: tuple[str, ...] = ()            # its containers' ContainerHostname, in route order
+    overhead: BufferedDraws | None = None      # its endpoint's overhead draws (None: the flow's own)
+    setup: BufferedDraws | None = None         # a serverless variant's cold starts (None: instance-based)
 
 
 class _DrawRows:
@@ -119,22 +124,27 @@ def no_arrivals() -> Arrivals:
 class EndpointFlow:
     """The request kernel's state for one endpoint, carried from call to call."""
 
-    def __init__(self, plane: RequestPlane, variants: list[FlowVariant], choice: BufferedDraws,
+    def __init__(self, plane: RequestPlane, variants: list[FlowVariant], choice: BufferedDraws | None,
                  overhead: BufferedDraws, overhead_per_kb: float, max_payload: float, timeout: float):
         self.rows = _DrawRows()
         weights = np.array([v.weight for v in variants], dtype=np.float64)
         widest = max(len(v.services) for v in variants)
         service_row = np.full((len(variants), widest), -1, np.int64)
         per_kb = np.zeros((len(variants), widest))
-        choice_row = self.rows.add(choice) if len(variants) > 1 else -1
+        # without a choice stream every request names its variant (the serverless flow of several endpoints)
+        choice_row = self.rows.add(choice) if len(variants) > 1 and choice is not None else -1
         overhead_row = self.rows.add(overhead)
-        route_row, error_row = [], []
+        route_row, error_row, overhead_rows, setup_row, pool = [], [], [], [], []
         for local, variant in enumerate(variants):
+            overhead_rows.append(overhead_row if variant.overhead is None else self.rows.add(variant.overhead))
             route_row.append(self.rows.add(variant.route))
             for c, service in enumerate(variant.services):
                 service_row[local, c] = self.rows.add(service)
             per_kb[local, : len(variant.payload_time_per_kb)] = variant.payload_time_per_kb
             error_row.append(-1 if variant.error is None or variant.error_rate == 0 else self.rows.add(variant.error))
+            # its cold starts' draws come last: a request takes one only when it starts an environment
+            setup_row.append(-1 if variant.setup is None else self.rows.add(variant.setup))
+            pool.append(-1 if variant.setup is None or plane.pools is None else plane.pools.pool_of[variant.index])
         # a serial route of several containers: its requests wait between hops (`Pending`), and its
         # hops are recorded (`HopOut`)
         several = any(len(v.services) > 1 and not plane.direct[v.index] for v in variants)
@@ -144,12 +154,15 @@ class EndpointFlow:
             np.array([v.index for v in variants], np.int64), np.cumsum(weights) / weights.sum(),
             np.array(route_row, np.int64), np.array(error_row, np.int64),
             np.array([v.error_rate for v in variants], np.float64), service_row, per_kb,
-            self._container_of(), several,
-            int(choice_row), int(overhead_row), float(overhead_per_kb), float(max_payload), float(timeout))
+            self._container_of(), several, np.array(pool, np.int64), np.array(setup_row, np.int64),
+            np.array(overhead_rows, np.int64), int(choice_row), float(overhead_per_kb), float(max_payload),
+            float(timeout))
+        self.serverless = bool((self.spec.pool >= 0).any())
         self.widest = widest
         self.draws: Draws | None = None
         self.pending = _pending(16 if several else 0, widest)
         self.users: UserPool | None = None
+        self._environment_parts: list[dict[str, np.ndarray]] = []
 
     def hostname_codes(self, names) -> np.ndarray:
         """The kernel's code of each of `names` (TargetContainerHostname values), then the code of
@@ -189,6 +202,15 @@ class EndpointFlow:
         """Requests between two containers of their route."""
         return int(self.pending.heap_t.shape[0] - self.pending.n_free[0])
 
+    def take_environment_events(self) -> EnvironmentRecords | None:
+        """The cold starts and reaps the kernel decided since the last call (serverless flows)."""
+        parts = [p for p in self._environment_parts if len(p["time"])]
+        self._environment_parts = []
+        if not parts:
+            return None
+        c = _joined(parts)
+        return EnvironmentRecords(c["time"], c["variant"], c["kind"])
+
     def advance(self, plane: RequestPlane, arrivals: Arrivals, until: float) -> tuple[RequestRecords | None, HopRecords | None]:
         """Every event before `until`: the answered requests (in the order they were answered) and,
         for serial pipelines of several containers, their hops."""
@@ -205,14 +227,21 @@ class EndpointFlow:
         parts, hop_parts = [], []
         users = self.users.kernel_view() if self.users is not None else None
         routes, stations = plane.routes(), plane.stations()
+        # serverless variants: the kernel's specialisation with environment pools
+        pools = plane.pools.state if self.serverless else None
+        events = env_out(_ENV_OUTPUT + (pools.env_free.size if pools is not None else 0)) if pools is not None else None
         while True:
             # without routes of several containers, the kernel's specialisation without pending hops
             pending = self.pending if self.spec.hop_rows else None
-            reason = advance(until, self.spec, routes, stations, self.draws, pending, arrivals, users, out, hops)
+            reason = advance(until, self.spec, routes, stations, self.draws, pending, arrivals, users, out, hops,
+                             pools, events)
             if reason == STOP_UNTIL:
                 break
             if reason == STOP_BUFFER:
                 self.rows.refill(self.draws)
+            elif reason == STOP_ENV_OUTPUT:
+                self._environment_parts.append(_columns(events))
+                events = env_out(len(events.time))
             elif reason == STOP_OUTPUT:
                 parts.append(_columns(out))
                 hop_parts.append(_columns(hops))
@@ -226,7 +255,11 @@ class EndpointFlow:
             raise RuntimeError("answers in arrival order never fill their output (its capacity is the arrivals')")
         parts.append(_columns(out))
         hop_parts.append(_columns(hops))
+        if events is not None:
+            self._environment_parts.append(_columns(events))
         columns = _joined(parts)
+        if pools is None:  # the kernel writes these columns only for serverless flows
+            del columns["setup"], columns["environment"]
         if in_order:  # the kernel left the arrivals' own columns to them (`kernels.flow.Out`)
             n = len(columns["status"])
             columns.update(arrival=arrivals.times[:n], payload=arrivals.payload[:n],
@@ -238,7 +271,8 @@ def _out(capacity: int) -> Out:
     e = np.empty
     return Out(e(capacity), e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int8), e(capacity),
                e(capacity), e(capacity), e(capacity), e(capacity), e(capacity), e(capacity),
-               e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int16), np.zeros(1, np.int64))
+               e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int16), e(capacity),
+               e(capacity, np.int8), np.zeros(1, np.int64))
 
 
 def _hop_out(capacity: int) -> HopOut:
@@ -266,7 +300,8 @@ def _records(c: dict[str, np.ndarray]) -> RequestRecords | None:
         arrival_s=c["arrival"], variant=c["variant"], instance=c["instance"], status=c["status"],
         payload_bytes=c["payload"], service_s=c["service"], start_s=c["start"], complete_s=c["complete"],
         model_latency_s=c["model_latency"], overhead_s=c["overhead"],
-        response_s=c["response"], active_instances=c["active"], container=c["container"], source=c["source"])
+        response_s=c["response"], active_instances=c["active"], container=c["container"], source=c["source"],
+        setup_s=c.get("setup"), environment=c.get("environment"))
 
 
 def _hop_records(c: dict[str, np.ndarray]) -> HopRecords | None:

@@ -8,18 +8,19 @@ sinks (metrics, run totals, the load generator's client metrics, the request tra
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
 
 from simfleet.config.experiment import ClosedLoopTraffic
 from simfleet.scenario import Scenario
-from simfleet.engine.endpoint_flow import EndpointFlow, FlowVariant, no_arrivals
+from simfleet.engine.endpoint_flow import EndpointFlow, FlowVariant, GivenValues, no_arrivals
 from simfleet.engine.kernels.flow import Arrivals
 from simfleet.engine.request_plane import RequestPlane
 from simfleet.engine.users import UserPopulation
 from simfleet.fleet import Fleet, VariantRuntime
-from simfleet.request_records import HopRecords, RequestRecords
+from simfleet.request_records import EnvironmentRecords, HopRecords, RequestRecords
 from simfleet.rng import RandomStreams
 from simfleet.traffic.sources import TrafficSource
 
@@ -38,11 +39,18 @@ class RequestDriver:
         self.plane = plane
         self.sinks = sinks
         self.hop_sinks: list[Callable[[HopRecords], None]] = []
+        self.environment_sinks: list[Callable[[EnvironmentRecords], None]] = []
         overhead = platform.overhead_latency.build()
         self.endpoints = []
         self.populations: list[tuple[int, UserPopulation]] = []  # (traffic index, users)
         users = {i: spec for i, spec in enumerate(scenario.experiment.traffic) if isinstance(spec, ClosedLoopTraffic)}
+        serverless = [e for e in range(len(fleet.endpoint_names))
+                      if any(v.serverless is not None for v in fleet.variants_of(e))]
+        if serverless:
+            self._serverless_flow(scenario, fleet, plane, streams, sources, serverless, users, overhead)
         for e_index, name in enumerate(fleet.endpoint_names):
+            if e_index in serverless:
+                continue
             variants = fleet.variants_of(e_index)
             flow = EndpointFlow(
                 plane, [_flow_variant(v, streams) for v in variants],
@@ -65,6 +73,32 @@ class RequestDriver:
             })
         self.now = 0.0
 
+    def _serverless_flow(self, scenario, fleet, plane, streams, sources, endpoints, users, overhead) -> None:
+        """One flow for every serverless endpoint (one variant each), so that the account's
+        concurrency, which they share, sees all their requests in one time order."""
+        settings = scenario.experiment.serverless
+        variants = [fleet.variants_of(e)[0] for e in endpoints]
+        flow_variants = []
+        for variant in variants:
+            prefix = f"variant/{variant.endpoint_name}/{variant.variant_name}"
+            flow_variants.append(replace(
+                _flow_variant(variant, streams),
+                overhead=streams.draws(f"endpoint/{variant.endpoint_name}/overhead", overhead.sample),
+                setup=streams.draws(f"{prefix}/setup", variant.serverless.setup_time.sample)))
+        # the flow's own overhead stream is never read: each variant reads its endpoint's
+        flow = EndpointFlow(plane, flow_variants, choice=None, overhead=GivenValues([]),
+                            overhead_per_kb=scenario.experiment.platform.overhead_per_kb,
+                            max_payload=settings.max_payload_size, timeout=settings.invocation_timeout)
+        local = {v.endpoint_name: k for k, v in enumerate(variants)}
+        for index, spec in users.items():
+            name = spec.endpoint_name or fleet.endpoint_names[0]
+            if name in local:
+                population = UserPopulation.from_spec(spec, name, [], index, streams, flow, local=local[name])
+                self.populations.append((index, population))
+        mine = [(index, s) for index, s in sources if s.endpoint_name in local]
+        self.endpoints.append({"flow": flow, "sources": [s for _, s in mine], "indices": [index for index, _ in mine],
+                               "targets": [local[s.endpoint_name] for _, s in mine]})
+
     @property
     def between_containers(self) -> int:
         """Requests on their way through a pipeline, between two of its containers."""
@@ -81,7 +115,19 @@ class RequestDriver:
             if hops is not None:
                 for sink in self.hop_sinks:
                     sink(hops)
+            if endpoint["flow"].serverless:
+                self._environment_events(endpoint["flow"].take_environment_events())
         self.now = t
+
+    def _environment_events(self, events: EnvironmentRecords | None) -> None:
+        if events is not None:
+            for sink in self.environment_sinks:
+                sink(events)
+
+    def provisioned_changes(self) -> None:
+        """Pass on the provisioned-concurrency changes the control plane has made (`EnvironmentPools`)."""
+        if self.plane.pools is not None:
+            self._environment_events(self.plane.pools.take_events())
 
     @staticmethod
     def _arrivals(endpoint: dict, t: float) -> Arrivals:

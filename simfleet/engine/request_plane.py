@@ -33,6 +33,7 @@ class RequestPlane:
         self.n_variants = len(strategies)
         self.containers = np.asarray(containers if containers is not None else [1] * self.n_variants, np.int64)
         self.direct = np.asarray(direct if direct is not None else [False] * self.n_variants, np.bool_)
+        self.pools = None  # EnvironmentPools of the run's serverless variants (engine.environment_pools), if any
         self.n_instances = 0
         self.n_stations = 0
         self._instance_variant = np.empty(0, np.int32)

@@ -21,6 +21,7 @@ from simfleet.config.experiment import ClosedLoopTraffic
 from simfleet.scenario import Scenario
 from simfleet.config.publish_periods import clock_tick_s, publish_plan
 from simfleet.engine.autoscaler import Autoscaler
+from simfleet.engine.environment_pools import EnvironmentPools
 from simfleet.engine.events import EventLog
 from simfleet.engine.instances import InstanceManager
 from simfleet.request_records import RequestRecords
@@ -83,6 +84,13 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     fleet = build_fleet(scenario)
     plane = RequestPlane([v.routing for v in fleet.variants], [len(v.containers) for v in fleet.variants],
                          [v.direct for v in fleet.variants])
+    serverless = [v for v in fleet.variants if v.serverless is not None]
+    if serverless:
+        plane.pools = EnvironmentPools([v.index for v in serverless], [v.serverless.max_concurrency for v in serverless],
+                                       [v.serverless.idle_timeout_s for v in serverless],
+                                       experiment.serverless.account_max_concurrency)
+        for v in serverless:
+            plane.pools.set_provisioned(v.index, v.serverless.provisioned_concurrency, 0.0)
     events = EventLog(start)
     env = simpy.Environment()
 
@@ -115,6 +123,7 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
         return clock is not None and clock.triggered
 
     events.add(0.0, "RunStart", seed=experiment.experiment.seed, duration_s=duration, tick_s=tick)
+    driver.provisioned_changes()  # the provisioned environments that exist from the start
     instances.start()
     autoscaler = None
     if watcher is not None:

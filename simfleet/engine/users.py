@@ -45,9 +45,12 @@ class UserPopulation:
 
     @classmethod
     def from_spec(cls, spec: ClosedLoopTraffic, endpoint_name: str, variant_names: list[str], index: int,
-                  streams: RandomStreams, flow: EndpointFlow) -> "UserPopulation":
-        """The users of the `users` traffic source at `index` of the experiment's traffic."""
-        local = -1 if spec.target_variant is None else variant_names.index(spec.target_variant)
+                  streams: RandomStreams, flow: EndpointFlow, local: int | None = None) -> "UserPopulation":
+        """The users of the `users` traffic source at `index` of the experiment's traffic. `local`:
+        their variant's number in a flow shared by several endpoints of one variant each (the
+        serverless flow), instead of its number among `variant_names`."""
+        if local is None:
+            local = -1 if spec.target_variant is None else variant_names.index(spec.target_variant)
         return cls(endpoint_name, spec.target_variant, local, spec.knots(),
                    streams.draws(f"traffic/{index}/payload", spec.payload.build().sample),
                    streams.draws(f"traffic/{index}/think", spec.think_time.build().sample), flow, index,

@@ -41,18 +41,28 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from simfleet.request_records import (INVALID_TARGET, MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK,
-                                      PAYLOAD_TOO_LARGE, QUEUE_FULL, ROUTING_RANDOM)
+from simfleet.request_records import (ENV_COLD, ENV_PROVISIONED, ENV_REAPED, ENV_SPILLOVER_COLD,
+                                      ENV_SPILLOVER_WARM, ENV_STARTED, ENV_WARM, INVALID_TARGET, MODEL_ERROR,
+                                      MODEL_TIMEOUT, NO_CAPACITY, OK, PAYLOAD_TOO_LARGE, QUEUE_FULL,
+                                      ROUTING_RANDOM, THROTTLED)
 
-__all__ = ["Stations", "Routes", "EndpointSpec", "Draws", "Pending", "Arrivals", "Users", "Out", "HopOut",
-           "advance", "STOP_UNTIL", "STOP_BUFFER", "STOP_OUTPUT", "STOP_INFLIGHT"]
+__all__ = ["Stations", "Routes", "EndpointSpec", "Draws", "Pending", "Arrivals", "Users", "Pools", "Out", "HopOut",
+           "EnvOut", "advance", "ENV_DEAD", "ENV_ON_DEMAND", "ENV_PROVISIONED_IDLE_OR_BUSY", "ENV_RELEASING",
+           "STOP_UNTIL", "STOP_BUFFER", "STOP_OUTPUT", "STOP_INFLIGHT", "STOP_ENV_OUTPUT"]
 
 STOP_UNTIL = 0     # every event before `until` is done
 STOP_BUFFER = 1    # a draw row may run out: top up every row read from, and call again
 STOP_OUTPUT = 2    # an output is full: collect (or grow) it and call again
 STOP_INFLIGHT = 3  # no free in-flight slot for a request with several hops: grow `Pending` and call again
+STOP_ENV_OUTPUT = 4  # the environment events' output may fill: collect it and call again
 
 _NONE, _HOP, _ARRIVAL, _USER = 0, 1, 2, 3
+
+# `Pools.env_kind`: what an execution environment slot holds
+ENV_DEAD = 0                      # nothing (a spare slot)
+ENV_ON_DEMAND = 1                 # an on-demand environment (reaped after the idle timeout)
+ENV_PROVISIONED_IDLE_OR_BUSY = 2  # a provisioned-concurrency environment (never reaped)
+ENV_RELEASING = 3                 # a provisioned environment released while busy: gone when it frees
 
 
 class Stations(NamedTuple):
@@ -94,8 +104,10 @@ class EndpointSpec(NamedTuple):
                                      # the variant's container count: a name it does not have)
     hop_rows: bool                   # a variant has a serial pipeline of several containers (pending
                                      # hops, HopOut rows)
+    pool: np.ndarray                 # int64 per local variant: its serverless environment pool (-1: instances)
+    setup_row: np.ndarray            # int64 per local variant: its cold starts' draws' row (-1: none)
+    overhead_row: np.ndarray         # int64 per local variant: its endpoint's overhead draws' row
     choice_row: int                  # the variant-choice draws' row (-1 with one variant)
-    overhead_row: int
     overhead_per_kb: float
     max_payload: float
     timeout: float
@@ -157,6 +169,42 @@ class Users(NamedTuple):
     source: np.ndarray       # int64 per user: its traffic source
 
 
+class Pools(NamedTuple):
+    """Serverless execution environments, one pool per serverless variant (struct of arrays).
+
+    An environment serves one request at a time. Busy environments wait in a binary min-heap on
+    (when they free, slot); idle on-demand ones in a ring ordered by when they freed (the oldest at
+    the head: reaped first; the newest at the tail: taken first), idle provisioned ones on a stack.
+    Slots hold environments (`env_kind`) or are spare (`spare`)."""
+
+    variant: np.ndarray          # int64 per pool: the run's variant number
+    max_concurrency: np.ndarray  # int64 per pool: busy environments allowed (MaxConcurrency)
+    idle_timeout: np.ndarray     # float64 per pool: an idle on-demand environment is reaped this long after it freed
+    provisioned: np.ndarray      # int64 per pool: the provisioned-concurrency level (> 0: on-demand is spill-over)
+    account_limit: np.ndarray    # int64 [1]: busy environments allowed across all pools (the account's quota)
+    busy_t: np.ndarray           # float64 [pool, max_concurrency]: heap of busy environments' free times
+    busy_e: np.ndarray           # int64 [pool, max_concurrency]: their slots
+    busy_n: np.ndarray           # int64 per pool
+    idle_e: np.ndarray           # int64 [pool, slots]: ring of idle on-demand environments, oldest first
+    idle_head: np.ndarray        # int64 per pool
+    idle_len: np.ndarray         # int64 per pool
+    pc_idle: np.ndarray          # int64 [pool, slots]: stack of idle provisioned environments
+    pc_idle_n: np.ndarray        # int64 per pool
+    spare: np.ndarray            # int64 [pool, slots]: stack of spare slots
+    n_spare: np.ndarray          # int64 per pool
+    env_free: np.ndarray         # float64 [pool, slots]: when each environment freed (or frees)
+    env_kind: np.ndarray         # int8 [pool, slots]: ENV_DEAD, ENV_ON_DEMAND, ENV_PROVISIONED_IDLE_OR_BUSY, ENV_RELEASING
+
+
+class EnvOut(NamedTuple):
+    """Environment lifecycle events the kernel decides: cold starts and reaps (`request_records`' kinds)."""
+
+    time: np.ndarray
+    variant: np.ndarray     # int32
+    kind: np.ndarray        # int8
+    count: np.ndarray       # int64 [1]
+
+
 class Out(NamedTuple):
     """One row per answered request, in the order of the answers' processing. When an endpoint has
     no users and no route of several containers, answers come in arrival order (row k is arrival
@@ -177,6 +225,8 @@ class Out(NamedTuple):
     active: np.ndarray      # int32
     container: np.ndarray   # int32: the container it named in its variant, -1: none
     source: np.ndarray      # int16: the traffic source that sent it
+    setup: np.ndarray       # float64: its cold start (0 when warm), in `overhead` (serverless flows only)
+    environment: np.ndarray  # int8: the ENV_* code of the environment that served it (serverless flows only)
     count: np.ndarray       # int64 [1]
 
 
@@ -233,8 +283,58 @@ def _sift_down(heap_t, heap_k, size, t, k):
     heap_k[c] = k
 
 
+@njit(cache=True, inline="always")
+def _frees(pools, q, t):
+    """Pool `q`'s environments that free at or before `t` leave its heap, in time order (ties: the
+    lower slot): on-demand ones join the tail of the idle ring, provisioned ones the idle stack,
+    released ones become spare slots."""
+    slots = pools.env_free.shape[1]
+    heap_t = pools.busy_t[q]
+    heap_k = pools.busy_e[q]
+    while pools.busy_n[q] > 0 and heap_t[0] <= t:
+        e = heap_k[0]
+        n = pools.busy_n[q] - 1
+        pools.busy_n[q] = n
+        if n > 0:
+            _sift_down(heap_t, heap_k, n, heap_t[n], heap_k[n])
+        kind = pools.env_kind[q, e]
+        if kind == ENV_ON_DEMAND:
+            pools.idle_e[q, (pools.idle_head[q] + pools.idle_len[q]) % slots] = e
+            pools.idle_len[q] += 1
+        elif kind == ENV_PROVISIONED_IDLE_OR_BUSY:
+            pools.pc_idle[q, pools.pc_idle_n[q]] = e
+            pools.pc_idle_n[q] += 1
+        else:
+            pools.env_kind[q, e] = ENV_DEAD
+            pools.spare[q, pools.n_spare[q]] = e
+            pools.n_spare[q] += 1
+
+
+@njit(cache=True, inline="always")
+def _reaps(pools, q, t, inclusive, env_out, n_env):
+    """Reap pool `q`'s idle on-demand environments whose idle timeout ends at `t` or before (before
+    `t` only, unless `inclusive`), oldest first; returns the events written."""
+    slots = pools.env_free.shape[1]
+    idle = pools.idle_timeout[q]
+    while pools.idle_len[q] > 0:
+        e = pools.idle_e[q, pools.idle_head[q]]
+        reap = pools.env_free[q, e] + idle
+        if reap > t or (reap == t and not inclusive):
+            break
+        pools.idle_head[q] = (pools.idle_head[q] + 1) % slots
+        pools.idle_len[q] -= 1
+        pools.env_kind[q, e] = ENV_DEAD
+        pools.spare[q, pools.n_spare[q]] = e
+        pools.n_spare[q] += 1
+        env_out.time[n_env] = reap
+        env_out.variant[n_env] = pools.variant[q]
+        env_out.kind[n_env] = ENV_REAPED
+        n_env += 1
+    return n_env
+
+
 @njit(cache=True)
-def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops):
+def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops, pools, env_out):
     width = draws.values.shape[1]
     cap = st.q_start.shape[1]
     counted = np.empty(routes.members.shape[0], np.int64)  # least-outstanding routing: each member's count
@@ -274,6 +374,16 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
     # With open-loop arrivals only and no route of several containers, the k-th answer is the k-th
     # arrival: its arrival, payload and source need no copy (`Out`).
     in_order = users is None and pending is None and a == n_out
+    # serverless pools: the account's concurrency matters only if the pools' limits together exceed it
+    n_env = 0
+    n_pools = 0
+    env_room = 0
+    account_binds = False
+    if pools is not None:
+        n_env = env_out.count[0]
+        n_pools = pools.max_concurrency.shape[0]
+        env_room = pools.env_free.shape[1] + 1  # the most events one request can write
+        account_binds = pools.max_concurrency.sum() > pools.account_limit[0]
     reason = STOP_UNTIL
     while True:
         # -- the next event: a pending hop, then an open-loop arrival, then a user send ----------------
@@ -297,6 +407,10 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
         if n_out >= out.arrival.shape[0] or (spec.hop_rows and n_hops >= hops.arrival.shape[0]):
             reason = STOP_OUTPUT
             break
+        if pools is not None:
+            if n_env + env_room > env_out.time.shape[0]:
+                reason = STOP_ENV_OUTPUT
+                break
 
         slot = -1
         status = OK
@@ -308,6 +422,9 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
         drawn_total = 0.0
         think = 0.0
         u = 0.0
+        complete = t
+        setup = 0.0
+        env_code = 0
         if kind == _HOP:
             if pending is not None:
                 slot = pending.heap_key[0] & 0xFFFFFFFF
@@ -390,8 +507,9 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 draws.cursor[users.think_row[user]] += 1
             if spec.choice_row >= 0:
                 draws.cursor[spec.choice_row] += 1
-            overhead = draws.values[spec.overhead_row, draws.cursor[spec.overhead_row]]
-            draws.cursor[spec.overhead_row] += 1
+            row = spec.overhead_row[local]
+            overhead = draws.values[row, draws.cursor[row]]
+            draws.cursor[row] += 1
             if spec.overhead_per_kb != 0.0:
                 overhead += payload / 1000.0 * spec.overhead_per_kb
             u = draws.values[spec.route_row[local], draws.cursor[spec.route_row[local]]]
@@ -423,6 +541,50 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             elif not valid:
                 status = INVALID_TARGET
                 done = True
+            elif pools is not None and spec.pool[local] >= 0:
+                # -- serverless: an execution environment of the variant's pool ----------------------
+                p = spec.pool[local]
+                for q in range(n_pools):
+                    if q == p or account_binds:
+                        _frees(pools, q, t)
+                n_env = _reaps(pools, p, t, True, env_out, n_env)
+                busy_total = 0
+                if account_binds:
+                    for q in range(n_pools):
+                        busy_total += pools.busy_n[q]
+                done = True
+                if pools.busy_n[p] >= pools.max_concurrency[p] or (account_binds and busy_total >= pools.account_limit[0]):
+                    status = THROTTLED
+                else:
+                    if pools.pc_idle_n[p] > 0:  # an idle provisioned environment first
+                        pools.pc_idle_n[p] -= 1
+                        e = pools.pc_idle[p, pools.pc_idle_n[p]]
+                        env_code = ENV_PROVISIONED
+                    elif pools.idle_len[p] > 0:  # then the warm on-demand environment that freed last
+                        pools.idle_len[p] -= 1
+                        e = pools.idle_e[p, (pools.idle_head[p] + pools.idle_len[p]) % pools.env_free.shape[1]]
+                        env_code = ENV_SPILLOVER_WARM if pools.provisioned[p] > 0 else ENV_WARM
+                    else:  # else a cold start
+                        pools.n_spare[p] -= 1
+                        e = pools.spare[p, pools.n_spare[p]]
+                        pools.env_kind[p, e] = ENV_ON_DEMAND
+                        row = spec.setup_row[local]
+                        setup = draws.values[row, draws.cursor[row]]
+                        draws.cursor[row] += 1
+                        env_code = ENV_SPILLOVER_COLD if pools.provisioned[p] > 0 else ENV_COLD
+                        env_out.time[n_env] = t
+                        env_out.variant[n_env] = v
+                        env_out.kind[n_env] = ENV_STARTED
+                        n_env += 1
+                    first_start = t + setup
+                    complete = first_start + service
+                    pools.env_free[p, e] = complete
+                    _sift_up(pools.busy_t[p], pools.busy_e[p], pools.busy_n[p], complete, e)
+                    pools.busy_n[p] += 1
+                    if complete > t0 + spec.timeout:
+                        status = MODEL_TIMEOUT
+                    else:
+                        status = MODEL_ERROR if model_error else OK
             elif n == 0:
                 status = NO_CAPACITY
                 done = True
@@ -478,7 +640,6 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                     pending.drawn_total[slot] = drawn_total
                     service = pending.services[slot, hop]
 
-        complete = t
         if not done:
             # -- the hop: FIFO onto the earliest free worker slot of the container's station ----------
             s = routes.first_station[i] + hop
@@ -538,6 +699,11 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             else:
                 model_latency = t - t0
                 answer = t
+            if setup > 0.0:  # a cold start: in the overhead (OverheadLatency includes it), not the model's
+                overhead_out = overhead + min(setup, answer - t0)
+                model_latency = max(answer - first_start, 0.0)
+            else:
+                overhead_out = overhead
             response = answer + overhead
             row = n_out
             if not in_order:  # else these columns are the arrivals' own, row for row (the caller's)
@@ -551,8 +717,11 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             out.start[row] = first_start
             out.complete[row] = complete
             out.model_latency[row] = model_latency
-            out.overhead[row] = overhead
+            out.overhead[row] = overhead_out
             out.response[row] = response
+            if pools is not None:
+                out.setup[row] = setup
+                out.environment[row] = env_code
             out.active[row] = n
             out.service[row] = drawn_total
             if pending is not None:
@@ -578,6 +747,17 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 if user_size > 0:
                     _sift_down(user_t, user_k, user_size, user_t[user_size], user_k[user_size])
 
+    if pools is not None and reason == STOP_UNTIL:
+        # every pool's environments whose idle timeout ends before `until` are reaped now, so each
+        # reap is reported in the call that covers its time
+        if n_env + n_pools * pools.env_free.shape[1] > env_out.time.shape[0]:
+            reason = STOP_ENV_OUTPUT
+        else:
+            for q in range(n_pools):
+                _frees(pools, q, until)
+                n_env = _reaps(pools, q, until, False, env_out, n_env)
+    if pools is not None:
+        env_out.count[0] = n_env
     arrivals.position[0] = a
     out.count[0] = n_out
     hops.count[0] = n_hops
@@ -588,11 +768,13 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
 
 
 def advance(until: float, spec: EndpointSpec, routes: Routes, stations: Stations, draws: Draws, pending: Pending | None,
-            arrivals: Arrivals, users: Users | None, out: Out, hops: HopOut) -> int:
+            arrivals: Arrivals, users: Users | None, out: Out, hops: HopOut, pools: Pools | None = None,
+            env_out: EnvOut | None = None) -> int:
     """Take every event of one endpoint before `until`, in time order; returns the stop reason.
 
     Every argument but `until` is state the call updates in place (cursors, counts, positions); see
     the module docstring for the order of events and of draws, and the STOP_* codes for what the
     caller does next.
     """
-    return int(_advance(float(until), spec, routes, stations, draws, pending, arrivals, users, out, hops))
+    return int(_advance(float(until), spec, routes, stations, draws, pending, arrivals, users, out, hops, pools,
+                        env_out))
