@@ -74,7 +74,7 @@ class ServerlessRuntime:
     max_payload_size_bytes: float = DEFAULT_MAX_PAYLOAD_SIZE     # request and response body limit, 4 MB
     invocation_timeout_s: float = DEFAULT_INVOCATION_TIMEOUT_S   # /invocations must answer within 60 s
     account_max_concurrency: int = DEFAULT_ACCOUNT_MAX_CONCURRENCY  # shared by every serverless variant of the run
-    response_size_bytes: float = DEFAULT_RESPONSE_SIZE  # data processed OUT per response (an assumption, `[serverless]`)
+    response_size_bytes: float = DEFAULT_RESPONSE_SIZE  # data processed OUT per response (an assumption)
     compute_factor: float = 1.0           # service times x this vs the profile entry they come from
 
 

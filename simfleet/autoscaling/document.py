@@ -108,7 +108,8 @@ def _cross_problems(built: dict, failed: dict, variants, serverless=frozenset())
         if variants is not None and (target.endpoint_name, target.variant_name) not in variants:
             found.append((("targets", i, "ResourceId"), f"no endpoint {target.endpoint_name!r} with variant "
                           f"{target.variant_name!r} in the experiment"))
-        elif (target.endpoint_name, target.variant_name) in serverless and target.ScalableDimension == VARIANT_DIMENSION:
+        elif ((target.endpoint_name, target.variant_name) in serverless
+              and target.ScalableDimension == VARIANT_DIMENSION):
             found.append((("targets", i, "ScalableDimension"), f"variant {target.variant_name!r} of "
                           f"{target.endpoint_name!r} is serverless: a serverless variant has no instances; its "
                           "scalable dimension is sagemaker:variant:DesiredProvisionedConcurrency"))
