@@ -75,7 +75,11 @@ def serverless_problems(profile: ModelProfile, config: ServerlessConfig,
     message) pairs; none when it can."""
     name = profile.name
     entry, _ = _base_entry(profile, settings)
+    gpu = (("model_name",), f"model {name!r} needs a GPU; serverless endpoints have none (AWS, Serverless "
+           "Inference feature exclusions: GPUs are not supported)")
     if entry is None:
+        if profile.spec.gpus_per_busy_worker > 0 or profile.spec.gpu_memory_per_worker > 0:
+            return [gpu]  # the cause, rather than the missing CPU entry that follows from it
         return [(("model_name",), f"model {name!r} has neither a \"serverless\" service entry nor a "
                  f"{settings.service_time_family!r} one to scale for serverless (it has: "
                  f"{', '.join(profile.supported())}; set serverless.service_time_family)")]
@@ -86,8 +90,7 @@ def serverless_problems(profile: ModelProfile, config: ServerlessConfig,
                     "a serverless environment runs 1 worker (AWS recommends one; simfleet serves one request "
                     "per environment at a time)"))
     if entry.gpus_per_busy_worker > 0 or entry.gpu_memory_per_worker_bytes > 0:
-        out.append((("model_name",), f"model {name!r} needs a GPU; serverless endpoints have none (AWS, "
-                    "Serverless Inference feature exclusions: GPUs are not supported)"))
+        out.append(gpu)
     memory = config.memory_size_in_mb * MIB
     if entry.memory_per_worker_bytes > memory:
         out.append((("serverless_config", "memory_size_in_mb"),

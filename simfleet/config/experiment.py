@@ -249,6 +249,10 @@ class ProductionVariant(StrictModel):
                 errors.append((("containers",), "value_error",
                                "serverless endpoints do not support inference pipelines or multi-container "
                                "endpoints (AWS, Serverless Inference feature exclusions); give model_name"))
+            if "routing_config" in self.model_fields_set:
+                errors.append((("routing_config",), "value_error",
+                               "routing_config chooses among a variant's instances; a serverless variant has none "
+                               "(simfleet refuses it rather than ignore it)"))
             if self.workers is not None and self.workers != 1:
                 errors.append((("workers",), "value_error",
                                f"a serverless variant runs 1 worker, got {self.workers}: AWS recommends one worker "
