@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Distribution", "Constant", "Exponential", "Lognormal", "Gamma", "Empirical"]
+__all__ = ["Distribution", "Constant", "Exponential", "Lognormal", "Gamma", "Empirical", "Scaled", "Shifted"]
 
 
 class Distribution:
@@ -122,3 +122,52 @@ class Empirical(Distribution):
 
     def sample(self, rng, size):
         return np.interp(rng.random(size), self.probabilities, self.values)
+
+
+@dataclass(frozen=True)
+class Scaled(Distribution):
+    """`base` multiplied by `factor` (> 0): a service time on slower compute (`simfleet.serverless_sizing`).
+
+    Exact moments: mean = factor × base mean, variance = factor² × base variance."""
+
+    base: Distribution
+    factor: float
+
+    def __post_init__(self):
+        if not (self.factor > 0 and math.isfinite(self.factor)):
+            raise ValueError(f"a scale factor must be a finite number greater than zero, got {self.factor!r}")
+
+    @property
+    def mean(self) -> float:
+        return self.factor * self.base.mean
+
+    @property
+    def variance(self) -> float:
+        return self.factor**2 * self.base.variance
+
+    def sample(self, rng, size):
+        return self.factor * self.base.sample(rng, size)
+
+
+@dataclass(frozen=True)
+class Shifted(Distribution):
+    """`base` plus a fixed `offset` (>= 0): e.g. a cold start = container start (random) + download
+    and load (fixed). Exact moments: mean = base mean + offset, variance = base variance."""
+
+    base: Distribution
+    offset: float
+
+    def __post_init__(self):
+        if not (self.offset >= 0 and math.isfinite(self.offset)):
+            raise ValueError(f"an offset must be a finite number >= 0, got {self.offset!r}")
+
+    @property
+    def mean(self) -> float:
+        return self.base.mean + self.offset
+
+    @property
+    def variance(self) -> float:
+        return self.base.variance
+
+    def sample(self, rng, size):
+        return self.base.sample(rng, size) + self.offset

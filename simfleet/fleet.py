@@ -9,6 +9,11 @@ A variant runs one container or several (`VariantRuntime.containers`): an infere
 direct invocation (`direct` true: each request runs the one container its `TargetContainerHostname`
 names). Requests name containers by hostname; `VariantRuntime.container_index` and
 `container_index_table` turn hostnames into the container indices the engine works with.
+
+A serverless variant (`serverless_config`) has no instances: `instance_type` None,
+`initial_instance_count` 0, one container, and a `ServerlessRuntime` built from its config, the
+experiment's `[serverless]` settings and the serverless prices; its service entry is sized by
+`simfleet.serverless_sizing` (one worker, times scaled to the environment's compute share).
 """
 
 from __future__ import annotations
@@ -16,15 +21,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simfleet.catalog import InstanceType
+from simfleet.catalog.serverless import ServerlessPrices, load_serverless_prices
+from simfleet.config.serverless import (DEFAULT_ACCOUNT_MAX_CONCURRENCY, DEFAULT_INVOCATION_TIMEOUT_S,
+                                        DEFAULT_MAX_PAYLOAD_SIZE, DEFAULT_RESPONSE_SIZE)
 from simfleet.config.containers import NO_TARGET, container_hostnames, container_index, default_hostname
 from simfleet.distributions import Distribution
 from simfleet.config.publish_periods import PublishPlan, publish_plan
 from simfleet.profiles import ServiceEntry
 from simfleet.request_records import ROUTING_LEAST_OUTSTANDING, ROUTING_RANDOM
 from simfleet.scenario import Scenario
+from simfleet.serverless_sizing import size_serverless
 
 __all__ = ["ContainerRuntime", "ServerlessRuntime", "VariantRuntime", "Fleet", "build_fleet", "instance_id",
-           "NO_TARGET"]
+           "serverless_prices", "NO_TARGET"]
 
 ROUTING_CODES = {"RANDOM": ROUTING_RANDOM, "LEAST_OUTSTANDING_REQUESTS": ROUTING_LEAST_OUTSTANDING}
 
@@ -61,6 +70,12 @@ class ServerlessRuntime:
     provisioned_inference_price_per_second: float | None  # compute on a provisioned environment
     data_price_per_gb: float | None       # data processed, in and out, USD per GB
     bill_cold_start: bool                 # whether a cold start's duration is billed as compute
+    # Added with the configuration (defaults: AWS's documented figures, `simfleet.config.serverless`):
+    max_payload_size_bytes: float = DEFAULT_MAX_PAYLOAD_SIZE     # request and response body limit, 4 MB
+    invocation_timeout_s: float = DEFAULT_INVOCATION_TIMEOUT_S   # /invocations must answer within 60 s
+    account_max_concurrency: int = DEFAULT_ACCOUNT_MAX_CONCURRENCY  # shared by every serverless variant of the run
+    response_size_bytes: float = DEFAULT_RESPONSE_SIZE  # data processed OUT per response (an assumption)
+    compute_factor: float = 1.0           # service times x this vs the profile entry they come from
 
 
 @dataclass(frozen=True)
@@ -129,12 +144,53 @@ def _containers(scenario: Scenario, spec, instance: InstanceType) -> tuple[Conta
                  for hostname, container in zip(container_hostnames(spec.containers), spec.containers))
 
 
+def serverless_prices(scenario: Scenario) -> ServerlessPrices:
+    """The shipped serverless prices with the experiment's `[serverless]` price keys applied."""
+    return load_serverless_prices().with_overrides(scenario.experiment.serverless.price_overrides(), scenario.source)
+
+
+def _serverless(scenario: Scenario, spec, prices: ServerlessPrices) -> tuple[ServerlessRuntime, ContainerRuntime]:
+    """A serverless variant's runtime and its one container (the default hostname, as any
+    `model_name` variant's)."""
+    config, settings = spec.serverless_config, scenario.experiment.serverless
+    sizing = size_serverless(scenario.profiles[spec.model_name], config, settings)
+    memory = config.memory_size_in_mb
+    runtime = ServerlessRuntime(
+        memory_size_mb=memory,
+        max_concurrency=config.max_concurrency,
+        provisioned_concurrency=config.provisioned_concurrency or 0,
+        idle_timeout_s=settings.idle_timeout,
+        setup_time=sizing.setup_time,
+        vcpus=sizing.vcpus,
+        service_basis=sizing.service_basis,
+        price_per_second=prices.per_second(prices.price_per_gb_second, memory),
+        provisioned_price_per_second=prices.per_second(prices.provisioned_price_per_gb_second, memory),
+        provisioned_inference_price_per_second=prices.per_second(prices.provisioned_inference_price_per_gb_second,
+                                                                 memory),
+        data_price_per_gb=prices.data_price_per_gb,
+        bill_cold_start=settings.bill_cold_start,
+        max_payload_size_bytes=settings.max_payload_size,
+        invocation_timeout_s=settings.invocation_timeout,
+        account_max_concurrency=settings.account_max_concurrency,
+        response_size_bytes=settings.response_size,
+        compute_factor=sizing.factor,
+    )
+    return runtime, ContainerRuntime(default_hostname(0), spec.model_name, sizing.entry)
+
+
 def build_fleet(scenario: Scenario) -> Fleet:
     variants = []
+    prices = None
     for e_index, endpoint in enumerate(scenario.experiment.endpoints):
         for spec in endpoint.production_variants:
-            instance = scenario.catalog[spec.instance_type]
-            containers = _containers(scenario, spec, instance)
+            if spec.serverless_config is not None:
+                prices = prices or serverless_prices(scenario)
+                serverless, container = _serverless(scenario, spec, prices)
+                instance, containers, count, routing = None, (container,), 0, "RANDOM"
+            else:
+                instance = scenario.catalog[spec.instance_type]
+                containers = _containers(scenario, spec, instance)
+                serverless, count, routing = None, spec.initial_instance_count, spec.routing_config.routing_strategy
             variants.append(VariantRuntime(
                 index=len(variants),
                 endpoint_index=e_index,
@@ -143,14 +199,15 @@ def build_fleet(scenario: Scenario) -> Fleet:
                 model_name=containers[0].model_name,
                 instance_type=instance,
                 entry=containers[0].entry,
-                routing=ROUTING_CODES[spec.routing_config.routing_strategy],
+                routing=ROUTING_CODES[routing],
                 weight=spec.initial_variant_weight,
                 model_error_rate=spec.model_error_rate,
                 model_error_status=spec.model_error_status,
-                initial_instance_count=spec.initial_instance_count,
+                initial_instance_count=count,
                 plan=publish_plan(scenario.experiment, endpoint),
                 containers=containers,
                 direct=spec.execution_mode == "Direct",
+                serverless=serverless,
             ))
     names = tuple(e.endpoint_name for e in scenario.experiment.endpoints)
     return Fleet(names, tuple(variants))

@@ -34,7 +34,8 @@ SourceText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 
 class ServiceSpec(StrictModel):
     instance: str = Field(pattern=r"^([a-z][a-z0-9-]*|ml\.[a-z0-9-]+\.[a-z0-9-]+)$",
-                          description="instance family (g5) or exact type (ml.g5.12xlarge)")
+                          description="instance family (g5), exact type (ml.g5.12xlarge), or \"serverless\" "
+                                      "(measured on a serverless endpoint; used as is, not scaled)")
     workers: int | Literal["vcpus", "gpus"] = Field(default="vcpus")
     distribution: TimeDistribution
     source: SourceText
@@ -117,6 +118,19 @@ class ModelProfile:
                 workers = max(1, instance.accelerators)
             else:
                 workers = entry.workers
+        return self._resolved(entry, workers)
+
+    def service_spec(self, key: str) -> ServiceSpec | None:
+        """The `[[service]]` entry written for `key` exactly (a family, a type, or "serverless"), or None."""
+        return next((entry for entry in self.spec.service if entry.instance == key), None)
+
+    def entry_for_key(self, key: str, workers: int) -> ServiceEntry | None:
+        """The service entry written for `key` exactly, with `workers` workers, or None. Serverless
+        variants use it (`simfleet.serverless_sizing`): they have no instance type to match."""
+        entry = self.service_spec(key)
+        return None if entry is None else self._resolved(entry, workers)
+
+    def _resolved(self, entry: ServiceSpec, workers: int) -> ServiceEntry:
         spec = self.spec
         return ServiceEntry(
             service_time=entry.distribution.build(),

@@ -6,7 +6,9 @@ built from a `Scenario` (DESIGN §2.2). TOML text → (`--set` overrides) → sc
 with checks of the names the file refers to (instance types, models, endpoints and variants named by
 traffic, trace files and their columns) → checks that need validated values (alignment to the metric
 period; each model's service entry for its instance type, and whether it fits in memory, for
-every container of a pipeline or multi-container variant alone and all of them together). Every
+every container of a pipeline or multi-container variant alone and all of them together; for a
+serverless variant, which has no instance type, whether its model can run on serverless at all,
+`simfleet.serverless_sizing.serverless_problems`). Every
 problem found is reported at once; a problem in a `--set` value is reported against `--set`.
 """
 
@@ -30,6 +32,7 @@ from simfleet.input_files import parse_json, read_input_text
 from simfleet.profiles import (GIB, ModelProfile, available_profiles, builtin_profile_dir, fit_problems,
                                load_profile)
 from simfleet.schema.toml_lines import key_lines, line_of
+from simfleet.serverless_sizing import serverless_problems
 from simfleet.schema.validation import dotted, problems_from_validation, undotted
 from simfleet.traffic.trace_file import trace_columns
 
@@ -146,8 +149,10 @@ def _autoscaling(experiment: Experiment, source: str, base_dir: Path, lines: dic
         return Problem(document_source, dotted(full), message, line_of(lines, full) if prefix else None)
 
     variants = {(e.endpoint_name, v.variant_name) for e in experiment.endpoints for v in e.production_variants}
+    serverless = {(e.endpoint_name, v.variant_name) for e in experiment.endpoints for v in e.production_variants
+                  if v.serverless_config is not None}
     try:
-        config = load_autoscaling(data, document_source, variants=variants)
+        config = load_autoscaling(data, document_source, variants=variants, serverless=serverless)
     except InputError as error:
         return None, [problem(undotted(p.key), p.message) for p in error.problems]
     found = []
@@ -294,6 +299,13 @@ def _resolve(experiment: Experiment, catalog: Catalog, known: dict[str, Path], s
     for e_index, endpoint in enumerate(experiment.endpoints):
         for v_index, variant in enumerate(endpoint.production_variants):
             where = ("endpoints", e_index, "production_variants", v_index)
+            if variant.serverless_config is not None:  # no instance type: the serverless checks instead
+                loaded = profile(variant.model_name) if variant.model_name in known else None
+                if loaded is not None:
+                    for relative, message in serverless_problems(loaded, variant.serverless_config,
+                                                                 experiment.serverless):
+                        report(where + relative, message)
+                continue
             if variant.instance_type not in catalog:
                 continue  # already reported by the name checks
             instance = catalog[variant.instance_type]

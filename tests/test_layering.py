@@ -32,6 +32,7 @@ LAYERS = [
     {"catalog", "cloudwatch"},  # the instance catalog; CloudWatch's metric catalog and statistics
     {"config"},  # the experiment file's schema
     {"profiles", "traffic", "autoscaling"},  # the documents the scenario assembles
+    {"serverless_sizing"},  # a model profile sized for a serverless variant (scenario checks it, fleet builds it)
     {"scenario"},  # scenario assembly
     {"fleet"},
     {"metrics"},

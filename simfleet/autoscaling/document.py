@@ -13,6 +13,7 @@ from typing import Any, get_args, get_origin
 from pydantic import ValidationError
 
 from simfleet.autoscaling.alarm_requests import PutMetricAlarm
+from simfleet.autoscaling.api_fields import VARIANT_DIMENSION
 from simfleet.autoscaling.policies import PutScalingPolicy, PutScheduledAction, RegisterScalableTarget
 from simfleet.errors import InputError, Problem
 from simfleet.schema.aws_fields import DEFER as _DEFER, Spec as _Spec, spec_in
@@ -94,8 +95,9 @@ def _simulated_metrics() -> frozenset[tuple[str, str]]:
     return frozenset(spec.key for spec in metric_catalog())
 
 
-def _cross_problems(built: dict, failed: dict, variants) -> list[tuple[tuple, str]]:
-    """References between requests: targets, policies and alarms that name each other."""
+def _cross_problems(built: dict, failed: dict, variants, serverless=frozenset()) -> list[tuple[tuple, str]]:
+    """References between requests: targets, policies and alarms that name each other; and targets
+    that name a serverless variant by its instance count, which it does not have."""
     found: list[tuple[tuple, str]] = []
     targets: dict[tuple, int] = {}
     for i, target in built["targets"]:
@@ -106,6 +108,11 @@ def _cross_problems(built: dict, failed: dict, variants) -> list[tuple[tuple, st
         if variants is not None and (target.endpoint_name, target.variant_name) not in variants:
             found.append((("targets", i, "ResourceId"), f"no endpoint {target.endpoint_name!r} with variant "
                           f"{target.variant_name!r} in the experiment"))
+        elif ((target.endpoint_name, target.variant_name) in serverless
+              and target.ScalableDimension == VARIANT_DIMENSION):
+            found.append((("targets", i, "ScalableDimension"), f"variant {target.variant_name!r} of "
+                          f"{target.endpoint_name!r} is serverless: a serverless variant has no instances; its "
+                          "scalable dimension is sagemaker:variant:DesiredProvisionedConcurrency"))
     targets_failed = bool(failed["targets"])
     named: dict[tuple, int] = {}
     for section, name_key in (("policies", "PolicyName"), ("scheduled_actions", "ScheduledActionName")):
@@ -159,11 +166,12 @@ def _cross_problems(built: dict, failed: dict, variants) -> list[tuple[tuple, st
     return found
 
 
-def load_autoscaling(data: dict, source: str, *, variants=None) -> AutoscalingConfig:
+def load_autoscaling(data: dict, source: str, *, variants=None, serverless=frozenset()) -> AutoscalingConfig:
     """Validate an autoscaling document; raise `InputError` with every problem found.
 
     `variants`, when given, is the set of (EndpointName, VariantName) the experiment defines, and
-    every target must name one of them.
+    every target must name one of them; `serverless` the serverless ones among them, which no target
+    may scale by `sagemaker:variant:DesiredInstanceCount`.
     """
     if not isinstance(data, dict):
         raise InputError.single(source, f"expected a table of {', '.join(_SECTIONS)}, got {type(data).__name__}")
@@ -189,7 +197,7 @@ def load_autoscaling(data: dict, source: str, *, variants=None) -> AutoscalingCo
                 continue
             located += _walk(request, (section, i))
             built[section].append((i, request))
-    located += _cross_problems(built, failed, variants)
+    located += _cross_problems(built, failed, variants, serverless)
     problems += [Problem(source, dotted(loc), message) for loc, message in located]
     if problems:
         raise InputError(problems)

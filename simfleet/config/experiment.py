@@ -9,8 +9,10 @@ checked by `simfleet.scenario`, which reports them together with these schema er
 A production variant serves one model profile (`model_name`) or several containers
 (`containers` with `inference_execution_config`: pipelines and multi-container endpoints, in
 `simfleet.config.containers`); traffic may name a container (`target_container_hostname`).
-Room is left on purpose: a variant will gain `serverless_config` and `model_population`
-(multi-model), an endpoint `inference_components`. `autoscaling` holds the Application Auto
+A serverless variant gives `serverless_config` (`simfleet.config.serverless`) instead of
+`instance_type` and `initial_instance_count`; the experiment's `[serverless]` section holds
+simfleet's choices for serverless endpoints. Room is left on purpose: a variant will gain
+`model_population` (multi-model), an endpoint `inference_components`. `autoscaling` holds the Application Auto
 Scaling requests as AWS spells them (PascalCase), validated by `simfleet.autoscaling`.
 """
 
@@ -20,10 +22,12 @@ import datetime as dt
 import re
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, StrictBool, StrictInt, ValidationInfo, field_validator, model_validator
+from pydantic import Field, StrictBool, StrictInt, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from simfleet.catalog import INSTANCE_TYPE_PATTERN, InstanceOverride
 from simfleet.config.containers import ContainerDefinition, Hostname, InferenceExecutionConfig, container_problems
+from simfleet.config.serverless import ServerlessConfig, ServerlessSettings
 from simfleet.schema.distributions import SizeDistribution, TimeDistribution
 from simfleet.schema.quantities import Duration, Rate, Size, StrictModel
 
@@ -158,10 +162,21 @@ class RoutingConfig(StrictModel):
                     "for a variant without RoutingConfig; simfleet assumes RANDOM there")
 
 
+def _key_errors(model: str, errors: list[tuple[tuple, str, str]]) -> ValidationError:
+    """Problems of a model validator located at the keys they concern (``(loc, type, message)``, type
+    "missing" for a key that must be given), so that each is reported on its own key path."""
+    return ValidationError.from_exception_data(model, [
+        InitErrorDetails(type=PydanticCustomError(kind, message), loc=loc, input=None)
+        for loc, kind, message in errors])
+
+
 class ProductionVariant(StrictModel):
     """A production variant and the model it serves: one model profile in one container
     (`model_name`), or an inference pipeline / multi-container endpoint (`containers`, with
-    `inference_execution_config`; see `simfleet.config.containers`)."""
+    `inference_execution_config`; see `simfleet.config.containers`). It runs on instances
+    (`instance_type`, `initial_instance_count`, both required) or is serverless
+    (`serverless_config`, with neither: AWS's ProductionVariant takes "ServerlessConfig instead of
+    instance type and count")."""
 
     variant_name: str = Field(pattern=AWS_NAME)
     model_name: str | None = Field(default=None, min_length=1, description="a model profile name (one container)")
@@ -169,8 +184,12 @@ class ProductionVariant(StrictModel):
         default=None, description="with containers: Serial (a pipeline, the default) or Direct invocation")
     containers: list[ContainerDefinition] | None = Field(
         default=None, description="CreateModel.Containers: 2 to 15 containers, each a model profile")
-    instance_type: str = Field(pattern=INSTANCE_TYPE_PATTERN)
-    initial_instance_count: int = Field(ge=1, le=1000)
+    serverless_config: ServerlessConfig | None = Field(
+        default=None, description="ServerlessConfig: a serverless variant (no instance_type or initial_instance_count)")
+    instance_type: str | None = Field(default=None, pattern=INSTANCE_TYPE_PATTERN,
+                                      description="required unless serverless_config is given")
+    initial_instance_count: int | None = Field(default=None, ge=1, le=1000,
+                                               description="required unless serverless_config is given")
     initial_variant_weight: float = Field(default=1.0, ge=0, le=1e6)
     routing_config: RoutingConfig = Field(default_factory=RoutingConfig)
     workers: int | None = Field(
@@ -213,6 +232,40 @@ class ProductionVariant(StrictModel):
                              "multi-container endpoint)")
         return self
 
+    @model_validator(mode="after")
+    def _instances_or_serverless(self):
+        errors = []
+        if self.serverless_config is None:
+            for key in ("instance_type", "initial_instance_count"):
+                if getattr(self, key) is None:
+                    errors.append(((key,), "missing", "required key is missing (a variant without serverless_config "
+                                                      "runs on instances)"))
+        else:
+            for key in ("instance_type", "initial_instance_count"):
+                if getattr(self, key) is not None:
+                    errors.append(((key,), "value_error", f"a serverless variant has no {key} (AWS takes "
+                                                          "serverless_config instead of instance type and count)"))
+            if self.containers is not None:
+                errors.append((("containers",), "value_error",
+                               "serverless endpoints do not support inference pipelines or multi-container "
+                               "endpoints (AWS, Serverless Inference feature exclusions); give model_name"))
+            if "routing_config" in self.model_fields_set:
+                errors.append((("routing_config",), "value_error",
+                               "routing_config chooses among a variant's instances; a serverless variant has none "
+                               "(simfleet refuses it rather than ignore it)"))
+            if self.workers is not None and self.workers != 1:
+                errors.append((("workers",), "value_error",
+                               f"a serverless variant runs 1 worker, got {self.workers}: AWS recommends one worker "
+                               "per container, and in simfleet each execution environment serves one request "
+                               "at a time"))
+        if errors:
+            raise _key_errors("ProductionVariant", errors)
+        return self
+
+    @property
+    def serverless(self) -> bool:
+        return self.serverless_config is not None
+
     @property
     def execution_mode(self) -> str:
         """`InferenceExecutionConfig.Mode`: "Serial" unless Direct is given ("The default mode is Serial")."""
@@ -233,6 +286,14 @@ class Endpoint(StrictModel):
             raise ValueError(f"variant names must be unique within an endpoint, repeated: {', '.join(duplicates)}")
         if sum(v.initial_variant_weight for v in self.production_variants) <= 0:
             raise ValueError("at least one production variant needs initial_variant_weight > 0")
+        if len(self.production_variants) > 1:
+            errors = [(("production_variants", k, "serverless_config"), "value_error",
+                       f"a serverless variant must be its endpoint's only variant, this endpoint has "
+                       f"{len(self.production_variants)} (AWS, Serverless Inference feature exclusions: multiple "
+                       "production variants are not supported)")
+                      for k, v in enumerate(self.production_variants) if v.serverless_config is not None]
+            if errors:
+                raise _key_errors("Endpoint", errors)
         return self
 
 
@@ -466,5 +527,7 @@ class Experiment(StrictModel):
     catalog: dict[str, InstanceOverride] = Field(default_factory=dict)
     instances: InstancesSection = Field(default_factory=InstancesSection)
     autoscaling: AutoscalingSection | None = None
+    serverless: ServerlessSettings = Field(default_factory=ServerlessSettings,
+                                           description="choices and limits for serverless variants")
     endpoints: list[Endpoint] = Field(min_length=1)
     traffic: list[TrafficSource] = Field(min_length=1)

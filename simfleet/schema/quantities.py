@@ -1,7 +1,8 @@
 """Pydantic field types for quantities with units (durations, sizes, rates, finite numbers).
 
 A field declared `Duration` accepts ``"90s"`` and holds 90.0 seconds; `Size` accepts ``"16 GiB"``
-and holds bytes; `Rate` accepts ``200`` or ``"12000/min"`` and holds requests per second.
+and holds bytes; `Rate` accepts ``200`` or ``"12000/min"`` and holds requests per second;
+`Bandwidth` accepts ``"100 MB/s"`` or ``"6 GiB/min"`` and holds bytes per second.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pydantic import BeforeValidator, ConfigDict, BaseModel
 
 from simfleet.units import DURATION_UNITS, parse_duration, parse_size
 
-__all__ = ["Duration", "Size", "Rate", "StrictModel", "parse_rate"]
+__all__ = ["Duration", "Size", "Rate", "Bandwidth", "StrictModel", "parse_rate", "parse_bandwidth"]
 
 
 class StrictModel(BaseModel):
@@ -43,6 +44,18 @@ def parse_rate(value: object) -> float:
     return rate
 
 
+def parse_bandwidth(value: object) -> float:
+    """Bytes per second from ``"100 MB/s"``, ``"1 GiB/s"`` or ``"6 GB/min"`` (a size per time unit)."""
+    size, slash, unit = value.rpartition("/") if isinstance(value, str) else ("", "", "")
+    if not slash or unit.strip() not in DURATION_UNITS:
+        raise ValueError(f"expected a bandwidth like '100 MB/s' (a size per s, min or h), got {value!r}")
+    bandwidth = parse_size(size.strip()) / DURATION_UNITS[unit.strip()]
+    if not bandwidth > 0:
+        raise ValueError(f"expected a bandwidth greater than zero, got {value!r}")
+    return bandwidth
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Size = Annotated[float, BeforeValidator(parse_size)]
 Rate = Annotated[float, BeforeValidator(parse_rate)]
+Bandwidth = Annotated[float, BeforeValidator(parse_bandwidth)]

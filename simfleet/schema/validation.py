@@ -70,8 +70,8 @@ def _message(error: dict) -> str:
         message = message[len("Value error, "):]
     if kind == "extra_forbidden":
         return "unknown key (check its spelling and the documented keys)"
-    if kind == "missing":
-        return "required key is missing"
+    if kind == "missing":  # pydantic's own "Field required", or a validator's "required key is missing (why)"
+        return message if message.startswith("required key is missing") else "required key is missing"
     got = error.get("input")
     if kind not in {"union_tag_invalid", "value_error"} and not isinstance(got, (dict, list)):
         message += f", got {got!r}"
