@@ -81,6 +81,10 @@ class InstanceManager:
         self._provisioning = []
         self._failures = []
         for variant in fleet.variants:
+            if variant.instance_type is None:  # a serverless variant: environments, never instances
+                self._provisioning.append(None)
+                self._failures.append(None)
+                continue
             prefix = f"instances/{variant.endpoint_name}/{variant.variant_name}"
             spec = settings.provisioning_time_by_family.get(variant.instance_type.family, settings.provisioning_time)
             self._provisioning.append(streams.draws(f"{prefix}/provisioning", spec.build().sample))
