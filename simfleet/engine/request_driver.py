@@ -38,6 +38,7 @@ class RequestDriver:
         self.plane = plane
         self.sinks = sinks
         self.hop_sinks: list[Callable[[HopRecords], None]] = []
+        self.environment_sinks = []
         overhead = platform.overhead_latency.build()
         self.endpoints = []
         self.populations: list[tuple[int, UserPopulation]] = []  # (traffic index, users)
