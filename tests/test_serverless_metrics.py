@@ -323,3 +323,66 @@ def test_activity_rows_count_each_minute_once_per_variant():
         lo, hi = row.detail["window_start_s"], row.detail["window_start_s"] + 60
         assert row.counts["cold_starts"] == int(((environments.kind == ENV_STARTED) & (environments.time_s >= lo)
                                                  & (environments.time_s < hi)).sum())
+
+
+# -- requests.parquet and the sweep's row -----------------------------------------------------------------
+
+def test_the_request_trace_writes_setup_and_environment(tmp_path):
+    import pyarrow.parquet as pq
+
+    from conftest import base_experiment, scenario
+    from simfleet.fleet import build_fleet
+    from simfleet.metrics.emission import ENVIRONMENT_NAMES
+    from simfleet.outputs.requests_trace import RequestTrace
+
+    fleet, experiment = serverless_fleet(provisioned=2)
+    records, _ = synthetic_run(np.random.default_rng(4), 300, DURATION_S, 2)
+    trace = RequestTrace(tmp_path / "requests.parquet", fleet, experiment.experiment.start_time)
+    for part in _parts(records, [120]):
+        trace(part)
+    trace.commit()
+    table = pq.read_table(tmp_path / "requests.parquet").to_pydict()
+    assert table["setup_s"] == records.setup_s.tolist()
+    names = {0: "None", 1: "Warm", 2: "Cold", 3: "Provisioned", 4: "SpilloverWarm", 5: "SpilloverCold"}
+    assert names == {code: ENVIRONMENT_NAMES[code] for code in names}
+    assert table["environment"] == [names[int(code)] for code in records.environment]
+    assert all(i is None for i in table["InstanceId"])
+    throttled = records.status == THROTTLED
+    assert [c for c, t in zip(table["error_class"], throttled) if t] == ["4XX"] * int(throttled.sum())
+    assert set(s for s, t in zip(table["status"], throttled) if t) <= {"Throttled"}
+
+    # an instance-based variant's requests (no serverless columns): 0 and "None"
+    plain = build_fleet(scenario(base_experiment()))
+    instance_records = records.select(slice(0, 20))
+    instance_records = type(instance_records)(**{**vars(instance_records), "setup_s": None, "environment": None,
+                                                 "instance": np.zeros(20, np.int32)})
+    trace = RequestTrace(tmp_path / "plain.parquet", plain, experiment.experiment.start_time)
+    trace(instance_records)
+    trace.commit()
+    table = pq.read_table(tmp_path / "plain.parquet").to_pydict()
+    assert table["setup_s"] == [0.0] * 20 and table["environment"] == ["None"] * 20
+
+
+def test_the_sweep_row_sums_the_serverless_variants():
+    import pyarrow as pa
+
+    from simfleet.sweep.execute import HEADLINE_FIELDS, headline
+
+    fleet, _ = serverless_fleet(provisioned=2)
+    records, environments = synthetic_run(np.random.default_rng(9), 400, DURATION_S, 2)
+    totals = ServerlessTotals(fleet, DURATION_S)
+    totals.add(records)
+    totals.add_environment(environments)
+    summary = _summary(fleet, records, totals)
+    events = pa.table({"event": pa.array([], pa.string())})
+    row = headline(summary, events)
+    assert [name for name, _ in HEADLINE_FIELDS][-7:] == ["cold_starts", "cold_start_rate", "throttles",
+                                                          "throttle_rate", "spillovers", "mean_warm_environments",
+                                                          "mean_concurrent_executions"]
+    served = int((records.environment != ENV_NONE).sum())
+    cold = int(np.isin(records.environment, (ENV_COLD, ENV_SPILLOVER_COLD)).sum())
+    assert row["cold_starts"] == cold and row["cold_start_rate"] == pytest.approx(cold / served)
+    assert row["throttles"] == int((records.status == THROTTLED).sum())
+    assert row["throttle_rate"] == pytest.approx(row["throttles"] / 400)
+    assert row["cost_per_hour"] == pytest.approx(summary["cost"] / DURATION_S * 3600)
+    assert row["mean_concurrent_executions"] == pytest.approx(totals.mean_executions(0))
