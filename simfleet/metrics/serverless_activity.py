@@ -87,6 +87,8 @@ class ServerlessActivity:
         rows = []
         for minute, index in ready:
             counts = self._counts.pop((index, minute))
+            if end_s is not None and minute * WINDOW_S >= end_s:
+                continue  # after the run (a reap scheduled past its end): not part of it
             variant = self.fleet.variants[index]
             end = float((minute + 1) * WINDOW_S)
             rows.append(ActivityRow(end if end_s is None else max(min(end, end_s), float(minute * WINDOW_S)),
@@ -95,5 +97,6 @@ class ServerlessActivity:
         return rows
 
     def flush(self, end_s: float) -> list[ActivityRow]:
-        """Every minute still open at the run's end `end_s` (the last one cut there)."""
+        """Every minute still open at the run's end `end_s` (the last one cut there; records after
+        the end are dropped)."""
         return self.close(end_s, end_s)
