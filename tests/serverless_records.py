@@ -14,13 +14,12 @@ import dataclasses
 import numpy as np
 
 from conftest import base_experiment, scenario
-from simfleet.distributions import Distribution  # noqa: F401  (the type of setup_time)
 from simfleet.fleet import Fleet, ServerlessRuntime, build_fleet
 from simfleet.request_records import (ENV_COLD, ENV_NONE, ENV_PROVISIONED, ENV_PROVISIONED_ADDED, ENV_REAPED,
                                       ENV_RELEASED, ENV_SPILLOVER_COLD, ENV_SPILLOVER_WARM, ENV_STARTED, ENV_WARM,
                                       MODEL_ERROR, MODEL_TIMEOUT, OK, THROTTLED, EnvironmentRecords, RequestRecords)
 
-PRICES = dict(price_per_second=0.00002 * 2, provisioned_price_per_second=0.000004, 
+PRICES = dict(price_per_second=0.00002 * 2, provisioned_price_per_second=0.000004,
               provisioned_inference_price_per_second=0.00001, data_price_per_gb=0.016)
 
 
