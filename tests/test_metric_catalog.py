@@ -19,6 +19,7 @@ import tomllib
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import base_experiment, scenario
@@ -164,7 +165,7 @@ def test_every_entry_is_well_formed():
 
 def test_available_capabilities():
     assert AVAILABLE_CAPABILITIES == frozenset({"real-time", "high-resolution", "inference-recommender", "pipelines",
-                                                "multi-container"})
+                                                "multi-container", "serverless", "serverless-provisioned-concurrency"})
     assert AVAILABLE_CAPABILITIES <= set(CAPABILITIES)
     assert metric_spec("/aws/sagemaker/Endpoints", "DiskUtilization").capability == "disk"
     assert not metric_spec("/aws/sagemaker/Endpoints", "DiskUtilization").available
@@ -356,7 +357,25 @@ def emitted():
     metrics = simulate(scenario(raw)).metrics
     frame = metrics.to_pandas() if hasattr(metrics, "to_pandas") else metrics
     assert len(frame) > 0
-    return frame
+    return pd.concat([frame, _serverless_emitted()], ignore_index=True)
+
+
+def _serverless_emitted():
+    """A serverless endpoint with Provisioned Concurrency, through the aggregator on synthetic records
+    (until the request plane's serverless station runs it end to end: then it joins the run above)."""
+    import numpy as np
+
+    from serverless_records import serverless_fleet, synthetic_run
+    from simfleet.metrics.aggregator import MetricsAggregator
+
+    fleet, experiment = serverless_fleet(provisioned=2)
+    records, environments = synthetic_run(np.random.default_rng(1), 500, 120.0, provisioned=2)
+    aggregator = MetricsAggregator(fleet, experiment.metrics, experiment.experiment.start_time)
+    aggregator.add_environment(environments)
+    for t in np.arange(10.0, 301.0, 10.0):
+        aggregator.add(records.select((records.arrival_s >= t - 10) & (records.arrival_s < t)))
+        aggregator.close_tick(t, np.zeros((0, 1)), np.zeros(0, np.int32), np.zeros(0, bool), np.zeros(0, np.int64))
+    return aggregator.buffer.tables()[0].to_pandas()
 
 
 def _streams(frame):

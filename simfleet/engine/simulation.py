@@ -33,6 +33,8 @@ from simfleet.fleet import Fleet, build_fleet
 from simfleet.metrics.aggregator import MetricsAggregator
 from simfleet.metrics.load_generator import LoadGenerator, LoadGeneratorMetrics
 from simfleet.metrics.run_totals import RunTotals
+from simfleet.metrics.serverless_activity import ACTIVITY_EVENT, ServerlessActivity
+from simfleet.metrics.serverless_totals import ServerlessTotals
 from simfleet.metrics.summary import FleetTime, build_summary
 from simfleet.rng import RandomStreams
 from simfleet.traffic.rate import RateFunction
@@ -103,6 +105,8 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
         source_indices.append(index)
 
     totals = RunTotals(len(fleet.variants), duration)
+    serverless = ServerlessTotals(fleet, duration, experiment.serverless.response_size)
+    activity = ServerlessActivity(fleet)
     driver_sinks: list[Callable[[RequestRecords], None]] = []
     driver = RequestDriver(scenario, fleet, plane, streams, list(zip(source_indices, sources)), driver_sinks)
     instances = InstanceManager(env, plane, fleet, experiment.instances, streams, events, driver.advance_to, duration)
@@ -113,6 +117,9 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
         aggregator.buffer, start, publish_plan(experiment, experiment.endpoints[0]).standard_s,
         experiment.metrics.concurrency_sample_interval)
     driver.hop_sinks.append(aggregator.add_hops)
+    if activity.serverless:
+        driver_sinks += [serverless.add, activity.add]
+        driver.environment_sinks += [aggregator.add_environment, serverless.add_environment, activity.add_environment]
     driver_sinks += [aggregator.add, totals.add] + ([load_generators.add] if load_generators.generators else []) \
         + ([requests_sink] if requests_sink else [])
     tick = clock_tick_s(experiment)
@@ -139,14 +146,16 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     for index, population in driver.populations:
         env.process(_user_changes(env, driver, events, population, index, duration, run_over))
     clock = env.process(_metric_clock(env, driver, aggregator, load_generators, plane, tick, duration, max_segment_s,
-                                      autoscaler, watcher))
+                                      autoscaler, watcher, activity, events))
     # The clock's last tick is at `duration` (or where the watcher ended the run); launches, drains
     # and failures still ahead are left there.
     end = env.run(until=clock)
     stopped_early = end < duration
     if stopped_early:
         totals.end_early(end, aggregator.pending_requests())
+        serverless.end_early(end, aggregator.pending_requests())
         duration = end
+    _log_activity(events, activity.flush(duration))
     # requests still between two containers of a pipeline have no record yet: they count as in flight
     between = driver.between_containers
     events.add(duration, "RunEnd", requests=totals.arrivals + between,
@@ -160,13 +169,20 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     fleet_time = [FleetTime(instances.billed_seconds(v.index, duration), instances.in_service_seconds(v.index, duration),
                             instances.peak_in_service(v.index)) for v in fleet.variants]
     mean_busy = [b / t.in_service_s if t.in_service_s else 0.0 for b, t in zip(busy_by_variant, fleet_time)]
-    summary = build_summary(fleet, totals, fleet_time, mean_busy, duration)
+    summary = build_summary(fleet, totals, fleet_time, mean_busy, duration, serverless)
     metrics, metric_values = aggregator.buffer.tables()
     ids = tuple(instance.id for instance in instances.instances)
     return RunResult(metrics, metric_values, events.table(), summary, fleet, ids)
 
 
-def _metric_clock(env, driver, aggregator, load_generators, plane, tick, duration, max_segment_s, autoscaler, watcher):
+def _log_activity(events: EventLog, rows) -> None:
+    """The serverless variants' per-minute activity rows (`metrics.serverless_activity`)."""
+    for row in rows:
+        events.add(row.time_s, ACTIVITY_EVENT, row.endpoint_name, row.variant_name, **row.detail)
+
+
+def _metric_clock(env, driver, aggregator, load_generators, plane, tick, duration, max_segment_s, autoscaler, watcher,
+                  activity, events):
     """At every tick, publish the periods that end there, then let the alarms evaluate them and the
     watcher read them; cut long ticks into kernel segments. Returns the time the run ends."""
     steps = max(1, int(np.ceil(tick / max_segment_s)))
@@ -178,6 +194,8 @@ def _metric_clock(env, driver, aggregator, load_generators, plane, tick, duratio
         aggregator.close_tick(env.now, plane.station_busy_integral(env.now), plane.instance_variant, plane.in_service,
                               plane.first_station)
         load_generators.close_tick(env.now)
+        if activity.serverless:
+            _log_activity(events, activity.close(env.now))
         if watcher is not None and watcher.on_tick(env.now):
             return env.now   # the run ends here, as a run of this duration would: no alarm evaluates
         if autoscaler is not None and env.now < duration:

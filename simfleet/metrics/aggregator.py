@@ -10,7 +10,12 @@ group whose period ends there is published:
 * `ConcurrentRequestsPerModel`: each instance's requests in its container (queued or in
   service), counted every `concurrency_sample_interval`;
 * simfleet's instance counts of a variant (desired, in service, pending, draining), sampled as
-  often, at the utilization period.
+  often, at the utilization period;
+* a serverless variant has no instances, hence none of the above host and instance metrics: its
+  invocation metrics are those the catalog lists for serverless (with `ModelSetupTime` and the
+  Provisioned Concurrency counts), and its gauges (executions, Provisioned Concurrency, memory) are
+  sampled at the utilization period from its executions and environments
+  (`metrics.serverless_gauges`, which `add_environment` feeds).
 
 Each datapoint keeps its `Distribution` (the underlying values) beside its statistics, in the
 run's `DatapointBuffer` (`metrics.datapoints`), so that queries can re-bucket to coarser periods
@@ -28,13 +33,14 @@ import numpy as np
 
 from simfleet.config.experiment import MetricsSection
 from simfleet.metrics.aggregation_kernels import sample_occupancy
-from simfleet.request_records import MODEL_ERROR, MODEL_TIMEOUT, OK
-from simfleet.request_records import HopRecords, RequestRecords, group_slices
+from simfleet.request_records import ENV_NONE, MODEL_ERROR, MODEL_TIMEOUT, OK
+from simfleet.request_records import EnvironmentRecords, HopRecords, RequestRecords, group_slices
 from simfleet.fleet import Fleet, instance_id
 from simfleet.metrics.datapoints import DatapointBuffer
 from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, SIMFLEET_NAMESPACE,
                                        STATUS_NAMES, device_utilization, fleet_gauge_values, utilization_values)
 from simfleet.metrics.invocation_datapoints import invocation_distributions
+from simfleet.metrics.serverless_gauges import SampledState, has_provisioned, request_values, serverless_metrics
 
 __all__ = ["MetricsAggregator"]
 
@@ -68,6 +74,7 @@ class MetricsAggregator:
         # at the next concurrency close: one part per batch, and the part still there at the last close
         self._occupancy: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._busy_mark = np.zeros((0, 0))  # per station and worker slot, at the last utilization close
+        self._serverless = {v.index: SampledState(v) for v in fleet.variants if v.serverless is not None}
 
     # -- input ------------------------------------------------------------------------------------
     def add(self, records: RequestRecords) -> None:
@@ -75,7 +82,21 @@ class MetricsAggregator:
             return
         for index, mine in records.by_variant(len(self._pending)):
             self._pending[index].add(mine)
+            if index in self._serverless:
+                environment = mine.environment if mine.environment is not None else np.zeros(len(mine), np.int8)
+                self._serverless[index].add(mine.arrival_s, mine.complete_s, environment)
+        if self._serverless:  # serverless requests are on no instance (-1)
+            records = records.select(records.instance >= 0)
         self._occupancy.append((records.instance, records.arrival_s, records.complete_s, records.status))
+
+    def add_environment(self, records: EnvironmentRecords) -> None:
+        """Lifecycle records of serverless environments (starts, reaps, provisioned changes)."""
+        if not len(records):
+            return
+        for index in np.unique(records.variant):
+            mine = records.variant == index
+            self._serverless[int(index)].add_environment(
+                EnvironmentRecords(records.time_s[mine], records.variant[mine], records.kind[mine]))
 
     def add_hops(self, hops: HopRecords) -> None:
         """The hops of requests through the containers of serial pipelines (`ContainerLatency`)."""
@@ -102,7 +123,9 @@ class MetricsAggregator:
         for variant in self.fleet.variants:
             if _ends_at(t, variant.plan.utilization_s):
                 self._emit_utilization(t, variant, slot_busy, instance_variant, in_service, first_station)
-                if self.instance_counts is not None:
+                if variant.index in self._serverless:
+                    self._emit_serverless_gauges(t, variant)
+                elif self.instance_counts is not None:
                     self._emit_instance_counts(t, variant)
         if _ends_at(t, self.concurrency_s):
             self._emit_concurrency(t, instance_variant, in_service)
@@ -137,11 +160,19 @@ class MetricsAggregator:
             groups = [(self._dims(variant), published)]
             if variant.plan.enhanced:
                 groups += [(self._dims(variant, instance), group) for instance, group in published.by_instance()]
+            serverless = variant.serverless is not None
             for dims, group in groups:
                 for metric, unit, dist in invocation_distributions(group.status, group.active_instances,
                                                                    group.model_latency_s, group.overhead_s,
                                                                    variant, self.buffer.scale):
-                    self.buffer.add_distribution(timestamp, period, INVOCATION_NAMESPACE, metric, unit, dims, dist)
+                    if not serverless or (INVOCATION_NAMESPACE, metric) in serverless_metrics():
+                        self.buffer.add_distribution(timestamp, period, INVOCATION_NAMESPACE, metric, unit, dims, dist)
+            if serverless and published.setup_s is not None:
+                provisioned = has_provisioned(variant, self._serverless[variant.index].level_seen)
+                for metric, unit, dist in request_values(published.setup_s, published.environment, provisioned,
+                                                         self.buffer.scale):
+                    self.buffer.add_distribution(timestamp, period, INVOCATION_NAMESPACE, metric, unit,
+                                                 self._dims(variant), dist)
             if variant.direct:
                 self._emit_direct_containers(timestamp, period, variant, published)
         for variant in closing:
@@ -220,6 +251,14 @@ class MetricsAggregator:
                 for device, value in enumerate(per_device):
                     self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit,
                                     self._dims(variant, int(instance), device), np.array([value]))
+
+    def _emit_serverless_gauges(self, t: float, variant) -> None:
+        """A serverless variant's sampled gauges (`serverless_gauges.SampledState.close`)."""
+        period = variant.plan.utilization_s
+        timestamp = self._timestamp(t, period)
+        for namespace, metric, unit, values in self._serverless[variant.index].close(t, period, self.sample_interval):
+            if len(values):
+                self.buffer.add(timestamp, period, namespace, metric, unit, self._dims(variant), values)
 
     def _emit_instance_counts(self, t: float, variant) -> None:
         """simfleet's instance-count gauges, sampled every `concurrency_sample_interval` of the period."""
@@ -309,26 +348,37 @@ class _PendingByPeriod:
 class _Published:
     """The columns the invocation metrics read, of the requests published at one close."""
 
-    def __init__(self, status, active_instances, instance, model_latency_s, overhead_s, container):
+    def __init__(self, status, active_instances, instance, model_latency_s, overhead_s, container, setup_s=None,
+                 environment=None):
         self.status = status
         self.active_instances = active_instances
         self.instance = instance
         self.model_latency_s = model_latency_s
         self.overhead_s = overhead_s
         self.container = container
+        self.setup_s = setup_s          # serverless variants only (None otherwise)
+        self.environment = environment  # likewise
 
     @classmethod
     def of(cls, parts: list[RequestRecords], include_rejected: bool) -> "_Published":
         def column(name):
+            if getattr(parts[0], name) is None:  # one variant's parts: all serverless or none
+                return None
             return getattr(parts[0], name) if len(parts) == 1 else np.concatenate([getattr(p, name) for p in parts])
 
         published = cls(*(column(name) for name in _COLUMNS))
-        return published if include_rejected else published.select(published.instance >= 0)
+        if include_rejected:
+            return published
+        # rejected: reached neither an instance nor a serverless environment (throttles included)
+        reached = published.instance >= 0
+        if published.environment is not None:
+            reached |= published.environment != ENV_NONE
+        return published.select(reached)
 
     def select(self, mask) -> "_Published":
         if isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and mask.all():
             return self
-        return _Published(*(getattr(self, name)[mask] for name in _COLUMNS))
+        return _Published(*(None if getattr(self, name) is None else getattr(self, name)[mask] for name in _COLUMNS))
 
     def by_instance(self):
         """(instance index, its requests in their original order) for each instance reached, ascending."""
@@ -341,4 +391,5 @@ class _Published:
             yield instance, grouped.select(rows)
 
 
-_COLUMNS = ("status", "active_instances", "instance", "model_latency_s", "overhead_s", "container")
+_COLUMNS = ("status", "active_instances", "instance", "model_latency_s", "overhead_s", "container", "setup_s",
+            "environment")

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from simfleet.request_records import (INVALID_TARGET, MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK,
-                                      PAYLOAD_TOO_LARGE, QUEUE_FULL)
+from simfleet.request_records import (ENV_COLD, ENV_NONE, ENV_PROVISIONED, ENV_SPILLOVER_COLD, ENV_SPILLOVER_WARM,
+                                      ENV_WARM, INVALID_TARGET, MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK,
+                                      PAYLOAD_TOO_LARGE, QUEUE_FULL, THROTTLED)
 from simfleet.fleet import VariantRuntime
 
-__all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "SIMFLEET_NAMESPACE", "fleet_gauge_values", "STATUS_NAMES", "REACHED_CONTAINER", "MODEL_ERROR_OUTCOMES",
+__all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "SIMFLEET_NAMESPACE", "fleet_gauge_values", "STATUS_NAMES", "ENVIRONMENT_NAMES", "REACHED_CONTAINER", "MODEL_ERROR_OUTCOMES",
            "status_in",
            "utilization_values", "device_utilization", "device_shares", "error_class"]
 
@@ -34,6 +35,18 @@ STATUS_NAMES = {
     QUEUE_FULL: "QueueFull",
     NO_CAPACITY: "NoCapacity",
     INVALID_TARGET: "InvalidTarget",
+    THROTTLED: "Throttled",
+}
+
+#: The serverless execution environment that served a request (`RequestRecords.environment`), as
+#: `requests.parquet` writes it; "None" for instance-based variants and requests no environment took.
+ENVIRONMENT_NAMES = {
+    ENV_NONE: "None",
+    ENV_WARM: "Warm",
+    ENV_COLD: "Cold",
+    ENV_PROVISIONED: "Provisioned",
+    ENV_SPILLOVER_WARM: "SpilloverWarm",
+    ENV_SPILLOVER_COLD: "SpilloverCold",
 }
 
 #: Outcomes in which a container answered (or timed out): they carry ModelLatency/OverheadLatency.
@@ -63,11 +76,12 @@ def error_class(status: np.ndarray, variant: VariantRuntime) -> tuple[np.ndarray
 
     A model error takes the class of the status the model answers (`model_error_status`);
     payloads over the limit and a missing, unknown or unneeded TargetContainerHostname are SageMaker's
-    400 ValidationError [MCE]; timeouts, full job queues (503)
+    400 ValidationError [MCE]; a serverless throttle is a ThrottlingException, HTTP 400 (DESIGN §4:
+    AWS does not say whether it counts in Invocation4XXErrors; simfleet counts it); timeouts, full job queues (503)
     and a variant without capacity count as 5XX. AWS does not document the class of a timeout.
     """
     model_4xx = variant.model_error_status < 500
-    is_4xx = status_in(status, (PAYLOAD_TOO_LARGE, INVALID_TARGET)) | ((status == MODEL_ERROR) & model_4xx)
+    is_4xx = status_in(status, (PAYLOAD_TOO_LARGE, INVALID_TARGET, THROTTLED)) | ((status == MODEL_ERROR) & model_4xx)
     is_5xx = status_in(status, (MODEL_TIMEOUT, QUEUE_FULL, NO_CAPACITY)) | ((status == MODEL_ERROR) & (not model_4xx))
     return is_4xx, is_5xx
 

@@ -1,12 +1,25 @@
-"""`summary.json`: what a capacity planner reads first — volumes, errors, latency, cost per variant."""
+"""`summary.json`: what a capacity planner reads first — volumes, errors, latency, cost per variant.
+
+Every variant, instance-based or serverless, has the same fields, so a serverless variant reads
+side by side with one of instances: `cost` (USD over the run), `cost_per_hour` and
+`cost_per_million_requests`. A serverless variant has no instances (its instance fields are 0 or
+null) and adds a `serverless` object: its configuration, cold starts, throttles, spillovers,
+environments and executions over time, and its cost by term (`metrics.serverless_billing`).
+
+A cost that needs a price nobody knows is null, never 0, and the price is named in the run's
+`missing_prices` (variant and price name); the run's `cost` is then null too.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from simfleet.fleet import Fleet
 from simfleet.metrics.emission import STATUS_NAMES
 from simfleet.metrics.run_totals import RunTotals
+from simfleet.metrics.serverless_billing import serverless_cost
+from simfleet.metrics.serverless_totals import ServerlessTotals
 
 __all__ = ["build_summary", "FleetTime"]
 
@@ -23,23 +36,33 @@ class FleetTime:
 
 
 def build_summary(fleet: Fleet, totals: RunTotals, fleet_time: list[FleetTime], mean_busy_workers: list[float],
-                  duration_s: float) -> dict:
+                  duration_s: float, serverless: ServerlessTotals | None = None) -> dict:
+    """`serverless` holds the run totals of the serverless variants (needed when there are any)."""
     variants = []
+    missing_prices = []
     for variant, vt in zip(fleet.variants, totals.variants):
         requests = int(vt.status_counts.sum())
         ok = int(vt.status_counts[0])
-        price = variant.instance_type.price_per_hour
         time = fleet_time[variant.index]
-        cost = price * time.billed_s / 3600 if price is not None else None
+        instance = variant.instance_type
+        if variant.serverless is None:
+            price = instance.price_per_hour
+            cost = price * time.billed_s / 3600 if price is not None else None
+            if price is None:
+                missing_prices.append(_missing(variant, "price_per_hour", instance.name))
+            extra = {}
+        else:
+            price = None
+            cost, extra = _serverless(variant, serverless, requests, duration_s, missing_prices)
         variants.append({
             "EndpointName": variant.endpoint_name,
             "VariantName": variant.variant_name,
             "model": variant.model_name,
-            "instance_type": variant.instance_type.name,
+            "instance_type": instance.name if instance is not None else None,
             "instance_count": variant.initial_instance_count,
             "peak_instances_in_service": time.peak_in_service,
             "mean_instances_in_service": time.in_service_s / duration_s,
-            "workers_per_instance": variant.entry.workers,
+            "workers_per_instance": variant.entry.workers if instance is not None else None,
             "requests": requests,
             "outcomes": {STATUS_NAMES[code]: int(n) for code, n in enumerate(vt.status_counts)},
             "error_rate": (requests - ok) / requests if requests else None,
@@ -49,14 +72,17 @@ def build_summary(fleet: Fleet, totals: RunTotals, fleet_time: list[FleetTime], 
                 **{f"p{p:g}".replace(".", "_"): vt.e2e.percentile(p) for p in PERCENTILES},
             },
             "model_latency_mean_s": vt.model_latency_sum_s.value / vt.answered if vt.answered else None,
+            # for a serverless variant: the mean cold start (arrival to start of service)
             "queue_wait_mean_s": vt.queue_wait_sum_s.value / vt.answered if vt.answered else None,
-            "mean_busy_workers_per_instance": mean_busy_workers[variant.index],
+            "mean_busy_workers_per_instance": mean_busy_workers[variant.index] if instance is not None else None,
             "instance_hours": time.billed_s / 3600,
             "in_service_instance_hours": time.in_service_s / 3600,
             "price_per_hour": price,
-            "price_source": variant.instance_type.price_source,
+            "price_source": instance.price_source if instance is not None else None,
             "cost": cost,
+            "cost_per_hour": cost / duration_s * 3600 if cost is not None and duration_s else None,
             "cost_per_million_requests": cost / requests * 1e6 if cost is not None and requests else None,
+            **extra,
         })
     costs = [v["cost"] for v in variants]
     total_requests = sum(v["requests"] for v in variants)
@@ -64,9 +90,54 @@ def build_summary(fleet: Fleet, totals: RunTotals, fleet_time: list[FleetTime], 
         "duration_s": duration_s,
         "requests": total_requests,
         "cost": sum(costs) if all(c is not None for c in costs) else None,
+        "missing_prices": missing_prices,
         "littles_law": totals.littles_law(),
         "latency_note": "run-level percentiles from a log histogram (at most 1.2% above exact); "
                         "metrics.parquet percentiles are exact up to 150 distinct values per datapoint, "
                         "else within half a histogram bucket (metrics.histogram_scale)",
         "variants": variants,
     }
+
+
+def _missing(variant, price: str, of: str) -> dict:
+    return {"EndpointName": variant.endpoint_name, "VariantName": variant.variant_name, "price": price, "of": of}
+
+
+def _or_none(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def _serverless(variant, serverless: ServerlessTotals, requests: int, duration_s: float,
+                missing_prices: list) -> tuple[float | None, dict]:
+    """(cost, the `serverless` object) of a serverless variant."""
+    runtime = variant.serverless
+    st = serverless.variants[variant.index]
+    provisioned_s = serverless.provisioned_seconds(variant.index)
+    cost = serverless_cost(runtime, st, provisioned_s)
+    missing_prices += [_missing(variant, name, f"serverless {runtime.memory_size_mb} MB") for name in cost.missing]
+    return _or_none(cost.total), {"serverless": {
+        "memory_size_mb": runtime.memory_size_mb,
+        "max_concurrency": runtime.max_concurrency,
+        "provisioned_concurrency": runtime.provisioned_concurrency,
+        "served": st.served,
+        "cold_starts": st.cold_starts,
+        "cold_start_rate": st.cold_starts / st.served if st.served else None,
+        "mean_setup_s": st.setup_sum_s.value / st.cold_starts if st.cold_starts else None,
+        "throttles": st.throttles,
+        "throttle_rate": st.throttles / requests if requests else None,
+        "spillovers": st.spillovers,
+        "provisioned_invocations": st.provisioned_invocations,
+        "mean_warm_environments": serverless.mean_alive(variant.index),
+        "mean_concurrent_executions": serverless.mean_executions(variant.index),
+        "provisioned_environment_hours": provisioned_s / 3600,
+        "billed_compute_s": st.billed_ms / 1000,
+        "billed_provisioned_compute_s": st.provisioned_billed_ms / 1000,
+        "data_processed_gb": st.data_bytes.value / (1 << 30),
+        "response_bytes": serverless.response_bytes,
+        "response_bytes_assumed": serverless.response_bytes_assumed,
+        "bill_cold_start": runtime.bill_cold_start,
+        "cost_by_term": {"compute": _or_none(cost.compute), "provisioned_compute": _or_none(cost.provisioned_compute),
+                         "provisioned_concurrency": _or_none(cost.provisioned_concurrency),
+                         "data": _or_none(cost.data)},
+        "service_basis": runtime.service_basis,
+    }}

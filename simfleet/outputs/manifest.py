@@ -34,7 +34,9 @@ def software_versions() -> dict:
 def resolved_inputs(scenario: Scenario) -> dict:
     """The experiment with every default filled in, plus the profiles and catalog entries it used."""
     experiment = scenario.experiment.model_dump(mode="json")
-    types = sorted({v.instance_type for e in scenario.experiment.endpoints for v in e.production_variants})
+    # a serverless variant names no instance type (None); its prices are in the experiment's settings
+    types = sorted({v.instance_type for e in scenario.experiment.endpoints for v in e.production_variants
+                    if getattr(v, "instance_type", None) is not None})
     return {
         "experiment": experiment,
         "profiles": {name: p.spec.model_dump(mode="json") for name, p in sorted(scenario.profiles.items())},

@@ -3,6 +3,10 @@
 `start_s` and `queue_wait_s` are those of a request's first container; `complete_s` is when its
 last container finished it; `ContainerName` the container its TargetContainerHostname named (a
 direct-invocation endpoint's), null for none; `source` the index of the traffic source that sent it.
+Serverless variants: `setup_s` is the cold start the request waited for (in `overhead_latency_s`
+too; 0 when warm), `environment` the kind of environment that served it, written as `status` is,
+by name (`emission.ENVIRONMENT_NAMES`: Warm, Cold, Provisioned, SpilloverWarm, SpilloverCold);
+every request of an instance-based variant, and one no environment took, has 0 and "None".
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import pyarrow as pa
 
 from simfleet.request_records import RequestRecords
 from simfleet.fleet import Fleet, instance_id
-from simfleet.metrics.emission import STATUS_NAMES, error_class
+from simfleet.metrics.emission import ENVIRONMENT_NAMES, STATUS_NAMES, error_class
 from simfleet.outputs.atomic import StreamingParquet
 
 __all__ = ["RequestTrace", "REQUESTS_SCHEMA"]
@@ -38,6 +42,8 @@ REQUESTS_SCHEMA = pa.schema([
     pa.field("complete_s", pa.float64(), nullable=False),
     pa.field("ContainerName", pa.string()),
     pa.field("source", pa.int16(), nullable=False),
+    pa.field("setup_s", pa.float64(), nullable=False),
+    pa.field("environment", pa.string(), nullable=False),
 ])
 
 CHUNK_ROWS = 1 << 18
@@ -81,6 +87,9 @@ class RequestTrace:
                 containers[mask] = np.array(variant.hostnames, dtype=object)[records.container[mask]]
         names = np.array([STATUS_NAMES[code] for code in range(len(STATUS_NAMES))], dtype=object)
         reached = records.instance >= 0
+        environments = np.array([ENVIRONMENT_NAMES.get(code, str(code)) for code in range(max(ENVIRONMENT_NAMES) + 1)],
+                                dtype=object)
+        environment = records.environment if records.environment is not None else np.zeros(len(records), np.int8)
         table = pa.table({
             "timestamp": pa.array(self.start_us + np.round(records.arrival_s * 1e6).astype(np.int64),
                                   pa.timestamp("us", tz="UTC")),
@@ -100,6 +109,8 @@ class RequestTrace:
             "complete_s": records.complete_s,
             "ContainerName": containers,
             "source": records.source,
+            "setup_s": records.setup_s if records.setup_s is not None else np.zeros(len(records)),
+            "environment": environments[environment],
         }, schema=REQUESTS_SCHEMA)
         self.file.write(table)
 

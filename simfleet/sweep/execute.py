@@ -34,6 +34,14 @@ HEADLINE_FIELDS = (
     ("cost_per_million", pa.float64()),
     ("peak_instances", pa.int64()),
     ("mean_instances", pa.float64()),
+    # serverless variants, summed over them (null in a run without any)
+    ("cold_starts", pa.int64()),
+    ("cold_start_rate", pa.float64()),
+    ("throttles", pa.int64()),
+    ("throttle_rate", pa.float64()),
+    ("spillovers", pa.int64()),
+    ("mean_warm_environments", pa.float64()),
+    ("mean_concurrent_executions", pa.float64()),
 )
 
 #: Control-plane events that take an instance out of service (`simfleet.engine.instances`): a drained
@@ -125,7 +133,24 @@ def headline(summary: dict, events: pa.Table) -> dict:
     row["cost_per_million"] = cost / requests * 1e6 if cost is not None and requests else None
     row["mean_instances"] = sum(v["mean_instances_in_service"] for v in variants)
     row["peak_instances"] = peak_instances(events)
+    row.update(_serverless_headline(variants))
     return {name: _finite(row[name]) for name, _ in HEADLINE_FIELDS}
+
+
+def _serverless_headline(variants: list[dict]) -> dict:
+    """Cold starts, throttles, spillovers, environments and executions of the serverless variants:
+    counts and time averages summed, rates over their served (cold starts) or all (throttles) requests."""
+    mine = [v for v in variants if v.get("serverless") is not None]
+    names = ("cold_starts", "cold_start_rate", "throttles", "throttle_rate", "spillovers", "mean_warm_environments",
+             "mean_concurrent_executions")
+    if not mine:
+        return dict.fromkeys(names)
+    total = {name: sum(v["serverless"][name] for v in mine) for name in
+             ("cold_starts", "throttles", "spillovers", "served", "mean_warm_environments", "mean_concurrent_executions")}
+    requests = sum(v["requests"] for v in mine)
+    total["cold_start_rate"] = total["cold_starts"] / total["served"] if total["served"] else None
+    total["throttle_rate"] = total["throttles"] / requests if requests else None
+    return {name: total[name] for name in names}
 
 
 def peak_instances(events: pa.Table) -> int:
