@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simfleet.scenario import scenario_from_dict
@@ -39,3 +40,15 @@ def scenario(raw: dict):
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+def nearest_rank_value(values, p) -> float:
+    """The nearest-rank percentile of `values`, with the rank ceil(p/100 * n) computed exactly on the
+    decimal `p` spells (numpy's `inverted_cdf` computes it in floats: 99.9 % of 2000 comes out as
+    rank 1999, not 1998)."""
+    from fractions import Fraction
+    import math
+
+    ordered = np.sort(np.asarray(values, dtype=np.float64))
+    rank = max(1, math.ceil(Fraction(repr(float(p))) * len(ordered) / 100))
+    return float(ordered[rank - 1])

@@ -13,7 +13,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from conftest import base_experiment, scenario
+from conftest import base_experiment, nearest_rank_value, scenario
 from simfleet.request_records import OK
 from simfleet.request_records import RequestRecords
 from simfleet.fleet import build_fleet
@@ -82,7 +82,7 @@ class AggregatorMachine(RuleBasedStateMachine):
             assert buffer["sample_count"][i] == len(values)
             assert buffer["minimum"][i] == values.min() and buffer["maximum"][i] == values.max()
             assert np.isclose(buffer["sum"][i], values.sum(), rtol=1e-12)
-            exact = np.percentile(values, self.percentile, method="inverted_cdf")
+            exact = nearest_rank_value(values, self.percentile)
             if len(np.unique(values)) <= 150:
                 assert buffer[column][i] == exact
             else:

@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import base_experiment, scenario
+from conftest import base_experiment, nearest_rank_value, scenario
 from simfleet.engine.simulation import simulate
 from simfleet.errors import InputError
 from simfleet.metrics.run_totals import RunTotals
@@ -295,7 +295,7 @@ def test_high_resolution_publishes_every_second():
         if metric == "ClientLatency":
             row = client_rows(frame, "hr", ("ClientLatency",))[(metric, start)]
             for p in raw["metrics"]["percentiles"]:
-                assert getattr(row, f"p{p}") == np.percentile(values, p, method="inverted_cdf")
+                assert getattr(row, f"p{p}") == nearest_rank_value(values, p)
 
 
 def test_number_of_users_sampling_every_five_seconds_sees_knots_between_samples():
