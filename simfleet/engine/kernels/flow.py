@@ -544,10 +544,14 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             elif pools is not None and spec.pool[local] >= 0:
                 # -- serverless: an execution environment of the variant's pool ----------------------
                 p = spec.pool[local]
+                # (each helper is entered only when it has work: an idle call in this loop measured
+                # several times the cost of the rest of a serverless request, benchmarks/README.md)
                 for q in range(n_pools):
-                    if q == p or account_binds:
+                    if (q == p or account_binds) and pools.busy_n[q] > 0 and pools.busy_t[q, 0] <= t:
                         _frees(pools, q, t)
-                n_env = _reaps(pools, p, t, True, env_out, n_env)
+                if pools.idle_len[p] > 0 and \
+                        pools.env_free[p, pools.idle_e[p, pools.idle_head[p]]] + pools.idle_timeout[p] <= t:
+                    n_env = _reaps(pools, p, t, True, env_out, n_env)
                 busy_total = 0
                 if account_binds:
                     for q in range(n_pools):
