@@ -182,7 +182,7 @@ def example_run(tmp_path_factory):
 def test_the_aws_request_runs_unchanged_and_writes_aws_shapes(example_run, sagemaker):
     done, out = example_run
     assert done.returncode == 0, done.stderr
-    assert "InstanceType" in done.stdout and "CostPerHour" in done.stdout
+    assert "Configuration" in done.stdout and "CostPerHour" in done.stdout
     describe = json.loads((out / "recommendations.json").read_text())
     steps = json.loads((out / "steps.json").read_text())
     output = sagemaker.operation_model("DescribeInferenceRecommendationsJob").output_shape
