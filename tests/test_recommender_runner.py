@@ -320,7 +320,8 @@ def _recommend(tmp_path, doc, *args, suffix=".json"):
 
 @pytest.mark.parametrize("change, fragment", [
     (lambda d: d["InputConfig"]["EndpointConfigurations"].append({"ServerlessConfig": {
-        "MemorySizeInMB": 2048, "MaxConcurrency": 5}}), "serverless endpoints are not simulated yet"),
+        "MemorySizeInMB": 2048, "MaxConcurrency": 5, "ProvisionedConcurrency": 1}}),
+     "ProvisionedConcurrency is not supported for serverless endpoint recommendations"),
     (lambda d: d["InputConfig"]["EndpointConfigurations"].append({"InstanceType": "ml.t2.medium"}),
      "Burstable instance type ml.t2.medium is not allowed"),
     (lambda d: d["InputConfig"]["EndpointConfigurations"].append({"InstanceType": "ml.g5.xlarge"}),
