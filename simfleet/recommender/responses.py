@@ -18,7 +18,9 @@ Serverless recommendations (`serverless_tests`): `EndpointConfiguration` holds `
 {MemorySizeInMB, MaxConcurrency} instead of InstanceType and InitialInstanceCount (botocore's
 `EndpointOutputConfiguration` makes all four optional; AWS's example template lists them all with
 placeholder values); `Metrics` adds `ModelSetupTime` when the test had a cold start;
-CpuUtilization is NaN (serverless endpoints publish no CPUUtilization [SRVMON]). Decision: simfleet's own additions, these units included, go in one
+CpuUtilization is NaN (serverless endpoints publish no CPUUtilization [SRVMON]).
+
+Decision: simfleet's own additions, these units included, go in one
 top-level member named `simfleet` (lower case, as in job files, so it can never clash with an
 AWS member); everything else is exactly the AWS shape.
 
