@@ -486,7 +486,7 @@ def test_ranking_and_table():
     text = table(tests, Preferences(cost="highest", latency="low", throughput="lowest"))
     lines = text.splitlines()
     header = lines[1]
-    for column in ("InstanceType", "Count", "MaxInvocations", "ModelLatency ms", "CostPerHour", "CostPerInference"):
+    for column in ("Configuration", "Count", "MaxInvocations", "ModelLatency ms", "CostPerHour", "CostPerInference"):
         assert column in header
     rows = lines[3:]
     assert len(rows) == 4 and rows[0].split()[1] == "ml.m5.large"

@@ -182,7 +182,7 @@ def example_run(tmp_path_factory):
 def test_the_aws_request_runs_unchanged_and_writes_aws_shapes(example_run, sagemaker):
     done, out = example_run
     assert done.returncode == 0, done.stderr
-    assert "InstanceType" in done.stdout and "CostPerHour" in done.stdout
+    assert "Configuration" in done.stdout and "CostPerHour" in done.stdout
     describe = json.loads((out / "recommendations.json").read_text())
     steps = json.loads((out / "steps.json").read_text())
     output = sagemaker.operation_model("DescribeInferenceRecommendationsJob").output_shape
@@ -320,7 +320,8 @@ def _recommend(tmp_path, doc, *args, suffix=".json"):
 
 @pytest.mark.parametrize("change, fragment", [
     (lambda d: d["InputConfig"]["EndpointConfigurations"].append({"ServerlessConfig": {
-        "MemorySizeInMB": 2048, "MaxConcurrency": 5}}), "serverless endpoints are not simulated yet"),
+        "MemorySizeInMB": 2048, "MaxConcurrency": 5, "ProvisionedConcurrency": 1}}),
+     "ProvisionedConcurrency is not supported for serverless endpoint recommendations"),
     (lambda d: d["InputConfig"]["EndpointConfigurations"].append({"InstanceType": "ml.t2.medium"}),
      "Burstable instance type ml.t2.medium is not allowed"),
     (lambda d: d["InputConfig"]["EndpointConfigurations"].append({"InstanceType": "ml.g5.xlarge"}),

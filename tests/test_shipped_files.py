@@ -85,15 +85,22 @@ def test_example_sweeps_plan_and_every_point_validates(path):
 
 
 def test_the_example_jobs_validate():
-    """An Advanced job over at least four instance types for the XGBoost profile, as the AWS request
-    JSON and as TOML (issue 5); the runner's tests run them."""
+    """Advanced jobs over at least four configurations for the XGBoost profile, as the AWS request
+    JSON and as TOML (issue 5), and one comparing serverless memory sizes with a CPU instance type
+    (issue 16); the runner's tests run them."""
     from simfleet.recommender.job_file import load_job_file
 
     assert {p.suffix for p in JOBS} == {".json", ".toml"}
+    assert "recommend-serverless" in {p.stem for p in JOBS}
+    catalog = load_catalog()
     for path in JOBS:
         job = load_job_file(path, model="xgboost-tabular" if path.suffix == ".json" else None)
         assert job.model == "xgboost-tabular" and job.request.JobType == "Advanced"
-        assert len({c.InstanceType for c in job.request.InputConfig.EndpointConfigurations}) >= 4
+        configurations = job.request.InputConfig.EndpointConfigurations
+        assert len({c.InstanceType or c.ServerlessConfig.MemorySizeInMB for c in configurations}) >= 4
+        if path.stem == "recommend-serverless":
+            assert len({c.ServerlessConfig.MemorySizeInMB for c in configurations if c.ServerlessConfig}) >= 2
+            assert any(c.InstanceType and not catalog[c.InstanceType].accelerators for c in configurations)
 
 
 def test_public_api_is_pinned():

@@ -10,7 +10,8 @@ and `endpoint_configurations`, built on the field types of `api_fields` (which b
 Results, pure logic over a load test's per-minute observations: `stopping` decides, minute by
 minute, when a test meets the job's StoppingConditions; `plateau` finds the minute invocations
 level off within the latency threshold; `results` turns a test into MaxInvocations, ModelLatency
-(µs), InitialInstanceCount and costs; `responses` shapes them as DescribeInferenceRecommendationsJob
+(µs), InitialInstanceCount and costs (`serverless_tests`: what a serverless configuration
+tests, its ModelSetupTime and billed cost per inference); `responses` shapes them as DescribeInferenceRecommendationsJob
 and ListInferenceRecommendationsJobSteps responses; `ranking` orders them by the console's five
 importance levels for cost, latency and throughput, and prints a table.
 
@@ -24,5 +25,5 @@ reference/sagemaker-semantics.md §7 and DESIGN §4.
 """
 
 __all__ = ["api_fields", "cli", "endpoint_configurations", "job_file", "job_output", "job_request", "job_runner",
-           "json_lines", "load_test", "plateau", "ranking", "responses", "results", "stopping", "test_plan",
-           "traffic_pattern", "traffic_schedule"]
+           "json_lines", "load_test", "plateau", "ranking", "responses", "results", "serverless_tests", "stopping",
+           "test_plan", "traffic_pattern", "traffic_schedule"]

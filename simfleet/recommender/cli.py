@@ -60,7 +60,7 @@ def recommend(
         verdict = (f"{result.max_invocations} invocations/min, {result.model_latency_ms:.1f} ms"
                    if result.succeeded and result.model_latency_ms is not None else
                    f"{result.max_invocations} invocations/min" if result.succeeded else result.failure_reason)
-        typer.echo(f"  test {spec.index + 1} {spec.instance_type}: {result.stop.condition} -> {verdict}", err=True)
+        typer.echo(f"  test {spec.index + 1} {spec.label}: {result.stop.condition} -> {verdict}", err=True)
 
     began = time.perf_counter()
     typer.echo(f"job {name} ({job.request.JobType}), model {job.model}", err=True)

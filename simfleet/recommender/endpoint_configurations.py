@@ -9,7 +9,7 @@ simfleet's instance catalog and what it can simulate.
 import difflib
 
 from simfleet.catalog import INSTANCE_TYPE_PATTERN
-from simfleet.recommender.api_fields import _CATALOG, _rule, _SIMFLEET, _Spec
+from simfleet.recommender.api_fields import _CATALOG, _rule, _Spec
 from simfleet.schema.aws_fields import integer as _int, list_of as _list, optional as _optional, text as _text
 
 __all__ = ["EndpointInputConfiguration", "ProductionVariantServerlessConfig", "EnvironmentParameterRanges",
@@ -58,9 +58,9 @@ class EndpointInputConfiguration(_Spec):
     """One load test: InstanceType or ServerlessConfig, not both [IRLOAD]. Burstable ml.t2 types are
     refused with AWS's message [IRTS]. Decision: InstanceType is checked for the `ml.<family>.<size>`
     shape here, and against simfleet's instance catalog when one is given (`job_file.load_job`),
-    which stands in for botocore's `ProductionVariantInstanceType` enumeration. Decision: under
-    `load_job` a ServerlessConfig is refused, since serverless endpoints are not simulated yet
-    (issue 5 asks for a clear message until they are); the model alone accepts it, as AWS does."""
+    which stands in for botocore's `ProductionVariantInstanceType` enumeration. A ServerlessConfig
+    is load tested on a serverless variant (`serverless_tests`); `job_file.load_job` checks that the
+    model runs on it."""
 
     InstanceType: _optional(_InstanceType) = None
     ServerlessConfig: _optional(ProductionVariantServerlessConfig) = None
@@ -73,8 +73,6 @@ class EndpointInputConfiguration(_Spec):
             return [((), "give InstanceType or ServerlessConfig")]
         if self.InstanceType is not None and self.ServerlessConfig is not None:
             return [(("ServerlessConfig",), "give InstanceType or ServerlessConfig, not both")]
-        if self.ServerlessConfig is not None and context.get(_SIMFLEET):
-            return [(("ServerlessConfig",), "serverless endpoints are not simulated yet; give InstanceType")]
         if self.InstanceType is not None:
             return [(("InstanceType",), message) for message in instance_type_problems(self.InstanceType, context)]
         return []

@@ -27,9 +27,16 @@ or a ``[simfleet]`` table:
   `default_users_per_worker` (default 3) × the model's workers on that instance run. A closed
   loop saturates c workers once N × S / (S + overhead) ≥ c; three users per worker leave room for
   the overhead, and `FlatInvocations` stops the test once invocations level off.
+* ``serverless``: the experiment's `[serverless]` settings for the job's serverless
+  configurations (idle timeout, cold-start parts, prices …, `simfleet.config.serverless`),
+  validated the same way; default: none given, simfleet's defaults.
+* ``model_setup_time_statistic``: how a serverless test's cold starts become its one
+  `ModelSetupTime`: ``"Average"`` (default), ``"Minimum"``, ``"Maximum"`` or a percentile like
+  ``"p90"`` of every cold start of the test (AWS does not say; `serverless_tests`).
 
 The job's model is checked against every instance type it names: the profile must have a
-service entry for it and its workers must fit (as in experiments).
+service entry for it and its workers must fit (as in experiments); and against every
+`ServerlessConfig`: it must run on serverless at that memory size (`serverless_sizing`).
 """
 
 from __future__ import annotations
@@ -44,16 +51,19 @@ from typing import Annotated, Any, Mapping
 from pydantic import Field, Strict, ValidationError, field_validator
 
 from simfleet.catalog import Catalog, load_catalog
+from simfleet.config.serverless import ServerlessConfig, ServerlessSettings
 from simfleet.errors import InputError, Problem
 from simfleet.input_files import parse_json, read_input_text
 from simfleet.profiles import ModelProfile, available_profiles, builtin_profile_dir, fit_problems, load_profile
 from simfleet.recommender.api_fields import _CATALOG, _semantic_only, _SIMFLEET, _walk
 from simfleet.recommender.job_request import CreateInferenceRecommendationsJob
 from simfleet.recommender.json_lines import json_key_lines
+from simfleet.recommender.serverless_tests import check_setup_statistic
 from simfleet.schema.aws_fields import DEFER as _DEFER
 from simfleet.schema.quantities import Duration, StrictModel
 from simfleet.schema.toml_lines import key_lines, line_of
 from simfleet.schema.validation import dotted, problems_from_validation
+from simfleet.serverless_sizing import serverless_problems
 
 __all__ = ["SimfleetSettings", "RecommendationJob", "load_job", "load_job_file", "SIMFLEET_KEY"]
 
@@ -74,6 +84,17 @@ class SimfleetSettings(StrictModel):
     region: Annotated[str, Strict(), Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = "us-east-1"
     default_users_per_worker: Annotated[float, Field(gt=0, le=100)] = 3.0
     default_ramp: Duration = 600.0
+    serverless: dict[str, Any] = Field(default_factory=dict)   # validated as ServerlessSettings by load_job
+    model_setup_time_statistic: Annotated[str, Strict()] = "Average"
+
+    @field_validator("model_setup_time_statistic")
+    @classmethod
+    def _setup_statistic(cls, value: str) -> str:
+        return check_setup_statistic(value)
+
+    def serverless_settings(self) -> ServerlessSettings:
+        """The `serverless` member as the experiment's `[serverless]` settings (valid under `load_job`)."""
+        return ServerlessSettings.model_validate(self.serverless)
 
     @field_validator("start_time")
     @classmethod
@@ -143,6 +164,12 @@ def load_job(data: Any, source: str, *, catalog: Catalog | None = None, model: s
     except ValidationError as error:
         problems += problems_from_validation(error, source, (SIMFLEET_KEY,), dict(lines or {}), raw=settings_raw)
     if settings is not None:
+        try:
+            settings.serverless_settings()
+        except ValidationError as error:
+            problems += problems_from_validation(error, source, (SIMFLEET_KEY, "serverless"), dict(lines or {}),
+                                                 raw=settings.serverless)
+    if settings is not None:
         where = (SIMFLEET_KEY, "model")
         line = line_of(dict(lines), where) if lines else None
         known = f" (known profiles: {', '.join(sorted(profiles))})" if profiles else ""
@@ -166,6 +193,8 @@ def load_job(data: Any, source: str, *, catalog: Catalog | None = None, model: s
     if model_path is not None:
         profile = load_profile(model_path)
         problems += _model_problems(request, profile, catalog, source, dict(lines or {}))
+        problems += _serverless_model_problems(request, profile, settings.serverless_settings(), source,
+                                               dict(lines or {}))
     if problems:
         raise InputError(problems)
     return RecommendationJob(request, settings, source, model_path, profile)
@@ -189,6 +218,23 @@ def _model_problems(request: CreateInferenceRecommendationsJob, profile: ModelPr
                     else fit_problems(entry, instance, profile.name))
         problems += [Problem(source, dotted(where), message, line_of(lines, where) if lines else None)
                      for message in messages]
+    return problems
+
+
+def _serverless_model_problems(request: CreateInferenceRecommendationsJob, profile: ModelProfile,
+                               settings: ServerlessSettings, source: str, lines: dict) -> list[Problem]:
+    """Every ServerlessConfig the job names must run the model (as a serverless variant would)."""
+    problems = []
+    for i, c in enumerate(request.InputConfig.EndpointConfigurations or ()):
+        if c.ServerlessConfig is None:
+            continue
+        config = ServerlessConfig(memory_size_in_mb=c.ServerlessConfig.MemorySizeInMB,
+                                  max_concurrency=c.ServerlessConfig.MaxConcurrency)
+        for rel, message in serverless_problems(profile, config, settings):
+            where = ("InputConfig", "EndpointConfigurations", i, "ServerlessConfig")
+            if rel == ("serverless_config", "memory_size_in_mb"):
+                where += ("MemorySizeInMB",)
+            problems.append(Problem(source, dotted(where), message, line_of(lines, where) if lines else None))
     return problems
 
 

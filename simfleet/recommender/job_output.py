@@ -49,6 +49,7 @@ def _manifest(outcome: JobOutcome) -> dict:
         "request": job.request.model_dump(mode="json", exclude_none=True),
         "simfleet": job.settings.model_dump(mode="json"),
         "tests": [{"index": test.index, "endpoint_name": result.endpoint_name, "instance_type": test.instance_type,
+                   "serverless_config": test.serverless.serverless_config() if test.serverless else None,
                    "seed": test.seed, "simulated": run is not None,
                    "run_directory": f"{TESTS_FOLDER}/{result.endpoint_name}" if run is not None else None}
                   for test, run, result in zip(outcome.planned, outcome.outcomes, outcome.results)],

@@ -66,7 +66,9 @@ def load_test_spec(job: RecommendationJob, test: PlannedTest, offset_s: float = 
         job_duration_s=None if job_duration is None else float(job_duration), stopping=stopping,
         think_time_s=settings.think_time, model_paths=paths,
         inference_specification_name=test.inference_specification_name,
-        environment_parameters=test.environment_parameters)
+        environment_parameters=test.environment_parameters, serverless=test.serverless,
+        serverless_settings=dict(settings.serverless) if test.serverless is not None else {},
+        model_setup_time_statistic=settings.model_setup_time_statistic)
 
 
 def simulate_test(task: tuple[LoadTestSpec, float | None]) -> LoadTestRun:
@@ -130,7 +132,9 @@ def run_job(job: RecommendationJob, catalog: Catalog | None = None, *, workers: 
     parallel = given or 1
     cores = os.cpu_count() or 1
     workers = workers or min(cores, max(1, len(planned)), given or cores)
-    price = {name: catalog[name].price_per_hour for name in {t.instance_type for t in planned}}
+    # serverless tests (instance type None) are priced from what their runs billed
+    price = {name: catalog[name].price_per_hour if name is not None else None for name in {t.instance_type
+                                                                                         for t in planned}}
     first = [load_test_spec(job, test) for test in planned]
     simulated = _simulate_all([(spec, price[spec.instance_type]) for spec in first], workers, progress)
 
@@ -170,5 +174,6 @@ def _not_started(job: RecommendationJob, test: PlannedTest, when: dt.datetime, p
                           StopDecision(True, JOB_DURATION, reason, None, float(duration)), None,
                           monitor.max_invocations, monitor.latency_threshold,
                           inference_specification_name=test.inference_specification_name,
-                          environment_parameters=test.environment_parameters, failure_reason=reason)
+                          environment_parameters=test.environment_parameters, failure_reason=reason,
+                          serverless=test.serverless)
 

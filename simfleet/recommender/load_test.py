@@ -9,10 +9,16 @@ published); `MinuteWatch` reads the datapoints the run publishes, one minute at 
 `run_load_test` does all three and evaluates the test.
 
 What a minute holds (CloudWatch's view of the endpoint under test, 60 s periods): invocations =
-Sum of `Invocations`; the latency = the threshold's percentile (P95 or P99, P99 without a
+Sum of `Invocations` (for a serverless test minus the Sum of `Invocation4XXErrors`, where its
+throttles are counted: `serverless_tests`); the latency = the threshold's percentile (P95 or P99, P99 without a
 threshold) of `ModelLatency`, in ms; errors = Sum of `Invocation4XXErrors` and
 `Invocation5XXErrors`; users = the pattern's users at the end of the minute; CPU and memory =
 Average of `CPUUtilization` and `MemoryUtilization`.
+
+A serverless test (`LoadTestSpec.serverless`) is the same experiment with a serverless variant
+(`serverless_config` instead of an instance type and count) and the job's `simfleet.serverless`
+settings as its `[serverless]` section; the watch also keeps every `ModelSetupTime` datapoint
+of the endpoint, and its cost per inference is read from the run's summary.
 
 Decision: a minute is observed only when the whole of it lies within the traffic pattern; when
 the pattern's length is not a whole number of minutes the run goes on to the next minute's end
@@ -24,11 +30,12 @@ the traffic pattern, or when the job's `JobDurationInSeconds` has elapsed since 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -36,6 +43,7 @@ from simfleet.engine.simulation import RunResult, simulate
 from simfleet.metrics.emission import ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE
 from simfleet.metrics.load_generator import LoadGenerator
 from simfleet.recommender.results import LoadTestResult, endpoint_name, evaluate_monitor
+from simfleet.recommender.serverless_tests import ServerlessSetup, model_setup_time_us, serverless_cost_per_inference
 from simfleet.recommender.stopping import MinuteObservation, StoppingMonitor
 from simfleet.scenario import scenario_from_dict
 
@@ -54,11 +62,13 @@ class LoadTestSpec:
     `limit_s`: how long the test may run: the pattern's length, or less when the job's duration
     cuts it. `stopping`: the job's StoppingConditions (a mapping of AWS member names, or None).
     `model_paths`: folders of the model profile (absolute); empty for profiles shipped with simfleet.
+    `serverless`: the serverless configuration tested (then `instance_type` is None), with the
+    job's `[serverless]` settings `serverless_settings` and `model_setup_time_statistic`.
     """
 
     job_name: str
     index: int
-    instance_type: str
+    instance_type: str | None
     model: str
     knots: tuple[tuple[float, int], ...]
     limit_s: float
@@ -72,6 +82,13 @@ class LoadTestSpec:
     model_paths: tuple[str, ...] = ()
     inference_specification_name: str | None = None
     environment_parameters: tuple[tuple[str, str], ...] = ()
+    serverless: ServerlessSetup | None = None
+    serverless_settings: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    model_setup_time_statistic: str = "Average"
+
+    @property
+    def label(self) -> str:
+        return self.serverless.label if self.serverless is not None else self.instance_type
 
     @property
     def endpoint_name(self) -> str:
@@ -92,17 +109,23 @@ def load_test_experiment(spec: LoadTestSpec) -> dict:
     name = spec.endpoint_name
     think = {"kind": "constant", "value": f"{spec.think_time_s!r}s"}
     percentiles = sorted({50.0, 90.0, 95.0, 99.0})
-    return {
+    variant: dict[str, Any] = {"variant_name": name, "model_name": spec.model}
+    if spec.serverless is not None:
+        variant["serverless_config"] = spec.serverless.variant_config()
+    else:
+        variant.update(instance_type=spec.instance_type, initial_instance_count=spec.instance_count)
+    experiment = {
         "experiment": {"name": name, "description": f"Inference Recommender job {spec.job_name}, load test "
-                       f"{spec.index + 1}: {spec.instance_type}", "start_time": spec.start_time,
+                       f"{spec.index + 1}: {spec.label}", "start_time": spec.start_time,
                        "duration": f"{spec.duration_s}s", "seed": spec.seed, "model_paths": list(spec.model_paths)},
         "metrics": {"percentiles": percentiles},
-        "endpoints": [{"endpoint_name": name, "production_variants": [{
-            "variant_name": name, "model_name": spec.model, "instance_type": spec.instance_type,
-            "initial_instance_count": spec.instance_count}]}],
+        "endpoints": [{"endpoint_name": name, "production_variants": [variant]}],
         "traffic": [{"kind": "users", "schedule": [[f"{t!r}s", users] for t, users in spec.knots],
                      "think_time": think, "job_name": spec.job_name, "endpoint_name": name}],
     }
+    if spec.serverless is not None and spec.serverless_settings:
+        experiment["serverless"] = copy.deepcopy(dict(spec.serverless_settings))
+    return experiment
 
 
 @dataclass
@@ -117,6 +140,7 @@ class MinuteWatch:
     monitor: StoppingMonitor
     cpu: list[float | None] = field(default_factory=list)
     memory: list[float | None] = field(default_factory=list)
+    setup_times: list = field(default_factory=list)   # the ModelSetupTime datapoints' distributions (µs)
     _minute: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -133,6 +157,8 @@ class MinuteWatch:
         elif namespace == INVOCATION_NAMESPACE and metric in ("Invocations", "Invocation4XXErrors",
                                                                "Invocation5XXErrors"):
             self._minute[metric] = int(round(dist.total))
+        elif namespace == INVOCATION_NAMESPACE and metric == "ModelSetupTime":
+            self.setup_times.append(dist)
         elif namespace == ENDPOINT_NAMESPACE and metric in ("CPUUtilization", "MemoryUtilization"):
             self._minute[metric] = dist.average
 
@@ -142,8 +168,11 @@ class MinuteWatch:
         minute, self._minute = self._minute, {}
         spec = self.spec
         if t <= spec.limit_s + 1e-9:
+            invocations = minute.get("Invocations", 0)
+            if spec.serverless is not None:   # throttled at MaxConcurrency: not served (serverless_tests)
+                invocations -= minute.get("Invocation4XXErrors", 0)
             self.monitor.observe(MinuteObservation(
-                float(t), minute.get("Invocations", 0), minute.get("ModelLatency"),
+                float(t), invocations, minute.get("ModelLatency"),
                 int(self._users.users_at(np.array([float(t)]))[0]),
                 minute.get("Invocation4XXErrors", 0) + minute.get("Invocation5XXErrors", 0)))
             self.cpu.append(minute.get("CPUUtilization"))
@@ -185,10 +214,15 @@ def run_load_test(spec: LoadTestSpec, price_per_hour: float | None = None, base_
     watch = MinuteWatch(spec, monitor)
     run = simulate(scenario, watcher=watch)
     begin = spec.start_time
+    serverless = {}
+    if spec.serverless is not None:
+        serverless = dict(serverless=spec.serverless,
+                          serverless_cost_per_inference=serverless_cost_per_inference(run.summary["variants"][0]),
+                          model_setup_time_us=model_setup_time_us(watch.setup_times, spec.model_setup_time_statistic))
     result = evaluate_monitor(
         monitor, job_name=spec.job_name, index=spec.index, instance_type=spec.instance_type,
         start_time=begin, end_time=begin + dt.timedelta(seconds=min(run.summary["duration_s"], spec.limit_s)),
         price_per_hour=price_per_hour, instance_count=spec.instance_count, cpu_utilization=watch.cpu,
         memory_utilization=watch.memory, inference_specification_name=spec.inference_specification_name,
-        environment_parameters=dict(spec.environment_parameters))
+        environment_parameters=dict(spec.environment_parameters), **serverless)
     return LoadTestRun(spec, result, run)

@@ -21,7 +21,8 @@ ModelLatency, throughput = its MaxInvocations / highest MaxInvocations. The rank
 weighted sum, highest first; a result missing a metric (no price) scores 0 on that objective.
 Ties, and all weights Lowest, fall back to CostPerInference, then ModelLatency, then the order of
 EndpointConfigurations. The default is Moderate for all three (the console's default is not
-documented).
+documented). Serverless and instance configurations rank together on the same three metrics
+(a serverless CostPerHour is the hour at its MaxInvocations, `serverless_tests`).
 """
 
 from __future__ import annotations
@@ -140,17 +141,18 @@ def table(results: Iterable[LoadTestResult], preferences: Preferences = Preferen
     """A fixed-width table: the ranked recommendations, then the load tests that gave none."""
     results = list(results)
     ranked = rank(results, preferences)
-    header = (f"{'#':>2}  {'InstanceType':<16} {'Count':>5} {'MaxInvocations':>14} {'ModelLatency ms':>15} "
+    header = (f"{'#':>2}  {'Configuration':<24} {'Count':>5} {'MaxInvocations':>14} {'ModelLatency ms':>15} "
               f"{'CostPerHour':>11} {'CostPerInference':>16}  Stopped by")
     lines = [f"Ranked with Cost: {preferences.cost.label}, Latency: {preferences.latency.label}, "
              f"Throughput: {preferences.throughput.label}", header, "-" * len(header)]
     for n, r in enumerate(ranked, start=1):
-        lines.append(f"{n:>2}  {r.instance_type:<16} {r.initial_instance_count:>5} {r.max_invocations:>14} "
+        count = "—" if r.initial_instance_count is None else r.initial_instance_count
+        lines.append(f"{n:>2}  {r.label:<24} {count:>5} {r.max_invocations:>14} "
                      f"{_fmt(r.model_latency_ms, '.1f'):>15} {_fmt(r.cost_per_hour, '.3f'):>11} "
                      f"{_fmt(r.cost_per_inference, '.4e'):>16}  {r.stop.condition or '—'}")
     for r in results:
         if not r.succeeded:
             blank = f"{'—':>5} {'—':>14} {'—':>15} {'—':>11} {'—':>16}"
-            lines.append(f"{'—':>2}  {r.instance_type:<16} {blank}  {r.stop.condition or '—'}: no recommendation, "
+            lines.append(f"{'—':>2}  {r.label:<24} {blank}  {r.stop.condition or '—'}: no recommendation, "
                          f"{r.failure_reason}")
     return "\n".join(lines)

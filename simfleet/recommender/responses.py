@@ -10,8 +10,17 @@ check every dict against it); AWS's doc examples use older names (`MaximumInvoca
 `ModelConfiguration.Compiled`) that the API no longer has.
 
 Units (the shapes have no member for them): CostPerHour USD per hour, CostPerInference USD,
-MaxInvocations requests per minute, ModelLatency **microseconds** (DESIGN §4), CpuUtilization and
-MemoryUtilization percent. Decision: simfleet's own additions, these units included, go in one
+MaxInvocations requests per minute, ModelLatency **microseconds** (DESIGN §4), ModelSetupTime
+microseconds (AWS: "mide (en microsegundos)", seed 003), CpuUtilization and MemoryUtilization
+percent.
+
+Serverless recommendations (`serverless_tests`): `EndpointConfiguration` holds `ServerlessConfig`
+{MemorySizeInMB, MaxConcurrency} instead of InstanceType and InitialInstanceCount (botocore's
+`EndpointOutputConfiguration` makes all four optional; AWS's example template lists them all with
+placeholder values); `Metrics` adds `ModelSetupTime` when the test had a cold start;
+CpuUtilization is NaN (serverless endpoints publish no CPUUtilization [SRVMON]).
+
+Decision: simfleet's own additions, these units included, go in one
 top-level member named `simfleet` (lower case, as in job files, so it can never clash with an
 AWS member); everything else is exactly the AWS shape.
 
@@ -47,7 +56,8 @@ SIMFLEET_KEY = "simfleet"
 MAX_RECOMMENDATIONS = 10
 #: Units of the RecommendationMetrics members as simfleet writes them.
 UNITS = {"CostPerHour": "USD/Hour", "CostPerInference": "USD", "MaxInvocations": "Count/Minute",
-         "ModelLatency": "Microseconds", "CpuUtilization": "Percent", "MemoryUtilization": "Percent"}
+         "ModelLatency": "Microseconds", "CpuUtilization": "Percent", "MemoryUtilization": "Percent",
+         "ModelSetupTime": "Microseconds"}
 _ROLE_ARN = re.compile(r"arn:(aws[a-z\-]*):iam::(\d{12}):role/?.+")
 
 
@@ -66,14 +76,19 @@ def recommendation_metrics(result: LoadTestResult) -> dict:
         metrics["ModelLatency"] = result.model_latency_us
     metrics["CpuUtilization"] = math.nan if result.cpu_utilization is None else result.cpu_utilization
     metrics["MemoryUtilization"] = math.nan if result.memory_utilization is None else result.memory_utilization
+    if result.model_setup_time_us is not None:
+        metrics["ModelSetupTime"] = result.model_setup_time_us
     return metrics
 
 
 def endpoint_output_configuration(result: LoadTestResult) -> dict:
-    """`EndpointOutputConfiguration`: the recommended count, or for a failed test the count tested."""
+    """`EndpointOutputConfiguration`: the recommended count, or for a failed test the count tested; a
+    serverless test's ServerlessConfig instead of both."""
+    names = {"EndpointName": result.endpoint_name, "VariantName": result.variant_name}
+    if result.serverless is not None:
+        return {**names, "ServerlessConfig": result.serverless.serverless_config()}
     count = result.initial_instance_count if result.succeeded else result.instance_count_tested
-    return {"EndpointName": result.endpoint_name, "VariantName": result.variant_name,
-            "InstanceType": result.instance_type, "InitialInstanceCount": count}
+    return {**names, "InstanceType": result.instance_type, "InitialInstanceCount": count}
 
 
 def model_configuration(result: LoadTestResult) -> dict:
@@ -121,13 +136,16 @@ def _load_test_entry(result: LoadTestResult) -> dict:
     plateau = result.plateau
     return {"recommendation_id": result.recommendation_id if result.succeeded else None,
             "endpoint_name": result.endpoint_name, "instance_type": result.instance_type,
+            "serverless_config": None if result.serverless is None else result.serverless.serverless_config(),
             "status": "COMPLETED" if result.succeeded else "FAILED",
             "stop_condition": result.stop.condition, "stop_reason": result.stop.reason,
             "plateau_minute": None if plateau is None else plateau.minute,
             "plateau_end_s": None if plateau is None else plateau.end_s,
             "plateau_invocations_per_minute": None if plateau is None else plateau.level_invocations,
             "per_instance_max_invocations": result.per_instance_max_invocations,
-            "instance_count_tested": result.instance_count_tested, "price_per_hour": result.price_per_hour,
+            "instance_count_tested": None if result.serverless is not None else result.instance_count_tested,
+            "price_per_hour": None if result.serverless is not None else result.price_per_hour,
+            "carries_max_invocations": result.carries_max_invocations,
             "failure_reason": result.failure_reason}
 
 

@@ -20,6 +20,11 @@ dicts of `DescribeInferenceRecommendationsJob` and `ListInferenceRecommendations
   milliseconds, its example values such as 263596 and its load-test guide say microseconds): the
   threshold's percentile (P95 or P99) of the minute the plateau starts at.
 
+A serverless configuration (`serverless_tests`) has no instances: `MaxInvocations` is the plateau,
+no InitialInstanceCount, `CostPerInference` what the run billed per served request and
+`CostPerHour` = CostPerInference × MaxInvocations × 60 (the same identity), plus `ModelSetupTime`
+(µs); see `serverless_tests` for these decisions.
+
 Decision: without StoppingConditions.MaxInvocations (a Default job) InitialInstanceCount is the
 number of instances tested (AWS's Default-job examples show 1). Decision: a test with no minute
 within the latency threshold (or whose plateau is under one request per tested instance) gives no
@@ -42,6 +47,7 @@ from datetime import datetime
 from typing import Mapping, Sequence
 
 from simfleet.recommender.plateau import Plateau, PlateauRule, find_plateau, minutes_within_threshold
+from simfleet.recommender.serverless_tests import ServerlessSetup
 from simfleet.recommender.stopping import LatencyThreshold, MinuteObservation, StopDecision, StoppingMonitor
 
 __all__ = ["LoadTestResult", "evaluate_load_test", "evaluate_monitor", "initial_instance_count",
@@ -89,7 +95,7 @@ class LoadTestResult:
 
     job_name: str
     index: int
-    instance_type: str
+    instance_type: str | None
     instance_count_tested: int
     price_per_hour: float | None
     start_time: datetime
@@ -109,6 +115,22 @@ class LoadTestResult:
     inference_specification_name: str | None = None
     environment_parameters: tuple[tuple[str, str], ...] = ()
     failure_reason: str | None = None
+    serverless: ServerlessSetup | None = None
+    model_setup_time_us: int | None = None
+
+    @property
+    def label(self) -> str:
+        """What was tested, for tables: the instance type, or e.g. ``serverless 2048 MB ×5``."""
+        return self.serverless.label if self.serverless is not None else self.instance_type
+
+    @property
+    def carries_max_invocations(self) -> bool | None:
+        """Whether the recommendation carries StoppingConditions.MaxInvocations (None: no target or
+        no recommendation). Always so for instances (the count is sized for it); a serverless
+        configuration carries it only when its plateau reaches it."""
+        if self.target_invocations is None or self.max_invocations is None:
+            return None
+        return self.max_invocations >= self.target_invocations
 
     @property
     def succeeded(self) -> bool:
@@ -158,7 +180,9 @@ def evaluate_load_test(observations: Sequence[MinuteObservation], stop: StopDeci
                        memory_utilization: Sequence[float | None] | None = None,
                        inference_specification_name: str | None = None,
                        environment_parameters: Mapping[str, str] | None = None,
-                       rule: PlateauRule = PlateauRule()) -> LoadTestResult:
+                       rule: PlateauRule = PlateauRule(), serverless: ServerlessSetup | None = None,
+                       serverless_cost_per_inference: float | None = None,
+                       model_setup_time_us: int | None = None) -> LoadTestResult:
     """Evaluate load test `index` (0-based position in EndpointConfigurations) of job `job_name`.
 
     `target_invocations`: StoppingConditions.MaxInvocations; `latency_threshold`: its
@@ -167,6 +191,10 @@ def evaluate_load_test(observations: Sequence[MinuteObservation], stop: StopDeci
     `cpu_utilization`, `memory_utilization`: per minute, aligned with `observations`, the
     endpoint's mean CPUUtilization and MemoryUtilization in percent as CloudWatch reports them
     (None or NaN where not available).
+
+    A serverless test (`serverless` given; `instance_type` None, `price_per_hour` unused):
+    `serverless_cost_per_inference`, USD per served request as the run billed it (None: a price is
+    missing); `model_setup_time_us`, its ModelSetupTime (None: no cold start).
     """
     if instance_count < 1:
         raise ValueError(f"instance_count must be at least 1, got {instance_count}")
@@ -177,9 +205,28 @@ def evaluate_load_test(observations: Sequence[MinuteObservation], stop: StopDeci
                   price_per_hour=price_per_hour, start_time=start_time, end_time=end_time, stop=stop,
                   plateau=plateau, target_invocations=target_invocations, latency_threshold=latency_threshold,
                   inference_specification_name=inference_specification_name,
-                  environment_parameters=tuple((str(k), str(v)) for k, v in (environment_parameters or {}).items()))
+                  environment_parameters=tuple((str(k), str(v)) for k, v in (environment_parameters or {}).items()),
+                  serverless=serverless, model_setup_time_us=model_setup_time_us)
     if plateau is None:
         return LoadTestResult(**common, failure_reason=_failure(observations, latency_threshold))
+    n = len(observations)
+    utilization = dict(cpu_utilization=_at(cpu_utilization, plateau.minute, n, "cpu_utilization"),
+                       memory_utilization=_at(memory_utilization, plateau.minute, n, "memory_utilization"),
+                       model_latency_us=None if plateau.model_latency_ms is None
+                       else round(plateau.model_latency_ms * 1000))
+    if serverless is not None:
+        level = plateau.level_invocations
+        if level < 1:
+            return LoadTestResult(**common, failure_reason=f"the plateau of {level} invocations per minute is under "
+                                  "one")
+        per_inference = serverless_cost_per_inference
+        if per_inference is not None and not (math.isfinite(per_inference) and per_inference >= 0):
+            raise ValueError(f"serverless_cost_per_inference must be None or a finite number ≥ 0, got "
+                             f"{per_inference!r}")
+        return LoadTestResult(**common, per_instance_max_invocations=None, initial_instance_count=None,
+                              max_invocations=level,
+                              cost_per_hour=None if per_inference is None else per_inference * level * 60,
+                              cost_per_inference=per_inference, **utilization)
     per_instance = plateau.level_invocations // instance_count
     if per_instance < 1:
         return LoadTestResult(**common, failure_reason=f"the plateau of {plateau.level_invocations} invocations per "
@@ -187,15 +234,11 @@ def evaluate_load_test(observations: Sequence[MinuteObservation], stop: StopDeci
     count = initial_instance_count(target_invocations, per_instance, instance_count)
     max_invocations = per_instance * count
     cost_per_hour = None if price_per_hour is None else price_per_hour * count
-    n = len(observations)
     return LoadTestResult(
         **common, per_instance_max_invocations=per_instance, initial_instance_count=count,
-        max_invocations=max_invocations,
-        model_latency_us=None if plateau.model_latency_ms is None else round(plateau.model_latency_ms * 1000),
-        cost_per_hour=cost_per_hour,
+        max_invocations=max_invocations, cost_per_hour=cost_per_hour,
         cost_per_inference=None if cost_per_hour is None else cost_per_inference(cost_per_hour, max_invocations),
-        cpu_utilization=_at(cpu_utilization, plateau.minute, n, "cpu_utilization"),
-        memory_utilization=_at(memory_utilization, plateau.minute, n, "memory_utilization"))
+        **utilization)
 
 
 def evaluate_monitor(monitor: StoppingMonitor, **fields) -> LoadTestResult:

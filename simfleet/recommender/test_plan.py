@@ -9,6 +9,10 @@ Stage between the validated job (`job_file`) and the simulated tests (`load_test
   loads them): the `EndpointConfigurations` when given, else `ContainerConfig.
   SupportedInstanceTypes`, else `default_candidates`; without a TrafficPattern each test ramps
   users as `SimfleetSettings.default_users_per_worker` and `default_ramp` say (`default_knots`).
+* Serverless configurations (`ServerlessConfig` members) are planned like instance types, with
+  the job's traffic pattern; a Default job without a pattern ramps its users as for an instance
+  whose workers are the MaxConcurrency environments (Decision: each environment serves one
+  request at a time, as a worker does).
 * The timeline: tests run `MaxParallelOfTests` at a time (default 1) in the job's order, each
   taking the next free slot (`start_offsets`); a test that would start once `JobDurationInSeconds`
   has elapsed does not run. Decision: creating each test's endpoint takes no simulated time.
@@ -34,6 +38,7 @@ from simfleet.catalog import Catalog
 from simfleet.profiles import ModelProfile, fit_problems
 from simfleet.recommender.job_file import RecommendationJob
 from simfleet.recommender.results import endpoint_name
+from simfleet.recommender.serverless_tests import ServerlessSetup
 from simfleet.recommender.traffic_schedule import Segment, UserSchedule
 from simfleet.rng import child_seed
 
@@ -54,11 +59,16 @@ class PlannedTest:
     """
 
     index: int
-    instance_type: str
+    instance_type: str | None
     knots: tuple[tuple[float, int], ...]
     seed: int
     inference_specification_name: str | None = None
     environment_parameters: tuple[tuple[str, str], ...] = ()
+    serverless: ServerlessSetup | None = None
+
+    @property
+    def label(self) -> str:
+        return self.serverless.label if self.serverless is not None else self.instance_type
 
     @property
     def pattern_s(self) -> float:
@@ -111,23 +121,29 @@ def planned_tests(job: RecommendationJob, catalog: Catalog) -> list[PlannedTest]
     request, settings, profile = job.request, job.settings, job.profile
     config = request.InputConfig
     pattern = config.TrafficPattern
-    configurations = [(c.InstanceType, c.InferenceSpecificationName, c.EnvironmentParameterRanges)
-                      for c in config.EndpointConfigurations or ()]
+    configurations = [(c.InstanceType, _serverless(c.ServerlessConfig), c.InferenceSpecificationName,
+                       c.EnvironmentParameterRanges) for c in config.EndpointConfigurations or ()]
     if not configurations:   # a Default job without configurations
         supported = config.ContainerConfig.SupportedInstanceTypes if config.ContainerConfig else None
-        configurations = [(name, None, None) for name in default_candidates(profile, catalog, supported)]
+        configurations = [(name, None, None, None) for name in default_candidates(profile, catalog, supported)]
     tests = []
-    for instance_type, specification, ranges in configurations:
+    for instance_type, serverless, specification, ranges in configurations:
         if pattern is not None:
             knots = tuple(pattern.change_points())
         else:
-            workers = profile.entry_for(catalog[instance_type]).workers
+            workers = (serverless.max_concurrency if serverless is not None
+                       else profile.entry_for(catalog[instance_type]).workers)
             knots = default_knots(workers, settings.default_users_per_worker, settings.default_ramp)
         for parameters in _combinations(ranges):
             seed = child_seed(settings.seed, endpoint_name(request.JobName, len(tests)))
-            tests.append(PlannedTest(len(tests), instance_type, knots, seed, specification, parameters))
+            tests.append(PlannedTest(len(tests), instance_type, knots, seed, specification, parameters, serverless))
     limit = config.ResourceLimit.MaxNumberOfTests if config.ResourceLimit else None
     return tests[:limit] if limit is not None else tests
+
+
+def _serverless(config) -> ServerlessSetup | None:
+    """The `ServerlessConfig` of an EndpointConfigurations member as a `ServerlessSetup` (None: an instance type)."""
+    return None if config is None else ServerlessSetup(config.MemorySizeInMB, config.MaxConcurrency)
 
 
 def start_offsets(lengths_s: list[float], parallel: int) -> list[float]:
