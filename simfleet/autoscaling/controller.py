@@ -268,9 +268,11 @@ class TargetController:
             elif policy.kind == "StepScaling":
                 why = f"the step adjustment leaves the capacity at {current}"
             elif feed.direction == "out":
-                why = f"the capacity {current}, pending instances included, already covers it"
+                pending = "provisioning" if self.target.provisioned else "pending instances"
+                why = f"the capacity {current}, {pending} included, already covers it"
             else:
-                why = "removing an instance would put the metric back above target"
+                unit = "a provisioned environment" if self.target.provisioned else "an instance"
+                why = f"removing {unit} would put the metric back above target"
             blocked(desired, why)
             return None
         if (desired > current and self.out_suspended) or (desired < current and self.in_suspended):
@@ -285,7 +287,8 @@ class TargetController:
 
     @staticmethod
     def _measured_on(feed: _AlarmFeed, t: float, in_service) -> float:
-        """The instance count the alarm's metric value stands for (see the module's decisions)."""
+        """The capacity (instances, or provisioned level) the alarm's metric value stands for (see the
+        module's decisions)."""
         spec, values = feed.watch.spec, feed.watch.last
         if spec.metric == "InvocationsPerInstance" and spec.statistic == "Sum" and values is not None and values.total > 0:
             return values.count / values.total  # each request emitted 1/instances: count / Sum = their mean

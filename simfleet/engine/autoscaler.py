@@ -6,7 +6,8 @@ after each close of the metric clock (`on_tick`) every scalable target's control
 the alarms whose period ends then, and a scaling decision sets the target's capacity
 (`engine.scalable_capacity`): a real-time variant's instance count, which
 `InstanceManager.reconcile` turns into launches or drains, or a serverless variant's provisioned
-concurrency, which its pool of execution environments takes at once. Scheduled actions are SimPy
+concurrency, which its pool of execution environments takes at once (a raise after
+`[serverless] provisioned_concurrency_delay`). Scheduled actions are SimPy
 processes firing at the instants of their schedule expressions. Alarm state changes, scaling
 activities (with the policy, the reason and the datapoints behind them), invocations that
 could not act and scheduled actions all go to `events.parquet`.
