@@ -185,24 +185,46 @@ def test_capacity_stays_within_the_target_and_max_concurrency(ramp_run):
     assert all(d["desired"] <= MAX_CAPACITY for d in blocked)
 
 
-def test_each_decision_is_the_projection_of_the_published_metric(ramp_run):
-    """desired = ceil(mean level over the alarm period x Average utilization / target), the metric
-    read from metrics.parquet, not from the autoscaler."""
-    chain = ramp_run.chain()
-    util = utilization(ramp_run)
+def assert_decisions_project_the_published_metric(run: Run, initial: int) -> None:
+    """desired = ceil(mean level over the alarm period x Average utilization / target): the level the
+    pool had (`ProvisionedConcurrencyChange`), the metric read from metrics.parquet."""
+    levels = run.level_changes()
+    util = utilization(run)
     by_end = dict(zip(util["t"] + PERIOD_S, util["average"]))
-    policy = [(t, d) for t, d in ramp_run.of("ScalingActivity") if d["cause"] == "policy"]
+    policy = [(t, d) for t, d in run.of("ScalingActivity") if d["cause"] == "policy"]
     assert policy
     for t, detail in policy:
         value = by_end[round(t)]
         assert detail["value"] == pytest.approx(value)
-        basis = mean_level(chain, 2, t - PERIOD_S, t)
+        basis = mean_level(levels, initial, t - PERIOD_S, t)
         projected = math.ceil(basis * value / TARGET_VALUE - 1e-9)
         old, new = detail["old_capacity"], detail["new_capacity"]
         if new > old:
             assert new == min(MAX_CAPACITY, max(old, projected)), (t, detail, basis)
         else:
             assert new == max(1, projected), (t, detail, basis)
+
+
+def test_each_decision_is_the_projection_of_the_published_metric(ramp_run):
+    assert_decisions_project_the_published_metric(ramp_run, 2)
+
+
+def test_with_a_provisioning_delay_decisions_project_from_the_level_in_place():
+    """A raise still provisioning counts in the current capacity but took no load: the next
+    decision projects from the level the pool had, and each level change comes the delay after
+    its scaling activity."""
+    autoscaling = {"targets": [target(1, MAX_CAPACITY)],
+                   "policies": [tracking(TARGET_VALUE, ScaleOutCooldown=60, ScaleInCooldown=60)]}
+    run = Run(serverless("40min", RAMP, max_concurrency=MAX_CONCURRENCY, provisioned=2, autoscaling=autoscaling,
+                         serverless_settings={"provisioned_concurrency_delay": "90s"}))
+    chain, levels = run.chain(), run.level_changes()
+    ups = [(t, new) for t, old, new in chain if new > old]
+    assert any(b[0] - a[0] < 90 for a, b in zip(ups, ups[1:]))  # a raise while the one before provisions
+    assert_decisions_project_the_published_metric(run, 2)
+    for t, old, new in levels:
+        if new > old:   # a raise is the delay after the activity that asked for it
+            assert any(when + 90 == t and new == min(asked, level_at(chain, 2, t)) for when, asked in ups), t
+    assert levels[-1][2] == chain[-1][2]
 
 
 # -- scheduled actions ----------------------------------------------------------------------------------
