@@ -149,8 +149,8 @@ def _autoscaling(experiment: Experiment, source: str, base_dir: Path, lines: dic
         return Problem(document_source, dotted(full), message, line_of(lines, full) if prefix else None)
 
     variants = {(e.endpoint_name, v.variant_name) for e in experiment.endpoints for v in e.production_variants}
-    serverless = {(e.endpoint_name, v.variant_name) for e in experiment.endpoints for v in e.production_variants
-                  if v.serverless_config is not None}
+    serverless = {(e.endpoint_name, v.variant_name): v.serverless_config.max_concurrency
+                  for e in experiment.endpoints for v in e.production_variants if v.serverless_config is not None}
     try:
         config = load_autoscaling(data, document_source, variants=variants, serverless=serverless)
     except InputError as error:

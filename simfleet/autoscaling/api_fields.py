@@ -16,13 +16,22 @@ from pydantic import BeforeValidator
 
 from simfleet.schema.aws_fields import integer, one_of, text
 
-__all__ = ["SAGEMAKER", "VARIANT_DIMENSION", "VARIANT_METRIC_TYPES", "DEFAULT_COOLDOWN_S", "STANDARD_UNITS"]
+__all__ = ["SAGEMAKER", "VARIANT_DIMENSION", "PROVISIONED_DIMENSION", "SCALABLE_DIMENSIONS", "VARIANT_METRIC_TYPES",
+           "PROVISIONED_METRIC_TYPES", "METRIC_TYPES_BY_DIMENSION", "DEFAULT_COOLDOWN_S", "STANDARD_UNITS"]
 
 SAGEMAKER = "sagemaker"
+#: A real-time variant's instance count.
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+#: A serverless variant's provisioned concurrency (§3.1; 0 allowed: no provisioned environments).
+PROVISIONED_DIMENSION = "sagemaker:variant:DesiredProvisionedConcurrency"
+SCALABLE_DIMENSIONS = (VARIANT_DIMENSION, PROVISIONED_DIMENSION)
 #: Predefined metric types of the `MetricType` enumeration that apply to endpoint variants (§3.2).
 VARIANT_METRIC_TYPES = ("SageMakerVariantInvocationsPerInstance",
                         "SageMakerVariantConcurrentRequestsPerModelHighResolution")
+#: ... and to a serverless variant's provisioned concurrency (§3.2).
+PROVISIONED_METRIC_TYPES = ("SageMakerVariantProvisionedConcurrencyUtilization",)
+#: The predefined metric types each scalable dimension can track.
+METRIC_TYPES_BY_DIMENSION = {VARIANT_DIMENSION: VARIANT_METRIC_TYPES, PROVISIONED_DIMENSION: PROVISIONED_METRIC_TYPES}
 #: Cooldown default for SageMaker endpoint variants, both directions and step policies (§3.3).
 DEFAULT_COOLDOWN_S = 300
 #: CloudWatch `StandardUnit` enumeration.
@@ -76,7 +85,7 @@ _ActionName = text(1, 256, _ACTION_NAME, "no ':', '/', '|' or control characters
                    "spaces")
 _Percentile = text(1, 20, re.compile(r"p(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,10})?)"), "a percentile like 'p99' or "
                    "'p99.9'")
-_VariantMetricType = one_of(VARIANT_METRIC_TYPES, what="for sagemaker:variant:DesiredInstanceCount ")
+_VariantMetricType = one_of(VARIANT_METRIC_TYPES + PROVISIONED_METRIC_TYPES, what="for a SageMaker variant ")
 _MissingData = one_of(("breaching", "notBreaching", "ignore", "missing"))
 _LowSampleCount = one_of(("evaluate", "ignore"))
 _Text255 = text(1, 255)

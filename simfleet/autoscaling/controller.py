@@ -3,8 +3,10 @@
 Pure state, no engine: the engine feeds published datapoints to `TargetController.watches`,
 calls `evaluate(t)` when alarm periods may end, and `scheduled(t, action)` when a scheduled
 action fires; each returns what happened (alarm transitions, decisions, blocked invocations)
-and updates `desired`, the target's DesiredInstanceCount, which the engine then reconciles
-with launches and drains.
+and updates `desired`, the target's capacity: a real-time variant's DesiredInstanceCount, which
+the engine reconciles with launches and drains, or a serverless variant's
+DesiredProvisionedConcurrency, which the engine gives its pool of execution environments. The
+logic is the same for both; only the capacity's unit differs.
 
 Documented rules [TT], [BOTO-AAS], reference §3.3–3.5, and where they live:
 * the managed alarms of target tracking and their defaults: `alarms.target_tracking_alarms`,
@@ -24,7 +26,8 @@ Decisions where AWS is silent:
   ceil(instances x metric / target). For the Sum of `InvocationsPerInstance` that is the
   request-weighted mean of the 1/instances each request emitted (SampleCount / Sum), so
   instances x metric is exactly the period's invocations; for other metrics, the mean number in
-  service over the alarm period. Instances still launching count toward the current capacity,
+  service over the alarm period (for provisioned concurrency, the mean provisioned level).
+  Instances still launching count toward the current capacity,
   so a scale-out is not repeated for load they will take (as the documented "capacity added by
   the previous scale-out counts toward the next" intends);
 * an invocation that cannot act is reported once until its reason changes;
@@ -53,7 +56,7 @@ __all__ = ["TargetController", "Decision", "Blocked", "Evaluation"]
 
 @dataclass(frozen=True)
 class Decision:
-    """A scaling activity: DesiredInstanceCount from `old` to `new`, and why."""
+    """A scaling activity: the capacity (instances or provisioned concurrency) from `old` to `new`, and why."""
 
     time_s: float
     old: int
@@ -116,7 +119,7 @@ class _Policy:
 
 
 class TargetController:
-    """Application Auto Scaling for one variant's DesiredInstanceCount."""
+    """Application Auto Scaling for one variant's DesiredInstanceCount or DesiredProvisionedConcurrency."""
 
     def __init__(self, target: RegisterScalableTarget, policies, alarms_for, settings: AutoscalingSettings,
                  initial_capacity: int):
@@ -184,9 +187,9 @@ class TargetController:
     def evaluate(self, t: float, in_service: Callable[[float, float], float]) -> Evaluation:
         """Alarms whose period ends at `t` evaluate; policies their alarms invoke propose; one decision.
 
-        `in_service(begin, end)` is the mean number of the variant's instances in service over
-        [begin, end): what the metrics were measured on (target tracking projects from it;
-        pending instances count in the current capacity only).
+        `in_service(begin, end)` is the mean capacity in service over [begin, end) (instances, or
+        the provisioned level): what the metrics were measured on (target tracking projects from
+        it; pending instances count in the current capacity only).
         """
         result = Evaluation()
         current = self.desired
@@ -245,7 +248,8 @@ class TargetController:
             config = policy.request.TargetTrackingScalingPolicyConfiguration
             measured_on = self._measured_on(feed, t, in_service)
             if measured_on <= 0:
-                blocked(current, "no instance was in service to project the metric from")
+                what = "provisioned environment" if self.target.provisioned else "instance"
+                blocked(current, f"no {what} was in service to project the metric from")
                 return None
             desired = target_tracking_capacity(current, metric, config.TargetValue, lo, hi, direction=feed.direction,
                                                disable_scale_in=config.DisableScaleIn, measured_on=measured_on)
@@ -264,9 +268,11 @@ class TargetController:
             elif policy.kind == "StepScaling":
                 why = f"the step adjustment leaves the capacity at {current}"
             elif feed.direction == "out":
-                why = f"the capacity {current}, pending instances included, already covers it"
+                pending = "provisioning" if self.target.provisioned else "pending instances"
+                why = f"the capacity {current}, {pending} included, already covers it"
             else:
-                why = "removing an instance would put the metric back above target"
+                unit = "a provisioned environment" if self.target.provisioned else "an instance"
+                why = f"removing {unit} would put the metric back above target"
             blocked(desired, why)
             return None
         if (desired > current and self.out_suspended) or (desired < current and self.in_suspended):
@@ -281,7 +287,8 @@ class TargetController:
 
     @staticmethod
     def _measured_on(feed: _AlarmFeed, t: float, in_service) -> float:
-        """The instance count the alarm's metric value stands for (see the module's decisions)."""
+        """The capacity (instances, or provisioned level) the alarm's metric value stands for (see the
+        module's decisions)."""
         spec, values = feed.watch.spec, feed.watch.last
         if spec.metric == "InvocationsPerInstance" and spec.statistic == "Sum" and values is not None and values.total > 0:
             return values.count / values.total  # each request emitted 1/instances: count / Sum = their mean

@@ -13,7 +13,7 @@ from typing import Any, get_args, get_origin
 from pydantic import ValidationError
 
 from simfleet.autoscaling.alarm_requests import PutMetricAlarm
-from simfleet.autoscaling.api_fields import VARIANT_DIMENSION
+from simfleet.autoscaling.api_fields import PROVISIONED_DIMENSION, VARIANT_DIMENSION
 from simfleet.autoscaling.policies import PutScalingPolicy, PutScheduledAction, RegisterScalableTarget
 from simfleet.errors import InputError, Problem
 from simfleet.schema.aws_fields import DEFER as _DEFER, Spec as _Spec, spec_in
@@ -95,9 +95,11 @@ def _simulated_metrics() -> frozenset[tuple[str, str]]:
     return frozenset(spec.key for spec in metric_catalog())
 
 
-def _cross_problems(built: dict, failed: dict, variants, serverless=frozenset()) -> list[tuple[tuple, str]]:
-    """References between requests: targets, policies and alarms that name each other; and targets
-    that name a serverless variant by its instance count, which it does not have."""
+def _cross_problems(built: dict, failed: dict, variants, serverless) -> list[tuple[tuple, str]]:
+    """References between requests: targets, policies and alarms that name each other; targets
+    whose scalable dimension the variant does not have (instances of a serverless variant,
+    provisioned concurrency of a real-time one); provisioned-concurrency capacities above the
+    variant's MaxConcurrency."""
     found: list[tuple[tuple, str]] = []
     targets: dict[tuple, int] = {}
     for i, target in built["targets"]:
@@ -105,14 +107,25 @@ def _cross_problems(built: dict, failed: dict, variants, serverless=frozenset())
             found.append((("targets", i, "ResourceId"), f"{target.ResourceId} is registered twice "
                           f"(also targets[{targets[target.target_key]}])"))
         targets.setdefault(target.target_key, i)
-        if variants is not None and (target.endpoint_name, target.variant_name) not in variants:
+        key = (target.endpoint_name, target.variant_name)
+        if variants is not None and key not in variants:
             found.append((("targets", i, "ResourceId"), f"no endpoint {target.endpoint_name!r} with variant "
                           f"{target.variant_name!r} in the experiment"))
-        elif ((target.endpoint_name, target.variant_name) in serverless
-              and target.ScalableDimension == VARIANT_DIMENSION):
+        elif key in serverless and target.ScalableDimension == VARIANT_DIMENSION:
             found.append((("targets", i, "ScalableDimension"), f"variant {target.variant_name!r} of "
                           f"{target.endpoint_name!r} is serverless: a serverless variant has no instances; its "
-                          "scalable dimension is sagemaker:variant:DesiredProvisionedConcurrency"))
+                          f"scalable dimension is {PROVISIONED_DIMENSION}"))
+        elif variants is not None and key not in serverless and target.provisioned:
+            found.append((("targets", i, "ScalableDimension"), f"variant {target.variant_name!r} of "
+                          f"{target.endpoint_name!r} is not serverless: only a serverless variant has "
+                          f"provisioned concurrency; scale its instances with {VARIANT_DIMENSION}"))
+        elif target.provisioned:
+            found += _above_max_concurrency(target, ("targets", i), serverless.get(key))
+    for i, action in built["scheduled_actions"]:
+        if action.provisioned:
+            found += _above_max_concurrency(action.ScalableTargetAction,
+                                            ("scheduled_actions", i, "ScalableTargetAction"),
+                                            serverless.get((action.endpoint_name, action.variant_name)))
     targets_failed = bool(failed["targets"])
     named: dict[tuple, int] = {}
     for section, name_key in (("policies", "PolicyName"), ("scheduled_actions", "ScheduledActionName")):
@@ -166,13 +179,28 @@ def _cross_problems(built: dict, failed: dict, variants, serverless=frozenset())
     return found
 
 
-def load_autoscaling(data: dict, source: str, *, variants=None, serverless=frozenset()) -> AutoscalingConfig:
+def _above_max_concurrency(request, loc: tuple, max_concurrency: int | None) -> list[tuple[tuple, str]]:
+    """AWS: ProvisionedConcurrency is at most the variant's MaxConcurrency, so no capacity bound of a
+    provisioned-concurrency target may exceed it."""
+    if max_concurrency is None:
+        return []
+    return [(loc + (name,), f"{name} {value} is above the variant's max_concurrency {max_concurrency}: "
+             "provisioned concurrency must be less than or equal to MaxConcurrency")
+            for name in ("MinCapacity", "MaxCapacity")
+            if (value := getattr(request, name)) is not None and value > max_concurrency]
+
+
+def load_autoscaling(data: dict, source: str, *, variants=None, serverless=None) -> AutoscalingConfig:
     """Validate an autoscaling document; raise `InputError` with every problem found.
 
     `variants`, when given, is the set of (EndpointName, VariantName) the experiment defines, and
-    every target must name one of them; `serverless` the serverless ones among them, which no target
-    may scale by `sagemaker:variant:DesiredInstanceCount`.
+    every target must name one of them; `serverless` maps the serverless ones among them to their
+    MaxConcurrency (a set of them skips the MaxConcurrency checks): no target may scale one by
+    `sagemaker:variant:DesiredInstanceCount`, nor any other by
+    `sagemaker:variant:DesiredProvisionedConcurrency`, and the capacities of a provisioned-concurrency
+    target (registered or scheduled) are at most its MaxConcurrency.
     """
+    serverless = dict.fromkeys(serverless) if isinstance(serverless, (set, frozenset)) else dict(serverless or {})
     if not isinstance(data, dict):
         raise InputError.single(source, f"expected a table of {', '.join(_SECTIONS)}, got {type(data).__name__}")
     problems: list[Problem] = []

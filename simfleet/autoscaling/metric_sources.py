@@ -21,10 +21,16 @@ from simfleet.config.publish_periods import load_generator_jobs, publish_plan
 
 __all__ = ["WatchSpec", "PREDEFINED_METRICS", "policy_watches", "alarm_watch", "watch_problems"]
 
-#: PredefinedMetricType -> (namespace, metric name, high resolution) [BOTO-AAS], reference §3.2.
+#: PredefinedMetricType -> (namespace, metric name, high resolution, the `AutoscalingSettings` field
+#: naming its statistic) [BOTO-AAS], reference §3.2. AWS does not state the resolution of the
+#: provisioned-concurrency metric: simfleet reads it at the standard one-minute period.
 PREDEFINED_METRICS = {
-    "SageMakerVariantInvocationsPerInstance": ("AWS/SageMaker", "InvocationsPerInstance", False),
-    "SageMakerVariantConcurrentRequestsPerModelHighResolution": ("AWS/SageMaker", "ConcurrentRequestsPerModel", True),
+    "SageMakerVariantInvocationsPerInstance":
+        ("AWS/SageMaker", "InvocationsPerInstance", False, "invocations_statistic"),
+    "SageMakerVariantConcurrentRequestsPerModelHighResolution":
+        ("AWS/SageMaker", "ConcurrentRequestsPerModel", True, "concurrency_statistic"),
+    "SageMakerVariantProvisionedConcurrencyUtilization":
+        ("AWS/SageMaker", "ServerlessProvisionedConcurrencyUtilization", False, "provisioned_concurrency_statistic"),
 }
 
 
@@ -60,9 +66,10 @@ def policy_watches(policy: PutScalingPolicy, settings: AutoscalingSettings) -> t
     config = policy.TargetTrackingScalingPolicyConfiguration
     period = settings.target_tracking_period
     if config.PredefinedMetricSpecification is not None:
-        namespace, metric, high = PREDEFINED_METRICS[config.PredefinedMetricSpecification.PredefinedMetricType]
+        namespace, metric, high, statistic_key = PREDEFINED_METRICS[
+            config.PredefinedMetricSpecification.PredefinedMetricType]
         dims = _dims([("EndpointName", policy.endpoint_name), ("VariantName", policy.variant_name)])
-        statistic = settings.concurrency_statistic if high else settings.invocations_statistic
+        statistic = getattr(settings, statistic_key)
         out_period = settings.high_resolution_out_period if high else period
         return (WatchSpec(namespace, metric, dims, statistic, out_period),
                 WatchSpec(namespace, metric, dims, statistic, period))

@@ -5,7 +5,11 @@
 botocore's `application-autoscaling` 2016-02-06 model (required members, lengths, patterns,
 enumerations, minimums) and from the documentation it carries (reference/sagemaker-semantics.md
 §3, [BOTO-AAS]): step-adjustment rules, cooldown defaults (300 s for SageMaker). Only SageMaker
-real-time endpoint variants (`sagemaker:variant:DesiredInstanceCount`) are accepted. Choices where
+endpoint variants are accepted: a real-time variant's instance count
+(`sagemaker:variant:DesiredInstanceCount`) and a serverless variant's provisioned concurrency
+(`sagemaker:variant:DesiredProvisionedConcurrency`); which variant may use which dimension, and the
+capacity bounds that depend on the variant, are checked against the experiment by
+`document.load_autoscaling`. Choices where
 AWS is silent are marked "Decision" in the docstrings below. `document.load_autoscaling` gathers
 these requests with the alarms of `alarm_requests`; nothing here simulates.
 """
@@ -16,7 +20,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, Strict
 
 from simfleet.autoscaling.api_fields import (_ActionName, Capacity, CooldownSeconds, DEFAULT_COOLDOWN_S,
-                                             MetricNameText, NamespaceText, _PolicyName, _PositiveInt,
+                                             METRIC_TYPES_BY_DIMENSION, MetricNameText, NamespaceText, _PolicyName, _PositiveInt,
                                              _RESOURCE_ID, ResourceIdText, StatisticName, _Text1023, _Text1024,
                                              _Text255, Timestamp, UnitName, _VariantMetricType, _XmlText)
 from simfleet.autoscaling.schedules import Schedule, parse_schedule
@@ -32,11 +36,17 @@ __all__ = [
 class _TargetRequest(_Spec):
     ServiceNamespace: Literal["sagemaker"]
     ResourceId: ResourceIdText
-    ScalableDimension: Literal["sagemaker:variant:DesiredInstanceCount"]
+    ScalableDimension: Literal["sagemaker:variant:DesiredInstanceCount",
+                               "sagemaker:variant:DesiredProvisionedConcurrency"]
 
     @property
     def target_key(self) -> tuple[str, str]:
         return (self.ResourceId, self.ScalableDimension)
+
+    @property
+    def provisioned(self) -> bool:
+        """Does the request scale a serverless variant's provisioned concurrency (not instances)?"""
+        return self.ScalableDimension == "sagemaker:variant:DesiredProvisionedConcurrency"
 
     @property
     def endpoint_name(self) -> str:
@@ -71,7 +81,8 @@ def _tag_map(value):
 
 class RegisterScalableTarget(_TargetRequest):
     """Decision: MinCapacity and MaxCapacity are required (AWS requires them for a *new* target,
-    and every target here is new). MinCapacity 0 is accepted, as the API allows for variants."""
+    and every target here is new). MinCapacity 0 is accepted, as the API allows for variants and
+    for provisioned concurrency (where 0 means no provisioned environments)."""
 
     MinCapacity: Capacity
     MaxCapacity: Capacity
@@ -250,6 +261,13 @@ class PutScalingPolicy(_TargetRequest):
             found.append(((wanted,), f"required for PolicyType {self.PolicyType}"))
         if getattr(self, other) is not None:
             found.append(((other,), f"not allowed with PolicyType {self.PolicyType}"))
+        tracking = self.TargetTrackingScalingPolicyConfiguration
+        predefined = tracking and tracking.PredefinedMetricSpecification
+        allowed = METRIC_TYPES_BY_DIMENSION[self.ScalableDimension]
+        if predefined and predefined.PredefinedMetricType not in allowed:
+            found.append((("TargetTrackingScalingPolicyConfiguration", "PredefinedMetricSpecification",
+                           "PredefinedMetricType"), f"{predefined.PredefinedMetricType} does not measure "
+                          f"{self.ScalableDimension}; its predefined metric is {' or '.join(allowed)}"))
         return found
 
 

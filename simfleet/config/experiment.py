@@ -468,6 +468,10 @@ class AutoscalingSettings(StrictModel):
     concurrency_statistic: Literal["Sum", "Average", "Maximum", "Minimum", "SampleCount"] = Field(
         default="Maximum", description="statistic of SageMakerVariantConcurrentRequestsPerModelHighResolution "
                                        "(not documented; [S-CONCMAX] reports Maximum)")
+    provisioned_concurrency_statistic: Literal["Sum", "Average", "Maximum", "Minimum", "SampleCount"] = Field(
+        default="Average", description="statistic of SageMakerVariantProvisionedConcurrencyUtilization (not "
+                                       "documented): the Average of ServerlessProvisionedConcurrencyUtilization, "
+                                       "the mean share of the provisioned environments busy over the period")
     evaluation_range_extra: StrictInt = Field(
         default=2, ge=0, le=100, description="CloudWatch reads N + this many periods when data is missing")
     action_repeat_interval: Duration = Field(

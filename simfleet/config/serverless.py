@@ -116,6 +116,13 @@ class ServerlessSettings(StrictModel):
                     "for AWS Lambda, on which Serverless Inference runs (\"most Lambda containers die after "
                     "~5 minutes of inactivity\", aws/sagemaker-python-sdk issue 3446, 2022); the same issue's "
                     "reporter saw serverless environments torn down after \"a couple of seconds\" idle")
+    provisioned_concurrency_delay: Duration = Field(
+        default=0.0,
+        description="how long Application Auto Scaling takes to provision the environments it adds to a "
+                    "variant's provisioned concurrency (sagemaker:variant:DesiredProvisionedConcurrency). AWS says "
+                    "provisioned environments are \"ready within milliseconds\" but not how long provisioning "
+                    "takes. ASSUMPTION: at once (0 s); a raise takes effect this long after the scaling activity, "
+                    "a lowering at once")
     account_max_concurrency: StrictInt = Field(
         default=DEFAULT_ACCOUNT_MAX_CONCURRENCY, ge=1, le=100_000,
         description="concurrent executions of all serverless endpoints of the account together; beyond it "
@@ -176,6 +183,13 @@ class ServerlessSettings(StrictModel):
     def _idle(cls, value: float) -> float:
         if value <= 0:
             raise ValueError("idle_timeout must be greater than zero (an environment serves at least its request)")
+        return value
+
+    @field_validator("provisioned_concurrency_delay")
+    @classmethod
+    def _delay(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("provisioned_concurrency_delay cannot be negative")
         return value
 
     @field_validator("invocation_timeout")

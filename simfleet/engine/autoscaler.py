@@ -1,10 +1,13 @@
-"""Application Auto Scaling inside a run: datapoints in, alarm and scaling events out, instances reconciled.
+"""Application Auto Scaling inside a run: datapoints in, alarm and scaling events out, capacity applied.
 
 The glue between the engine and `simfleet.autoscaling` (pure logic). Every datapoint the
 metrics aggregator publishes is offered to the alarms that watch its stream (`on_datapoint`);
 after each close of the metric clock (`on_tick`) every scalable target's controller evaluates
-the alarms whose period ends then, and a scaling decision sets the variant's desired count,
-which `InstanceManager.reconcile` turns into launches or drains. Scheduled actions are SimPy
+the alarms whose period ends then, and a scaling decision sets the target's capacity
+(`engine.scalable_capacity`): a real-time variant's instance count, which
+`InstanceManager.reconcile` turns into launches or drains, or a serverless variant's provisioned
+concurrency, which its pool of execution environments takes at once (a raise after
+`[serverless] provisioned_concurrency_delay`). Scheduled actions are SimPy
 processes firing at the instants of their schedule expressions. Alarm state changes, scaling
 activities (with the policy, the reason and the datapoints behind them), invocations that
 could not act and scheduled actions all go to `events.parquet`.
@@ -20,6 +23,7 @@ from simfleet.autoscaling.schedules import fire_times
 from simfleet.config.experiment import AutoscalingSettings
 from simfleet.engine.events import EventLog
 from simfleet.engine.instances import InstanceManager
+from simfleet.engine.scalable_capacity import InstanceCount, ProvisionedConcurrency
 from simfleet.engine.timing import at_time
 from simfleet.fleet import Fleet
 from simfleet.cloudwatch.distribution import Distribution
@@ -32,8 +36,11 @@ class Autoscaler:
 
     def __init__(self, env, config: AutoscalingConfig, settings: AutoscalingSettings, fleet: Fleet,
                  instances: InstanceManager, events: EventLog, start: dt.datetime, duration_s: float, advance_to,
-                 run_over=lambda: False):
-        """`run_over()`: whether the run has ended (a scheduled action at that instant does not happen)."""
+                 run_over=lambda: False, pools=None, provisioned_changes=lambda: None,
+                 provisioned_delay_s: float = 0.0):
+        """`run_over()`: whether the run has ended (a scheduled action at that instant does not happen).
+        `pools`, `provisioned_changes` and `provisioned_delay_s` serve provisioned-concurrency targets
+        (`scalable_capacity.ProvisionedConcurrency`)."""
         self.env = env
         self.instances = instances
         self.events = events
@@ -44,11 +51,18 @@ class Autoscaler:
         self.config = config
         index = {(v.endpoint_name, v.variant_name): v for v in fleet.variants}
         self.targets: list[tuple[object, TargetController]] = []
+        self.capacities: dict[int, InstanceCount | ProvisionedConcurrency] = {}
         self._streams: dict[tuple, list] = {}
         for target in config.targets:
             variant = index[(target.endpoint_name, target.variant_name)]
+            if target.provisioned:
+                capacity = ProvisionedConcurrency(env, pools, variant, provisioned_delay_s, advance_to,
+                                                  provisioned_changes, events, run_over)
+            else:
+                capacity = InstanceCount(instances, variant)
+            self.capacities[variant.index] = capacity
             controller = TargetController(target, config.policies_for(target), config.alarms_for, settings,
-                                          variant.initial_instance_count)
+                                          capacity.initial)
             self.targets.append((variant, controller))
             for watch in controller.watches:
                 spec = watch.spec
@@ -79,7 +93,7 @@ class Autoscaler:
     def on_tick(self, t: float) -> None:
         """After the metric clock published the periods ending at `t`: evaluate every target."""
         for variant, controller in self.targets:
-            evaluation = controller.evaluate(t, lambda begin, end, v=variant.index: self.instances.mean_in_service(v, begin, end))
+            evaluation = controller.evaluate(t, self.capacities[variant.index].mean)
             where = (variant.endpoint_name, variant.variant_name)
             for name, change in evaluation.transitions:
                 self.events.add(t, "AlarmStateChange", *where, alarm=name, old_state=change.old_state,
@@ -110,5 +124,5 @@ class Autoscaler:
         self.events.add(decision.time_s, "ScalingActivity", variant.endpoint_name, variant.variant_name,
                         old_capacity=decision.old, new_capacity=decision.new, cause=decision.cause,
                         policy=decision.policy, reason=decision.reason, **decision.evidence)
-        self.instances.reconcile(variant.index, decision.new,
-                                 f"{decision.cause}: {decision.policy or decision.reason}")
+        self.capacities[variant.index].apply(decision.new, decision.time_s,
+                                             f"{decision.cause}: {decision.policy or decision.reason}")

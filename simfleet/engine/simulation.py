@@ -137,7 +137,8 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
         aggregator.buffer.listeners.append(watcher.on_datapoint)
     if scenario.autoscaling is not None:
         autoscaler = Autoscaler(env, scenario.autoscaling, experiment.autoscaling.settings, fleet, instances, events,
-                                start, duration, driver.advance_to, run_over)
+                                start, duration, driver.advance_to, run_over, plane.pools, driver.provisioned_changes,
+                                experiment.serverless.provisioned_concurrency_delay)
         aggregator.buffer.listeners.append(autoscaler.on_datapoint)
         autoscaler.start_processes()
     for index, source in zip(source_indices, sources):
