@@ -27,7 +27,7 @@ BASE_RATE_PER_S = 250.0
 BURST_RATE_PER_S = 750.0
 BURST_EVERY_S, BURST_S = 60.0, 5.0
 MAX_CONCURRENCY = 200
-FULL = {"duration_s": 3600, "slice_s": 30, "repeat": 3}
+FULL = {"duration_s": 3600, "slice_s": 60, "repeat": 3}  # the slice: one period of the traffic (background and a burst)
 QUICK = {"duration_s": 120, "slice_s": 10}
 WARM_UP_S = 60
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simfleet.fleet import Fleet
+from simfleet.metrics.serverless_gauges import codes_in
 from simfleet.request_records import (ENV_PROVISIONED_ADDED, ENV_REAPED, ENV_RELEASED, ENV_SPILLOVER_COLD,
                                       ENV_SPILLOVER_WARM, ENV_STARTED, THROTTLED, EnvironmentRecords, RequestRecords)
 
@@ -61,9 +62,10 @@ class ServerlessActivity:
         if not len(time_s):
             return
         minute = np.floor(np.asarray(time_s) / WINDOW_S).astype(np.int64)
-        keys, n = np.unique(np.stack([variant.astype(np.int64), minute]), axis=1, return_counts=True)
-        for (v, m), count in zip(keys.T.tolist(), n.tolist()):
-            self._counts[(v, m)][column] += count
+        stride = len(self.fleet.variants)
+        keys, n = np.unique(minute * stride + variant.astype(np.int64), return_counts=True)  # one key per (minute, variant)
+        for key, count in zip(keys.tolist(), n.tolist()):
+            self._counts[(key % stride, key // stride)][column] += count
 
     def add(self, records: RequestRecords) -> None:
         """Throttles and spillovers of a dispatched batch, by arrival."""
@@ -72,7 +74,7 @@ class ServerlessActivity:
         throttled = records.status == THROTTLED
         self._count(records.variant[throttled], records.arrival_s[throttled], COUNTS.index("throttles"))
         if records.environment is not None:
-            spilled = np.isin(records.environment, (ENV_SPILLOVER_WARM, ENV_SPILLOVER_COLD))
+            spilled = codes_in(records.environment, (ENV_SPILLOVER_WARM, ENV_SPILLOVER_COLD))
             self._count(records.variant[spilled], records.arrival_s[spilled], COUNTS.index("spillovers"))
 
     def add_environment(self, records: EnvironmentRecords) -> None:

@@ -28,7 +28,7 @@ import numpy as np
 
 from simfleet.fleet import Fleet
 from simfleet.metrics.run_totals import ExactSum
-from simfleet.metrics.serverless_gauges import cold_started, environment_steps
+from simfleet.metrics.serverless_gauges import codes_in, cold_started, environment_steps
 from simfleet.request_records import (ENV_NONE, ENV_PROVISIONED, ENV_SPILLOVER_COLD, ENV_SPILLOVER_WARM, THROTTLED,
                                       EnvironmentRecords, RequestRecords)
 
@@ -106,7 +106,7 @@ class ServerlessTotals:
         totals.served += int(served.sum())
         totals.cold_starts += int(cold_started(environment).sum())
         totals.throttles += int((records.status == THROTTLED).sum())
-        totals.spillovers += int(np.isin(environment, (ENV_SPILLOVER_WARM, ENV_SPILLOVER_COLD)).sum())
+        totals.spillovers += int(codes_in(environment, (ENV_SPILLOVER_WARM, ENV_SPILLOVER_COLD)).sum())
         on_provisioned = environment == ENV_PROVISIONED
         totals.provisioned_invocations += int(on_provisioned.sum())
         duration = records.complete_s - records.start_s
