@@ -58,13 +58,20 @@ def run(
                f"in {elapsed:.2f} s of wall time -> {out_dir}")
     names = [f"{v['EndpointName']}/{v['VariantName']}" for v in summary["variants"]]
     width = max(len("endpoint/variant"), *map(len, names))
-    typer.echo(f"{'endpoint/variant':<{width}} {'instances':>9} {'peak':>5} {'req/s':>9} {'errors':>7} "
-               f"{'p50 ms':>8} {'p99 ms':>8} {'cost $':>9}")
+    typer.echo(f"{'endpoint/variant':<{width}} {'instances':>10} {'peak':>5} {'req/s':>9} {'errors':>7} "
+               f"{'p50 ms':>8} {'p99 ms':>8} {'$/hour':>9} {'cost $':>9}")
     for name, v in zip(names, summary["variants"]):
         p50, p99 = v["latency_s"]["p50"], v["latency_s"]["p99"]
-        typer.echo(f"{name:<{width}} {v['mean_instances_in_service']:>9.2f} {v['peak_instances_in_service']:>5} "
+        # a serverless variant has environments, not instances
+        instances, peak = (("serverless", "-") if v.get("serverless") is not None
+                           else (f"{v['mean_instances_in_service']:.2f}", v["peak_instances_in_service"]))
+        typer.echo(f"{name:<{width}} {instances:>10} {peak:>5} "
                    f"{v['throughput_per_s']:>9.1f} {_pct(v['error_rate']):>7} {_ms(p50):>8} {_ms(p99):>8} "
-                   f"{'n/a' if v['cost'] is None else format(v['cost'], '.4f'):>9}")
+                   f"{_usd(v.get('cost_per_hour')):>9} {_usd(v['cost']):>9}")
+
+
+def _usd(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def _ms(seconds: float | None) -> str:
