@@ -66,6 +66,20 @@ def test_the_pipeline_examples_ship():
     assert {"pipeline", "multi-container"} <= {p.stem for p in EXPERIMENTS}
 
 
+def test_the_serverless_comparison_shows_cost_and_latency_side_by_side():
+    """The shipped comparison, run in full: both variants have a cost per hour and a p99; at this
+    low, spiky load the serverless variant costs less per hour than the instance billed all the
+    time, and its cold starts (each in ModelSetupTime) put its p99 above the instance's."""
+    result = simulate(load_experiment(ROOT / "experiments" / "serverless-vs-realtime.toml"))
+    serverless, realtime = result.summary["variants"]
+    assert serverless["serverless"] is not None and realtime.get("serverless") is None
+    assert 0 < serverless["cost_per_hour"] < realtime["cost_per_hour"]
+    assert serverless["latency_s"]["p99"] > realtime["latency_s"]["p99"]
+    frame = result.metrics.to_pandas()
+    setup = frame[(frame.metric_name == "ModelSetupTime") & (frame.EndpointName == "classify-serverless")]
+    assert setup.sample_count.sum() == serverless["serverless"]["cold_starts"] > 0
+
+
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
 def test_examples_validate_and_run(path):
     scenario = load_experiment(path, ["experiment.duration=10min"])
