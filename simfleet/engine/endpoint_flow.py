@@ -12,8 +12,11 @@ endpoint's variant choice (`endpoint/{endpoint}/variant`, only with several vari
 (`endpoint/{endpoint}/overhead`), the user's payload and think time (`traffic/{index}/payload`,
 `traffic/{index}/think`), the variant's routing draw (`variant/{endpoint}/{variant}/route`), one
 service time per container of its route (`.../service` for the first container,
-`.../container/{name}/service` for the others), and its model-error draw (`.../error`, only when
-the variant's error rate is above 0).
+`.../container/{name}/service` for the others), its model-error draw (`.../error`, only when
+the variant's error rate is above 0), and a serverless request's cold start (`.../setup`, only when
+it starts an environment). The serverless endpoints of a run share one flow (their account's
+concurrency is one limit): each of its variants is one endpoint's, reads that endpoint's overhead
+stream, and every request names its variant (no variant choice).
 """
 
 from __future__ import annotations

@@ -3,7 +3,10 @@
 Between two control events the fleet is fixed (DESIGN §2), so `RequestDriver.advance_to(t)` hands
 each endpoint's open-loop arrivals before t, merged in time order, and its closed-loop users to
 the request kernel in one call (`EndpointFlow.advance`), and passes the answered requests to the
-sinks (metrics, run totals, the load generator's client metrics, the request trace).
+sinks (metrics, run totals, the load generator's client metrics, the request trace). The
+serverless endpoints of a run go through one flow together, since the account's concurrency that
+limits them is one (`engine.environment_pools`); their environments' lifecycle events go to the
+environment sinks.
 """
 
 from __future__ import annotations

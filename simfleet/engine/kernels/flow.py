@@ -8,6 +8,17 @@ invocation of a multi-container endpoint). A FIFO station with known service tim
 request's start at once, start = max(arrival, earliest free slot), provided that it sees its
 arrivals in time order.
 
+A serverless variant's station is a pool of execution environments instead (`Pools`, one per
+serverless variant; `pools=None` compiles a specialisation without them): a request takes an idle
+provisioned environment, else the idle on-demand one that freed last, else starts one cold (its
+setup time drawn then); it is throttled when its pool's `max_concurrency` environments, or the
+account's limit across every pool of the call, are busy. An environment is busy from the request's
+arrival to its completion; an idle on-demand one is reaped `idle_timeout` after it freed, which
+the kernel notices at the pool's next request or at the end of the call, and reports (`EnvOut`)
+at the instant it happened. A pool needs no queue and no heap of pending hops: its requests are
+answered when they arrive, in arrival order. Its cold start is overhead (`OverheadLatency` includes
+it), not model latency.
+
 Requests come from two sources, in one loop: open-loop arrivals (times drawn ahead, `Arrivals`)
 and closed-loop users (`Users`, whose next send follows their answer); `users=None` compiles a
 specialisation without the users' code, and `pending=None` one without the heap of pending hops
@@ -23,8 +34,9 @@ arrives, which is the fast path of a real-time endpoint.
 Per-request random values are read from the rows of a draw buffer (`Draws`), each a named stream
 with its own cursor, in a fixed order at the request's send: the endpoint's variant choice (only
 with several variants), its overhead, the user's payload and think time, the variant's routing
-draw, one service time per container of the route, and the model-error draw (only when the
-variant can fail). A request takes at most one value from each row, so a call can start as many
+draw, one service time per container of the route, the model-error draw (only when the
+variant can fail), and a serverless request's setup time (only when it starts an environment
+cold). A request takes at most one value from each row, so a call can start as many
 requests as the fullest-read row has values left; it stops before the next, and the caller tops
 every row up (unread values first) and calls again, so the values a request gets never depend on
 how the run is cut.
