@@ -403,8 +403,10 @@ def _multi_model_problems(experiment: Experiment, endpoint_name: str, variant, i
                     f"model {population.names[k]!r} gives gpu_memory, but this variant runs on CPU ({instance.name} "
                     f"with model {variant.model_name!r}): give memory instead"))
         return out
-    for index, tier, message in model_fit_problems(population, tiers, copies_per_load(settings, entry.workers),
-                                             instance.name):
+    copies = copies_per_load(settings, entry.workers)
+    for index, overflowed, message in model_fit_problems(population, tiers, copies, instance.name,
+                                                         every_model=population.declared):
+        tier = overflowed[0]  # the key of the first tier it overflows: the size it comes from
         if population.declared:
             declared = spec.models[index]
             given = {"memory": declared.memory, "gpu_memory": declared.gpu_memory}.get(tier)

@@ -57,28 +57,33 @@ def _gib(value: float) -> str:
     return f"{value / GIB:.3g} GiB"
 
 
-def model_fit_problems(population: ModelPopulation, tiers: CacheTiers, copies: int,
-                 instance_name: str) -> list[tuple[int, str, str]]:
-    """(model index, tier, message) for the first model that fits a tier, per tier ("disk", "memory",
-    "gpu_memory"): the artifact larger
-    than the storage volume, or its loaded copies larger than the memory or GPU memory for models.
-    A generated population's message counts how many more models share the reason."""
+def model_fit_problems(population: ModelPopulation, tiers: CacheTiers, copies: int, instance_name: str,
+                       every_model: bool = True) -> list[tuple[int, tuple[str, ...], str]]:
+    """(model index, tiers, message) for each model that cannot fit: its artifact larger than the
+    storage volume ("disk"), or its loaded copies larger than the memory ("memory") or GPU memory
+    ("gpu_memory") for models; one message per model naming every tier it overflows. With
+    `every_model` false (generated populations), only the first such model, counting the others."""
     checks = [
         ("disk", population.artifact_bytes, tiers.disk_bytes, "artifact", "the storage volume",
          "(set multi_model.storage_volume_size or storage_volume_size_by_type)"),
         ("memory", population.memory_bytes * copies, tiers.memory_bytes, "memory", "the memory for models",
          "(instance memory - multi_model.memory_reserve)"),
-        ("gpu_memory", population.gpu_memory_bytes * copies, tiers.gpu_memory_bytes, "GPU memory", "the GPU memory for models",
-         "(the GPU's memory - multi_model.gpu_memory_reserve)"),
+        ("gpu_memory", population.gpu_memory_bytes * copies, tiers.gpu_memory_bytes, "GPU memory",
+         "the GPU memory for models", "(the GPU's memory - multi_model.gpu_memory_reserve)"),
     ]
+    too_big = np.zeros(len(population), dtype=bool)
+    for _, need, capacity, *_rest in checks:
+        too_big |= need > capacity
+    failing = np.flatnonzero(too_big).tolist()
     out = []
-    for name, need, capacity, what, tier, hint in checks:
-        too_big = np.flatnonzero(need > capacity)
-        if not len(too_big):
-            continue
-        k = int(too_big[0])
-        per_copy = f" ({copies} copies, one per worker)" if what != "artifact" and copies > 1 else ""
-        more = f"; {len(too_big) - 1} more models are too large too" if len(too_big) > 1 else ""
-        out.append((k, name, f"model {population.names[k]!r} never fits: its {what} needs {_gib(need[k])}{per_copy}, "
-                       f"{tier} of {instance_name} holds {_gib(capacity)} {hint}{more}"))
+    for k in failing if every_model else failing[:1]:
+        names, reasons = [], []
+        for name, need, capacity, what, tier, hint in checks:
+            if need[k] > capacity:
+                per_copy = f" ({copies} copies, one per worker)" if name != "disk" and copies > 1 else ""
+                names.append(name)
+                reasons.append(f"its {what} needs {_gib(need[k])}{per_copy}, {tier} of {instance_name} holds "
+                               f"{_gib(capacity)} {hint}")
+        more = "" if every_model or len(failing) == 1 else f"; {len(failing) - 1} more models never fit either"
+        out.append((k, tuple(names), f"model {population.names[k]!r} never fits: {'; '.join(reasons)}{more}"))
     return out
