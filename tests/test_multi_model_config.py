@@ -24,7 +24,7 @@ from simfleet.config.multi_model import ModelPopulationSpec, MultiModelSettings
 from simfleet.engine.simulation import simulate
 from simfleet.errors import InputError
 from simfleet.fleet import build_fleet
-from simfleet.multi_model.population import build_population
+from simfleet.multi_model.population import build_population, draw_models
 from simfleet.scenario import load_experiment
 from test_bad_input import MODELS, assert_at, assert_exit_invalid, edit, invoke, load_problems, write
 
@@ -270,16 +270,12 @@ def test_popularity_cdf_is_monotone_and_ends_at_one(weights):
 @settings(max_examples=40, deadline=None)
 @given(weights=st.lists(st.integers(0, 5), min_size=1, max_size=12).filter(any),
        uniforms=st.lists(st.floats(0.0, 1.0, exclude_max=True), min_size=1, max_size=50))
-def test_drawn_models_follow_the_cdf(weights, uniforms, tmp_path_factory):
+def test_drawn_models_follow_the_cdf(weights, uniforms):
     """Request draws: model k for u in [cdf[k-1], cdf[k]); a model of weight 0 is never drawn."""
-    from simfleet.multi_model.runtime import MultiModelRuntime
     raw = {"models": [{"name": f"m{k}", "artifact_size": "1 MB"} for k in range(len(weights))],
            "popularity": {"kind": "weights", "weights": weights}}
     cdf = build_population(spec_of(raw), False, 0, "ep", "A").popularity_cdf
-    runtime = MultiModelRuntime.__new__(MultiModelRuntime)
-    object.__setattr__(runtime, "popularity_cdf", cdf)
-    object.__setattr__(runtime, "names", tuple(f"m{k}" for k in range(len(weights))))
-    codes = MultiModelRuntime.draw_models(runtime, np.array(uniforms))
+    codes = draw_models(cdf, np.array(uniforms))
     total = sum(weights)
     for u, code in zip(uniforms, codes.tolist()):
         below = sum(weights[:code]) / total

@@ -27,7 +27,7 @@ from simfleet.config.multi_model import (ModelPopulationSpec, UniformPopularity,
                                          generated_name)
 from simfleet.rng import RandomStreams
 
-__all__ = ["ModelPopulation", "build_population", "popularity_weights", "stream_name"]
+__all__ = ["ModelPopulation", "build_population", "popularity_weights", "stream_name", "draw_models"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +65,13 @@ def popularity_weights(popularity, count: int) -> np.ndarray:
         return np.asarray(popularity.weights, dtype=np.float64)
     assert isinstance(popularity, UniformPopularity)
     return np.ones(count, dtype=np.float64)
+
+
+def draw_models(cdf: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Model codes (int32) for uniform draws in [0, 1): model k for u in [cdf[k-1], cdf[k]), so a model
+    of weight 0 is never drawn."""
+    codes = np.searchsorted(cdf, uniforms, side="right")
+    return np.minimum(codes, len(cdf) - 1).astype(np.int32)
 
 
 def _cdf(weights: np.ndarray) -> np.ndarray:

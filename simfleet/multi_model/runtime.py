@@ -20,7 +20,7 @@ import numpy as np
 from simfleet.catalog import InstanceType
 from simfleet.config.multi_model import MultiModelSettings
 from simfleet.multi_model.capacity import CacheTiers, cache_tiers, copies_per_load, is_gpu_variant
-from simfleet.multi_model.population import ModelPopulation, build_population
+from simfleet.multi_model.population import ModelPopulation, build_population, draw_models
 from simfleet.profiles import ModelProfile, ServiceEntry
 
 __all__ = ["MultiModelRuntime", "build_multi_model_runtime", "load_times"]
@@ -69,8 +69,7 @@ class MultiModelRuntime:
 
     def draw_models(self, uniforms: np.ndarray) -> np.ndarray:
         """Model codes for uniform draws in [0, 1), by popularity (int32)."""
-        codes = np.searchsorted(self.popularity_cdf, uniforms, side="right")
-        return np.minimum(codes, len(self.names) - 1).astype(np.int32)
+        return draw_models(self.popularity_cdf, uniforms)
 
 
 def load_times(population: ModelPopulation, settings: MultiModelSettings,
