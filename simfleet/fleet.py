@@ -14,6 +14,10 @@ A serverless variant (`serverless_config`) has no instances: `instance_type` Non
 `initial_instance_count` 0, one container, and a `ServerlessRuntime` built from its config, the
 experiment's `[serverless]` settings and the serverless prices; its service entry is sized by
 `simfleet.serverless_sizing` (one worker, times scaled to the environment's compute share).
+
+A multi-model variant (`mode = "MultiModel"`) has a `MultiModelRuntime` (`simfleet.multi_model`):
+its population of models as arrays by model code, the cache tiers of each instance and the
+`[multi_model]` settings resolved. `VariantRuntime.model_code` turns a `TargetModel` into a code.
 """
 
 from __future__ import annotations
@@ -26,13 +30,14 @@ from simfleet.config.serverless import (DEFAULT_ACCOUNT_MAX_CONCURRENCY, DEFAULT
                                         DEFAULT_MAX_PAYLOAD_SIZE, DEFAULT_RESPONSE_SIZE)
 from simfleet.config.containers import NO_TARGET, container_hostnames, container_index, default_hostname
 from simfleet.distributions import Distribution
+from simfleet.multi_model.runtime import MultiModelRuntime, build_multi_model_runtime
 from simfleet.config.publish_periods import PublishPlan, publish_plan
 from simfleet.profiles import ServiceEntry
 from simfleet.request_records import ROUTING_LEAST_OUTSTANDING, ROUTING_RANDOM
 from simfleet.scenario import Scenario
 from simfleet.serverless_sizing import size_serverless
 
-__all__ = ["ContainerRuntime", "ServerlessRuntime", "VariantRuntime", "Fleet", "build_fleet", "instance_id",
+__all__ = ["ContainerRuntime", "ServerlessRuntime", "MultiModelRuntime", "VariantRuntime", "Fleet", "build_fleet", "instance_id",
            "serverless_prices", "NO_TARGET"]
 
 ROUTING_CODES = {"RANDOM": ROUTING_RANDOM, "LEAST_OUTSTANDING_REQUESTS": ROUTING_LEAST_OUTSTANDING}
@@ -103,6 +108,15 @@ class VariantRuntime:
     direct: bool  # InferenceExecutionConfig.Mode == "Direct"
     # A serverless variant: no instances (`instance_type` None, `initial_instance_count` 0).
     serverless: ServerlessRuntime | None = None
+    # A multi-model variant: its population, cache tiers and settings (None: one model).
+    multi_model: MultiModelRuntime | None = None
+
+    def model_code(self, target_model: str) -> int:
+        """The code of a request's `TargetModel` on a multi-model variant: the model's position in the
+        population, or ``len(population)`` for a name it does not have (a 4XX at run time)."""
+        if self.multi_model is None:
+            raise ValueError(f"variant {self.variant_name!r} is not a multi-model variant")
+        return self.multi_model.model_code(target_model)
 
     @property
     def hostnames(self) -> tuple[str, ...]:
@@ -191,6 +205,11 @@ def build_fleet(scenario: Scenario) -> Fleet:
                 instance = scenario.catalog[spec.instance_type]
                 containers = _containers(scenario, spec, instance)
                 serverless, count, routing = None, spec.initial_instance_count, spec.routing_config.routing_strategy
+            multi_model = None
+            if spec.multi_model:
+                multi_model = build_multi_model_runtime(
+                    spec, endpoint.endpoint_name, scenario.profiles[spec.model_name], containers[0].entry, instance,
+                    scenario.profiles, scenario.experiment.multi_model, scenario.experiment.experiment.seed)
             variants.append(VariantRuntime(
                 index=len(variants),
                 endpoint_index=e_index,
@@ -208,6 +227,7 @@ def build_fleet(scenario: Scenario) -> Fleet:
                 containers=containers,
                 direct=spec.execution_mode == "Direct",
                 serverless=serverless,
+                multi_model=multi_model,
             ))
     names = tuple(e.endpoint_name for e in scenario.experiment.endpoints)
     return Fleet(names, tuple(variants))

@@ -8,8 +8,10 @@ traffic, trace files and their columns) → checks that need validated values (a
 period; each model's service entry for its instance type, and whether it fits in memory, for
 every container of a pipeline or multi-container variant alone and all of them together; for a
 serverless variant, which has no instance type, whether its model can run on serverless at all,
-`simfleet.serverless_sizing.serverless_problems`). Every
-problem found is reported at once; a problem in a `--set` value is reported against `--set`.
+`simfleet.serverless_sizing.serverless_problems`; for a multi-model variant, whether it may run
+multi-model on its instance type and whether every model of its population fits the cache,
+`_multi_model_problems`). Every problem found is reported at once; a problem in a `--set` value is
+reported against `--set`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from simfleet.config.experiment import Experiment
 from simfleet.config.publish_periods import alignment_s
 from simfleet.errors import InputError, Problem
 from simfleet.input_files import parse_json, read_input_text
+from simfleet.multi_model.capacity import cache_tiers, copies_per_load, is_gpu_variant, model_fit_problems
+from simfleet.multi_model.population import build_population
 from simfleet.profiles import (GIB, ModelProfile, available_profiles, builtin_profile_dir, fit_problems,
                                load_profile)
 from simfleet.schema.toml_lines import key_lines, line_of
@@ -192,6 +196,7 @@ class _NameChecks:
         self.known_profiles = available_profiles([base_dir / f for f in folders] + [builtin_profile_dir()])
         types = set(load_catalog()) | set(_dict(raw.get("catalog")))
         endpoints: dict[str, list[str]] = {}
+        self.multi_model: dict[str, set] = {}  # endpoint name -> its multi-model variants' names
         for e_index, endpoint in enumerate(_list(raw.get("endpoints"))):
             endpoint = _dict(endpoint)
             variants = [_dict(v) for v in _list(endpoint.get("production_variants"))]
@@ -200,6 +205,7 @@ class _NameChecks:
                 if name in endpoints:
                     self.report(("endpoints", e_index, "endpoint_name"), f"endpoint name {name!r} is used twice")
                 endpoints[name] = [v.get("variant_name") for v in variants]
+                self.multi_model[name] = {v.get("variant_name") for v in variants if v.get("mode") == "MultiModel"}
             for v_index, variant in enumerate(variants):
                 where = ("endpoints", e_index, "production_variants", v_index)
                 instance_type = variant.get("instance_type")
@@ -210,6 +216,8 @@ class _NameChecks:
                 self._model(where + ("model_name",), variant.get("model_name"))
                 for c_index, container in enumerate(_list(variant.get("containers"))):
                     self._model(where + ("containers", c_index, "model_name"), _dict(container).get("model_name"))
+                for m_index, declared in enumerate(_list(_dict(variant.get("model_population")).get("models"))):
+                    self._model(where + ("model_population", "models", m_index, "profile"), _dict(declared).get("profile"))
         for t_index, traffic in enumerate(_list(raw.get("traffic"))):
             self._traffic(("traffic", t_index), _dict(traffic), endpoints)
 
@@ -239,8 +247,25 @@ class _NameChecks:
         if isinstance(target, str) and variants is not None and target not in variants:
             self.report(where + ("target_variant",), f"no variant {target!r} in this endpoint "
                         f"(variants: {', '.join(str(v) for v in variants)})")
+        self._target_model(where, traffic, name if isinstance(name, str) else next(iter(endpoints), None))
         if traffic.get("kind") == "replay" and isinstance(traffic.get("file"), str):
             self._trace(where, traffic)
+
+    def _target_model(self, where: tuple, traffic: dict, endpoint) -> None:
+        """A TargetModel only on traffic that reaches a multi-model variant (AWS: the header is for
+        multi-model endpoints); which model it names is checked at run time (a 4XX), not here."""
+        key = next((k for k in ("target_model", "target_model_column") if traffic.get(k) is not None), None)
+        if key is None or endpoint not in self.multi_model:
+            return
+        multi = self.multi_model[endpoint]
+        target = traffic.get("target_variant")
+        if isinstance(target, str):
+            if target not in multi:
+                self.report(where + (key,), f"{key} names models of a multi-model variant; variant {target!r} of "
+                            f"endpoint {endpoint!r} is not one (mode = \"MultiModel\")")
+        elif not multi:
+            self.report(where + (key,), f"{key} names models of a multi-model endpoint; endpoint {endpoint!r} has no "
+                        "multi-model variant (mode = \"MultiModel\")")
 
     def _trace(self, where: tuple, traffic: dict) -> None:
         path = self.base_dir / traffic["file"]
@@ -253,7 +278,7 @@ class _NameChecks:
             self.problems += error.problems
             return
         for key, default in (("time_column", "timestamp"), ("payload_column", None),
-                             ("target_container_hostname_column", None)):
+                             ("target_container_hostname_column", None), ("target_model_column", None)):
             column = traffic.get(key, default)
             if isinstance(column, str) and column not in columns:
                 self.report(where + (key,), f"trace {traffic['file']!r} has no column {column!r} "
@@ -332,7 +357,64 @@ def _resolve(experiment: Experiment, catalog: Catalog, known: dict[str, Path], s
             if len(entries) > 1 and len(entries) == len(models):
                 for message in _together_problems(entries, instance):
                     report(where + ("instance_type",), message)
+            if variant.multi_model and len(entries) == 1:
+                for relative, message in _multi_model_problems(experiment, endpoint.endpoint_name, variant, instance,
+                                                               entries[0][1], known, profile):
+                    report(where + relative, message)
     return profiles, problems
+
+
+def _multi_model_problems(experiment: Experiment, endpoint_name: str, variant, instance, entry, known: dict,
+                          profile) -> list[tuple[tuple, str]]:
+    """What keeps a multi-model variant from running on its instance type: a GPU variant on a type
+    with several GPUs (AWS: "all CPU instances types and on single-GPU instance types", developer
+    guide "Multi-model endpoints"), a declared model's profile without an entry for the type, a cache
+    tier with no room at all, and a model that fits no tier. (relative key path, message) each."""
+    settings = experiment.multi_model
+    out: list[tuple[tuple, str]] = []
+    gpu = is_gpu_variant(instance, entry.gpus_per_busy_worker)
+    if gpu and instance.accelerators > 1:
+        return [(("instance_type",), f"GPU multi-model endpoints run on single-GPU instance types only (AWS: \"all "
+                                     f"CPU instances types and on single-GPU instance types\"); {instance.name} has "
+                                     f"{instance.accelerators} GPUs")]
+    spec = variant.model_population
+    for index, declared in enumerate(spec.models or ()):
+        if declared.profile is None or declared.profile not in known:
+            continue  # an unknown profile is reported by the name checks
+        loaded = profile(declared.profile)
+        if loaded is not None and loaded.entry_for(instance) is None:
+            out.append((("model_population", "models", index, "profile"),
+                        f"model {loaded.name!r} has no service entry for {instance.name} "
+                        f"(it has: {', '.join(loaded.supported())})"))
+    tiers = cache_tiers(instance, gpu, settings)
+    if tiers.memory_bytes <= 0:
+        out.append((("instance_type",), f"{instance.name} has {instance.memory_bytes / GIB:.3g} GiB of memory, "
+                                        f"no more than multi_model.memory_reserve "
+                                        f"({settings.memory_reserve / GIB:.3g} GiB): no room for models"))
+    if gpu and tiers.gpu_memory_bytes <= 0:
+        out.append((("instance_type",), f"the GPU of {instance.name} has {instance.accelerator_memory_bytes / GIB:.3g} "
+                                        "GiB, no more than multi_model.gpu_memory_reserve: no room for models"))
+    if out:
+        return out
+    population = build_population(spec, gpu, experiment.experiment.seed, endpoint_name, variant.variant_name)
+    if not gpu and population.gpu_memory_bytes.any():
+        k = int(population.gpu_memory_bytes.nonzero()[0][0])
+        out.append((("model_population", "models", k, "gpu_memory"),
+                    f"model {population.names[k]!r} gives gpu_memory, but this variant runs on CPU ({instance.name} "
+                    f"with model {variant.model_name!r}): give memory instead"))
+        return out
+    copies = copies_per_load(settings, entry.workers)
+    for index, overflowed, message in model_fit_problems(population, tiers, copies, instance.name,
+                                                         every_model=population.declared):
+        tier = overflowed[0]  # the key of the first tier it overflows: the size it comes from
+        if population.declared:
+            declared = spec.models[index]
+            given = {"memory": declared.memory, "gpu_memory": declared.gpu_memory}.get(tier)
+            key = ("model_population", "models", index, tier if given is not None else "artifact_size")
+        else:
+            key = ("model_population", "memory" if tier != "disk" and spec.memory is not None else "artifact_size")
+        out.append((key, message))
+    return out
 
 
 def _together_problems(entries: list, instance) -> list[str]:

@@ -34,6 +34,10 @@ variant, next to `instance_type`. Facts and their sources:
 * The name AWS assigns by position is NOT documented. simfleet names the k-th container
   (1-based) ``container-k`` (`default_hostname`); it is what simfleet's `ContainerName`
   dimension shows for such a pipeline.
+* `Mode = "MultiModel"`: "only one multi-model-enabled container can be included in an inference
+  pipeline" (developer guide, "Inference pipelines"); simfleet runs a multi-model container only
+  as a `model_name` variant's one container (`simfleet.config.multi_model`), so `mode` is accepted
+  here to name the problem, and refused.
 * Requests: with direct invocation "only the container with the `TargetContainerHostname`
   processes the invocation request"; a hostname that does not exist in the endpoint, no hostname
   on a direct-invocation endpoint, or a hostname on an endpoint not configured for direct
@@ -80,6 +84,9 @@ class ContainerDefinition(StrictModel):
     model_name: str = Field(min_length=1, description="a model profile name")
     workers: int | None = Field(default=None, ge=1, le=1024,
                                 description="override the profile's workers (model server processes) of this container")
+    mode: Literal["SingleModel", "MultiModel"] = Field(
+        default="SingleModel", description="ContainerDefinition.Mode; simfleet runs MultiModel only on a "
+                                           "model_name variant (see container_problems)")
 
 
 class InferenceExecutionConfig(StrictModel):
@@ -119,6 +126,14 @@ def container_problems(containers: Sequence[ContainerDefinition], mode: str) -> 
     repeated = sorted({n for n in named if named.count(n) > 1})
     if repeated:
         out.append(f"container_hostname must be unique within a variant, repeated: {', '.join(repeated)}")
+    multi = sum(c.mode == "MultiModel" for c in containers)
+    if multi > 1:
+        out.append(f"{multi} containers have mode = \"MultiModel\"; AWS: \"only one multi-model-enabled container "
+                   "can be included in an inference pipeline\"")
+    elif multi == 1:
+        out.append("a multi-model container inside a pipeline or multi-container endpoint is not supported by "
+                   "simfleet (AWS allows one per pipeline); give the multi-model variant model_name, "
+                   "mode = \"MultiModel\" and its model_population")
     return out
 
 

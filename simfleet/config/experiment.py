@@ -11,8 +11,10 @@ A production variant serves one model profile (`model_name`) or several containe
 `simfleet.config.containers`); traffic may name a container (`target_container_hostname`).
 A serverless variant gives `serverless_config` (`simfleet.config.serverless`) instead of
 `instance_type` and `initial_instance_count`; the experiment's `[serverless]` section holds
-simfleet's choices for serverless endpoints. Room is left on purpose: a variant will gain
-`model_population` (multi-model), an endpoint `inference_components`. `autoscaling` holds the Application Auto
+simfleet's choices for serverless endpoints. A multi-model variant (`mode = "MultiModel"`) serves a
+`model_population` with its `multi_model_config` (`simfleet.config.multi_model`), traffic may name
+its `target_model`, and `[multi_model]` holds simfleet's choices for them. Room is left on purpose:
+an endpoint will gain `inference_components`. `autoscaling` holds the Application Auto
 Scaling requests as AWS spells them (PascalCase), validated by `simfleet.autoscaling`.
 """
 
@@ -27,6 +29,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from simfleet.catalog import INSTANCE_TYPE_PATTERN, InstanceOverride
 from simfleet.config.containers import ContainerDefinition, Hostname, InferenceExecutionConfig, container_problems
+from simfleet.config.multi_model import ModelPopulationSpec, MultiModelConfig, MultiModelSettings, TargetModel
 from simfleet.config.serverless import ServerlessConfig, ServerlessSettings
 from simfleet.schema.distributions import SizeDistribution, TimeDistribution
 from simfleet.schema.quantities import Duration, Rate, Size, StrictModel
@@ -199,6 +202,13 @@ class ProductionVariant(StrictModel):
     model_error_rate: float = Field(default=0.0, ge=0, le=1)
     model_error_status: int = Field(default=500, ge=400, le=599,
                                     description="HTTP status the container answers on a model error")
+    mode: Literal["SingleModel", "MultiModel"] = Field(
+        default="SingleModel", description="ContainerDefinition.Mode of the variant's model: MultiModel serves "
+                                           "model_population from one container (a multi-model endpoint)")
+    multi_model_config: MultiModelConfig | None = Field(
+        default=None, description="MultiModelConfig (mode = \"MultiModel\" only): model_cache_setting")
+    model_population: ModelPopulationSpec | None = Field(
+        default=None, description="the models a MultiModel variant serves (required there, refused elsewhere)")
 
     @field_validator("inference_execution_config")
     @classmethod
@@ -253,6 +263,10 @@ class ProductionVariant(StrictModel):
                 errors.append((("routing_config",), "value_error",
                                "routing_config chooses among a variant's instances; a serverless variant has none "
                                "(simfleet refuses it rather than ignore it)"))
+            if self.mode == "MultiModel":
+                errors.append((("mode",), "value_error",
+                               "serverless endpoints do not support multi-model endpoints (AWS, Serverless "
+                               "Inference feature exclusions); give mode = \"SingleModel\" or run on instances"))
             if self.workers is not None and self.workers != 1:
                 errors.append((("workers",), "value_error",
                                f"a serverless variant runs 1 worker, got {self.workers}: AWS recommends one worker "
@@ -262,9 +276,42 @@ class ProductionVariant(StrictModel):
             raise _key_errors("ProductionVariant", errors)
         return self
 
+    @model_validator(mode="after")
+    def _multi_model(self):
+        errors = []
+        if self.mode == "MultiModel":
+            if self.containers is not None:
+                errors.append((("mode",), "value_error",
+                               "mode applies to a model_name variant; with containers give the multi-model "
+                               "container its own mode"))
+            elif self.model_population is None:
+                errors.append((("model_population",), "missing",
+                               "required key is missing (a MultiModel variant serves a population of models: "
+                               "models = [...] or count with artifact_size)"))
+        else:
+            for key in ("model_population", "multi_model_config"):
+                if getattr(self, key) is not None:
+                    errors.append(((key,), "value_error",
+                                   f"{key} applies to a multi-model variant; add mode = \"MultiModel\" "
+                                   "(simfleet refuses it rather than ignore it)"))
+        if errors:
+            raise _key_errors("ProductionVariant", errors)
+        return self
+
     @property
     def serverless(self) -> bool:
         return self.serverless_config is not None
+
+    @property
+    def multi_model(self) -> bool:
+        """Serves a model population from a `MultiModel` container."""
+        return self.mode == "MultiModel"
+
+    @property
+    def model_cache_setting(self) -> str:
+        """`MultiModelConfig.ModelCacheSetting`: "Enabled" unless Disabled is given (AWS's default)."""
+        config = self.multi_model_config
+        return "Enabled" if config is None else config.model_cache_setting
 
     @property
     def execution_mode(self) -> str:
@@ -327,6 +374,10 @@ class _TrafficCommon(StrictModel):
         default=None, description="TargetContainerHostname header of every request: the container a Direct "
                                   "multi-container variant runs. A name no container has, none on a Direct "
                                   "variant, or one on any other variant is a 400 at run time, not refused here")
+    target_model: TargetModel | None = Field(
+        default=None, description="TargetModel header of every request (multi-model endpoints; default: each "
+                                  "request draws its model by the population's popularity). A model the "
+                                  "population does not have is a 4XX at run time, not refused here")
     payload: SizeDistribution = Field(default_factory=lambda: {"kind": "constant", "value": "1 KB"},
                                       validate_default=True)
 
@@ -360,6 +411,9 @@ class ReplayTraffic(_TrafficCommon):
     target_container_hostname_column: str | None = Field(
         default=None, description="TargetContainerHostname per request (empty cells: none); instead of "
                                   "target_container_hostname")
+    target_model_column: str | None = Field(
+        default=None, min_length=1, description="TargetModel per request (multi-model endpoints); instead of "
+                                                "target_model")
     time_offset: Duration = Field(default=0.0, description="shift numeric times by this much")
 
     @model_validator(mode="after")
@@ -367,6 +421,8 @@ class ReplayTraffic(_TrafficCommon):
         if self.target_container_hostname is not None and self.target_container_hostname_column is not None:
             raise ValueError("give target_container_hostname (every request) or target_container_hostname_column "
                              "(per request), not both")
+        if self.target_model is not None and self.target_model_column is not None:
+            raise ValueError("give target_model (every request) or target_model_column (per request), not both")
         return self
 
 
@@ -533,5 +589,7 @@ class Experiment(StrictModel):
     autoscaling: AutoscalingSection | None = None
     serverless: ServerlessSettings = Field(default_factory=ServerlessSettings,
                                            description="choices and limits for serverless variants")
+    multi_model: MultiModelSettings = Field(default_factory=MultiModelSettings,
+                                            description="choices and limits for multi-model variants")
     endpoints: list[Endpoint] = Field(min_length=1)
     traffic: list[TrafficSource] = Field(min_length=1)

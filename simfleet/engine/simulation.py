@@ -20,6 +20,7 @@ import simpy
 from simfleet.config.experiment import ClosedLoopTraffic
 from simfleet.scenario import Scenario
 from simfleet.config.publish_periods import clock_tick_s, publish_plan
+from simfleet.errors import InputError
 from simfleet.engine.autoscaler import Autoscaler
 from simfleet.engine.environment_pools import EnvironmentPools
 from simfleet.engine.events import EventLog
@@ -70,6 +71,21 @@ class RunWatcher(Protocol):
     def on_tick(self, t: float) -> bool: ...
 
 
+#: The one line `simulate` refuses a multi-model experiment with, until the engine's model cache exists.
+MULTI_MODEL_NOT_SIMULATED = "multi-model endpoints are validated but not simulated yet"
+
+
+def _refuse_multi_model(scenario: Scenario, fleet: Fleet) -> None:
+    """Multi-model variants are configured, validated and resolved (`VariantRuntime.multi_model`), but
+    the request plane has no model cache yet: refuse the run rather than simulate them as single-model."""
+    for variant in fleet.variants:
+        if variant.multi_model is not None:
+            position = [v.variant_name for v in scenario.experiment.endpoints[variant.endpoint_index]
+                        .production_variants].index(variant.variant_name)
+            key = f"endpoints[{variant.endpoint_index}].production_variants[{position}].mode"
+            raise InputError.single(scenario.source, MULTI_MODEL_NOT_SIMULATED, key)
+
+
 def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None] | None = None,
              max_segment_s: float = MAX_SEGMENT_S, watcher: RunWatcher | None = None) -> RunResult:
     """Run `scenario` and return its metrics, events and summary.
@@ -84,6 +100,7 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     start = experiment.experiment.start_time
     streams = RandomStreams(experiment.experiment.seed)
     fleet = build_fleet(scenario)
+    _refuse_multi_model(scenario, fleet)
     plane = RequestPlane([v.routing for v in fleet.variants], [len(v.containers) for v in fleet.variants],
                          [v.direct for v in fleet.variants])
     serverless = [v for v in fleet.variants if v.serverless is not None]

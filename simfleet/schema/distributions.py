@@ -2,7 +2,8 @@
 
 ``{ kind = "lognormal", median = "7ms", sigma = 0.25 }`` validates into a `LognormalSpec`, whose
 `build()` returns the runtime `simfleet.distributions.Lognormal` in engine units. The same kinds
-serve durations (`TimeDistribution`) and sizes (`SizeDistribution`); only the unit parser differs.
+serve durations (`TimeDistribution`), sizes (`SizeDistribution`) and plain factors
+(`FactorDistribution`); only the unit parser differs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pydantic import Field, model_validator
 from simfleet import distributions as dist
 from simfleet.schema.quantities import Duration, Size, StrictModel
 
-__all__ = ["TimeDistribution", "SizeDistribution"]
+__all__ = ["TimeDistribution", "SizeDistribution", "FactorDistribution", "smallest_value"]
 
 Q = TypeVar("Q")
 
@@ -82,3 +83,15 @@ def _union(q):
 
 TimeDistribution = _union(Duration)
 SizeDistribution = _union(Size)
+#: A dimensionless positive factor (a latency scale): the same kinds, plain numbers.
+FactorDistribution = _union(float)
+
+
+def smallest_value(spec) -> float | None:
+    """The smallest value a spec can give where its kind allows one (constant, empirical); None
+    for the kinds whose support is the positive half-line (exponential, lognormal, gamma)."""
+    if isinstance(spec, ConstantSpec):
+        return spec.value
+    if isinstance(spec, EmpiricalSpec):
+        return spec.quantiles[0][1]
+    return None
