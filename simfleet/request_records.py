@@ -18,7 +18,9 @@ import numpy as np
 
 __all__ = [
     "OK", "MODEL_ERROR", "MODEL_TIMEOUT", "PAYLOAD_TOO_LARGE", "QUEUE_FULL", "NO_CAPACITY", "INVALID_TARGET",
-    "THROTTLED", "ROUTING_RANDOM", "ROUTING_LEAST_OUTSTANDING",
+    "THROTTLED", "MODEL_NOT_READY", "MODEL_NOT_FOUND", "NO_CACHE_ROOM", "ROUTING_RANDOM",
+    "ROUTING_LEAST_OUTSTANDING", "CACHE_NONE", "CACHE_HIT", "CACHE_MISS", "CACHE_DOWNLOAD", "CACHE_LOAD",
+    "CACHE_UNLOAD", "CACHE_DELETE", "CacheRecords",
     "ENV_NONE", "ENV_WARM", "ENV_COLD", "ENV_PROVISIONED", "ENV_SPILLOVER_WARM", "ENV_SPILLOVER_COLD",
     "ENV_STARTED", "ENV_REAPED", "ENV_PROVISIONED_ADDED", "ENV_RELEASED",
     "RequestRecords", "HopRecords", "EnvironmentRecords", "group_slices",
@@ -33,6 +35,20 @@ QUEUE_FULL = 4         # the container's job queue was full (503)
 NO_CAPACITY = 5        # the variant had no in-service instance
 INVALID_TARGET = 6     # TargetContainerHostname missing, unknown or not accepted (ValidationError, 400)
 THROTTLED = 7          # serverless: MaxConcurrency or the account's concurrency reached (ThrottlingException, 400)
+MODEL_NOT_READY = 8    # multi-model: its model was not loaded within the limit (ModelNotReadyException, 429)
+MODEL_NOT_FOUND = 9    # multi-model: its TargetModel is not in the population (ValidationError, 400)
+NO_CACHE_ROOM = 10     # multi-model: memory or disk held by models in use (the container's 507)
+
+# Whether a multi-model request found its model loaded (the `cache` column; ModelCacheHit).
+CACHE_NONE = 0         # not a multi-model request, or refused before an instance's cache
+CACHE_HIT = 1          # its model was loaded on the instance
+CACHE_MISS = 2         # it waited for a download, a load, or a load in progress
+
+# Model cache events (`CacheRecords.kind`).
+CACHE_DOWNLOAD = 0     # a download from S3 starts (duration: until the model is on disk)
+CACHE_LOAD = 1         # a load into the container starts (duration: until it is loaded)
+CACHE_UNLOAD = 2       # an unused model is unloaded to make room (duration: the unload)
+CACHE_DELETE = 3       # an unused model is deleted from disk to make room (no duration)
 
 # Which serverless execution environment served a request (the `environment` column; DESIGN §2.1).
 ENV_NONE = 0            # none: not a serverless variant, or refused before an environment (throttled...)
@@ -75,6 +91,10 @@ class RequestRecords:
     # counted in `overhead_s`, and the environment that served it (ENV_* codes)
     setup_s: np.ndarray | None = None
     environment: np.ndarray | None = None
+    # multi-model flows only: the TargetModel's code (-1: none) and whether its model was loaded
+    # (CACHE_* codes); `setup_s` then holds its wait for the model (ModelLoadingWaitTime)
+    model: np.ndarray | None = None
+    cache: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.arrival_s)
@@ -123,8 +143,8 @@ class RequestRecords:
 
 
 _NAMES = tuple(f.name for f in fields(RequestRecords))
-#: The columns only serverless flows have, and their types.
-_SERVERLESS = {"setup_s": np.float64, "environment": np.int8}
+#: The columns only serverless and multi-model flows have, and their types.
+_SERVERLESS = {"setup_s": np.float64, "environment": np.int8, "model": np.int32, "cache": np.int8}
 
 
 def _pick(column, mask):
@@ -187,3 +207,18 @@ def group_slices(keys: np.ndarray, n_groups: int):
     bounds = np.searchsorted(keys[order], np.arange(n_groups + 1))
     return order, [(index, slice(bounds[index], bounds[index + 1])) for index in range(n_groups)
                    if bounds[index] < bounds[index + 1]]
+
+
+@dataclass
+class CacheRecords:
+    """Model cache events of multi-model instances, in no particular order: times in seconds from the
+    run's start."""
+
+    time_s: np.ndarray
+    instance: np.ndarray     # int32
+    model: np.ndarray        # int32: the model's code in its variant's population
+    kind: np.ndarray         # int8: CACHE_DOWNLOAD, CACHE_LOAD, CACHE_UNLOAD, CACHE_DELETE
+    duration_s: np.ndarray   # float64 (0 for deletions)
+
+    def __len__(self) -> int:
+        return len(self.time_s)

@@ -512,3 +512,187 @@ def naive_serverless(pools: list[NaivePool], account_limit: int, arrivals, strea
     env.process(open_loop())
     env.run(until=until)
     return requests, events
+
+
+@dataclass
+class NaiveModelCache:
+    """A multi-model variant's population and each instance's cache tiers (per model: lists)."""
+
+    mem_need: list
+    disk_need: list
+    download_s: list
+    load_s: list
+    unload_s: list
+    scale: list
+    cdf: list
+    spread_at: int
+    wait_limit: float
+    mem_cap: float
+    disk_cap: float
+    channels: int
+
+
+def naive_mme(cache: NaiveModelCache, instances: list[tuple[int, int]], arrivals, streams: dict, error_rate: float,
+              max_payload: float, timeout: float, until: float):
+    """Every request to one multi-model variant before `until`, the plainest way: each instance a
+    `simpy.Resource` (its worker slots, shared by its models) and a dict per cache tier, each request
+    a SimPy process that waits for its model and then for a slot.
+
+    `instances`: (workers, queue limit) of each instance; `arrivals`: (times, model code or -1 to draw
+    by popularity, payload). `streams` ("overhead", "route", "model", "service", "error") are consumed
+    per request in that order ("model" only when it names none, "error" only with an error rate).
+    A request for a model code beyond the population is MODEL_NOT_FOUND. Routing: the instances that
+    hold the model (loaded or loading); the least loaded of them (outstanding: queued, in service and
+    waiting for a model), unless it has `spread_at` or more and another instance has fewer, then the
+    least loaded of all; ties by the routing draw. At the instance: loaded → a hit; loading → wait;
+    else delete unused disk-only models (least recently requested first) for room on disk and download
+    on the channel that frees first, unload unused loaded models for room in memory (one after the
+    other), and load when both are done; if even all unused models would not make room: NO_CACHE_ROOM.
+    A model is unused when it is loaded and no request routed to it is waiting, queued or served.
+    A wait beyond `wait_limit` is MODEL_NOT_READY at the limit.
+
+    Returns (requests, events): per request a dict, events (time, instance, model, kind, duration).
+    """
+    from bisect import bisect_right
+
+    from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_HIT, CACHE_LOAD, CACHE_MISS,
+                                          CACHE_UNLOAD, MODEL_NOT_FOUND, MODEL_NOT_READY, NO_CACHE_ROOM)
+
+    env = simpy.Environment()
+    stations = [simpy.Resource(env, capacity=w) for w, _ in instances]
+    draws = {key: list(values) for key, values in streams.items()}
+    n_models = len(cache.mem_need)
+    mem = [dict() for _ in instances]          # model -> when loaded (loaded or loading)
+    disk = [dict() for _ in instances]         # model -> when on disk (there or downloading)
+    recency_mem = [[] for _ in instances]      # models, least recently requested first
+    recency_disk = [[] for _ in instances]
+    in_flight = [dict() for _ in instances]    # model -> requests routed there, not yet done
+    waiting = [0] * len(instances)
+    channels = [[0.0] * cache.channels for _ in instances]
+    requests, events = [], []
+    counter = [0]
+
+    def outstanding(i):
+        return len(stations[i].users) + len(stations[i].queue) + waiting[i]
+
+    def touch(order, m):
+        if m in order:
+            order.remove(m)
+        order.append(m)
+
+    def cache_step(i, m, t):
+        if m in mem[i]:
+            touch(recency_mem[i], m)
+            touch(recency_disk[i], m)
+            return mem[i][m], mem[i][m] <= t, True
+        need_disk = 0.0 if m in disk[i] else cache.disk_need[m]
+        used_disk = sum(cache.disk_need[x] for x in disk[i])
+        deletable = [x for x in recency_disk[i] if x not in mem[i] and disk[i][x] <= t]
+        if need_disk > 0 and used_disk + need_disk > cache.disk_cap and \
+                used_disk - sum(cache.disk_need[x] for x in deletable) + need_disk > cache.disk_cap:
+            return 0.0, False, False
+        used_mem = sum(cache.mem_need[x] for x in mem[i])
+        unloadable = [x for x in recency_mem[i] if mem[i][x] <= t and in_flight[i].get(x, 0) == 0]
+        if used_mem + cache.mem_need[m] > cache.mem_cap and \
+                used_mem - sum(cache.mem_need[x] for x in unloadable) + cache.mem_need[m] > cache.mem_cap:
+            return 0.0, False, False
+        if need_disk > 0:
+            for x in deletable:
+                if sum(cache.disk_need[y] for y in disk[i]) + need_disk <= cache.disk_cap:
+                    break
+                del disk[i][x]
+                recency_disk[i].remove(x)
+                events.append((t, i, x, CACHE_DELETE, 0.0))
+            k = min(range(cache.channels), key=lambda j: (channels[i][j], j))
+            begin = max(t, channels[i][k])
+            disk[i][m] = begin + cache.download_s[m]
+            channels[i][k] = disk[i][m]
+            events.append((begin, i, m, CACHE_DOWNLOAD, cache.download_s[m]))
+        touch(recency_disk[i], m)
+        unloaded = t
+        for x in unloadable:
+            if sum(cache.mem_need[y] for y in mem[i]) + cache.mem_need[m] <= cache.mem_cap:
+                break
+            del mem[i][x]
+            recency_mem[i].remove(x)
+            events.append((unloaded, i, x, CACHE_UNLOAD, cache.unload_s[x]))
+            unloaded += cache.unload_s[x]
+        begin = max(disk[i][m], unloaded)
+        mem[i][m] = begin + cache.load_s[m]
+        touch(recency_mem[i], m)
+        events.append((begin, i, m, CACHE_LOAD, cache.load_s[m]))
+        return mem[i][m], False, True
+
+    def request(t0, m, payload):
+        seq = counter[0]
+        counter[0] += 1
+        overhead = draws["overhead"].pop(0)
+        u = draws["route"].pop(0)
+        if m < 0:
+            m = min(bisect_right(cache.cdf, draws["model"].pop(0)), n_models - 1)
+        service = draws["service"].pop(0) * (cache.scale[m] if m < n_models else 1.0)
+        model_error = error_rate > 0 and draws["error"].pop(0) < error_rate
+        row = {"arrival": t0, "instance": -1, "status": OK, "model": m, "cache": 0, "setup": 0.0, "start": t0,
+               "complete": t0, "overhead": overhead, "service": service, "model_latency": 0.0}
+        requests.append(row)
+
+        def answer(status, time, latency):
+            setup = row["setup"]
+            if setup > 0:
+                row["overhead"] = overhead + min(setup, time - t0)
+                latency = max(time - (t0 + setup), 0.0)
+            row.update(status=status, model_latency=latency)
+
+        if payload > max_payload:
+            return answer(PAYLOAD_TOO_LARGE, t0, 0.0)
+        if not instances:
+            return answer(NO_CAPACITY, t0, 0.0)
+        if m >= n_models:
+            return answer(MODEL_NOT_FOUND, t0, 0.0)
+        load = [outstanding(i) for i in range(len(instances))]
+        held = [i for i in range(len(instances)) if m in mem[i]]
+        if held and not (min(load[i] for i in held) >= cache.spread_at and min(load) < min(load[i] for i in held)):
+            candidates = [i for i in held if load[i] == min(load[j] for j in held)]
+        else:
+            candidates = [i for i in range(len(instances)) if load[i] == min(load)]
+        i = candidates[min(int(u * len(candidates)), len(candidates) - 1)]
+        row["instance"] = i
+        ready, hit, room = cache_step(i, m, t0)
+        if not room:
+            return answer(NO_CACHE_ROOM, t0, 0.0)
+        row["cache"] = CACHE_HIT if hit else CACHE_MISS
+        in_flight[i][m] = in_flight[i].get(m, 0) + 1
+        if ready > t0:
+            row["setup"] = ready - t0
+            if ready > t0 + cache.wait_limit:
+                in_flight[i][m] -= 1
+                return answer(MODEL_NOT_READY, t0 + cache.wait_limit, 0.0)
+            waiting[i] += 1
+            yield at(env, ready, _HOP + seq)
+            waiting[i] -= 1
+        station = stations[i]
+        if station.count == station.capacity and len(station.queue) >= instances[i][1]:
+            in_flight[i][m] -= 1
+            row["start"] = row["complete"] = env.now
+            return answer(QUEUE_FULL, env.now, env.now - t0)
+        with station.request() as slot:
+            yield slot
+            row["start"] = env.now
+            yield env.timeout(service)
+        row["complete"] = env.now
+        in_flight[i][m] -= 1
+        if env.now > t0 + timeout:
+            return answer(MODEL_TIMEOUT, t0 + timeout, timeout)
+        answer(MODEL_ERROR if model_error else OK, env.now, env.now - t0)
+
+    def open_loop():
+        times, models, payload = arrivals
+        for k in range(len(times)):
+            if times[k] >= until:
+                return
+            yield at(env, times[k], _ARRIVAL + k)
+            env.process(request(env.now, int(models[k]), payload[k]))
+
+    env.process(open_loop())
+    env.run()
+    return requests, events

@@ -27,10 +27,12 @@ import numpy as np
 
 from simfleet.config.containers import container_index
 from simfleet.engine.environment_pools import env_out
-from simfleet.engine.kernels.flow import (STOP_BUFFER, STOP_ENV_OUTPUT, STOP_INFLIGHT, STOP_OUTPUT, STOP_UNTIL,
-                                          Arrivals, Draws, EndpointSpec, HopOut, Out, Pending, Users, advance)
+from simfleet.engine.kernels.flow import (STOP_BUFFER, STOP_CACHE_OUTPUT, STOP_ENV_OUTPUT, STOP_INFLIGHT,
+                                          STOP_OUTPUT, STOP_UNTIL, Arrivals, Draws, EndpointSpec, HopOut, Out,
+                                          Pending, Users, advance)
+from simfleet.engine.model_caches import cache_out
 from simfleet.engine.request_plane import RequestPlane
-from simfleet.request_records import EnvironmentRecords, HopRecords, RequestRecords
+from simfleet.request_records import CacheRecords, EnvironmentRecords, HopRecords, RequestRecords
 from simfleet.rng import BLOCK, BufferedDraws
 
 __all__ = ["EndpointFlow", "FlowVariant", "UserPool", "GivenValues", "dispatch_given", "no_arrivals", "WIDTH"]
@@ -41,6 +43,8 @@ WIDTH = 2 * BLOCK
 USER_OUTPUT = 65_536
 #: Environment events (cold starts, reaps) collected per kernel call, beyond one per environment slot.
 _ENV_OUTPUT = 16_384
+#: Model cache events (downloads, loads, unloads, deletions) collected per kernel call, beyond one request's most.
+_CACHE_OUTPUT = 16_384
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class FlowVariant:
     hostnames: tuple[str, ...] = ()            # its containers' ContainerHostname, in route order
     overhead: BufferedDraws | None = None      # its endpoint's overhead draws (None: the flow's own)
     setup: BufferedDraws | None = None         # a serverless variant's cold starts (None: instance-based)
+    model: BufferedDraws | None = None         # a multi-model variant's TargetModel draws (None: not multi-model)
 
 
 class _DrawRows:
@@ -137,7 +142,7 @@ class EndpointFlow:
         # without a choice stream every request names its variant (the serverless flow of several endpoints)
         choice_row = self.rows.add(choice) if len(variants) > 1 and choice is not None else -1
         overhead_row = self.rows.add(overhead)
-        route_row, error_row, overhead_rows, setup_row, pool = [], [], [], [], []
+        route_row, error_row, overhead_rows, setup_row, pool, cache, model_row = [], [], [], [], [], [], []
         for local, variant in enumerate(variants):
             overhead_rows.append(overhead_row if variant.overhead is None else self.rows.add(variant.overhead))
             route_row.append(self.rows.add(variant.route))
@@ -148,6 +153,8 @@ class EndpointFlow:
             # its cold starts' draws come last: a request takes one only when it starts an environment
             setup_row.append(-1 if variant.setup is None else self.rows.add(variant.setup))
             pool.append(-1 if variant.setup is None or plane.pools is None else plane.pools.pool_of[variant.index])
+            model_row.append(-1 if variant.model is None else self.rows.add(variant.model))
+            cache.append(-1 if variant.model is None or plane.caches is None else plane.caches.cache_of[variant.index])
         # a serial route of several containers: its requests wait between hops (`Pending`), and its
         # hops are recorded (`HopOut`)
         several = any(len(v.services) > 1 and not plane.direct[v.index] for v in variants)
@@ -158,14 +165,17 @@ class EndpointFlow:
             np.array(route_row, np.int64), np.array(error_row, np.int64),
             np.array([v.error_rate for v in variants], np.float64), service_row, per_kb,
             self._container_of(), several, np.array(pool, np.int64), np.array(setup_row, np.int64),
-            np.array(overhead_rows, np.int64), int(choice_row), float(overhead_per_kb), float(max_payload),
+            np.array(cache, np.int64), np.array(model_row, np.int64), np.array(overhead_rows, np.int64), int(choice_row), float(overhead_per_kb), float(max_payload),
             float(timeout))
         self.serverless = bool((self.spec.pool >= 0).any())
+        # multi-model variants: requests wait for their models (pending hops), caches decide
+        self.cached = bool((self.spec.cache >= 0).any())
         self.widest = widest
         self.draws: Draws | None = None
-        self.pending = _pending(16 if several else 0, widest)
+        self.pending = _pending(16 if several or self.cached else 0, widest)
         self.users: UserPool | None = None
         self._environment_parts: list[dict[str, np.ndarray]] = []
+        self._cache_parts: list[dict[str, np.ndarray]] = []
 
     def hostname_codes(self, names) -> np.ndarray:
         """The kernel's code of each of `names` (TargetContainerHostname values), then the code of
@@ -205,6 +215,15 @@ class EndpointFlow:
         """Requests between two containers of their route."""
         return int(self.pending.heap_t.shape[0] - self.pending.n_free[0])
 
+    def take_cache_events(self) -> CacheRecords | None:
+        """The downloads, loads, unloads and deletions the kernel decided since the last call."""
+        parts = [p for p in self._cache_parts if len(p["time"])]
+        self._cache_parts = []
+        if not parts:
+            return None
+        c = _joined(parts)
+        return CacheRecords(c["time"], c["instance"], c["model"], c["kind"], c["duration"])
+
     def take_environment_events(self) -> EnvironmentRecords | None:
         """The cold starts and reaps the kernel decided since the last call (serverless flows)."""
         parts = [p for p in self._environment_parts if len(p["time"])]
@@ -233,11 +252,14 @@ class EndpointFlow:
         # serverless variants: the kernel's specialisation with environment pools
         pools = plane.pools.state if self.serverless else None
         events = env_out(_ENV_OUTPUT + (pools.env_free.size if pools is not None else 0)) if pools is not None else None
+        caches = plane.caches.state if self.cached else None
+        loads = cache_out(_CACHE_OUTPUT + 2 * caches.mem_state.shape[1] + 2) if caches is not None else None
         while True:
-            # without routes of several containers, the kernel's specialisation without pending hops
-            pending = self.pending if self.spec.hop_rows else None
+            # without routes of several containers or model caches, the kernel's specialisation
+            # without pending hops
+            pending = self.pending if self.spec.hop_rows or self.cached else None
             reason = advance(until, self.spec, routes, stations, self.draws, pending, arrivals, users, out, hops,
-                             pools, events)
+                             pools, events, caches, loads)
             if reason == STOP_UNTIL:
                 break
             if reason == STOP_BUFFER:
@@ -245,6 +267,9 @@ class EndpointFlow:
             elif reason == STOP_ENV_OUTPUT:
                 self._environment_parts.append(_columns(events))
                 events = env_out(len(events.time))
+            elif reason == STOP_CACHE_OUTPUT:
+                self._cache_parts.append(_columns(loads))
+                loads = cache_out(len(loads.time))
             elif reason == STOP_OUTPUT:
                 parts.append(_columns(out))
                 hop_parts.append(_columns(hops))
@@ -253,16 +278,22 @@ class EndpointFlow:
                 self.pending = _grown(self.pending)
             else:
                 raise RuntimeError(f"request kernel stopped for an unknown reason {reason}")
-        in_order = self.users is None and not self.spec.hop_rows
+        in_order = self.users is None and not self.spec.hop_rows and not self.cached
         if in_order and parts:
             raise RuntimeError("answers in arrival order never fill their output (its capacity is the arrivals')")
         parts.append(_columns(out))
         hop_parts.append(_columns(hops))
         if events is not None:
             self._environment_parts.append(_columns(events))
+        if loads is not None:
+            self._cache_parts.append(_columns(loads))
         columns = _joined(parts)
         if pools is None:  # the kernel writes these columns only for serverless flows
-            del columns["setup"], columns["environment"]
+            del columns["environment"]
+        if caches is None:  # ... and these only for multi-model flows
+            del columns["model"], columns["cache"]
+        if pools is None and caches is None:
+            del columns["setup"]
         if in_order:  # the kernel left the arrivals' own columns to them (`kernels.flow.Out`)
             n = len(columns["status"])
             columns.update(arrival=arrivals.times[:n], payload=arrivals.payload[:n],
@@ -275,7 +306,7 @@ def _out(capacity: int) -> Out:
     return Out(e(capacity), e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int8), e(capacity),
                e(capacity), e(capacity), e(capacity), e(capacity), e(capacity), e(capacity),
                e(capacity, np.int32), e(capacity, np.int32), e(capacity, np.int16), e(capacity),
-               e(capacity, np.int8), np.zeros(1, np.int64))
+               e(capacity, np.int8), e(capacity, np.int32), e(capacity, np.int8), np.zeros(1, np.int64))
 
 
 def _hop_out(capacity: int) -> HopOut:
@@ -304,7 +335,7 @@ def _records(c: dict[str, np.ndarray]) -> RequestRecords | None:
         payload_bytes=c["payload"], service_s=c["service"], start_s=c["start"], complete_s=c["complete"],
         model_latency_s=c["model_latency"], overhead_s=c["overhead"],
         response_s=c["response"], active_instances=c["active"], container=c["container"], source=c["source"],
-        setup_s=c.get("setup"), environment=c.get("environment"))
+        setup_s=c.get("setup"), environment=c.get("environment"), model=c.get("model"), cache=c.get("cache"))
 
 
 def _hop_records(c: dict[str, np.ndarray]) -> HopRecords | None:
@@ -321,7 +352,8 @@ def _pending(capacity: int, widest: int) -> Pending:
         next_seq=np.zeros(1, np.int64), seq=i(), arrival=f(), payload=f(), overhead=f(), think=f(),
         first_start=f(), local=i(), instance=i(), user=i(), container=i(), source=i(), active=i(), hop=i(),
         last_hop=i(),
-        error=np.zeros(capacity, np.bool_), drawn_total=f(), services=np.zeros((capacity, widest)))
+        error=np.zeros(capacity, np.bool_), drawn_total=f(), services=np.zeros((capacity, widest)), setup=f(),
+        model=i(), cache=i())
 
 
 def _grown(pending: Pending) -> Pending:

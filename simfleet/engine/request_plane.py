@@ -34,6 +34,7 @@ class RequestPlane:
         self.containers = np.asarray(containers if containers is not None else [1] * self.n_variants, np.int64)
         self.direct = np.asarray(direct if direct is not None else [False] * self.n_variants, np.bool_)
         self.pools = None  # EnvironmentPools of the run's serverless variants (engine.environment_pools), if any
+        self.caches = None  # ModelCaches of the run's multi-model variants (engine.model_caches), if any
         self.n_instances = 0
         self.n_stations = 0
         self._instance_variant = np.empty(0, np.int32)
@@ -98,6 +99,8 @@ class RequestPlane:
         self._q_len[rows] = 0
         self.n_instances += 1
         self.n_stations += n_containers
+        if self.caches is not None and variant in self.caches.cache_of:
+            self.caches.add_instance(index, variant)
         self._rebuild_members()
         return index
 

@@ -53,20 +53,22 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from simfleet.request_records import (ENV_COLD, ENV_PROVISIONED, ENV_REAPED, ENV_SPILLOVER_COLD,
+from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_HIT, CACHE_LOAD, CACHE_MISS,
+                                      CACHE_UNLOAD, ENV_COLD, ENV_PROVISIONED, ENV_REAPED, ENV_SPILLOVER_COLD,
                                       ENV_SPILLOVER_WARM, ENV_STARTED, ENV_WARM, INVALID_TARGET, MODEL_ERROR,
-                                      MODEL_TIMEOUT, NO_CAPACITY, OK, PAYLOAD_TOO_LARGE, QUEUE_FULL,
-                                      ROUTING_RANDOM, THROTTLED)
+                                      MODEL_NOT_FOUND, MODEL_NOT_READY, MODEL_TIMEOUT, NO_CACHE_ROOM, NO_CAPACITY,
+                                      OK, PAYLOAD_TOO_LARGE, QUEUE_FULL, ROUTING_RANDOM, THROTTLED)
 
-__all__ = ["Stations", "Routes", "EndpointSpec", "Draws", "Pending", "Arrivals", "Users", "Pools", "Out", "HopOut",
-           "EnvOut", "advance", "ENV_DEAD", "ENV_ON_DEMAND", "ENV_PROVISIONED_IDLE_OR_BUSY", "ENV_RELEASING",
-           "STOP_UNTIL", "STOP_BUFFER", "STOP_OUTPUT", "STOP_INFLIGHT", "STOP_ENV_OUTPUT"]
+__all__ = ["Stations", "Routes", "EndpointSpec", "Draws", "Pending", "Arrivals", "Users", "Pools", "Caches", "Out",
+           "HopOut", "EnvOut", "CacheOut", "advance", "ENV_DEAD", "ENV_ON_DEMAND", "ENV_PROVISIONED_IDLE_OR_BUSY", "ENV_RELEASING",
+           "STOP_UNTIL", "STOP_BUFFER", "STOP_OUTPUT", "STOP_INFLIGHT", "STOP_ENV_OUTPUT", "STOP_CACHE_OUTPUT"]
 
 STOP_UNTIL = 0     # every event before `until` is done
 STOP_BUFFER = 1    # a draw row may run out: top up every row read from, and call again
 STOP_OUTPUT = 2    # an output is full: collect (or grow) it and call again
 STOP_INFLIGHT = 3  # no free in-flight slot for a request with several hops: grow `Pending` and call again
 STOP_ENV_OUTPUT = 4  # the environment events' output may fill: collect it and call again
+STOP_CACHE_OUTPUT = 5  # the model cache events' output may fill: collect it and call again
 
 _NONE, _HOP, _ARRIVAL, _USER = 0, 1, 2, 3
 
@@ -118,6 +120,8 @@ class EndpointSpec(NamedTuple):
                                      # hops, HopOut rows)
     pool: np.ndarray                 # int64 per local variant: its serverless environment pool (-1: instances)
     setup_row: np.ndarray            # int64 per local variant: its cold starts' draws' row (-1: none)
+    cache: np.ndarray                # int64 per local variant: its model cache (multi-model; -1: none)
+    model_row: np.ndarray            # int64 per local variant: its TargetModel draws' row (-1: none)
     overhead_row: np.ndarray         # int64 per local variant: its endpoint's overhead draws' row
     choice_row: int                  # the variant-choice draws' row (-1 with one variant)
     overhead_per_kb: float
@@ -156,6 +160,9 @@ class Pending(NamedTuple):
     error: np.ndarray       # bool: the model fails it
     drawn_total: np.ndarray  # float64: the service times drawn for its route, summed
     services: np.ndarray    # float64 [slot, container]
+    setup: np.ndarray       # float64: a multi-model request's wait for its model
+    model: np.ndarray       # int64: its TargetModel's code (-1: none)
+    cache: np.ndarray       # int64: CACHE_* of its model at its arrival
 
 
 class Arrivals(NamedTuple):
@@ -167,6 +174,7 @@ class Arrivals(NamedTuple):
     hostname: np.ndarray    # int64: its TargetContainerHostname's code (`EndpointSpec.container_of`)
     source: np.ndarray      # int64: the traffic source that sent it
     position: np.ndarray
+    model: np.ndarray | None = None  # int64: its TargetModel's code (-1: drawn by popularity; None: none named)
 
 
 class Users(NamedTuple):
@@ -208,6 +216,55 @@ class Pools(NamedTuple):
     env_kind: np.ndarray         # int8 [pool, slots]: ENV_DEAD, ENV_ON_DEMAND, ENV_PROVISIONED_IDLE_OR_BUSY, ENV_RELEASING
 
 
+class Caches(NamedTuple):
+    """Multi-model caches: each multi-model variant's population (per cache) and each of its
+    instances' memory and disk (per row). A model in memory is loaded or loading (`ready` says
+    when); a model on disk is there or downloading (`disk_ready`); a model is in use while it loads
+    or while requests routed to it are queued or served (`busy_until`). Models in memory and on disk
+    are in least-recently-requested order (linked lists, the head the oldest)."""
+
+    n_models: np.ndarray     # int64 per cache
+    mem_need: np.ndarray     # float64 [cache, model]: bytes of memory the loaded model holds on an instance
+    disk_need: np.ndarray    # float64 [cache, model]: bytes on the storage volume
+    download_s: np.ndarray   # float64 [cache, model]: one download on one channel
+    load_s: np.ndarray       # float64 [cache, model]
+    unload_s: np.ndarray     # float64 [cache, model]
+    scale: np.ndarray        # float64 [cache, model]: service-time factor of the model
+    cdf: np.ndarray          # float64 [cache, model]: cumulative popularity (TargetModel draws)
+    spread_at: np.ndarray    # int64 per cache: outstanding requests at which a loaded model spreads
+    wait_limit: np.ndarray   # float64 per cache: a wait for a model beyond it is ModelNotReadyException
+    row_of: np.ndarray       # int64 per instance: its cache row (-1: not multi-model)
+    mem_cap: np.ndarray      # float64 per row
+    disk_cap: np.ndarray
+    mem_used: np.ndarray
+    disk_used: np.ndarray
+    channels: np.ndarray     # float64 [row, channel]: when each download channel frees
+    mem_state: np.ndarray    # int8 [row, model]: 1 loaded or loading
+    ready: np.ndarray        # float64 [row, model]
+    disk_state: np.ndarray   # int8 [row, model]: 1 on disk or downloading
+    disk_ready: np.ndarray   # float64 [row, model]
+    busy_until: np.ndarray   # float64 [row, model]: when its last routed request completes
+    m_prev: np.ndarray       # int64 [row, model]: memory's recency list
+    m_next: np.ndarray
+    m_head: np.ndarray       # int64 per row
+    m_tail: np.ndarray
+    d_prev: np.ndarray       # int64 [row, model]: disk's recency list
+    d_next: np.ndarray
+    d_head: np.ndarray
+    d_tail: np.ndarray
+
+
+class CacheOut(NamedTuple):
+    """Model cache events the kernel decides (`request_records.CacheRecords`)."""
+
+    time: np.ndarray
+    instance: np.ndarray    # int32
+    model: np.ndarray       # int32
+    kind: np.ndarray        # int8
+    duration: np.ndarray
+    count: np.ndarray       # int64 [1]
+
+
 class EnvOut(NamedTuple):
     """Environment lifecycle events the kernel decides: cold starts and reaps (`request_records`' kinds)."""
 
@@ -239,6 +296,8 @@ class Out(NamedTuple):
     source: np.ndarray      # int16: the traffic source that sent it
     setup: np.ndarray       # float64: its cold start (0 when warm), in `overhead` (serverless flows only)
     environment: np.ndarray  # int8: the ENV_* code of the environment that served it (serverless flows only)
+    model: np.ndarray       # int32: its TargetModel's code (multi-model flows only; -1: none)
+    cache: np.ndarray       # int8: CACHE_* (multi-model flows only)
     count: np.ndarray       # int64 [1]
 
 
@@ -345,8 +404,125 @@ def _reaps(pools, q, t, inclusive, env_out, n_env):
     return n_env
 
 
+@njit(cache=True, inline="always")
+def _unlink(prev, nxt, head, tail, r, m):
+    """Take model m out of row r's recency list."""
+    before = prev[r, m]
+    after = nxt[r, m]
+    if before >= 0:
+        nxt[r, before] = after
+    else:
+        head[r] = after
+    if after >= 0:
+        prev[r, after] = before
+    else:
+        tail[r] = before
+
+
+@njit(cache=True, inline="always")
+def _append(prev, nxt, head, tail, r, m):
+    """Put model m at the end (the most recent) of row r's recency list."""
+    last = tail[r]
+    prev[r, m] = last
+    nxt[r, m] = -1
+    if last >= 0:
+        nxt[r, last] = m
+    else:
+        head[r] = m
+    tail[r] = m
+
+
 @njit(cache=True)
-def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops, pools, env_out):
+def _cache_event(cache_out, n, time, instance, model, kind, duration):
+    cache_out.time[n] = time
+    cache_out.instance[n] = instance
+    cache_out.model[n] = model
+    cache_out.kind[n] = kind
+    cache_out.duration[n] = duration
+    return n + 1
+
+
+@njit(cache=True)
+def _cache_step(c, cache_out, n_cache, cc, r, i, m, t):
+    """Model m for a request at instance i (cache row r) at t: a hit, a load in progress, or a
+    download (unless on disk) and a load, evicting unused models least recently requested first
+    (deletions from disk, unloads from memory) when room is needed. Returns (when the model is
+    loaded, whether it was loaded at t, whether there was room, events written)."""
+    if c.mem_state[r, m] == 1:
+        ready = c.ready[r, m]
+        _unlink(c.m_prev, c.m_next, c.m_head, c.m_tail, r, m)
+        _append(c.m_prev, c.m_next, c.m_head, c.m_tail, r, m)
+        _unlink(c.d_prev, c.d_next, c.d_head, c.d_tail, r, m)
+        _append(c.d_prev, c.d_next, c.d_head, c.d_tail, r, m)
+        return ready, ready <= t, True, n_cache
+    # room on disk first (a model not on disk is not in memory either), then in memory; each is
+    # checked before anything is evicted, so a request that finds no room evicts nothing
+    need_disk = 0.0 if c.disk_state[r, m] == 1 else c.disk_need[cc, m]
+    if need_disk > 0.0 and c.disk_used[r] + need_disk > c.disk_cap[r]:
+        freeable = 0.0
+        x = c.d_head[r]
+        while x >= 0:
+            if c.mem_state[r, x] == 0 and c.disk_ready[r, x] <= t:
+                freeable += c.disk_need[cc, x]
+            x = c.d_next[r, x]
+        if c.disk_used[r] - freeable + need_disk > c.disk_cap[r]:
+            return 0.0, False, False, n_cache
+    need_mem = c.mem_need[cc, m]
+    if c.mem_used[r] + need_mem > c.mem_cap[r]:
+        freeable = 0.0
+        x = c.m_head[r]
+        while x >= 0:
+            if c.ready[r, x] <= t and c.busy_until[r, x] <= t:
+                freeable += c.mem_need[cc, x]
+            x = c.m_next[r, x]
+        if c.mem_used[r] - freeable + need_mem > c.mem_cap[r]:
+            return 0.0, False, False, n_cache
+    if need_disk > 0.0:
+        x = c.d_head[r]
+        while c.disk_used[r] + need_disk > c.disk_cap[r] and x >= 0:
+            after = c.d_next[r, x]
+            if c.mem_state[r, x] == 0 and c.disk_ready[r, x] <= t:
+                _unlink(c.d_prev, c.d_next, c.d_head, c.d_tail, r, x)
+                c.disk_state[r, x] = 0
+                c.disk_used[r] -= c.disk_need[cc, x]
+                n_cache = _cache_event(cache_out, n_cache, t, i, x, CACHE_DELETE, 0.0)
+            x = after
+        # the download takes the channel that frees first (the lowest on ties)
+        k = 0
+        for j in range(1, c.channels.shape[1]):
+            if c.channels[r, j] < c.channels[r, k]:
+                k = j
+        begin = max(t, c.channels[r, k])
+        c.disk_ready[r, m] = begin + c.download_s[cc, m]
+        c.channels[r, k] = c.disk_ready[r, m]
+        c.disk_state[r, m] = 1
+        c.disk_used[r] += need_disk
+        n_cache = _cache_event(cache_out, n_cache, begin, i, m, CACHE_DOWNLOAD, c.download_s[cc, m])
+    else:
+        _unlink(c.d_prev, c.d_next, c.d_head, c.d_tail, r, m)
+    _append(c.d_prev, c.d_next, c.d_head, c.d_tail, r, m)
+    unloaded = t  # the load waits for the unloads that make its room, one after the other
+    x = c.m_head[r]
+    while c.mem_used[r] + need_mem > c.mem_cap[r] and x >= 0:
+        after = c.m_next[r, x]
+        if c.ready[r, x] <= t and c.busy_until[r, x] <= t:
+            _unlink(c.m_prev, c.m_next, c.m_head, c.m_tail, r, x)
+            c.mem_state[r, x] = 0
+            c.mem_used[r] -= c.mem_need[cc, x]
+            n_cache = _cache_event(cache_out, n_cache, unloaded, i, x, CACHE_UNLOAD, c.unload_s[cc, x])
+            unloaded += c.unload_s[cc, x]
+        x = after
+    begin = max(c.disk_ready[r, m], unloaded)
+    c.ready[r, m] = begin + c.load_s[cc, m]
+    c.mem_state[r, m] = 1
+    c.mem_used[r] += need_mem
+    _append(c.m_prev, c.m_next, c.m_head, c.m_tail, r, m)
+    n_cache = _cache_event(cache_out, n_cache, begin, i, m, CACHE_LOAD, c.load_s[cc, m])
+    return c.ready[r, m], False, True, n_cache
+
+
+@njit(cache=True)
+def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops, pools, env_out, caches, cache_out):
     width = draws.values.shape[1]
     cap = st.q_start.shape[1]
     counted = np.empty(routes.members.shape[0], np.int64)  # least-outstanding routing: each member's count
@@ -396,6 +572,11 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
         n_pools = pools.max_concurrency.shape[0]
         env_room = pools.env_free.shape[1] + 1  # the most events one request can write
         account_binds = pools.max_concurrency.sum() > pools.account_limit[0]
+    n_cache = 0
+    cache_room = 0
+    if caches is not None:
+        n_cache = cache_out.count[0]
+        cache_room = 2 * caches.mem_state.shape[1] + 2  # the most events one request can write
     reason = STOP_UNTIL
     while True:
         # -- the next event: a pending hop, then an open-loop arrival, then a user send ----------------
@@ -423,6 +604,10 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             if n_env + env_room > env_out.time.shape[0]:
                 reason = STOP_ENV_OUTPUT
                 break
+        if caches is not None:
+            if n_cache + cache_room > cache_out.time.shape[0]:
+                reason = STOP_CACHE_OUTPUT
+                break
 
         slot = -1
         status = OK
@@ -437,6 +622,10 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
         complete = t
         setup = 0.0
         env_code = 0
+        ready_t = t        # when a multi-model request's model is loaded
+        mm = -1            # a multi-model request's TargetModel
+        cache_flag = 0
+        deferred = False   # it waits for its model: its station visit is a pending hop
         if kind == _HOP:
             if pending is not None:
                 slot = pending.heap_key[0] & 0xFFFFFFFF
@@ -463,6 +652,10 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 think = pending.think[slot]
                 seq = pending.seq[slot]
                 drawn_total = pending.drawn_total[slot]
+                if caches is not None:
+                    setup = pending.setup[slot]
+                    mm = pending.model[slot]
+                    cache_flag = pending.cache[slot]
         else:
             # -- a new request: its draws, its variant, its route, its instance ------------------------
             t0 = t
@@ -471,6 +664,9 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 hostname = arrivals.hostname[a]
                 source = arrivals.source[a]
                 payload = arrivals.payload[a]
+                if caches is not None:
+                    if arrivals.model is not None:
+                        mm = arrivals.model[a]
             elif users is not None:
                 local = users.local[user]
                 hostname = users.hostname[user]
@@ -501,6 +697,10 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             several = False
             if pending is not None:
                 several = valid and last_hop > hop and payload <= spec.max_payload and n > 0
+                if caches is not None:
+                    # a multi-model request may wait for its model: it holds a slot until routed
+                    if spec.cache[local] >= 0 and valid and payload <= spec.max_payload and n > 0:
+                        several = True
                 if several:
                     if pending.n_free[0] == 0:
                         reason = STOP_INFLIGHT
@@ -526,6 +726,19 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 overhead += payload / 1000.0 * spec.overhead_per_kb
             u = draws.values[spec.route_row[local], draws.cursor[spec.route_row[local]]]
             draws.cursor[spec.route_row[local]] += 1
+            cc = -1
+            scale = 1.0
+            if caches is not None:
+                cc = spec.cache[local]
+                if cc >= 0 and valid:
+                    if mm < 0:  # no TargetModel named: the population's popularity decides
+                        row = spec.model_row[local]
+                        u_model = draws.values[row, draws.cursor[row]]
+                        draws.cursor[row] += 1
+                        mm = min(np.searchsorted(caches.cdf[cc, : caches.n_models[cc]], u_model, side="right"),
+                                 caches.n_models[cc] - 1)
+                    if mm < caches.n_models[cc]:
+                        scale = caches.scale[cc, mm]
             drawn_total = 0.0
             if valid:
                 for h in range(hop, last_hop + 1):
@@ -534,6 +747,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                     draws.cursor[row] += 1
                     if spec.payload_time_per_kb[local, h] != 0.0:
                         drawn += payload / 1000.0 * spec.payload_time_per_kb[local, h]
+                    drawn *= scale
                     if pending is not None:
                         if several:
                             pending.services[slot, h] = drawn
@@ -604,6 +818,66 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             elif n == 0:
                 status = NO_CAPACITY
                 done = True
+            elif caches is not None and cc >= 0:
+                # -- multi-model: sticky routing, then the instance's model cache --------------------
+                if mm >= caches.n_models[cc]:
+                    status = MODEL_NOT_FOUND
+                    done = True
+                else:
+                    # outstanding requests per instance (those waiting for a model included); the
+                    # least loaded instance holding the model, unless it has `spread_at` or more
+                    # and another instance has fewer: then the least loaded of all
+                    best_all = 1 << 62
+                    best_held = 1 << 62
+                    for j in range(lo, lo + n):
+                        m_i = routes.members[j]
+                        s0 = routes.first_station[m_i]
+                        while st.q_len[s0] > 0 and st.q_start[s0, st.q_head[s0]] <= t:
+                            st.q_head[s0] = (st.q_head[s0] + 1) % cap
+                            st.q_len[s0] -= 1
+                        outstanding = st.q_len[s0] + routes.inflight[m_i]
+                        for w in range(st.workers[s0]):
+                            if st.slot_free[s0, w] > t:
+                                outstanding += 1
+                        counted[j] = outstanding
+                        best_all = min(best_all, outstanding)
+                        if caches.mem_state[caches.row_of[m_i], mm] == 1:
+                            best_held = min(best_held, outstanding)
+                    held_only = best_held < (1 << 62) and not (best_held >= caches.spread_at[cc] and best_all < best_held)
+                    best = best_held if held_only else best_all
+                    ties = 0
+                    for j in range(lo, lo + n):
+                        if counted[j] == best and (not held_only or
+                                                   caches.mem_state[caches.row_of[routes.members[j]], mm] == 1):
+                            ties += 1
+                    pick = min(int(u * ties), ties - 1)
+                    for j in range(lo, lo + n):
+                        if counted[j] == best and (not held_only or
+                                                   caches.mem_state[caches.row_of[routes.members[j]], mm] == 1):
+                            if pick == 0:
+                                i = routes.members[j]
+                                break
+                            pick -= 1
+                    ready_t, hit, room, n_cache = _cache_step(caches, cache_out, n_cache, cc, caches.row_of[i], i,
+                                                              mm, t)
+                    if not room:
+                        status = NO_CACHE_ROOM
+                        done = True
+                    else:
+                        cache_flag = CACHE_HIT if hit else CACHE_MISS
+                        if ready_t > t:
+                            setup = ready_t - t
+                            if ready_t > t0 + caches.wait_limit[cc]:
+                                status = MODEL_NOT_READY
+                                done = True
+                            else:
+                                deferred = True
+                if pending is not None:
+                    if slot >= 0 and not deferred:  # it holds no slot after all
+                        pending.free[pending.n_free[0]] = slot
+                        pending.n_free[0] += 1
+                        slot = -1
+                        several = False
             elif routes.strategy[v] == ROUTING_RANDOM:
                 i = routes.members[lo + min(int(u * n), n - 1)]
             else:
@@ -655,8 +929,17 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                     pending.error[slot] = model_error
                     pending.drawn_total[slot] = drawn_total
                     service = pending.services[slot, hop]
+                    if caches is not None:
+                        pending.setup[slot] = setup
+                        pending.model[slot] = mm
+                        pending.cache[slot] = cache_flag
+                        if deferred:  # to its container when its model is loaded
+                            pending.hop[slot] = 0
+                            pending.first_start[slot] = ready_t
+                            _sift_up(pending.heap_t, pending.heap_key, heap_size, ready_t, (seq << 32) | slot)
+                            heap_size += 1
 
-        if not done:
+        if not done and not deferred:
             # -- the hop: FIFO onto the earliest free worker slot of the container's station ----------
             s = routes.first_station[i] + hop
             while st.q_len[s] > 0 and st.q_start[s, st.q_head[s]] <= t:
@@ -678,9 +961,12 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 if start > t:
                     st.q_start[s, (st.q_head[s] + st.q_len[s]) % cap] = start
                     st.q_len[s] += 1
-                if kind != _HOP:
+                if kind != _HOP or hop == 0:  # its first container (a multi-model request after its wait)
                     first_start = start
-                if slot >= 0:  # a hop of a serial pipeline of several containers
+                if caches is not None:
+                    if mm >= 0 and complete > caches.busy_until[caches.row_of[i], mm]:
+                        caches.busy_until[caches.row_of[i], mm] = complete  # its model is in use until then
+                if slot >= 0 and last_hop > 0:  # a hop of a serial pipeline of several containers
                     k = n_hops
                     hops.variant[k] = v
                     hops.instance[k] = i
@@ -712,12 +998,15 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             elif status == OK or status == MODEL_ERROR:
                 model_latency = complete - t0
                 answer = complete
+            elif caches is not None and status == MODEL_NOT_READY:
+                answer = t0 + caches.wait_limit[spec.cache[local]]
+                model_latency = 0.0
             else:
                 model_latency = t - t0
                 answer = t
-            if setup > 0.0:  # a cold start: in the overhead (OverheadLatency includes it), not the model's
+            if setup > 0.0:  # a cold start or a wait for a model: overhead, not the model's latency
                 overhead_out = overhead + min(setup, answer - t0)
-                model_latency = max(answer - first_start, 0.0)
+                model_latency = max(answer - (t0 + setup), 0.0)
             else:
                 overhead_out = overhead
             response = answer + overhead
@@ -738,6 +1027,10 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             if pools is not None:
                 out.setup[row] = setup
                 out.environment[row] = env_code
+            if caches is not None:
+                out.setup[row] = setup
+                out.model[row] = mm
+                out.cache[row] = cache_flag
             out.active[row] = n
             out.service[row] = drawn_total
             if pending is not None:
@@ -774,6 +1067,8 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 n_env = _reaps(pools, q, until, False, env_out, n_env)
     if pools is not None:
         env_out.count[0] = n_env
+    if caches is not None:
+        cache_out.count[0] = n_cache
     arrivals.position[0] = a
     out.count[0] = n_out
     hops.count[0] = n_hops
@@ -785,7 +1080,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
 
 def advance(until: float, spec: EndpointSpec, routes: Routes, stations: Stations, draws: Draws, pending: Pending | None,
             arrivals: Arrivals, users: Users | None, out: Out, hops: HopOut, pools: Pools | None = None,
-            env_out: EnvOut | None = None) -> int:
+            env_out: EnvOut | None = None, caches: Caches | None = None, cache_out: CacheOut | None = None) -> int:
     """Take every event of one endpoint before `until`, in time order; returns the stop reason.
 
     Every argument but `until` is state the call updates in place (cursors, counts, positions); see
@@ -793,4 +1088,4 @@ def advance(until: float, spec: EndpointSpec, routes: Routes, stations: Stations
     caller does next.
     """
     return int(_advance(float(until), spec, routes, stations, draws, pending, arrivals, users, out, hops, pools,
-                        env_out))
+                        env_out, caches, cache_out))
