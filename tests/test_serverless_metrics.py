@@ -376,7 +376,7 @@ def test_the_sweep_row_sums_the_serverless_variants():
     summary = _summary(fleet, records, totals)
     events = pa.table({"event": pa.array([], pa.string())})
     row = headline(summary, events)
-    assert [name for name, _ in HEADLINE_FIELDS][-7:] == ["cold_starts", "cold_start_rate", "throttles",
+    assert [name for name, _ in HEADLINE_FIELDS][-14:-7] == ["cold_starts", "cold_start_rate", "throttles",
                                                           "throttle_rate", "spillovers", "mean_warm_environments",
                                                           "mean_concurrent_executions"]
     served = int((records.environment != ENV_NONE).sum())

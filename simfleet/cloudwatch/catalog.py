@@ -97,7 +97,8 @@ CAPABILITIES = ("real-time", "high-resolution", "inference-components", "multi-m
                 "multi-container", "serverless", "serverless-provisioned-concurrency", "async",
                 "inference-recommender", "disk")
 AVAILABLE_CAPABILITIES = frozenset({"real-time", "high-resolution", "inference-recommender", "pipelines",
-                                    "multi-container", "serverless", "serverless-provisioned-concurrency"})
+                                    "multi-container", "serverless", "serverless-provisioned-concurrency",
+                                    "multi-model"})
 
 Namespace = Literal[NAMESPACES]
 Unit = Literal[UNITS]

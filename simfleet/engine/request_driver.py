@@ -23,7 +23,7 @@ from simfleet.engine.kernels.flow import Arrivals
 from simfleet.engine.request_plane import RequestPlane
 from simfleet.engine.users import UserPopulation
 from simfleet.fleet import Fleet, VariantRuntime
-from simfleet.request_records import EnvironmentRecords, HopRecords, RequestRecords
+from simfleet.request_records import CacheRecords, EnvironmentRecords, HopRecords, RequestRecords
 from simfleet.rng import RandomStreams
 from simfleet.traffic.sources import TrafficSource
 
@@ -43,6 +43,8 @@ class RequestDriver:
         self.sinks = sinks
         self.hop_sinks: list[Callable[[HopRecords], None]] = []
         self.environment_sinks: list[Callable[[EnvironmentRecords], None]] = []
+        # multi-model instances' cache events (downloads, loads, unloads, deletions)
+        self.cache_sinks: list[Callable[[CacheRecords], None]] = []
         overhead = platform.overhead_latency.build()
         self.endpoints = []
         self.populations: list[tuple[int, UserPopulation]] = []  # (traffic index, users)

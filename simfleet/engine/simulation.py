@@ -33,6 +33,8 @@ from simfleet.engine.timing import at_time
 from simfleet.fleet import Fleet, build_fleet
 from simfleet.metrics.aggregator import MetricsAggregator
 from simfleet.metrics.load_generator import LoadGenerator, LoadGeneratorMetrics
+from simfleet.metrics.model_cache_activity import ModelCacheActivity
+from simfleet.metrics.model_cache_totals import ModelCacheTotals
 from simfleet.metrics.run_totals import RunTotals
 from simfleet.metrics.serverless_activity import ACTIVITY_EVENT, ServerlessActivity
 from simfleet.metrics.serverless_totals import ServerlessTotals
@@ -137,6 +139,11 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     if activity.serverless:
         driver_sinks += [serverless.add, activity.add]
         driver.environment_sinks += [aggregator.add_environment, serverless.add_environment, activity.add_environment]
+    cache_totals = ModelCacheTotals(fleet, duration, lambda: plane.instance_variant)
+    cache_activity = ModelCacheActivity(fleet, lambda: plane.instance_variant)
+    if cache_activity.multi_model:
+        driver_sinks += [cache_totals.add, cache_activity.add]
+        driver.cache_sinks += [aggregator.add_cache, cache_totals.add_cache, cache_activity.add_cache]
     driver_sinks += [aggregator.add, totals.add] + ([load_generators.add] if load_generators.generators else []) \
         + ([requests_sink] if requests_sink else [])
     tick = clock_tick_s(experiment)
@@ -164,7 +171,7 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     for index, population in driver.populations:
         env.process(_user_changes(env, driver, events, population, index, duration, run_over))
     clock = env.process(_metric_clock(env, driver, aggregator, load_generators, plane, tick, duration, max_segment_s,
-                                      autoscaler, watcher, activity, events))
+                                      autoscaler, watcher, activity, events, cache_activity))
     # The clock's last tick is at `duration` (or where the watcher ended the run); launches, drains
     # and failures still ahead are left there.
     end = env.run(until=clock)
@@ -174,6 +181,7 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
         serverless.end_early(end, aggregator.pending_requests())
         duration = end
     _log_activity(events, activity.flush(duration))
+    _log_activity(events, cache_activity.flush(duration), ModelCacheActivity.event)
     # requests still between two containers of a pipeline have no record yet: they count as in flight
     between = driver.between_containers
     events.add(duration, "RunEnd", requests=totals.arrivals + between,
@@ -187,20 +195,21 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     fleet_time = [FleetTime(instances.billed_seconds(v.index, duration), instances.in_service_seconds(v.index, duration),
                             instances.peak_in_service(v.index)) for v in fleet.variants]
     mean_busy = [b / t.in_service_s if t.in_service_s else 0.0 for b, t in zip(busy_by_variant, fleet_time)]
-    summary = build_summary(fleet, totals, fleet_time, mean_busy, duration, serverless)
+    summary = build_summary(fleet, totals, fleet_time, mean_busy, duration, serverless, cache_totals)
     metrics, metric_values = aggregator.buffer.tables()
     ids = tuple(instance.id for instance in instances.instances)
     return RunResult(metrics, metric_values, events.table(), summary, fleet, ids)
 
 
-def _log_activity(events: EventLog, rows) -> None:
-    """The serverless variants' per-minute activity rows (`metrics.serverless_activity`)."""
+def _log_activity(events: EventLog, rows, event: str = ACTIVITY_EVENT) -> None:
+    """Per-minute activity rows of serverless (`metrics.serverless_activity`) or multi-model
+    (`metrics.model_cache_activity`) variants."""
     for row in rows:
-        events.add(row.time_s, ACTIVITY_EVENT, row.endpoint_name, row.variant_name, **row.detail)
+        events.add(row.time_s, event, row.endpoint_name, row.variant_name, **row.detail)
 
 
 def _metric_clock(env, driver, aggregator, load_generators, plane, tick, duration, max_segment_s, autoscaler, watcher,
-                  activity, events):
+                  activity, events, cache_activity=None):
     """At every tick, publish the periods that end there, then let the alarms evaluate them and the
     watcher read them; cut long ticks into kernel segments. Returns the time the run ends."""
     steps = max(1, int(np.ceil(tick / max_segment_s)))
@@ -214,6 +223,8 @@ def _metric_clock(env, driver, aggregator, load_generators, plane, tick, duratio
         load_generators.close_tick(env.now)
         if activity.serverless:
             _log_activity(events, activity.close(env.now))
+        if cache_activity is not None and cache_activity.multi_model:
+            _log_activity(events, cache_activity.close(env.now), ModelCacheActivity.event)
         if watcher is not None and watcher.on_tick(env.now):
             return env.now   # the run ends here, as a run of this duration would: no alarm evaluates
         if autoscaler is not None and env.now < duration:

@@ -15,7 +15,13 @@ group whose period ends there is published:
   invocation metrics are those the catalog lists for serverless (with `ModelSetupTime` and the
   Provisioned Concurrency counts), and its gauges (executions, Provisioned Concurrency, memory) are
   sampled at the utilization period from its executions and environments
-  (`metrics.serverless_gauges`, which `add_environment` feeds).
+  (`metrics.serverless_gauges`, which `add_environment` feeds);
+* a multi-model variant adds its cache metrics (`metrics.model_cache_metrics`: `ModelCacheHit`,
+  `ModelLoadingWaitTime`, the download, load and unload times, `LoadedModelCount`) at the standard
+  1-minute period, and its host memory, GPU memory and disk follow what its caches hold
+  (`emission.utilization_values`), from the cache events `add_cache` hands over. Those carry the
+  instance, not the variant: they are sorted to their variants at the next tick, where the
+  instances' variants are known.
 
 Each datapoint keeps its `Distribution` (the underlying values) beside its statistics, in the
 run's `DatapointBuffer` (`metrics.datapoints`), so that queries can re-bucket to coarser periods
@@ -34,12 +40,14 @@ import numpy as np
 from simfleet.config.experiment import MetricsSection
 from simfleet.metrics.aggregation_kernels import sample_occupancy
 from simfleet.request_records import ENV_NONE, MODEL_ERROR, MODEL_TIMEOUT, OK
-from simfleet.request_records import EnvironmentRecords, HopRecords, RequestRecords, group_slices
+from simfleet.request_records import CacheRecords, EnvironmentRecords, HopRecords, RequestRecords, group_slices
 from simfleet.fleet import Fleet, instance_id
 from simfleet.metrics.datapoints import DatapointBuffer
 from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, SIMFLEET_NAMESPACE,
                                        STATUS_NAMES, device_utilization, fleet_gauge_values, utilization_values)
 from simfleet.metrics.invocation_datapoints import invocation_distributions
+from simfleet.metrics.model_cache_gauges import CacheOccupancy, sample_times
+from simfleet.metrics.model_cache_metrics import ModelCacheMetrics
 from simfleet.metrics.serverless_gauges import SampledState, has_provisioned, request_values, serverless_metrics
 
 __all__ = ["MetricsAggregator"]
@@ -75,6 +83,11 @@ class MetricsAggregator:
         self._occupancy: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._busy_mark = np.zeros((0, 0))  # per station and worker slot, at the last utilization close
         self._serverless = {v.index: SampledState(v) for v in fleet.variants if v.serverless is not None}
+        # multi-model variants: their cache metrics, and what their caches hold for the host metrics
+        self._multi_model = {v.index: ModelCacheMetrics(v, settings.concurrency_sample_interval)
+                             for v in fleet.variants if v.multi_model is not None}
+        self._cache_held = {index: CacheOccupancy() for index in self._multi_model}
+        self._cache_records: list[CacheRecords] = []
 
     # -- input ------------------------------------------------------------------------------------
     def add(self, records: RequestRecords) -> None:
@@ -85,6 +98,8 @@ class MetricsAggregator:
             if index in self._serverless:
                 environment = mine.environment if mine.environment is not None else np.zeros(len(mine), np.int8)
                 self._serverless[index].add(mine.arrival_s, mine.complete_s, environment)
+            elif index in self._multi_model:
+                self._multi_model[index].add(mine)
         if self._serverless:  # serverless requests are on no instance (-1)
             records = records.select(records.instance >= 0)
         self._occupancy.append((records.instance, records.arrival_s, records.complete_s, records.status))
@@ -97,6 +112,23 @@ class MetricsAggregator:
             mine = records.variant == index
             self._serverless[int(index)].add_environment(
                 EnvironmentRecords(records.time_s[mine], records.variant[mine], records.kind[mine]))
+
+    def add_cache(self, records: CacheRecords) -> None:
+        """Model cache events of multi-model instances (kept until the next tick sorts them by variant)."""
+        if len(records):
+            self._cache_records.append(records)
+
+    def _sort_cache_records(self, instance_variant: np.ndarray) -> None:
+        """Hand the cache events received so far to their variants."""
+        records, self._cache_records = self._cache_records, []
+        for part in records:
+            variant = instance_variant[part.instance]
+            for index in np.unique(variant).tolist():
+                mine = variant == index
+                picked = CacheRecords(*(getattr(part, name)[mine] for name in
+                                        ("time_s", "instance", "model", "kind", "duration_s")))
+                self._multi_model[index].add_events(picked)
+                self._cache_held[index].add(picked, self.fleet.variants[index].multi_model)
 
     def add_hops(self, hops: HopRecords) -> None:
         """The hops of requests through the containers of serial pipelines (`ContainerLatency`)."""
@@ -117,6 +149,8 @@ class MetricsAggregator:
         """
         if first_station is None:
             first_station = np.arange(len(instance_variant))
+        if self._cache_records:
+            self._sort_cache_records(instance_variant)
         closing = [v for v in self.fleet.variants if _ends_at(t, v.plan.invocation_s)]
         if closing:
             self._emit_requests(t, closing)
@@ -127,6 +161,9 @@ class MetricsAggregator:
                     self._emit_serverless_gauges(t, variant)
                 elif self.instance_counts is not None:
                     self._emit_instance_counts(t, variant)
+        for index, cache in self._multi_model.items():
+            if _ends_at(t, cache.period_s):
+                self._emit_model_cache(t, self.fleet.variants[index], instance_variant, in_service)
         if _ends_at(t, self.concurrency_s):
             self._emit_concurrency(t, instance_variant, in_service)
 
@@ -233,7 +270,12 @@ class MetricsAggregator:
             return
         timestamp = self._timestamp(t, period)
         busy_workers = [busy.sum(axis=1) for busy in busy_slots]
-        for metric, unit, values in utilization_values(variant, busy_workers):
+        held = None
+        if variant.index in self._cache_held:  # mean bytes each member's cache held over the period
+            levels = self._cache_held[variant.index].sample(sample_times(t, period, self.sample_interval), t,
+                                                            len(instance_variant))
+            held = levels[members].mean(axis=1)
+        for metric, unit, values in utilization_values(variant, busy_workers, held=held):
             self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit, self._dims(variant), values)
         if variant.direct:  # each container's own CPU and memory [MCE]
             for c, container in enumerate(variant.containers):
@@ -244,10 +286,13 @@ class MetricsAggregator:
         if not variant.plan.enhanced:
             return
         for row, instance in enumerate(members):
-            for metric, unit, values in utilization_values(variant, [busy[row: row + 1] for busy in busy_workers]):
+            mine = None if held is None else held[row: row + 1]
+            for metric, unit, values in utilization_values(variant, [busy[row: row + 1] for busy in busy_workers],
+                                                           held=mine):
                 self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit,
                                 self._dims(variant, int(instance)), values)
-            for metric, unit, per_device in device_utilization(variant, [busy[row] for busy in busy_slots]):
+            for metric, unit, per_device in device_utilization(variant, [busy[row] for busy in busy_slots],
+                                                               0.0 if held is None else float(held[row, 2])):
                 for device, value in enumerate(per_device):
                     self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit,
                                     self._dims(variant, int(instance), device), np.array([value]))
@@ -259,6 +304,14 @@ class MetricsAggregator:
         for namespace, metric, unit, values in self._serverless[variant.index].close(t, period, self.sample_interval):
             if len(values):
                 self.buffer.add(timestamp, period, namespace, metric, unit, self._dims(variant), values)
+
+    def _emit_model_cache(self, t: float, variant, instance_variant, in_service) -> None:
+        """A multi-model variant's cache metrics of the standard period ending at `t`."""
+        cache = self._multi_model[variant.index]
+        members = np.flatnonzero((instance_variant == variant.index) & in_service)
+        timestamp = self._timestamp(t, cache.period_s)
+        for namespace, metric, unit, dist in cache.close(t, members, len(instance_variant), self.buffer.scale):
+            self.buffer.add_distribution(timestamp, cache.period_s, namespace, metric, unit, self._dims(variant), dist)
 
     def _emit_instance_counts(self, t: float, variant) -> None:
         """simfleet's instance-count gauges, sampled every `concurrency_sample_interval` of the period."""

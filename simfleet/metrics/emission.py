@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from simfleet.request_records import (ENV_COLD, ENV_NONE, ENV_PROVISIONED, ENV_SPILLOVER_COLD, ENV_SPILLOVER_WARM,
-                                      ENV_WARM, INVALID_TARGET, MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK,
+from simfleet.request_records import (CACHE_HIT, CACHE_MISS, ENV_COLD, ENV_NONE, ENV_PROVISIONED, ENV_SPILLOVER_COLD,
+                                      ENV_SPILLOVER_WARM, ENV_WARM, INVALID_TARGET, MODEL_ERROR, MODEL_NOT_FOUND,
+                                      MODEL_NOT_READY, MODEL_TIMEOUT, NO_CACHE_ROOM, NO_CAPACITY, OK,
                                       PAYLOAD_TOO_LARGE, QUEUE_FULL, THROTTLED)
 from simfleet.fleet import VariantRuntime
 
-__all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "SIMFLEET_NAMESPACE", "fleet_gauge_values", "STATUS_NAMES", "ENVIRONMENT_NAMES", "REACHED_CONTAINER", "MODEL_ERROR_OUTCOMES",
+__all__ = ["INVOCATION_NAMESPACE", "ENDPOINT_NAMESPACE", "SIMFLEET_NAMESPACE", "fleet_gauge_values", "STATUS_NAMES", "ENVIRONMENT_NAMES", "CACHE_NAMES", "REACHED_CONTAINER", "MODEL_ERROR_OUTCOMES",
            "status_in",
            "utilization_values", "device_utilization", "device_shares", "error_class"]
 
@@ -36,7 +37,14 @@ STATUS_NAMES = {
     NO_CAPACITY: "NoCapacity",
     INVALID_TARGET: "InvalidTarget",
     THROTTLED: "Throttled",
+    MODEL_NOT_READY: "ModelNotReady",
+    MODEL_NOT_FOUND: "ModelNotFound",
+    NO_CACHE_ROOM: "NoCacheRoom",
 }
+
+#: Whether a multi-model request found its model loaded (`RequestRecords.cache`), as
+#: `requests.parquet` writes it; a request that reached no cache (CACHE_NONE) has none (null).
+CACHE_NAMES = {CACHE_HIT: "Hit", CACHE_MISS: "Miss"}
 
 #: The serverless execution environment that served a request (`RequestRecords.environment`), as
 #: `requests.parquet` writes it; "None" for instance-based variants and requests no environment took.
@@ -79,20 +87,33 @@ def error_class(status: np.ndarray, variant: VariantRuntime) -> tuple[np.ndarray
     400 ValidationError [MCE]; a serverless throttle is a ThrottlingException, HTTP 400 (DESIGN §4:
     AWS does not say whether it counts in Invocation4XXErrors; simfleet counts it); timeouts, full job queues (503)
     and a variant without capacity count as 5XX. AWS does not document the class of a timeout.
+    Multi-model endpoints: `ModelNotReadyException` (429) and a TargetModel not in the population
+    (400) are 4XX; no room in the cache (the container's 507) is a 5XX.
     """
     model_4xx = variant.model_error_status < 500
-    is_4xx = status_in(status, (PAYLOAD_TOO_LARGE, INVALID_TARGET, THROTTLED)) | ((status == MODEL_ERROR) & model_4xx)
-    is_5xx = status_in(status, (MODEL_TIMEOUT, QUEUE_FULL, NO_CAPACITY)) | ((status == MODEL_ERROR) & (not model_4xx))
+    is_4xx = status_in(status, (PAYLOAD_TOO_LARGE, INVALID_TARGET, THROTTLED, MODEL_NOT_READY, MODEL_NOT_FOUND)) \
+        | ((status == MODEL_ERROR) & model_4xx)
+    is_5xx = status_in(status, (MODEL_TIMEOUT, QUEUE_FULL, NO_CAPACITY, NO_CACHE_ROOM)) \
+        | ((status == MODEL_ERROR) & (not model_4xx))
     return is_4xx, is_5xx
 
 
-def utilization_values(variant: VariantRuntime, busy_workers: list[np.ndarray], only: int | None = None):
+def utilization_values(variant: VariantRuntime, busy_workers: list[np.ndarray], only: int | None = None,
+                       held: np.ndarray | None = None):
     """(metric name, unit, per-instance values) from each instance's mean busy workers in the period,
     one array per container of the variant (host metrics sum all containers of an instance [PIPE]),
     or those of container `only` alone (a direct-invocation container's own metrics [MCE]).
 
     A busy worker keeps `cpu_cores_per_busy_worker` vCPUs and `gpus_per_busy_worker`
     accelerators busy (profile figures); memory is what the loaded workers hold.
+
+    A multi-model variant passes `held`: per instance, the mean bytes its model cache held over the
+    period's sample instants (instance × (loaded, memory, GPU memory, disk), `model_cache_gauges`).
+    simfleet's rule (AWS only says these metrics follow what the containers use): the cache's
+    models are added to what the workers hold — `MemoryUtilization` = (workers' footprint + host
+    memory held by models) ÷ instance memory, `GPUMemoryUtilization` likewise over the GPU's memory
+    (both capped as before) — and `DiskUtilization` = artifacts on disk ÷ the storage volume
+    (`multi_model.storage_volume_size`), 0–100; the model server's own files are not counted.
     """
     instance = variant.instance_type
     entries = [c.entry for c in variant.containers]
@@ -101,21 +122,30 @@ def utilization_values(variant: VariantRuntime, busy_workers: list[np.ndarray], 
     n = len(busy_workers[0])
     cores = _summed([100.0 * e.cpu_cores_per_busy_worker * busy for e, busy in zip(entries, busy_workers)])
     cpu = np.minimum(100.0 * instance.vcpus, cores)
-    memory = min(100.0, _summed([100.0 * e.workers * e.memory_per_worker_bytes for e in entries]) / instance.memory_bytes)
+    workers_memory = _summed([100.0 * e.workers * e.memory_per_worker_bytes for e in entries])
+    if held is None:
+        memory = np.full(n, min(100.0, workers_memory / instance.memory_bytes))
+    else:
+        memory = np.minimum(100.0, (workers_memory + 100.0 * held[:, 1]) / instance.memory_bytes)
     out = [
         ("CPUUtilization", "Percent", cpu),
-        ("MemoryUtilization", "Percent", np.full(n, memory)),
+        ("MemoryUtilization", "Percent", memory),
     ]
     if instance.accelerators > 0:
         devices = _summed([100.0 * e.gpus_per_busy_worker * busy for e, busy in zip(entries, busy_workers)])
         gpu = np.minimum(100.0 * instance.accelerators, devices)
-        held = _summed([e.workers * e.gpu_memory_per_worker_bytes for e in entries])
+        workers_gpu = _summed([e.workers * e.gpu_memory_per_worker_bytes for e in entries])
+        gpu_held = np.full(n, float(workers_gpu)) if held is None else workers_gpu + held[:, 2]
         per_device = instance.accelerator_memory_bytes
-        gpu_memory = min(100.0 * instance.accelerators, 100.0 * held / per_device) if per_device > 0 else 0.0
+        gpu_memory = np.minimum(100.0 * instance.accelerators, 100.0 * gpu_held / per_device) if per_device > 0 \
+            else np.zeros(n)
         out += [
             ("GPUUtilization", "Percent", gpu),
-            ("GPUMemoryUtilization", "Percent", np.full(n, gpu_memory)),
+            ("GPUMemoryUtilization", "Percent", gpu_memory),
         ]
+    if held is not None:
+        disk = variant.multi_model.tiers.disk_bytes
+        out.append(("DiskUtilization", "Percent", np.minimum(100.0, 100.0 * held[:, 3] / disk)))
     return out
 
 
@@ -149,12 +179,13 @@ def device_shares(workers: int, gpus_per_busy_worker: float, devices: int) -> np
     return shares
 
 
-def device_utilization(variant: VariantRuntime, slot_busy: list[np.ndarray]):
+def device_utilization(variant: VariantRuntime, slot_busy: list[np.ndarray], held_gpu_bytes: float = 0.0):
     """(metric name, unit, one value per device) for one instance with enhanced metrics.
 
     `slot_busy` is each worker slot's busy fraction of the period, one array per container (each
     container's workers laid over the devices as `device_shares` lays them, their shares added).
-    Each device reports 0–100.
+    Each device reports 0–100. `held_gpu_bytes`: GPU memory a multi-model cache held (mean over the
+    period), spread evenly over the devices like the workers' (GPU MMEs have one GPU).
     """
     instance = variant.instance_type
     devices = instance.accelerators
@@ -165,7 +196,7 @@ def device_utilization(variant: VariantRuntime, slot_busy: list[np.ndarray]):
                     for e, busy in zip(entries, slot_busy)])
     gpu = np.minimum(100.0, 100.0 * busy)
     per_device = instance.accelerator_memory_bytes
-    held = _summed([e.workers * e.gpu_memory_per_worker_bytes for e in entries]) / devices
+    held = (_summed([e.workers * e.gpu_memory_per_worker_bytes for e in entries]) + held_gpu_bytes) / devices
     memory = min(100.0, 100.0 * held / per_device) if per_device > 0 else 0.0
     return [("GPUUtilization", "Percent", gpu), ("GPUMemoryUtilization", "Percent", np.full(devices, memory))]
 

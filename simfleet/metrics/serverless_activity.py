@@ -51,12 +51,16 @@ class ActivityRow:
 
 
 class ServerlessActivity:
-    """Counts per (variant, minute) until the minute is closed."""
+    """Counts per (variant, minute) until the minute is closed (`counts_names`: a row's counts, a
+    subclass may count others: `metrics.model_cache_activity`)."""
+
+    counts_names = COUNTS
 
     def __init__(self, fleet: Fleet):
         self.fleet = fleet
         self.serverless = frozenset(v.index for v in fleet.variants if v.serverless is not None)
-        self._counts: dict[tuple[int, int], np.ndarray] = defaultdict(lambda: np.zeros(len(COUNTS), np.int64))
+        self._counts: dict[tuple[int, int], np.ndarray] = defaultdict(
+            lambda: np.zeros(len(self.counts_names), np.int64))
 
     def _count(self, variant: np.ndarray, time_s: np.ndarray, column: int) -> None:
         if not len(time_s):
@@ -95,7 +99,7 @@ class ServerlessActivity:
             end = float((minute + 1) * WINDOW_S)
             rows.append(ActivityRow(end if end_s is None else max(min(end, end_s), float(minute * WINDOW_S)),
                                     float(minute * WINDOW_S), variant.endpoint_name, variant.variant_name,
-                                    dict(zip(COUNTS, map(int, counts)))))
+                                    dict(zip(self.counts_names, map(int, counts)))))
         return rows
 
     def flush(self, end_s: float) -> list[ActivityRow]:

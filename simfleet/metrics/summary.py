@@ -5,6 +5,10 @@ side by side with one of instances: `cost` (USD over the run), `cost_per_hour` a
 `cost_per_million_requests`. A serverless variant has no instances (its instance fields are 0 or
 null) and adds a `serverless` object: its configuration, cold starts, throttles, spillovers,
 environments and executions over time, and its cost by term (`metrics.serverless_billing`).
+A multi-model variant adds a `multi_model` object (`metrics.model_cache_totals`): requests that
+reached a cache, hits, misses and the hit ratio, the requests that waited and their mean wait,
+downloads, loads, unloads and deletions (and loads and unloads per minute of the run), 429s,
+unknown models and 507s, and the p50/p99 latency of hits and of misses (answered misses only).
 
 A cost that needs a price nobody knows is null, never 0, and the price is named in the run's
 `missing_prices` (variant and price name); the run's `cost` is then null too.
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 
 from simfleet.fleet import Fleet
 from simfleet.metrics.emission import STATUS_NAMES
+from simfleet.metrics.model_cache_totals import ModelCacheTotals
 from simfleet.metrics.run_totals import RunTotals
 from simfleet.metrics.serverless_billing import serverless_cost
 from simfleet.metrics.serverless_totals import ServerlessTotals
@@ -36,8 +41,10 @@ class FleetTime:
 
 
 def build_summary(fleet: Fleet, totals: RunTotals, fleet_time: list[FleetTime], mean_busy_workers: list[float],
-                  duration_s: float, serverless: ServerlessTotals | None = None) -> dict:
-    """`serverless` holds the run totals of the serverless variants (needed when there are any)."""
+                  duration_s: float, serverless: ServerlessTotals | None = None,
+                  multi_model: ModelCacheTotals | None = None) -> dict:
+    """`serverless` and `multi_model` hold the run totals of the serverless and the multi-model
+    variants (needed when there are any)."""
     variants = []
     missing_prices = []
     for variant, vt in zip(fleet.variants, totals.variants):
@@ -51,6 +58,8 @@ def build_summary(fleet: Fleet, totals: RunTotals, fleet_time: list[FleetTime], 
             if price is None:
                 missing_prices.append(_missing(variant, "price_per_hour", instance.name))
             extra = {}
+            if variant.multi_model is not None:
+                extra = {"multi_model": _multi_model(multi_model.variants[variant.index], duration_s)}
         else:
             price = None
             cost, extra = _serverless(variant, serverless, requests, duration_s, missing_prices)
@@ -141,3 +150,24 @@ def _serverless(variant, serverless: ServerlessTotals, requests: int, duration_s
                          "data": _or_none(cost.data)},
         "service_basis": runtime.service_basis,
     }}
+
+
+def _multi_model(mt, duration_s: float) -> dict:
+    """The `multi_model` object of a multi-model variant (`ModelCacheVariantTotals` `mt`)."""
+    minutes = duration_s / 60
+    return {
+        "requests_reaching_cache": mt.reached,
+        "hits": mt.hits,
+        "misses": mt.misses,
+        "hit_ratio": mt.hits / mt.reached if mt.reached else None,
+        "waited": mt.waited,
+        "mean_wait_s": mt.wait_sum_s.value / mt.waited if mt.waited else None,
+        **mt.events,
+        "loads_per_minute": mt.events["loads"] / minutes if minutes else None,
+        "unloads_per_minute": mt.events["unloads"] / minutes if minutes else None,
+        "model_not_ready": mt.model_not_ready,
+        "model_not_found": mt.model_not_found,
+        "no_cache_room": mt.no_cache_room,
+        "hit_latency_s": {"p50": mt.hit_latency.percentile(50), "p99": mt.hit_latency.percentile(99)},
+        "miss_latency_s": {"p50": mt.miss_latency.percentile(50), "p99": mt.miss_latency.percentile(99)},
+    }

@@ -7,6 +7,10 @@ Serverless variants: `setup_s` is the cold start the request waited for (in `ove
 too; 0 when warm), `environment` the kind of environment that served it, written as `status` is,
 by name (`emission.ENVIRONMENT_NAMES`: Warm, Cold, Provisioned, SpilloverWarm, SpilloverCold);
 every request of an instance-based variant, and one no environment took, has 0 and "None".
+Multi-model variants: `model` is the request's TargetModel (its name in the population; an unknown
+one keeps the code's place as "#<code>"), `cache` "Hit" or "Miss" (`emission.CACHE_NAMES`), and
+`setup_s` its wait for the model (ModelLoadingWaitTime); both null for other requests and for a
+request that reached no cache.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import pyarrow as pa
 
 from simfleet.request_records import RequestRecords
 from simfleet.fleet import Fleet, instance_id
-from simfleet.metrics.emission import ENVIRONMENT_NAMES, STATUS_NAMES, error_class
+from simfleet.metrics.emission import CACHE_NAMES, ENVIRONMENT_NAMES, STATUS_NAMES, error_class
 from simfleet.outputs.atomic import StreamingParquet
 
 __all__ = ["RequestTrace", "REQUESTS_SCHEMA"]
@@ -44,6 +48,8 @@ REQUESTS_SCHEMA = pa.schema([
     pa.field("source", pa.int16(), nullable=False),
     pa.field("setup_s", pa.float64(), nullable=False),
     pa.field("environment", pa.string(), nullable=False),
+    pa.field("model", pa.string()),
+    pa.field("cache", pa.string()),
 ])
 
 CHUNK_ROWS = 1 << 18
@@ -111,8 +117,36 @@ class RequestTrace:
             "source": records.source,
             "setup_s": records.setup_s if records.setup_s is not None else np.zeros(len(records)),
             "environment": environments[environment],
+            "model": self._models(records),
+            "cache": self._caches(records),
         }, schema=REQUESTS_SCHEMA)
         self.file.write(table)
+
+    def _models(self, records: RequestRecords) -> np.ndarray:
+        """Each request's TargetModel name (null: not a multi-model request, or no model named)."""
+        out = np.full(len(records), None, dtype=object)
+        if records.model is None:
+            return out
+        for variant in self.fleet.variants:
+            runtime = variant.multi_model
+            mask = (records.variant == variant.index) & (records.model >= 0)
+            if runtime is None or not mask.any():
+                continue
+            codes = records.model[mask]
+            names = np.array(list(runtime.names) + [None], dtype=object)
+            named = names[np.minimum(codes, len(runtime.names))]
+            unknown = codes >= len(runtime.names)
+            named[unknown] = [f"#{code}" for code in codes[unknown]]
+            out[mask] = named
+        return out
+
+    @staticmethod
+    def _caches(records: RequestRecords) -> np.ndarray:
+        out = np.full(len(records), None, dtype=object)
+        if records.cache is not None:
+            for code, name in CACHE_NAMES.items():
+                out[records.cache == code] = name
+        return out
 
     def commit(self) -> None:
         self.flush()

@@ -42,6 +42,15 @@ HEADLINE_FIELDS = (
     ("spillovers", pa.int64()),
     ("mean_warm_environments", pa.float64()),
     ("mean_concurrent_executions", pa.float64()),
+    # multi-model variants, pooled over them (null in a run without any): ratios of the summed counts,
+    # latency percentiles the largest of the variants' (an upper bound, as above)
+    ("hit_ratio", pa.float64()),
+    ("loads_per_minute", pa.float64()),
+    ("unloads_per_minute", pa.float64()),
+    ("model_mean_wait_s", pa.float64()),
+    ("model_not_ready", pa.int64()),
+    ("hit_latency_p99_ms", pa.float64()),
+    ("miss_latency_p99_ms", pa.float64()),
 )
 
 #: Control-plane events that take an instance out of service (`simfleet.engine.instances`): a drained
@@ -134,6 +143,7 @@ def headline(summary: dict, events: pa.Table) -> dict:
     row["mean_instances"] = sum(v["mean_instances_in_service"] for v in variants)
     row["peak_instances"] = peak_instances(events)
     row.update(_serverless_headline(variants))
+    row.update(_multi_model_headline(variants, duration_s))
     return {name: _finite(row[name]) for name, _ in HEADLINE_FIELDS}
 
 
@@ -151,6 +161,33 @@ def _serverless_headline(variants: list[dict]) -> dict:
     total["cold_start_rate"] = total["cold_starts"] / total["served"] if total["served"] else None
     total["throttle_rate"] = total["throttles"] / requests if requests else None
     return {name: total[name] for name in names}
+
+
+def _multi_model_headline(variants: list[dict], duration_s: float) -> dict:
+    """Hit ratio, loads and unloads per minute, mean wait, 429s and the p99 of hits and of misses of
+    the multi-model variants (see HEADLINE_FIELDS)."""
+    mine = [v["multi_model"] for v in variants if v.get("multi_model") is not None]
+    names = ("hit_ratio", "loads_per_minute", "unloads_per_minute", "model_mean_wait_s",
+             "model_not_ready", "hit_latency_p99_ms", "miss_latency_p99_ms")
+    if not mine:
+        return dict.fromkeys(names)
+    reached, hits, waited = (sum(m[k] for m in mine) for k in ("requests_reaching_cache", "hits", "waited"))
+    minutes = duration_s / 60
+
+    def worst(key):
+        values = [m[key]["p99"] for m in mine if m[key]["p99"] is not None]
+        return max(values) * 1e3 if values else None
+
+    return {
+        "hit_ratio": hits / reached if reached else None,
+        "loads_per_minute": sum(m["loads"] for m in mine) / minutes if minutes else None,
+        "unloads_per_minute": sum(m["unloads"] for m in mine) / minutes if minutes else None,
+        "model_mean_wait_s": sum(m["mean_wait_s"] * m["waited"] for m in mine if m["waited"]) / waited
+        if waited else None,
+        "model_not_ready": sum(m["model_not_ready"] for m in mine),
+        "hit_latency_p99_ms": worst("hit_latency_s"),
+        "miss_latency_p99_ms": worst("miss_latency_s"),
+    }
 
 
 def peak_instances(events: pa.Table) -> int:

@@ -1,0 +1,105 @@
+"""Whole-run figures of multi-model variants for `summary.json` and the sweep rows: how often a
+request found its model loaded, how long the others waited, how often models moved.
+
+Kept in constant memory (counts, `ExactSum`s, latency histograms), exact in any order of the batches:
+
+* requests that reached a cache (`cache` ≠ CACHE_NONE), hits, misses; the requests that waited
+  (a miss with `setup_s` > 0) and the sum of their waits (`ModelLoadingWaitTime`);
+  `ModelNotReadyException`s (429), unknown TargetModels (400), no room in the cache (507);
+* end-to-end latency (arrival to response) of the hits and of the misses that a container answered
+  (`emission.REACHED_CONTAINER`: a 429 is counted apart, not as a miss's latency), in the
+  histogram `RunTotals` uses;
+* cache events **that start within the run** (time < its end): downloads, loads, unloads, deletions.
+  Cache events carry their instance, not their variant: `instance_variant()` gives the run's
+  instance → variant map when they come in (every instance they name exists by then). A run that
+  a watcher ends early keeps the events counted until then that start before its planned end
+  (they are decided at most minutes ahead); its requests are counted as `RunTotals` counts them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from simfleet.fleet import Fleet
+from simfleet.metrics.emission import REACHED_CONTAINER, status_in
+from simfleet.metrics.model_cache_metrics import waited
+from simfleet.metrics.run_totals import ExactSum, LatencyHistogram
+from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_HIT, CACHE_LOAD, CACHE_MISS, CACHE_UNLOAD,
+                                      MODEL_NOT_FOUND, MODEL_NOT_READY, NO_CACHE_ROOM, CacheRecords, RequestRecords)
+
+__all__ = ["ModelCacheVariantTotals", "ModelCacheTotals", "histogram_of"]
+
+_EVENTS = {CACHE_DOWNLOAD: "downloads", CACHE_LOAD: "loads", CACHE_UNLOAD: "unloads", CACHE_DELETE: "deletions"}
+
+
+def histogram_of(latency_s: np.ndarray) -> np.ndarray:
+    """Counts of `latency_s` in the bins of `LatencyHistogram` (bin j: (EDGES[j-1], EDGES[j]])."""
+    return np.bincount(np.searchsorted(LatencyHistogram.EDGES, latency_s, side="left"),
+                       minlength=len(LatencyHistogram.EDGES) + 1)
+
+
+@dataclass
+class ModelCacheVariantTotals:
+    """One multi-model variant's cache figures over the run."""
+
+    reached: int = 0
+    hits: int = 0
+    misses: int = 0
+    waited: int = 0
+    model_not_ready: int = 0
+    model_not_found: int = 0
+    no_cache_room: int = 0
+    wait_sum_s: ExactSum = field(default_factory=ExactSum)
+    hit_latency: LatencyHistogram = field(default_factory=LatencyHistogram)
+    miss_latency: LatencyHistogram = field(default_factory=LatencyHistogram)
+    events: dict = field(default_factory=lambda: dict.fromkeys(_EVENTS.values(), 0))
+
+
+class ModelCacheTotals:
+    """The run's `ModelCacheVariantTotals`, one per multi-model variant (by variant index)."""
+
+    def __init__(self, fleet: Fleet, duration_s: float, instance_variant: Callable[[], np.ndarray]):
+        self.duration_s = duration_s
+        self.instance_variant = instance_variant
+        self.variants = {v.index: ModelCacheVariantTotals() for v in fleet.variants if v.multi_model is not None}
+
+    def add(self, records: RequestRecords) -> None:
+        """A dispatched batch (requests of other variants are ignored)."""
+        if not self.variants or not len(records):
+            return
+        for index, mine in records.by_variant(int(records.variant.max()) + 1):
+            if index in self.variants and mine.cache is not None:
+                self._add(self.variants[index], mine)
+
+    @staticmethod
+    def _add(totals: ModelCacheVariantTotals, records: RequestRecords) -> None:
+        cache, status = records.cache, records.status
+        hit, miss = cache == CACHE_HIT, cache == CACHE_MISS
+        totals.hits += int(hit.sum())
+        totals.misses += int(miss.sum())
+        totals.reached += int(hit.sum() + miss.sum())
+        wait = waited(cache, records.setup_s)
+        totals.waited += int(wait.sum())
+        totals.wait_sum_s.add(records.setup_s[wait])
+        totals.model_not_ready += int((status == MODEL_NOT_READY).sum())
+        totals.model_not_found += int((status == MODEL_NOT_FOUND).sum())
+        totals.no_cache_room += int((status == NO_CACHE_ROOM).sum())
+        answered = status_in(status, REACHED_CONTAINER)
+        latency = records.response_s - records.arrival_s
+        totals.hit_latency.counts += histogram_of(latency[hit & answered])
+        totals.miss_latency.counts += histogram_of(latency[miss & answered])
+
+    def add_cache(self, records: CacheRecords) -> None:
+        """Cache events (those starting at or after the run's end are not counted)."""
+        if not self.variants or not len(records):
+            return
+        variant = self.instance_variant()[records.instance]
+        inside = records.time_s < self.duration_s
+        for index, totals in self.variants.items():
+            mine = inside & (variant == index)
+            if mine.any():
+                for code, name in _EVENTS.items():
+                    totals.events[name] += int((records.kind[mine] == code).sum())
