@@ -165,10 +165,12 @@ def test_every_entry_is_well_formed():
 
 def test_available_capabilities():
     assert AVAILABLE_CAPABILITIES == frozenset({"real-time", "high-resolution", "inference-recommender", "pipelines",
-                                                "multi-container", "serverless", "serverless-provisioned-concurrency"})
+                                                "multi-container", "serverless", "serverless-provisioned-concurrency",
+                                                "multi-model"})
     assert AVAILABLE_CAPABILITIES <= set(CAPABILITIES)
-    assert metric_spec("/aws/sagemaker/Endpoints", "DiskUtilization").capability == "disk"
-    assert not metric_spec("/aws/sagemaker/Endpoints", "DiskUtilization").available
+    # the multi-model cache is simfleet's only disk model
+    assert metric_spec("/aws/sagemaker/Endpoints", "DiskUtilization").capability == "multi-model"
+    assert metric_spec("/aws/sagemaker/Endpoints", "DiskUtilization").available
     assert metric_spec("AWS/SageMaker", "ConcurrentRequestsPerModel").capability == "high-resolution"
 
 
@@ -357,7 +359,20 @@ def emitted():
     metrics = simulate(scenario(raw)).metrics
     frame = metrics.to_pandas() if hasattr(metrics, "to_pandas") else metrics
     assert len(frame) > 0
-    return pd.concat([frame, _serverless_emitted()], ignore_index=True)
+    return pd.concat([frame, _serverless_emitted(), _multi_model_emitted()], ignore_index=True)
+
+
+def _multi_model_emitted():
+    """A multi-model endpoint through the aggregator on synthetic records (until the request plane's
+    cache runs it end to end in `simulate`: then it joins the run above)."""
+    import numpy as np
+
+    from mme_records import mme_fleet, synthetic_run
+    from test_mme_metrics import run_aggregator
+
+    fleet, experiment = mme_fleet(2)
+    records, caches = synthetic_run(np.random.default_rng(3), fleet.variants[0], 300, 240.0, 2, slow=True)
+    return run_aggregator(fleet, experiment, records, caches, end_s=300.0)
 
 
 def _serverless_emitted():

@@ -1,0 +1,198 @@
+"""The metrics of multi-model variants (issue 15) against naive computations on synthetic records.
+
+Records come from `mme_records` (a plain per-instance LRU replay shaped as the request plane's
+interface says); every expected value is recomputed from those records with loops and sorted
+lists, never read from the program's output.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mme_records import mme_fleet, synthetic_run
+from simfleet.metrics.aggregator import MetricsAggregator
+from simfleet.metrics.emission import error_class
+from simfleet.metrics.model_cache_activity import COUNTS, ModelCacheActivity
+from simfleet.metrics.model_cache_totals import ModelCacheTotals
+from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_HIT, CACHE_LOAD, CACHE_MISS, CACHE_UNLOAD,
+                                      MODEL_NOT_FOUND, MODEL_NOT_READY, NO_CACHE_ROOM)
+
+DURATION_S = 600.0
+INSTANCES = 2
+
+
+def run_aggregator(fleet, experiment, records, caches, end_s=DURATION_S, interval=None):
+    """Feed each 10 s tick's arrivals and the cache events decided by then, close every tick."""
+    settings_ = experiment.metrics if interval is None else \
+        experiment.metrics.model_copy(update={"concurrency_sample_interval": interval})
+    aggregator = MetricsAggregator(fleet, settings_, experiment.experiment.start_time)
+    iv = np.zeros(INSTANCES, np.int32)
+    serving = np.ones(INSTANCES, bool)
+    stations = np.arange(INSTANCES)
+    given_ = np.zeros(len(caches), bool)
+    for t in np.arange(10.0, end_s + 1, 10.0):
+        aggregator.add(records.select((records.arrival_s >= t - 10) & (records.arrival_s < t)))
+        # an event is decided at the arrival of the request that caused it, at most minutes early
+        now = ~given_ & (caches.time_s - 120.0 < t)
+        given_ |= now
+        aggregator.add_cache(type(caches)(*(getattr(caches, f)[now] for f in
+                                            ("time_s", "instance", "model", "kind", "duration_s"))))
+        busy = np.zeros((INSTANCES, fleet.variants[0].entry.workers))
+        aggregator.close_tick(t, busy, iv, serving, stations)
+    return aggregator.buffer.tables()[0].to_pandas()
+
+
+def rows(frame, metric):
+    return frame[frame.metric_name == metric]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), slow=st.booleans())
+def test_request_metrics_of_a_multi_model_variant(seed, n, slow):
+    fleet, experiment = mme_fleet(INSTANCES)
+    records, caches = synthetic_run(np.random.default_rng(seed), fleet.variants[0], n, DURATION_S, INSTANCES, slow)
+    frame = run_aggregator(fleet, experiment, records, caches, end_s=DURATION_S + 120)
+    hits = sum(1 for c in records.cache if c == CACHE_HIT)
+    misses = sum(1 for c in records.cache if c == CACHE_MISS)
+    hit_rows = rows(frame, "ModelCacheHit")
+    # ModelCacheHit: one 0/1 per request that reached a cache; Sum = hits, so Average = hits / requests
+    assert hit_rows.sample_count.sum() == hits + misses
+    assert hit_rows["sum"].sum() == hits
+    if hits + misses:
+        assert hit_rows["sum"].sum() / hit_rows.sample_count.sum() == pytest.approx(hits / (hits + misses))
+    # exactly one ModelLoadingWaitTime sample per request that waited, 429s included at their wait
+    waited = [k for k in range(n) if records.cache[k] == CACHE_MISS and records.setup_s[k] > 0]
+    wait_rows = rows(frame, "ModelLoadingWaitTime")
+    assert wait_rows.sample_count.sum() == len(waited)
+    if waited:
+        assert wait_rows["sum"].sum() == pytest.approx(sum(records.setup_s[k] * 1e6 for k in waited))
+        assert (wait_rows.maximum <= 60e6 + 1e-3).all()
+    # 429 and unknown models are 4XX; no room is 5XX
+    four = sum(1 for s in records.status if s in (MODEL_NOT_READY, MODEL_NOT_FOUND))
+    five = sum(1 for s in records.status if s == NO_CACHE_ROOM)
+    assert rows(frame, "Invocation4XXErrors")["sum"].sum() == four
+    assert rows(frame, "Invocation5XXErrors")["sum"].sum() == five
+    assert (frame[frame.metric_name.isin(["ModelCacheHit", "LoadedModelCount", "ModelLoadingTime"])].period_s
+            == 60).all()
+
+
+def test_429_and_model_not_found_are_4xx_and_no_room_is_5xx():
+    fleet, _ = mme_fleet()
+    status = np.array([MODEL_NOT_READY, MODEL_NOT_FOUND, NO_CACHE_ROOM], np.int8)
+    is_4xx, is_5xx = error_class(status, fleet.variants[0])
+    assert is_4xx.tolist() == [True, True, False] and is_5xx.tolist() == [False, False, True]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), slow=st.booleans())
+def test_event_durations_are_published_in_the_period_they_end(seed, n, slow):
+    fleet, experiment = mme_fleet(INSTANCES)
+    records, caches = synthetic_run(np.random.default_rng(seed), fleet.variants[0], n, DURATION_S, INSTANCES, slow)
+    end_s = DURATION_S + 120
+    frame = run_aggregator(fleet, experiment, records, caches, end_s=end_s)
+    start = experiment.experiment.start_time
+    for kind, metric in ((CACHE_DOWNLOAD, "ModelDownloadingTime"), (CACHE_LOAD, "ModelLoadingTime"),
+                         (CACHE_UNLOAD, "ModelUnloadingTime")):
+        naive = {}
+        for time, k, duration in zip(caches.time_s, caches.kind, caches.duration_s):
+            end = time + duration
+            if k == kind and end < end_s:
+                minute = int(end // 60)
+                naive[minute] = naive.get(minute, 0) + 1
+        got = {int((ts - start).total_seconds() // 60): int(c)
+               for ts, c in zip(rows(frame, metric).timestamp, rows(frame, metric).sample_count)}
+        assert got == naive, metric
+
+
+def _naive_loaded(caches, instance, t):
+    """Models loaded on `instance` at `t`: loads ended by t minus unloads started by t."""
+    loads = sum(1 for time, i, k, d in zip(caches.time_s, caches.instance, caches.kind, caches.duration_s)
+                if i == instance and k == CACHE_LOAD and time + d <= t)
+    unloads = sum(1 for time, i, k in zip(caches.time_s, caches.instance, caches.kind)
+                  if i == instance and k == CACHE_UNLOAD and time <= t)
+    return loads - unloads
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 200), interval=st.sampled_from([5.0, 10.0, 60.0]))
+def test_loaded_model_count_is_the_naive_mean_and_never_exceeds_what_fits(seed, n, interval):
+    fleet, experiment = mme_fleet(INSTANCES)
+    variant = fleet.variants[0]
+    records, caches = synthetic_run(np.random.default_rng(seed), variant, n, DURATION_S, INSTANCES)
+    frame = run_aggregator(fleet, experiment, records, caches, interval=interval)
+    runtime = variant.multi_model
+    fits = math.floor(runtime.tiers.memory_bytes / (runtime.memory_bytes.min() * runtime.copies_per_load))
+    got = rows(frame, "LoadedModelCount")
+    assert len(got) == DURATION_S / 60 and (got.sample_count == INSTANCES).all()
+    assert (got.maximum <= fits).all()
+    start = experiment.experiment.start_time
+    for ts, total in zip(got.timestamp, got["sum"]):
+        t0 = (ts - start).total_seconds()
+        samples = [t0 + j * interval for j in range(int(60 / interval))]
+        naive = sum(np.mean([_naive_loaded(caches, i, s) for s in samples]) for i in range(INSTANCES))
+        assert total == pytest.approx(naive)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 200))
+def test_memory_and_disk_follow_the_cache(seed, n):
+    fleet, experiment = mme_fleet(INSTANCES)
+    variant = fleet.variants[0]
+    records, caches = synthetic_run(np.random.default_rng(seed), variant, n, DURATION_S, INSTANCES)
+    frame = run_aggregator(fleet, experiment, records, caches, interval=60.0)   # one sample per period
+    runtime, instance = variant.multi_model, variant.instance_type
+    need = runtime.memory_bytes * runtime.copies_per_load
+    workers = variant.entry.workers * variant.entry.memory_per_worker_bytes
+    start = experiment.experiment.start_time
+    memory, disk = rows(frame, "MemoryUtilization"), rows(frame, "DiskUtilization")
+    assert len(memory) == len(disk) == DURATION_S / 60
+    for frame_rows, name in ((memory, "memory"), (disk, "disk")):
+        for ts, total in zip(frame_rows.timestamp, frame_rows["sum"]):
+            t = (ts - start).total_seconds()
+            naive = 0.0
+            for i in range(INSTANCES):
+                held = 0.0
+                for time, inst, m, k, d in zip(caches.time_s, caches.instance, caches.model, caches.kind,
+                                               caches.duration_s):
+                    if inst != i:
+                        continue
+                    if name == "memory":
+                        held += need[m] * (int(k == CACHE_LOAD and time <= t) - int(k == CACHE_UNLOAD and time + d <= t))
+                    else:
+                        held += runtime.artifact_bytes[m] * (int(k == CACHE_DOWNLOAD and time <= t)
+                                                             - int(k == CACHE_DELETE and time <= t))
+                assert held <= (runtime.tiers.memory_bytes if name == "memory" else runtime.tiers.disk_bytes) + 1
+                naive += min(100.0, 100 * (workers + held) / instance.memory_bytes) if name == "memory" \
+                    else 100 * held / runtime.tiers.disk_bytes
+            assert total == pytest.approx(naive, abs=1e-6), (name, t)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), slow=st.booleans())
+def test_summary_and_activity_counts_equal_a_naive_count(seed, n, slow):
+    fleet, _ = mme_fleet(INSTANCES)
+    records, caches = synthetic_run(np.random.default_rng(seed), fleet.variants[0], n, DURATION_S, INSTANCES, slow)
+    iv = lambda: np.zeros(INSTANCES, np.int32)  # noqa: E731
+    totals, activity = ModelCacheTotals(fleet, DURATION_S, iv), ModelCacheActivity(fleet, iv)
+    for part in (records.select(slice(0, n // 2)), records.select(slice(n // 2, n))):
+        totals.add(part)
+        activity.add(part)
+    totals.add_cache(caches)
+    activity.add_cache(caches)
+    mt = totals.variants[0]
+    assert mt.hits == sum(1 for c in records.cache if c == CACHE_HIT)
+    assert mt.misses == sum(1 for c in records.cache if c == CACHE_MISS)
+    assert mt.model_not_ready == sum(1 for s in records.status if s == MODEL_NOT_READY)
+    for kind, name in ((CACHE_DOWNLOAD, "downloads"), (CACHE_LOAD, "loads"), (CACHE_UNLOAD, "unloads"),
+                       (CACHE_DELETE, "deletions")):
+        assert mt.events[name] == sum(1 for t, k in zip(caches.time_s, caches.kind) if k == kind and t < DURATION_S)
+    rows_ = activity.flush(DURATION_S)
+    summed = {name: sum(r.counts[name] for r in rows_) for name in COUNTS}
+    assert summed["loads"] == mt.events["loads"] and summed["misses"] == mt.misses
+    assert summed["model_not_ready"] == mt.model_not_ready
+    assert all(r.time_s - r.window_start_s <= 60 for r in rows_)
