@@ -9,7 +9,8 @@
   deletions, waits, 429s), from its requests and cache events: every load of a model on an instance
   follows a download of it there that no deletion undid; no model is unloaded while a request routed
   to it there is waiting, queued or served; a request that waited has its model loaded when it
-  starts; loaded memory never exceeds the instance's.
+  starts; loaded memory never exceeds the instance's; with ModelCacheSetting Disabled, each model
+  is unloaded at the instant it became unused (its load's end, or its last request's completion).
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ N_MODELS = 1000
 ARTIFACT = 40e6
 
 
-def mme_experiment(rate: float, exponent: float, instances: int = 1, fast: bool = True, seed: int = 5) -> dict:
+def mme_experiment(rate: float, exponent: float, instances: int = 1, fast: bool = True, seed: int = 5,
+                   cache: str = "Enabled") -> dict:
     raw = base_experiment(duration="10min", seed=seed)
     raw["platform"] = {"overhead_latency": {"kind": "constant", "value": "0s"}}
     raw["endpoints"][0]["production_variants"] = [{
         "variant_name": "A", "model_name": "toy", "instance_type": "ml.c5.xlarge", "initial_instance_count": instances,
-        "mode": "MultiModel",
+        "mode": "MultiModel", "multi_model_config": {"model_cache_setting": cache},
         "model_population": {"count": N_MODELS, "artifact_size": {"kind": "constant", "value": f"{ARTIFACT:g} B"},
                              "popularity": {"kind": "zipf", "exponent": exponent}}}]
     if fast:  # downloads and loads negligible
@@ -67,8 +69,9 @@ def test_one_instance_hit_ratio_is_che_s_approximation(exponent):
     assert abs(hit_ratio - expected) < 0.02, (hit_ratio, expected, capacity)
 
 
-def test_the_cache_keeps_its_invariants_under_contention():
-    result, records, parts = run(mme_experiment(120.0, 1.0, instances=2, fast=False))
+@pytest.mark.parametrize("cache", ["Enabled", "Disabled"])
+def test_the_cache_keeps_its_invariants_under_contention(cache):
+    result, records, parts = run(mme_experiment(120.0, 1.0, instances=2, fast=False, cache=cache))
     events = CacheRecords(*(np.concatenate([getattr(p, f) for p in parts])
                             for f in ("time_s", "instance", "model", "kind", "duration_s")))
     assert {CACHE_DOWNLOAD, CACHE_LOAD, CACHE_UNLOAD, CACHE_DELETE} <= set(events.kind.tolist())
@@ -94,5 +97,14 @@ def test_the_cache_keeps_its_invariants_under_contention():
                 busy = served & (records.arrival_s <= t) & (records.complete_s > t)
                 assert not busy.any(), (instance, m, t)         # never unloaded while in use
             assert loaded_bytes <= runtime.tiers.memory_bytes + 1e-6
+        if cache == "Disabled":  # a model goes the instant it is unused: its load's end or a request's completion
+            load_end = {}
+            for k in mine:
+                m, kind, t = int(events.model[k]), int(events.kind[k]), events.time_s[k]
+                if kind == CACHE_LOAD:
+                    load_end[m] = t + events.duration_s[k]
+                elif kind == CACHE_UNLOAD:
+                    completions = records.complete_s[(records.instance == instance) & (records.model == m)]
+                    assert t == load_end[m] or (completions == t).any(), (instance, m, t)
     waited = (records.cache == CACHE_MISS) & (records.status == 0)
     assert np.all(records.start_s[waited] >= records.arrival_s[waited] + records.setup_s[waited] - 1e-9)

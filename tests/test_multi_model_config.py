@@ -173,15 +173,13 @@ def test_validate_accepts_and_run_simulates_a_multi_model_experiment(workdir):
 
 def test_what_is_not_simulated_yet_is_refused_with_one_line(workdir):
     path = write(workdir, edit(MME, [population(GENERATED),
-                                     ('mode = "MultiModel"\n',
-                                      'mode = "MultiModel"\nmulti_model_config = { model_cache_setting = "Disabled" }\n')]))
+                                     ("[[traffic]]\n", '[multi_model]\nworker_arrangement = "per_model"\n\n[[traffic]]\n')]))
+    message = "multi_model.worker_arrangement per_model is not simulated yet (use shared)"
     with pytest.raises(InputError) as caught:
         simulate(load_experiment(path))
-    assert str(caught.value) == (f"{path}: {P}.multi_model_config.model_cache_setting: ModelCacheSetting Disabled "
-                                 "is not simulated yet")
+    assert str(caught.value) == f"{path}: {P}.mode: {message}"
     lines = assert_exit_invalid(invoke("run", path, "--out", workdir / "run"))
-    assert lines == [f"error: {path}: {P}.multi_model_config.model_cache_setting: ModelCacheSetting Disabled is "
-                     "not simulated yet"]
+    assert lines == [f"error: {path}: {P}.mode: {message}"]
     assert not (workdir / "run" / "summary.json").exists()
 
 

@@ -85,9 +85,7 @@ def _refuse_unsimulated_multi_model(scenario: Scenario, fleet: Fleet) -> None:
         key = f"endpoints[{variant.endpoint_index}].production_variants[{position}]"
         by_endpoint[variant.endpoint_index] = by_endpoint.get(variant.endpoint_index, 0) + 1
         problem = None
-        if not runtime.cache_enabled:
-            problem = ("multi_model_config.model_cache_setting", "ModelCacheSetting Disabled is not simulated yet")
-        elif runtime.worker_arrangement != "shared":
+        if runtime.worker_arrangement != "shared":
             problem = ("mode", "multi_model.worker_arrangement per_model is not simulated yet (use shared)")
         elif (runtime.entry_codes >= 0).any():
             problem = ("model_population", "models with their own profile are not simulated yet (give them a "
@@ -109,7 +107,7 @@ def _model_caches(fleet: Fleet) -> ModelCaches | None:
     if not variants:
         return None
     per = {name: [] for name in ("mem_need", "disk_need", "download_s", "load_s", "unload_s", "scale", "cdf",
-                                  "spread_at", "wait_limit", "mem_cap", "disk_cap", "channels")}
+                                  "spread_at", "wait_limit", "mem_cap", "disk_cap", "channels", "disabled")}
     for v in variants:
         m = v.multi_model
         memory = m.gpu_memory_bytes if m.gpu else m.memory_bytes
@@ -124,8 +122,13 @@ def _model_caches(fleet: Fleet) -> ModelCaches | None:
         per["wait_limit"].append(m.invocation_timeout_s)
         per["mem_cap"].append(m.tiers.gpu_memory_bytes if m.gpu else m.tiers.memory_bytes)
         per["disk_cap"].append(m.tiers.disk_bytes)
-        # queued: one download at a time; independent: as many at once as there are models
-        per["channels"].append(1 if m.download_sharing == "queued" else len(m))
+        # queued: one download at a time; independent: as many at once as there are models; with the
+        # cache disabled, `load_concurrency` downloads-and-loads at once (a factor of the vCPUs)
+        if not m.cache_enabled:
+            per["channels"].append(m.load_concurrency)
+        else:
+            per["channels"].append(1 if m.download_sharing == "queued" else len(m))
+        per["disabled"].append(not m.cache_enabled)
     return ModelCaches([v.index for v in variants], **per)
 
 
