@@ -530,6 +530,7 @@ class NaiveModelCache:
     mem_cap: float
     disk_cap: float
     channels: int
+    disabled: bool = False   # ModelCacheSetting Disabled
 
 
 def naive_mme(cache: NaiveModelCache, instances: list[tuple[int, int]], arrivals, streams: dict, error_rate: float,
@@ -549,7 +550,9 @@ def naive_mme(cache: NaiveModelCache, instances: list[tuple[int, int]], arrivals
     on the channel that frees first, unload unused loaded models for room in memory (one after the
     other), and load when both are done; if even all unused models would not make room: NO_CACHE_ROOM.
     A model is unused when it is loaded and no request routed to it is waiting, queued or served.
-    A wait beyond `wait_limit` is MODEL_NOT_READY at the limit.
+    A wait beyond `wait_limit` is MODEL_NOT_READY at the limit. With the cache `disabled`, a model is
+    unloaded and deleted the moment it is loaded and no request routed to it remains, and a channel
+    carries a download and its load together.
 
     Returns (requests, events): per request a dict, events (time, instance, model, kind, duration).
     """
@@ -606,7 +609,7 @@ def naive_mme(cache: NaiveModelCache, instances: list[tuple[int, int]], arrivals
             k = min(range(cache.channels), key=lambda j: (channels[i][j], j))
             begin = max(t, channels[i][k])
             disk[i][m] = begin + cache.download_s[m]
-            channels[i][k] = disk[i][m]
+            channels[i][k] = disk[i][m] + (cache.load_s[m] if cache.disabled else 0.0)
             events.append((begin, i, m, CACHE_DOWNLOAD, cache.download_s[m]))
         touch(recency_disk[i], m)
         unloaded = t
@@ -621,7 +624,29 @@ def naive_mme(cache: NaiveModelCache, instances: list[tuple[int, int]], arrivals
         mem[i][m] = begin + cache.load_s[m]
         touch(recency_mem[i], m)
         events.append((begin, i, m, CACHE_LOAD, cache.load_s[m]))
+        if cache.disabled:
+            env.process(loaded(i, m, mem[i][m]))
         return mem[i][m], False, True
+
+    def loaded(i, m, ready):
+        """Cache disabled: a model nobody waits for any more goes when its load ends."""
+        yield at(env, ready, _HOP - 0.5)
+        if mem[i].get(m) == ready and in_flight[i].get(m, 0) == 0:
+            release(i, m)
+
+    def done_with(i, m):
+        """A request routed to model m on instance i is done (answered, refused or completed)."""
+        in_flight[i][m] -= 1
+        if cache.disabled and in_flight[i][m] == 0 and m in mem[i] and mem[i][m] <= env.now:
+            release(i, m)
+
+    def release(i, m):
+        del mem[i][m]
+        del disk[i][m]
+        recency_mem[i].remove(m)
+        recency_disk[i].remove(m)
+        events.append((env.now, i, m, CACHE_UNLOAD, cache.unload_s[m]))
+        events.append((env.now, i, m, CACHE_DELETE, 0.0))
 
     def request(t0, m, payload):
         seq = counter[0]
@@ -665,14 +690,14 @@ def naive_mme(cache: NaiveModelCache, instances: list[tuple[int, int]], arrivals
         if ready > t0:
             row["setup"] = ready - t0
             if ready > t0 + cache.wait_limit:
-                in_flight[i][m] -= 1
+                done_with(i, m)
                 return answer(MODEL_NOT_READY, t0 + cache.wait_limit, 0.0)
             waiting[i] += 1
             yield at(env, ready, _HOP + seq)
             waiting[i] -= 1
         station = stations[i]
         if station.count == station.capacity and len(station.queue) >= instances[i][1]:
-            in_flight[i][m] -= 1
+            done_with(i, m)
             row["start"] = row["complete"] = env.now
             return answer(QUEUE_FULL, env.now, env.now - t0)
         with station.request() as slot:
@@ -680,7 +705,7 @@ def naive_mme(cache: NaiveModelCache, instances: list[tuple[int, int]], arrivals
             row["start"] = env.now
             yield env.timeout(service)
         row["complete"] = env.now
-        in_flight[i][m] -= 1
+        done_with(i, m)
         if env.now > t0 + timeout:
             return answer(MODEL_TIMEOUT, t0 + timeout, timeout)
         answer(MODEL_ERROR if model_error else OK, env.now, env.now - t0)

@@ -1,7 +1,7 @@
 """Multi-model caches: the request kernel against the naive SimPy oracle, request for request.
 
-Generated runs of one multi-model variant on 1–3 instances (1–2 worker slots, short queues), with
-populations of 2–12 models of different sizes, memory and disk that hold a few of them, 1–2
+Generated runs of one multi-model variant on 1–3 instances (1–2 worker slots, short queues), its
+cache enabled or disabled (ModelCacheSetting), with populations of 2–12 models of different sizes, memory and disk that hold a few of them, 1–2
 download channels, downloads, loads and unloads of different lengths, Zipf-like or named
 TargetModels (unknown ones included), the wait limit reached or not, routing that sticks to
 instances holding a model and spreads when they are busy, full queues, timeouts, times on a coarse
@@ -52,7 +52,7 @@ def runs(draw):
         load_s=list(durations(n_models, 0, 4, 0.5)), unload_s=list(durations(n_models, 0, 2, 0.2)),
         scale=list(rng.choice([0.5, 1.0, 2.0], n_models)), cdf=list(cdf), spread_at=draw(st.integers(1, 4)),
         wait_limit=float(draw(st.sampled_from([2.0, 5.0, 1e9]))), mem_cap=float(draw(st.integers(4, 12))),
-        disk_cap=float(draw(st.integers(8, 30))), channels=draw(st.integers(1, 2)))
+        disk_cap=float(draw(st.integers(8, 30))), channels=draw(st.integers(1, 2)), disabled=draw(st.booleans()))
     instances = [(draw(st.integers(1, 2)), draw(st.integers(0, 3))) for _ in range(draw(st.integers(1, 3)))]
     n = draw(st.integers(0, 120))
     load = draw(st.floats(0.5, 6.0))
@@ -73,7 +73,7 @@ def _kernel(cache, instances, arrivals, streams, error_rate, timeout, cuts):
     plane = RequestPlane([ROUTING_LEAST_OUTSTANDING])
     plane.caches = ModelCaches([0], [cache.mem_need], [cache.disk_need], [cache.download_s], [cache.load_s],
                                [cache.unload_s], [cache.scale], [cache.cdf], [cache.spread_at], [cache.wait_limit],
-                               [cache.mem_cap], [cache.disk_cap], [cache.channels])
+                               [cache.mem_cap], [cache.disk_cap], [cache.channels], [cache.disabled])
     for workers, queue_limit in instances:
         plane.add_instance(0, workers, queue_limit)
     variant = FlowVariant(

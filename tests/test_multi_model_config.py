@@ -163,15 +163,23 @@ def test_a_declared_model_may_use_its_own_profile(workdir):
     assert runtime.popularity_cdf.tolist() == [0.75, 1.0]
 
 
-def test_validate_accepts_and_run_refuses_a_multi_model_experiment(workdir):
+def test_validate_accepts_and_run_simulates_a_multi_model_experiment(workdir):
     path = write(workdir, edit(MME, [population(GENERATED)]))
     result = invoke("validate", path)
     assert result.exit_code == 0 and result.stdout.strip() == f"ok: {path}"
+    assert invoke("run", path, "--out", workdir / "run").exit_code == 0
+    assert (workdir / "run" / "summary.json").exists()
+
+
+def test_what_is_not_simulated_yet_is_refused_with_one_line(workdir):
+    path = write(workdir, edit(MME, [population(GENERATED),
+                                     ("[[traffic]]\n", '[multi_model]\nworker_arrangement = "per_model"\n\n[[traffic]]\n')]))
+    message = "multi_model.worker_arrangement per_model is not simulated yet (use shared)"
     with pytest.raises(InputError) as caught:
         simulate(load_experiment(path))
-    assert str(caught.value) == f"{path}: {P}.mode: multi-model endpoints are validated but not simulated yet"
+    assert str(caught.value) == f"{path}: {P}.mode: {message}"
     lines = assert_exit_invalid(invoke("run", path, "--out", workdir / "run"))
-    assert lines == [f"error: {path}: {P}.mode: multi-model endpoints are validated but not simulated yet"]
+    assert lines == [f"error: {path}: {P}.mode: {message}"]
     assert not (workdir / "run" / "summary.json").exists()
 
 
@@ -468,7 +476,7 @@ def test_settings_defaults_are_documented():
         assert text, name
     defaults = MultiModelSettings()
     assert defaults.invocation_timeout == 60.0 and defaults.load_timeout == 360.0
-    assert defaults.worker_arrangement == "shared" and defaults.download_sharing == "equal_share"
+    assert defaults.worker_arrangement == "shared" and defaults.download_sharing == "queued"
     for name in ("download_bandwidth", "download_latency", "unload_time", "storage_volume_size", "memory_reserve",
                  "gpu_memory_reserve", "disabled_concurrency_per_vcpu"):
         assert "ASSUMPTION" in MultiModelSettings.model_fields[name].description, name

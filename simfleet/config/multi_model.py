@@ -324,10 +324,12 @@ class MultiModelSettings(StrictModel):
                                   "S3 performance guide speaks of small-request median latencies \"in the tens "
                                   "of milliseconds\" (whitepaper \"Best Practices Design Patterns: Optimizing "
                                   "Amazon S3 Performance\", Timeouts and Retries)")
-    download_sharing: Literal["equal_share", "independent"] = Field(
-        default="equal_share", description="how concurrent downloads of one instance share download_bandwidth: "
-                                           "equal_share (simfleet's choice): n downloads in progress each get "
-                                           "bandwidth / n; independent: each gets the whole bandwidth")
+    download_sharing: Literal["queued", "independent"] = Field(
+        default="queued", description="how the downloads of one instance share download_bandwidth (simfleet's "
+                                      "choice; AWS is silent): queued: one at a time at the whole bandwidth, in "
+                                      "the order they are needed (the throughput of sharing it equally, with each "
+                                      "download's end known when it is decided); independent: each gets the "
+                                      "whole bandwidth")
     load_time_rule: Literal["profile_scaled", "bandwidth"] = Field(
         default="profile_scaled",
         description="how long a LoadModel takes. profile_scaled (simfleet's choice): the profile's load_time x "

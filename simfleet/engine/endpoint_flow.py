@@ -253,7 +253,9 @@ class EndpointFlow:
         pools = plane.pools.state if self.serverless else None
         events = env_out(_ENV_OUTPUT + (pools.env_free.size if pools is not None else 0)) if pools is not None else None
         caches = plane.caches.state if self.cached else None
-        loads = cache_out(_CACHE_OUTPUT + 2 * caches.mem_state.shape[1] + 2) if caches is not None else None
+        # room for what one request may write (as `kernels.flow` counts it), beyond the batch
+        loads = cache_out(_CACHE_OUTPUT + 2 * caches.mem_state.shape[1] * (len(routes.members) + 1) + 2) \
+            if caches is not None else None
         while True:
             # without routes of several containers or model caches, the kernel's specialisation
             # without pending hops

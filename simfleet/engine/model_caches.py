@@ -17,6 +17,9 @@ simfleet's choices where AWS is silent (each written where the user sets it):
   even after evicting every unused model is refused (507) and evicts nothing;
 * a request waits for its model's load (the first request and any arriving while it loads), up to
   the wait limit (60 s): beyond it, `ModelNotReadyException` (429) at the limit, the load goes on;
+* ModelCacheSetting Disabled: a model is unloaded and deleted at the instant it becomes unused
+  (its load done and its last request completed), and a download and its load hold one of the
+  instance's `channels` (the "factor of the vCPUs" AWS does not give) together;
 * routing is sticky: the least loaded instance that holds the model (loaded or loading), unless it
   has `spread_at` outstanding requests or more and another instance has fewer, then the least
   loaded instance of all (ties by the routing draw).
@@ -36,10 +39,10 @@ class ModelCaches:
 
     def __init__(self, variants: list[int], mem_need, disk_need, download_s, load_s, unload_s, scale, cdf,
                  spread_at: list[int], wait_limit: list[float], mem_cap: list[float], disk_cap: list[float],
-                 channels: list[int]):
+                 channels: list[int], disabled: list[bool] | None = None):
         """Per variant (the run's variant numbers `variants`): per-model arrays (each a sequence of
         equal length within a variant), the instance's memory and disk for models and its download
-        channels."""
+        channels, and whether its ModelCacheSetting is Disabled."""
         self.cache_of = {int(v): c for c, v in enumerate(variants)}
         widest = max(len(m) for m in mem_need)
 
@@ -58,8 +61,11 @@ class ModelCaches:
         self.state = Caches(
             n_models=n_models, mem_need=table(mem_need), disk_need=table(disk_need), download_s=table(download_s),
             load_s=table(load_s), unload_s=table(unload_s), scale=table(scale), cdf=table(cdf),
-            spread_at=np.asarray(spread_at, np.int64), wait_limit=np.asarray(wait_limit, np.float64),
-            row_of=np.full(0, -1, np.int64), mem_cap=np.zeros(0), disk_cap=np.zeros(0), mem_used=np.zeros(0),
+            spread_at=np.asarray(spread_at, np.int64),
+            disabled=np.asarray(disabled if disabled is not None else [False] * len(variants), np.bool_),
+            wait_limit=np.asarray(wait_limit, np.float64),
+            row_of=np.full(0, -1, np.int64), row_cache=np.zeros(0, np.int64), row_instance=np.zeros(0, np.int64),
+            mem_cap=np.zeros(0), disk_cap=np.zeros(0), mem_used=np.zeros(0),
             disk_used=np.zeros(0), channels=np.zeros((0, self._channels)),
             mem_state=np.zeros((0, widest), np.int8), ready=np.zeros((0, widest)),
             disk_state=np.zeros((0, widest), np.int8), disk_ready=np.zeros((0, widest)),
@@ -77,11 +83,12 @@ class ModelCaches:
         if row >= len(s.mem_cap):  # grow the rows by doubling
             grown = {}
             new = max(4, 2 * len(s.mem_cap))
-            for name in ("mem_cap", "disk_cap", "mem_used", "disk_used", "channels", "mem_state", "ready",
+            for name in ("row_cache", "row_instance", "mem_cap", "disk_cap", "mem_used", "disk_used", "channels",
+                         "mem_state", "ready",
                          "disk_state", "disk_ready", "busy_until", "m_prev", "m_next", "m_head", "m_tail",
                          "d_prev", "d_next", "d_head", "d_tail"):
                 array = getattr(s, name)
-                bigger = np.zeros((new,) + array.shape[1:], array.dtype)
+                bigger = np.full((new,) + array.shape[1:], -1 if name == "row_instance" else 0, array.dtype)
                 bigger[: len(array)] = array
                 grown[name] = bigger
             s = s._replace(**grown)
@@ -90,6 +97,7 @@ class ModelCaches:
             row_of[: len(s.row_of)] = s.row_of
             s = s._replace(row_of=row_of)
         s.row_of[instance] = row
+        s.row_cache[row], s.row_instance[row] = c, instance
         s.mem_cap[row], s.disk_cap[row] = self._mem_cap[c], self._disk_cap[c]
         s.mem_used[row] = s.disk_used[row] = 0.0
         s.channels[row] = np.inf          # channels beyond the variant's count never free

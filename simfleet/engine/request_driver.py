@@ -70,8 +70,10 @@ class RequestDriver:
                     self.populations.append((index, population))
             local = {v.variant_name: k for k, v in enumerate(variants)}
             mine = [(index, s) for index, s in sources if s.endpoint_name == name]
+            multi = [v.multi_model for v in variants if v.multi_model is not None]
             self.endpoints.append({
                 "flow": flow,
+                "multi_model": multi[0] if multi else None,  # its one multi-model variant (simulation refuses more)
                 "sources": [s for _, s in mine],
                 "indices": [index for index, _ in mine],
                 "targets": [-1 if s.target_variant is None else local[s.target_variant] for _, s in mine],
@@ -102,7 +104,7 @@ class RequestDriver:
                 self.populations.append((index, population))
         mine = [(index, s) for index, s in sources if s.endpoint_name in local]
         self.endpoints.append({"flow": flow, "sources": [s for _, s in mine], "indices": [index for index, _ in mine],
-                               "targets": [local[s.endpoint_name] for _, s in mine]})
+                               "targets": [local[s.endpoint_name] for _, s in mine], "multi_model": None})
 
     @property
     def between_containers(self) -> int:
@@ -122,6 +124,11 @@ class RequestDriver:
                     sink(hops)
             if endpoint["flow"].serverless:
                 self._environment_events(endpoint["flow"].take_environment_events())
+            if endpoint["flow"].cached:
+                events = endpoint["flow"].take_cache_events()
+                if events is not None:
+                    for sink in self.cache_sinks:
+                        sink(events)
         self.now = t
 
     def _environment_events(self, events: EnvironmentRecords | None) -> None:
@@ -144,11 +151,14 @@ class RequestDriver:
         parts = [source.take_until(t) for source in sources]
         flow = endpoint["flow"]
         hostnames = [_hostname_codes(flow, part) for part in parts]
+        multi_model = endpoint["multi_model"]
+        models = [_model_codes(multi_model, part) for part in parts] if multi_model is not None else None
         if len(parts) == 1:
             times, payload = parts[0].times, parts[0].payload_bytes
             local = np.full(len(times), endpoint["targets"][0], np.int64)
             source = np.full(len(times), endpoint["indices"][0], np.int64)
             hostname = hostnames[0]
+            model = models[0] if models is not None else None
         else:
             order = np.argsort(np.concatenate([p.times for p in parts]), kind="stable")
             times = np.concatenate([p.times for p in parts])[order]
@@ -158,8 +168,9 @@ class RequestDriver:
             source = np.concatenate([np.full(len(p.times), index, np.int64)
                                      for p, index in zip(parts, endpoint["indices"])])[order]
             hostname = np.concatenate(hostnames)[order]
+            model = np.concatenate(models)[order] if models is not None else None
         return Arrivals(np.ascontiguousarray(times, np.float64), local, np.ascontiguousarray(payload, np.float64),
-                        hostname, source, np.zeros(1, np.int64))
+                        hostname, source, np.zeros(1, np.int64), model)
 
 
 def _hostname_codes(flow: EndpointFlow, part) -> np.ndarray:
@@ -167,6 +178,15 @@ def _hostname_codes(flow: EndpointFlow, part) -> np.ndarray:
     if part.hostnames is None:
         return np.zeros(len(part.times), np.int64)
     return flow.hostname_codes(part.hostnames.names)[part.hostnames.codes]
+
+
+def _model_codes(multi_model, part) -> np.ndarray:
+    """Each arrival's TargetModel as its code in the population (-1: none named, drawn by popularity;
+    the population's size: a name it does not have)."""
+    if part.models is None:
+        return np.full(len(part.times), -1, np.int64)
+    table = np.array([multi_model.model_code(name) for name in part.models.names] + [-1], np.int64)
+    return table[part.models.codes]
 
 
 def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -186,4 +206,5 @@ def _flow_variant(variant: VariantRuntime, streams: RandomStreams) -> FlowVarian
         route=streams.draws(f"{prefix}/route", _uniform), services=services,
         payload_time_per_kb=tuple(c.entry.payload_time_per_kb_s for c in variant.containers),
         error=streams.draws(f"{prefix}/error", _uniform) if variant.model_error_rate > 0 else None,
-        error_rate=variant.model_error_rate, hostnames=variant.hostnames)
+        error_rate=variant.model_error_rate, hostnames=variant.hostnames,
+        model=streams.draws(f"{prefix}/model", _uniform) if variant.multi_model is not None else None)

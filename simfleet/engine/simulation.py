@@ -23,9 +23,10 @@ from simfleet.config.publish_periods import clock_tick_s, publish_plan
 from simfleet.errors import InputError
 from simfleet.engine.autoscaler import Autoscaler
 from simfleet.engine.environment_pools import EnvironmentPools
+from simfleet.engine.model_caches import ModelCaches
 from simfleet.engine.events import EventLog
 from simfleet.engine.instances import InstanceManager
-from simfleet.request_records import RequestRecords
+from simfleet.request_records import CacheRecords, RequestRecords
 from simfleet.engine.request_driver import RequestDriver
 from simfleet.engine.request_plane import RequestPlane
 from simfleet.engine.users import UserPopulation
@@ -73,26 +74,73 @@ class RunWatcher(Protocol):
     def on_tick(self, t: float) -> bool: ...
 
 
-#: The one line `simulate` refuses a multi-model experiment with, until the engine's model cache exists.
-MULTI_MODEL_NOT_SIMULATED = "multi-model endpoints are validated but not simulated yet"
-
-
-def _refuse_multi_model(scenario: Scenario, fleet: Fleet) -> None:
-    """Multi-model variants are configured, validated and resolved (`VariantRuntime.multi_model`), but
-    the request plane has no model cache yet: refuse the run rather than simulate them as single-model."""
+def _refuse_unsimulated_multi_model(scenario: Scenario, fleet: Fleet) -> None:
+    """The parts of multi-model endpoints the request plane does not simulate yet: refused with one
+    line rather than simulated as something else."""
+    by_endpoint: dict[int, int] = {}
     for variant in fleet.variants:
-        if variant.multi_model is not None:
-            position = [v.variant_name for v in scenario.experiment.endpoints[variant.endpoint_index]
-                        .production_variants].index(variant.variant_name)
-            key = f"endpoints[{variant.endpoint_index}].production_variants[{position}].mode"
-            raise InputError.single(scenario.source, MULTI_MODEL_NOT_SIMULATED, key)
+        runtime = variant.multi_model
+        if runtime is None:
+            continue
+        position = [v.variant_name for v in scenario.experiment.endpoints[variant.endpoint_index]
+                    .production_variants].index(variant.variant_name)
+        key = f"endpoints[{variant.endpoint_index}].production_variants[{position}]"
+        by_endpoint[variant.endpoint_index] = by_endpoint.get(variant.endpoint_index, 0) + 1
+        problem = None
+        if runtime.worker_arrangement != "shared":
+            problem = ("mode", "multi_model.worker_arrangement per_model is not simulated yet (use shared)")
+        elif (runtime.entry_codes >= 0).any():
+            problem = ("model_population", "models with their own profile are not simulated yet (give them a "
+                                           "latency_scale of the variant's profile)")
+        elif by_endpoint[variant.endpoint_index] > 1:
+            problem = ("mode", "an endpoint with several multi-model variants is not simulated yet")
+        if problem is not None:
+            raise InputError.single(scenario.source, problem[1], f"{key}.{problem[0]}")
+    for index, spec in enumerate(scenario.experiment.traffic):
+        if isinstance(spec, ClosedLoopTraffic) and spec.target_model is not None:
+            raise InputError.single(scenario.source, "a TargetModel for closed-loop users is not simulated yet "
+                                                     "(their requests draw models by popularity)",
+                                    f"traffic[{index}].target_model")
+
+
+def _model_caches(fleet: Fleet) -> ModelCaches | None:
+    """The model caches of the run's multi-model variants (`engine.model_caches`), if any."""
+    variants = [v for v in fleet.variants if v.multi_model is not None]
+    if not variants:
+        return None
+    per = {name: [] for name in ("mem_need", "disk_need", "download_s", "load_s", "unload_s", "scale", "cdf",
+                                  "spread_at", "wait_limit", "mem_cap", "disk_cap", "channels", "disabled")}
+    for v in variants:
+        m = v.multi_model
+        memory = m.gpu_memory_bytes if m.gpu else m.memory_bytes
+        per["mem_need"].append(memory * m.copies_per_load)
+        per["disk_need"].append(m.artifact_bytes)
+        per["download_s"].append(m.download_latency_s + m.artifact_bytes / m.download_bandwidth_bps)
+        per["load_s"].append(m.load_time_s)
+        per["unload_s"].append(np.full(len(m), m.unload_time_s))
+        per["scale"].append(m.latency_scale)
+        per["cdf"].append(m.popularity_cdf)
+        per["spread_at"].append(m.spread_outstanding_requests)
+        per["wait_limit"].append(m.invocation_timeout_s)
+        per["mem_cap"].append(m.tiers.gpu_memory_bytes if m.gpu else m.tiers.memory_bytes)
+        per["disk_cap"].append(m.tiers.disk_bytes)
+        # queued: one download at a time; independent: as many at once as there are models; with the
+        # cache disabled, `load_concurrency` downloads-and-loads at once (a factor of the vCPUs)
+        if not m.cache_enabled:
+            per["channels"].append(m.load_concurrency)
+        else:
+            per["channels"].append(1 if m.download_sharing == "queued" else len(m))
+        per["disabled"].append(not m.cache_enabled)
+    return ModelCaches([v.index for v in variants], **per)
 
 
 def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None] | None = None,
-             max_segment_s: float = MAX_SEGMENT_S, watcher: RunWatcher | None = None) -> RunResult:
+             max_segment_s: float = MAX_SEGMENT_S, watcher: RunWatcher | None = None,
+             cache_sink: Callable[[CacheRecords], None] | None = None) -> RunResult:
     """Run `scenario` and return its metrics, events and summary.
 
-    `requests_sink`, when given, receives every dispatched batch (the per-request trace).
+    `requests_sink`, when given, receives every dispatched batch (the per-request trace), and
+    `cache_sink` every batch of multi-model cache events (downloads, loads, unloads, deletions).
     `max_segment_s` only bounds memory per kernel call: results do not depend on it.
     `watcher` may end the run at a tick of the metric clock before the experiment's duration; the
     run is then exactly the run of that shorter duration (summary, billing and `RunEnd` included).
@@ -102,7 +150,7 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     start = experiment.experiment.start_time
     streams = RandomStreams(experiment.experiment.seed)
     fleet = build_fleet(scenario)
-    _refuse_multi_model(scenario, fleet)
+    _refuse_unsimulated_multi_model(scenario, fleet)
     plane = RequestPlane([v.routing for v in fleet.variants], [len(v.containers) for v in fleet.variants],
                          [v.direct for v in fleet.variants])
     serverless = [v for v in fleet.variants if v.serverless is not None]
@@ -112,6 +160,7 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
                                        experiment.serverless.account_max_concurrency)
         for v in serverless:
             plane.pools.set_provisioned(v.index, v.serverless.provisioned_concurrency, 0.0)
+    plane.caches = _model_caches(fleet)  # before any instance is added: each gets its cache row
     events = EventLog(start)
     env = simpy.Environment()
 
@@ -136,6 +185,8 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
         aggregator.buffer, start, publish_plan(experiment, experiment.endpoints[0]).standard_s,
         experiment.metrics.concurrency_sample_interval)
     driver.hop_sinks.append(aggregator.add_hops)
+    if cache_sink is not None:
+        driver.cache_sinks.append(cache_sink)
     if activity.serverless:
         driver_sinks += [serverless.add, activity.add]
         driver.environment_sinks += [aggregator.add_environment, serverless.add_environment, activity.add_environment]

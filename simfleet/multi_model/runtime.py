@@ -49,7 +49,7 @@ class MultiModelRuntime:
     load_concurrency: int             # downloads/loads in progress per instance; 0: unlimited (cache on)
     download_bandwidth_bps: float
     download_latency_s: float
-    download_sharing: str             # "equal_share" | "independent"
+    download_sharing: str             # "queued" | "independent"
     unload_time_s: float
     worker_arrangement: str           # "shared" | "per_model"
     spread_outstanding_requests: int  # smart routing's threshold per instance

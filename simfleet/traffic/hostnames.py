@@ -1,10 +1,11 @@
-"""The `TargetContainerHostname` of each request an open-loop source hands the engine.
+"""The `TargetContainerHostname` (or `TargetModel`) of each request an open-loop source hands the engine.
 
 Part of the traffic sources' output (`Arrivals.hostnames`): a source with a fixed
 `target_container_hostname` names one container for every request; a replayed trace with a
 `target_container_hostname_column` names one per request, or none where a cell is empty. Hostnames
 are carried as codes into a small table of names, so the engine maps them to container indices
-with one small table per call (`EndpointFlow.hostname_codes`), never per request.
+with one small table per call (`EndpointFlow.hostname_codes`), never per request. Multi-model
+requests' `TargetModel`s are carried the same way (`target_model`, `target_model_column`).
 """
 
 from __future__ import annotations

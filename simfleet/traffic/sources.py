@@ -18,7 +18,7 @@ from simfleet.errors import InputError
 from simfleet.rng import BLOCK, RandomStreams
 from simfleet.traffic.hostnames import TargetHostnames
 from simfleet.traffic.rate import RateFunction
-from simfleet.traffic.trace_file import read_trace, trace_hostnames, trace_times
+from simfleet.traffic.trace_file import read_trace, trace_hostnames, trace_models, trace_times
 
 __all__ = ["Arrivals", "TargetHostnames", "TrafficSource", "RateDrivenSource", "ReplaySource", "build_source"]
 
@@ -30,6 +30,9 @@ class Arrivals:
     # Each request's TargetContainerHostname, or None when the source names no container at all
     # (then no request does: nothing per request is built). See `TargetHostnames`.
     hostnames: TargetHostnames | None = None
+    # Each request's TargetModel (names and codes as for hostnames), or None when the source names
+    # none: a multi-model variant then draws each request's model by its population's popularity.
+    models: TargetHostnames | None = None
 
 
 class TrafficSource:
@@ -38,6 +41,7 @@ class TrafficSource:
     endpoint_name: str
     target_variant: str | None
     target_container_hostname: str | None  # the source's fixed TargetContainerHostname, if any
+    target_model: str | None               # the source's fixed TargetModel, if any
 
     def take_until(self, t: float) -> Arrivals:  # pragma: no cover
         raise NotImplementedError
@@ -51,6 +55,7 @@ class RateDrivenSource(TrafficSource):
         self.endpoint_name = endpoint_name
         self.target_variant = spec.target_variant
         self.target_container_hostname = spec.target_container_hostname
+        self.target_model = spec.target_model
         knots = [(0.0, spec.rate)] if spec.rate is not None else [tuple(k) for k in spec.schedule]
         self.rate = RateFunction.build(knots, spec.interpolation,
                                        [(b.start, b.duration, b.extra_rate) for b in spec.bursts])
@@ -81,7 +86,8 @@ class RateDrivenSource(TrafficSource):
             self._refill()
         count = int(np.searchsorted(self._points, t, side="left"))
         times, self._points = self._points[:count], self._points[count:]
-        return Arrivals(times, self._payload.take(count), _fixed(self.target_container_hostname, count))
+        return Arrivals(times, self._payload.take(count), _fixed(self.target_container_hostname, count),
+                        _fixed(self.target_model, count))
 
 
 class ReplaySource(TrafficSource):
@@ -93,9 +99,11 @@ class ReplaySource(TrafficSource):
         self.endpoint_name = endpoint_name
         self.target_variant = spec.target_variant
         self.target_container_hostname = spec.target_container_hostname
+        self.target_model = spec.target_model
         path = base_dir / spec.file
         table = read_trace(path)
-        for column in (spec.time_column, spec.payload_column, spec.target_container_hostname_column):
+        for column in (spec.time_column, spec.payload_column, spec.target_container_hostname_column,
+                       spec.target_model_column):
             if column is not None and column not in table.columns:
                 raise InputError.single(path, f"no column {column!r} (columns: {', '.join(map(str, table.columns))})",
                                         f"{key}.file")
@@ -120,6 +128,10 @@ class ReplaySource(TrafficSource):
             names, codes = trace_hostnames(path, spec.target_container_hostname_column,
                                            f"{key}.target_container_hostname_column")
             self._hostnames = TargetHostnames(names, codes[keep][order])
+        self._models = None
+        if spec.target_model_column is not None:
+            names, codes = trace_models(path, spec.target_model_column, f"{key}.target_model_column")
+            self._models = TargetHostnames(names, codes[keep][order])
         self._position = 0
 
     def take_until(self, t: float) -> Arrivals:
@@ -133,8 +145,12 @@ class ReplaySource(TrafficSource):
             hostnames = self._hostnames.take(self._position, end)
         else:
             hostnames = _fixed(self.target_container_hostname, end - self._position)
+        if self._models is not None:
+            models = self._models.take(self._position, end)
+        else:
+            models = _fixed(self.target_model, end - self._position)
         self._position = end
-        return Arrivals(times, payload, hostnames)
+        return Arrivals(times, payload, hostnames, models)
 
 
 def _fixed(hostname: str | None, count: int) -> TargetHostnames | None:

@@ -72,6 +72,23 @@ def trace_hostnames(path: Path, column: str, key: str) -> tuple[tuple[str, ...],
     code per row into them, -1 where the cell is empty). A CSV column is read as text, so a
     hostname of digits stays one; a Parquet column must hold strings. A value that is not a
     hostname AWS accepts is refused (`InputError` on `key`)."""
+    names, codes = _trace_names(path, column, key, "hostnames")
+    pattern = re.compile(HOSTNAME_PATTERN)
+    for name in names:
+        if len(name) > HOSTNAME_MAX_LENGTH or not pattern.fullmatch(name):
+            raise InputError.single(path, f"column {column!r} holds {name!r}, not a hostname AWS accepts (up to "
+                                          f"{HOSTNAME_MAX_LENGTH} letters, digits and hyphens, starting and ending "
+                                          "with a letter or digit; leave a cell empty for none)", key)
+    return names, codes
+
+
+def trace_models(path: Path, column: str, key: str) -> tuple[tuple[str, ...], np.ndarray]:
+    """A column of `TargetModel`s, as `trace_hostnames` reads hostnames (any text is a name: a name
+    the population lacks is answered at run time, as SageMaker answers it)."""
+    return _trace_names(path, column, key, "model names")
+
+
+def _trace_names(path: Path, column: str, key: str, what: str) -> tuple[tuple[str, ...], np.ndarray]:
     import pandas as pd
 
     try:
@@ -82,14 +99,9 @@ def trace_hostnames(path: Path, column: str, key: str) -> tuple[tuple[str, ...],
     except Exception as error:  # noqa: BLE001
         raise InputError.single(path, f"cannot read trace file: {error}") from None
     values = values.astype(object)
-    values[values.isna() | values.eq("")] = None  # an empty cell names no container
+    values[values.isna() | values.eq("")] = None  # an empty cell names none
     codes, names = pd.factorize(values, use_na_sentinel=True)
-    pattern = re.compile(HOSTNAME_PATTERN)
     for name in names:
         if not isinstance(name, str):
-            raise InputError.single(path, f"column {column!r} must hold hostnames (text), got {name!r}", key)
-        if len(name) > HOSTNAME_MAX_LENGTH or not pattern.fullmatch(name):
-            raise InputError.single(path, f"column {column!r} holds {name!r}, not a hostname AWS accepts (up to "
-                                          f"{HOSTNAME_MAX_LENGTH} letters, digits and hyphens, starting and ending "
-                                          "with a letter or digit; leave a cell empty for none)", key)
+            raise InputError.single(path, f"column {column!r} must hold {what} (text), got {name!r}", key)
     return tuple(names), codes.astype(np.int32)

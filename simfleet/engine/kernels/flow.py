@@ -232,8 +232,11 @@ class Caches(NamedTuple):
     scale: np.ndarray        # float64 [cache, model]: service-time factor of the model
     cdf: np.ndarray          # float64 [cache, model]: cumulative popularity (TargetModel draws)
     spread_at: np.ndarray    # int64 per cache: outstanding requests at which a loaded model spreads
+    disabled: np.ndarray     # bool per cache: ModelCacheSetting Disabled (a model goes once it is unused)
     wait_limit: np.ndarray   # float64 per cache: a wait for a model beyond it is ModelNotReadyException
     row_of: np.ndarray       # int64 per instance: its cache row (-1: not multi-model)
+    row_cache: np.ndarray    # int64 per row: its cache
+    row_instance: np.ndarray  # int64 per row: its instance
     mem_cap: np.ndarray      # float64 per row
     disk_cap: np.ndarray
     mem_used: np.ndarray
@@ -443,6 +446,28 @@ def _cache_event(cache_out, n, time, instance, model, kind, duration):
 
 
 @njit(cache=True)
+def _release_unused(c, cache_out, n_cache, cc, r, t, inclusive):
+    """ModelCacheSetting Disabled: every model of row r that is loaded and unused by `t` (at `t` too
+    if `inclusive`) is unloaded and deleted at the instant it became unused (its load's end or its
+    last request's completion, whichever is later). Returns the events written."""
+    x = c.m_head[r]
+    while x >= 0:
+        after = c.m_next[r, x]
+        gone = max(c.ready[r, x], c.busy_until[r, x])
+        if gone < t or (gone == t and inclusive):
+            _unlink(c.m_prev, c.m_next, c.m_head, c.m_tail, r, x)
+            _unlink(c.d_prev, c.d_next, c.d_head, c.d_tail, r, x)
+            c.mem_state[r, x] = 0
+            c.disk_state[r, x] = 0
+            c.mem_used[r] -= c.mem_need[cc, x]
+            c.disk_used[r] -= c.disk_need[cc, x]
+            n_cache = _cache_event(cache_out, n_cache, gone, c.row_instance[r], x, CACHE_UNLOAD, c.unload_s[cc, x])
+            n_cache = _cache_event(cache_out, n_cache, gone, c.row_instance[r], x, CACHE_DELETE, 0.0)
+        x = after
+    return n_cache
+
+
+@njit(cache=True)
 def _cache_step(c, cache_out, n_cache, cc, r, i, m, t):
     """Model m for a request at instance i (cache row r) at t: a hit, a load in progress, or a
     download (unless on disk) and a load, evicting unused models least recently requested first
@@ -487,7 +512,8 @@ def _cache_step(c, cache_out, n_cache, cc, r, i, m, t):
                 c.disk_used[r] -= c.disk_need[cc, x]
                 n_cache = _cache_event(cache_out, n_cache, t, i, x, CACHE_DELETE, 0.0)
             x = after
-        # the download takes the channel that frees first (the lowest on ties)
+        # the download takes the channel that frees first (the lowest on ties); with the cache
+        # disabled, a channel carries a download and its load together
         k = 0
         for j in range(1, c.channels.shape[1]):
             if c.channels[r, j] < c.channels[r, k]:
@@ -495,6 +521,8 @@ def _cache_step(c, cache_out, n_cache, cc, r, i, m, t):
         begin = max(t, c.channels[r, k])
         c.disk_ready[r, m] = begin + c.download_s[cc, m]
         c.channels[r, k] = c.disk_ready[r, m]
+        if c.disabled[cc]:
+            c.channels[r, k] += c.load_s[cc, m]
         c.disk_state[r, m] = 1
         c.disk_used[r] += need_disk
         n_cache = _cache_event(cache_out, n_cache, begin, i, m, CACHE_DOWNLOAD, c.download_s[cc, m])
@@ -576,7 +604,8 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
     cache_room = 0
     if caches is not None:
         n_cache = cache_out.count[0]
-        cache_room = 2 * caches.mem_state.shape[1] + 2  # the most events one request can write
+        # the most events one request can write (disabled caches release models on every member)
+        cache_room = 2 * caches.mem_state.shape[1] * (routes.members.shape[0] + 1) + 2
     reason = STOP_UNTIL
     while True:
         # -- the next event: a pending hop, then an open-loop arrival, then a user send ----------------
@@ -829,6 +858,10 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                     # and another instance has fewer: then the least loaded of all
                     best_all = 1 << 62
                     best_held = 1 << 62
+                    if caches.disabled[cc]:  # models unused by now are gone (unloaded and deleted) first
+                        for j in range(lo, lo + n):
+                            n_cache = _release_unused(caches, cache_out, n_cache, cc,
+                                                      caches.row_of[routes.members[j]], t, True)
                     for j in range(lo, lo + n):
                         m_i = routes.members[j]
                         s0 = routes.first_station[m_i]
@@ -1067,6 +1100,15 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 n_env = _reaps(pools, q, until, False, env_out, n_env)
     if pools is not None:
         env_out.count[0] = n_env
+    if caches is not None and reason == STOP_UNTIL:
+        # disabled caches: every model unused before `until` goes now, so each release is reported
+        # in the call that covers its time
+        for r in range(caches.row_instance.shape[0]):
+            if caches.row_instance[r] >= 0 and caches.disabled[caches.row_cache[r]]:
+                if n_cache + 2 * caches.mem_state.shape[1] + 2 > cache_out.time.shape[0]:
+                    reason = STOP_CACHE_OUTPUT
+                    break
+                n_cache = _release_unused(caches, cache_out, n_cache, caches.row_cache[r], r, until, False)
     if caches is not None:
         cache_out.count[0] = n_cache
     arrivals.position[0] = a
