@@ -435,7 +435,7 @@ def _append(prev, nxt, head, tail, r, m):
     tail[r] = m
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _cache_event(cache_out, n, time, instance, model, kind, duration):
     cache_out.time[n] = time
     cache_out.instance[n] = instance
@@ -445,7 +445,7 @@ def _cache_event(cache_out, n, time, instance, model, kind, duration):
     return n + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _release_unused(c, cache_out, n_cache, cc, r, t, inclusive):
     """ModelCacheSetting Disabled: every model of row r that is loaded and unused by `t` (at `t` too
     if `inclusive`) is unloaded and deleted at the instant it became unused (its load's end or its
@@ -467,7 +467,7 @@ def _release_unused(c, cache_out, n_cache, cc, r, t, inclusive):
     return n_cache
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _cache_step(c, cache_out, n_cache, cc, r, i, m, t):
     """Model m for a request at instance i (cache row r) at t: a hit, a load in progress, or a
     download (unless on disk) and a load, evicting unused models least recently requested first
