@@ -2,15 +2,15 @@
 
 Source of every bound: issue 6 ("Performance: millions of simulated requests per second, memory
 independent of run length"), section "Targets"; the pipeline workload's, issue 14 ("Request plane
-v2"), section "Performance"; the serverless workload's, issue 16 ("Serverless endpoints"), section
-"Performance".
+v2"), section "Performance"; the serverless workload's, issue 16 ("Serverless endpoints"), and the
+multi_model workload's, issue 15 ("Multi-model endpoints"), section "Performance".
 """
 
 from __future__ import annotations
 
 __all__ = ["NAIVE_RATIO_MIN", "KERNEL_FACTOR_MAX", "DAY_WALL_MAX_S", "DAY_PEAK_RSS_MAX_BYTES",
            "TINY_RUN_MAX_S", "RECOMMENDER_WALL_MAX_S", "PIPELINE_NAIVE_RATIO_MIN", "PIPELINE_KERNEL_FACTOR_MAX",
-           "SERVERLESS_NAIVE_RATIO_MIN",
+           "SERVERLESS_NAIVE_RATIO_MIN", "MULTI_MODEL_NAIVE_RATIO_MIN", "MULTI_MODEL_MEMORY_GROWTH_MAX",
            "target", "speed_targets"]
 
 #: open and closed loop end to end, metrics included: at least this many times the naive SimPy model
@@ -31,6 +31,11 @@ PIPELINE_KERNEL_FACTOR_MAX = 4.0
 #: issue 16, the serverless workload (spiky traffic, 1 h, over a million requests): end to end at
 #: least this many times the naive SimPy model of environments
 SERVERLESS_NAIVE_RATIO_MIN = 50.0
+#: issue 15, the multi_model workload (1,000 models, 4 instances, 1 h at 500 req/s): end to end at
+#: least this many times the naive SimPy model with its cache, and memory bounded by models x
+#: instances, not by requests: a 6x longer run may not take more than this much more peak memory
+MULTI_MODEL_NAIVE_RATIO_MIN = 50.0
+MULTI_MODEL_MEMORY_GROWTH_MAX = 1.5
 
 
 def target(what: str, measured: float, relation: str, bound: float, unit: str = "") -> dict:
