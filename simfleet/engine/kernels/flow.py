@@ -483,10 +483,11 @@ def _cache_step(c, cache_out, n_cache, cc, r, i, m, t):
     # room on disk first (a model not on disk is not in memory either), then in memory; each is
     # checked before anything is evicted, so a request that finds no room evicts nothing
     need_disk = 0.0 if c.disk_state[r, m] == 1 else c.disk_need[cc, m]
+    # (each check walks from the least recent end only until it has found room enough)
     if need_disk > 0.0 and c.disk_used[r] + need_disk > c.disk_cap[r]:
         freeable = 0.0
         x = c.d_head[r]
-        while x >= 0:
+        while x >= 0 and c.disk_used[r] - freeable + need_disk > c.disk_cap[r]:
             if c.mem_state[r, x] == 0 and c.disk_ready[r, x] <= t:
                 freeable += c.disk_need[cc, x]
             x = c.d_next[r, x]
@@ -496,7 +497,7 @@ def _cache_step(c, cache_out, n_cache, cc, r, i, m, t):
     if c.mem_used[r] + need_mem > c.mem_cap[r]:
         freeable = 0.0
         x = c.m_head[r]
-        while x >= 0:
+        while x >= 0 and c.mem_used[r] - freeable + need_mem > c.mem_cap[r]:
             if c.ready[r, x] <= t and c.busy_until[r, x] <= t:
                 freeable += c.mem_need[cc, x]
             x = c.m_next[r, x]
