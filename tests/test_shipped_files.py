@@ -8,6 +8,7 @@ import simfleet
 from simfleet.catalog import load_catalog
 from simfleet.engine.simulation import simulate
 from simfleet.profiles import ProfileSources, builtin_profile_dir, fit_problems, load_profile
+from simfleet.request_records import CACHE_HIT, CACHE_NONE, RequestRecords
 from simfleet.scenario import load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +65,35 @@ def test_examples_validate(path):
 
 def test_the_pipeline_examples_ship():
     assert {"pipeline", "multi-container"} <= {p.stem for p in EXPERIMENTS}
+
+
+@pytest.mark.parametrize("name", ["multi-model", "multi-model-gpu"])
+def test_the_multi_model_examples_cache_metrics_obey_their_definitions(name):
+    """The shipped multi-model examples (20 simulated minutes), against their own requests: ModelCacheHit
+    has one sample per request that reached a cache and its Sum is their hits (so its Average is the
+    hit ratio); one ModelLoadingWaitTime sample per request that waited; one ModelLoadingTime sample
+    per load that ended in the run; LoadedModelCount never above what the tier holds of the smallest
+    model. (Datapoints hold the requests answered within the run, published by their answer.)"""
+    parts = []
+    result = simulate(load_experiment(ROOT / "experiments" / f"{name}.toml", ["experiment.duration=20min"]),
+                      requests_sink=parts.append)
+    records = RequestRecords.concat(parts)
+    answered = records.response_s < result.summary["duration_s"]
+    reached = answered & (records.cache != CACHE_NONE)
+    frame = result.metrics.to_pandas()
+
+    def metric(metric_name):
+        return frame[frame.metric_name == metric_name]
+
+    hit = metric("ModelCacheHit")
+    assert hit.sample_count.sum() == reached.sum() > 0
+    assert hit["sum"].sum() == (reached & (records.cache == CACHE_HIT)).sum()
+    assert metric("ModelLoadingWaitTime").sample_count.sum() == (reached & (records.setup_s > 0)).sum()
+    assert 0 < metric("ModelLoadingTime").sample_count.sum() <= result.summary["variants"][0]["multi_model"]["loads"]
+    runtime = result.fleet.variants[0].multi_model
+    memory = (runtime.gpu_memory_bytes if runtime.gpu else runtime.memory_bytes) * runtime.copies_per_load
+    tier = runtime.tiers.gpu_memory_bytes if runtime.gpu else runtime.tiers.memory_bytes
+    assert metric("LoadedModelCount").maximum.max() <= tier // memory.min()
 
 
 def test_the_serverless_comparison_shows_cost_and_latency_side_by_side():
