@@ -212,26 +212,18 @@ class EndpointFlow:
 
     @property
     def in_flight(self) -> int:
-        """Requests between two containers of their route."""
+        """Requests between two containers of their route, or waiting for their model (no record yet)."""
         return int(self.pending.heap_t.shape[0] - self.pending.n_free[0])
 
     def take_cache_events(self) -> CacheRecords | None:
         """The downloads, loads, unloads and deletions the kernel decided since the last call."""
-        parts = [p for p in self._cache_parts if len(p["time"])]
-        self._cache_parts = []
-        if not parts:
-            return None
-        c = _joined(parts)
-        return CacheRecords(c["time"], c["instance"], c["model"], c["kind"], c["duration"])
+        c, self._cache_parts = _taken(self._cache_parts), []
+        return None if c is None else CacheRecords(c["time"], c["instance"], c["model"], c["kind"], c["duration"])
 
     def take_environment_events(self) -> EnvironmentRecords | None:
         """The cold starts and reaps the kernel decided since the last call (serverless flows)."""
-        parts = [p for p in self._environment_parts if len(p["time"])]
-        self._environment_parts = []
-        if not parts:
-            return None
-        c = _joined(parts)
-        return EnvironmentRecords(c["time"], c["variant"], c["kind"])
+        c, self._environment_parts = _taken(self._environment_parts), []
+        return None if c is None else EnvironmentRecords(c["time"], c["variant"], c["kind"])
 
     def advance(self, plane: RequestPlane, arrivals: Arrivals, until: float) -> tuple[RequestRecords | None, HopRecords | None]:
         """Every event before `until`: the answered requests (in the order they were answered) and,
@@ -327,6 +319,12 @@ def _joined(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     if len(parts) == 1:
         return parts[0]
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+
+def _taken(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray] | None:
+    """Collected event columns joined, or None when there are none."""
+    parts = [p for p in parts if len(p["time"])]
+    return _joined(parts) if parts else None
 
 
 def _records(c: dict[str, np.ndarray]) -> RequestRecords | None:
