@@ -54,9 +54,6 @@ class EnvironmentPools:
             spare=np.tile(np.arange(widest, dtype=np.int64)[::-1], (n, 1)), n_spare=np.full(n, widest, np.int64),
             env_free=np.zeros((n, widest)), env_kind=np.zeros((n, widest), np.int8))
 
-    def __len__(self) -> int:
-        return len(self.pool_of)
-
     def set_provisioned(self, variant: int, count: int, t: float) -> None:
         """Make `count` environments of `variant` provisioned from `t` on (the kernel has taken every
         event before `t`)."""
@@ -98,10 +95,6 @@ class EnvironmentPools:
         t, v, k = zip(*self._events)
         self._events = []
         return EnvironmentRecords(np.array(t), np.array(v, np.int32), np.array(k, np.int8))
-
-    def busy(self, variant: int) -> int:
-        """Environments of `variant` busy with a request (as of the kernel's last call)."""
-        return int(self.state.busy_n[self.pool_of[variant]])
 
     def _ensure_spare(self, p: int, needed: int) -> None:
         """Room for `needed` more environments in pool `p`: the slot arrays grow (doubling) if not."""

@@ -110,12 +110,6 @@ class ModelCaches:
         self.n_rows += 1
         self.state = s
 
-    def loaded(self, instance: int, t: float) -> np.ndarray:
-        """The models loaded (not loading) on an instance at `t` (as of the kernel's last call)."""
-        s = self.state
-        row = s.row_of[instance]
-        return np.flatnonzero((s.mem_state[row] == 1) & (s.ready[row] <= t))
-
 
 def cache_out(capacity: int) -> CacheOut:
     return CacheOut(np.empty(capacity), np.empty(capacity, np.int32), np.empty(capacity, np.int32),

@@ -848,50 +848,70 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             elif n == 0:
                 status = NO_CAPACITY
                 done = True
-            elif caches is not None and cc >= 0:
-                # -- multi-model: sticky routing, then the instance's model cache --------------------
-                if mm >= caches.n_models[cc]:
-                    status = MODEL_NOT_FOUND
-                    done = True
-                else:
-                    # outstanding requests per instance (those waiting for a model included); the
-                    # least loaded instance holding the model, unless it has `spread_at` or more
-                    # and another instance has fewer: then the least loaded of all
-                    best_all = 1 << 62
-                    best_held = 1 << 62
+            elif caches is not None and cc >= 0 and mm >= caches.n_models[cc]:
+                status = MODEL_NOT_FOUND  # a multi-model request for a model the population lacks
+                done = True
+            elif routes.strategy[v] == ROUTING_RANDOM and cc < 0:
+                i = routes.members[lo + min(int(u * n), n - 1)]
+            else:
+                # least outstanding requests: a request counts on its instance, at the station where
+                # it is, from its arrival until its last hop completes. A multi-model request (its own
+                # routing, whatever the variant's strategy) counts requests waiting for their model
+                # too, and goes to the least loaded instance holding its model (loaded or loading),
+                # unless that one has `spread_at` or more and another has fewer: then to the least
+                # loaded of all
+                if caches is not None and cc >= 0:
                     if caches.disabled[cc]:  # models unused by now are gone (unloaded and deleted) first
                         for j in range(lo, lo + n):
                             n_cache = _release_unused(caches, cache_out, n_cache, cc,
                                                       caches.row_of[routes.members[j]], t, True)
-                    for j in range(lo, lo + n):
-                        m_i = routes.members[j]
-                        s0 = routes.first_station[m_i]
-                        while st.q_len[s0] > 0 and st.q_start[s0, st.q_head[s0]] <= t:
-                            st.q_head[s0] = (st.q_head[s0] + 1) % cap
-                            st.q_len[s0] -= 1
-                        outstanding = st.q_len[s0] + routes.inflight[m_i]
-                        for w in range(st.workers[s0]):
-                            if st.slot_free[s0, w] > t:
+                best = 1 << 62
+                ties = 0
+                best_held = 1 << 62
+                ties_held = 0
+                for j in range(lo, lo + n):
+                    m = routes.members[j]
+                    outstanding = 0
+                    for s in range(routes.first_station[m], routes.first_station[m] + n_containers):
+                        while st.q_len[s] > 0 and st.q_start[s, st.q_head[s]] <= t:  # started: no longer queued
+                            st.q_head[s] = (st.q_head[s] + 1) % cap
+                            st.q_len[s] -= 1
+                        outstanding += st.q_len[s]
+                        for w in range(st.workers[s]):
+                            if st.slot_free[s, w] > t:
                                 outstanding += 1
-                        counted[j] = outstanding
-                        best_all = min(best_all, outstanding)
-                        if caches.mem_state[caches.row_of[m_i], mm] == 1:
-                            best_held = min(best_held, outstanding)
-                    held_only = best_held < (1 << 62) and not (best_held >= caches.spread_at[cc] and best_all < best_held)
-                    best = best_held if held_only else best_all
-                    ties = 0
-                    for j in range(lo, lo + n):
-                        if counted[j] == best and (not held_only or
-                                                   caches.mem_state[caches.row_of[routes.members[j]], mm] == 1):
-                            ties += 1
-                    pick = min(int(u * ties), ties - 1)
-                    for j in range(lo, lo + n):
-                        if counted[j] == best and (not held_only or
-                                                   caches.mem_state[caches.row_of[routes.members[j]], mm] == 1):
-                            if pick == 0:
-                                i = routes.members[j]
-                                break
-                            pick -= 1
+                    if caches is not None and cc >= 0:
+                        outstanding += routes.inflight[m]
+                        if caches.mem_state[caches.row_of[m], mm] == 1:
+                            if outstanding < best_held:
+                                best_held = outstanding
+                                ties_held = 1
+                            elif outstanding == best_held:
+                                ties_held += 1
+                    counted[j] = outstanding
+                    if outstanding < best:
+                        best = outstanding
+                        ties = 1
+                    elif outstanding == best:
+                        ties += 1
+                held_only = False
+                if caches is not None and cc >= 0:
+                    held_only = ties_held > 0 and not (best_held >= caches.spread_at[cc] and best < best_held)
+                    if held_only:
+                        best = best_held
+                        ties = ties_held
+                pick = min(int(u * ties), ties - 1)
+                for j in range(lo, lo + n):
+                    if counted[j] == best:
+                        if caches is not None and held_only:
+                            if caches.mem_state[caches.row_of[routes.members[j]], mm] != 1:
+                                continue
+                        if pick == 0:
+                            i = routes.members[j]
+                            break
+                        pick -= 1
+                if caches is not None and cc >= 0:
+                    # -- the instance's model cache: a hit, a wait for a load, or no room ------------
                     ready_t, hit, room, n_cache = _cache_step(caches, cache_out, n_cache, cc, caches.row_of[i], i,
                                                               mm, t)
                     if not room:
@@ -906,43 +926,12 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                                 done = True
                             else:
                                 deferred = True
-                if pending is not None:
-                    if slot >= 0 and not deferred:  # it holds no slot after all
-                        pending.free[pending.n_free[0]] = slot
-                        pending.n_free[0] += 1
-                        slot = -1
-                        several = False
-            elif routes.strategy[v] == ROUTING_RANDOM:
-                i = routes.members[lo + min(int(u * n), n - 1)]
-            else:
-                # least outstanding requests: a request counts on its instance, at the station where
-                # it is, from its arrival until its last hop completes
-                best = 1 << 62
-                ties = 0
-                for j in range(lo, lo + n):
-                    m = routes.members[j]
-                    outstanding = 0
-                    for s in range(routes.first_station[m], routes.first_station[m] + n_containers):
-                        while st.q_len[s] > 0 and st.q_start[s, st.q_head[s]] <= t:  # started: no longer queued
-                            st.q_head[s] = (st.q_head[s] + 1) % cap
-                            st.q_len[s] -= 1
-                        outstanding += st.q_len[s]
-                        for w in range(st.workers[s]):
-                            if st.slot_free[s, w] > t:
-                                outstanding += 1
-                    counted[j] = outstanding
-                    if outstanding < best:
-                        best = outstanding
-                        ties = 1
-                    elif outstanding == best:
-                        ties += 1
-                pick = min(int(u * ties), ties - 1)
-                for j in range(lo, lo + n):
-                    if counted[j] == best:
-                        if pick == 0:
-                            i = routes.members[j]
-                            break
-                        pick -= 1
+            if caches is not None and pending is not None:
+                if slot >= 0 and cc >= 0 and not deferred:  # a multi-model request that holds no slot after all
+                    pending.free[pending.n_free[0]] = slot
+                    pending.n_free[0] += 1
+                    slot = -1
+                    several = False
             seq = next_seq
             next_seq += 1
             if pending is not None:
