@@ -20,7 +20,7 @@ __all__ = [
     "OK", "MODEL_ERROR", "MODEL_TIMEOUT", "PAYLOAD_TOO_LARGE", "QUEUE_FULL", "NO_CAPACITY", "INVALID_TARGET",
     "THROTTLED", "MODEL_NOT_READY", "MODEL_NOT_FOUND", "NO_CACHE_ROOM", "ROUTING_RANDOM",
     "ROUTING_LEAST_OUTSTANDING", "CACHE_NONE", "CACHE_HIT", "CACHE_MISS", "CACHE_DOWNLOAD", "CACHE_LOAD",
-    "CACHE_UNLOAD", "CACHE_DELETE", "CacheRecords",
+    "CACHE_UNLOAD", "CACHE_DELETE", "CACHE_DOWNLOAD_ABANDONED", "CACHE_LOAD_ABANDONED", "CacheRecords",
     "ENV_NONE", "ENV_WARM", "ENV_COLD", "ENV_PROVISIONED", "ENV_SPILLOVER_WARM", "ENV_SPILLOVER_COLD",
     "ENV_STARTED", "ENV_REAPED", "ENV_PROVISIONED_ADDED", "ENV_RELEASED",
     "RequestRecords", "HopRecords", "EnvironmentRecords", "group_slices",
@@ -49,6 +49,8 @@ CACHE_DOWNLOAD = 0     # a download from S3 starts (duration: until the model is
 CACHE_LOAD = 1         # a load into the container starts (duration: until it is loaded)
 CACHE_UNLOAD = 2       # an unused model is unloaded to make room (duration: the unload)
 CACHE_DELETE = 3       # an unused model is deleted from disk to make room (no duration)
+CACHE_DOWNLOAD_ABANDONED = 4  # a download given up at the load limit (duration: from its start until then)
+CACHE_LOAD_ABANDONED = 5      # a load given up at the load limit (duration: from its start until then)
 
 # Which serverless execution environment served a request (the `environment` column; DESIGN §2.1).
 ENV_NONE = 0            # none: not a serverless variant, or refused before an environment (throttled...)
@@ -217,7 +219,7 @@ class CacheRecords:
     time_s: np.ndarray
     instance: np.ndarray     # int32
     model: np.ndarray        # int32: the model's code in its variant's population
-    kind: np.ndarray         # int8: CACHE_DOWNLOAD, CACHE_LOAD, CACHE_UNLOAD, CACHE_DELETE
+    kind: np.ndarray         # int8: CACHE_* event kinds
     duration_s: np.ndarray   # float64 (0 for deletions)
 
     def __len__(self) -> int:
