@@ -123,6 +123,22 @@ class VariantRuntime:
         return tuple(c.hostname for c in self.containers)
 
     @property
+    def per_model_pools(self) -> bool:
+        """A multi-model variant whose models each have their own worker pool (worker_arrangement
+        per_model): an instance holds a station per model of the population, by model code."""
+        return self.multi_model is not None and self.multi_model.worker_arrangement == "per_model"
+
+    def stations(self) -> tuple[int, list[int], list[int]]:
+        """The stations (worker pools) of each of its instances: their count, and the worker slots and
+        job-queue limit of each — one per container, or one per model with per-model pools (each
+        with `workers_per_model` slots and the container's queue limit)."""
+        if self.per_model_pools:
+            n = len(self.multi_model)
+            return n, [self.multi_model.copies_per_load] * n, [self.entry.max_queue_size] * n
+        return (len(self.containers), [c.entry.workers for c in self.containers],
+                [c.entry.max_queue_size for c in self.containers])
+
+    @property
     def multi_container(self) -> bool:
         """A pipeline or a multi-container endpoint: per-container metrics (`ContainerName`) exist."""
         return len(self.containers) > 1

@@ -62,6 +62,10 @@ class FlowVariant:
     overhead: BufferedDraws | None = None      # its endpoint's overhead draws (None: the flow's own)
     setup: BufferedDraws | None = None         # a serverless variant's cold starts (None: instance-based)
     model: BufferedDraws | None = None         # a multi-model variant's TargetModel draws (None: not multi-model)
+    models: tuple[str, ...] = ()               # a multi-model variant's model names, in code order
+    model_services: tuple[BufferedDraws, ...] = ()  # the service draws of each own profile of its models
+    model_payload_time_per_kb: tuple[float, ...] = ()  # per own profile
+    model_entry: tuple[int, ...] = ()          # per model: its own profile's position (-1: the variant's; () all)
 
 
 class _DrawRows:
@@ -104,11 +108,12 @@ class UserPool:
         self.payload_row = np.empty(0, np.int64)
         self.think_row = np.empty(0, np.int64)
         self.source = np.empty(0, np.int64)
+        self.model = np.empty(0, np.int64)
 
     def add(self, count: int, now: float, local: int, hostname: int, payload_row: int, think_row: int,
-            source: int = -1) -> np.ndarray:
+            source: int = -1, model: int = -1) -> np.ndarray:
         """Append `count` active users of traffic source `source` whose first send is `now`; returns
-        their numbers."""
+        their numbers. `model`: their TargetModel's code (`EndpointFlow.model_codes`; -1: none)."""
         first = len(self.next_send)
         self.next_send = np.append(self.next_send, np.full(count, float(now)))
         self.active = np.append(self.active, np.ones(count, np.bool_))
@@ -117,11 +122,12 @@ class UserPool:
         self.payload_row = np.append(self.payload_row, np.full(count, payload_row, np.int64))
         self.think_row = np.append(self.think_row, np.full(count, think_row, np.int64))
         self.source = np.append(self.source, np.full(count, source, np.int64))
+        self.model = np.append(self.model, np.full(count, model, np.int64))
         return np.arange(first, first + count)
 
     def kernel_view(self) -> Users:
         return Users(self.next_send, self.active, self.local, self.hostname, self.payload_row, self.think_row,
-                     self.source)
+                     self.source, self.model)
 
 
 def no_arrivals() -> Arrivals:
@@ -143,11 +149,20 @@ class EndpointFlow:
         choice_row = self.rows.add(choice) if len(variants) > 1 and choice is not None else -1
         overhead_row = self.rows.add(overhead)
         route_row, error_row, overhead_rows, setup_row, pool, cache, model_row = [], [], [], [], [], [], []
+        most = max(len(v.models) for v in variants)
+        model_service_row = np.full((len(variants), most), -1, np.int64)
+        model_per_kb = np.zeros((len(variants), most))
         for local, variant in enumerate(variants):
             overhead_rows.append(overhead_row if variant.overhead is None else self.rows.add(variant.overhead))
             route_row.append(self.rows.add(variant.route))
             for c, service in enumerate(variant.services):
                 service_row[local, c] = self.rows.add(service)
+            # a model with its own profile draws its service times from that profile's stream instead
+            own = [self.rows.add(service) for service in variant.model_services]
+            for m, entry in enumerate(variant.model_entry):
+                if entry >= 0:
+                    model_service_row[local, m] = own[entry]
+                    model_per_kb[local, m] = variant.model_payload_time_per_kb[entry]
             per_kb[local, : len(variant.payload_time_per_kb)] = variant.payload_time_per_kb
             error_row.append(-1 if variant.error is None or variant.error_rate == 0 else self.rows.add(variant.error))
             # its cold starts' draws come last: a request takes one only when it starts an environment
@@ -160,13 +175,16 @@ class EndpointFlow:
         several = any(len(v.services) > 1 and not plane.direct[v.index] for v in variants)
         self._variants = variants
         self._hostnames: dict[str, int] = {}
+        self._model_names: dict[str, int] = {}
+        self._model_positions = [{name: m for m, name in enumerate(v.models)} for v in variants]
         self.spec = EndpointSpec(
             np.array([v.index for v in variants], np.int64), np.cumsum(weights) / weights.sum(),
             np.array(route_row, np.int64), np.array(error_row, np.int64),
             np.array([v.error_rate for v in variants], np.float64), service_row, per_kb,
             self._container_of(), several, np.array(pool, np.int64), np.array(setup_row, np.int64),
-            np.array(cache, np.int64), np.array(model_row, np.int64), np.array(overhead_rows, np.int64), int(choice_row), float(overhead_per_kb), float(max_payload),
-            float(timeout))
+            np.array(cache, np.int64), np.array(model_row, np.int64), self._model_of(), model_service_row,
+            model_per_kb, np.array(overhead_rows, np.int64), int(choice_row), float(overhead_per_kb),
+            float(max_payload), float(timeout))
         self.serverless = bool((self.spec.pool >= 0).any())
         # multi-model variants: requests wait for their models (pending hops), caches decide
         self.cached = bool((self.spec.cache >= 0).any())
@@ -197,6 +215,29 @@ class EndpointFlow:
         for local, variant in enumerate(self._variants):
             for name, code in self._hostnames.items():
                 table[local, code] = container_index(variant.hostnames, name)
+        return table
+
+    def model_codes(self, names) -> np.ndarray:
+        """The kernel's code of each of `names` (TargetModel values), then -1 ("none named") last, so
+        that ``model_codes(names)[codes]`` maps a source's per-request codes (-1: none) at once. Each
+        variant resolves a code in its own population (`EndpointSpec.model_of`); new names extend the
+        table the kernel reads."""
+        grew = False
+        for name in names:
+            if name not in self._model_names:
+                self._model_names[name] = len(self._model_names)
+                grew = True
+        if grew:
+            self.spec = self.spec._replace(model_of=self._model_of())
+        return np.array([self._model_names[name] for name in names] + [-1], np.int64)
+
+    def _model_of(self) -> np.ndarray:
+        """[local variant, name code] -> the model's code in the variant's population, or the
+        population's size for a name it does not have."""
+        table = np.zeros((len(self._variants), max(len(self._model_names), 1)), np.int64)
+        for local, positions in enumerate(self._model_positions):
+            for name, code in self._model_names.items():
+                table[local, code] = positions.get(name, len(positions))
         return table
 
     def user_pool(self) -> UserPool:
@@ -235,6 +276,8 @@ class EndpointFlow:
         """`advance`, as the kernel's output columns (`kernels.flow.Out`, `HopOut`) by name."""
         if self.draws is None:
             self.draws = self.rows.buffer()
+        if self.cached and arrivals.model is None:  # the kernel reads a TargetModel code for every arrival
+            arrivals = arrivals._replace(model=np.full(len(arrivals.times), -1, np.int64))
         capacity = len(arrivals.times) + self.in_flight + (USER_OUTPUT if self.users is not None else 0)
         hop_capacity = capacity * self.widest if self.spec.hop_rows else 0
         out, hops = _out(max(capacity, 1)), _hop_out(hop_capacity)

@@ -171,9 +171,8 @@ class InstanceManager:
         self._record(variant_index)
 
     def _new(self, variant: VariantRuntime, now: float, state: str) -> _Instance:
-        index = self.plane.add_instance(variant.index, [c.entry.workers for c in variant.containers],
-                                        [c.entry.max_queue_size for c in variant.containers],
-                                        in_service=state == IN_SERVICE)
+        _, workers, queue_limits = variant.stations()
+        index = self.plane.add_instance(variant.index, workers, queue_limits, in_service=state == IN_SERVICE)
         billed_from = now if (self.settings.bill_provisioning or state == IN_SERVICE) else None
         instance = _Instance(index, variant.index, state, now, billed_from)
         self.instances.append(instance)

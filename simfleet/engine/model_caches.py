@@ -17,6 +17,10 @@ simfleet's choices where AWS is silent (each written where the user sets it):
   even after evicting every unused model is refused (507) and evicts nothing;
 * a request waits for its model's load (the first request and any arriving while it loads), up to
   the wait limit (60 s): beyond it, `ModelNotReadyException` (429) at the limit, the load goes on;
+* a download-and-load still unfinished `load_timeout` (360 s) after the request that started it is
+  abandoned then (AWS: the model "continues to download and load ... for up to 360 seconds"): its
+  channel frees, its memory frees (no unload), its artifact leaves the disk unless fully
+  downloaded; every request for it until then gets the 429; the next request starts again;
 * ModelCacheSetting Disabled: a model is unloaded and deleted at the instant it becomes unused
   (its load done and its last request completed), and a download and its load hold one of the
   instance's `channels` (the "factor of the vCPUs" AWS does not give) together;
@@ -39,10 +43,13 @@ class ModelCaches:
 
     def __init__(self, variants: list[int], mem_need, disk_need, download_s, load_s, unload_s, scale, cdf,
                  spread_at: list[int], wait_limit: list[float], mem_cap: list[float], disk_cap: list[float],
-                 channels: list[int], disabled: list[bool] | None = None):
+                 channels: list[int], disabled: list[bool] | None = None, load_timeout: list[float] | None = None,
+                 per_model: list[bool] | None = None):
         """Per variant (the run's variant numbers `variants`): per-model arrays (each a sequence of
         equal length within a variant), the instance's memory and disk for models and its download
-        channels, and whether its ModelCacheSetting is Disabled."""
+        channels, whether its ModelCacheSetting is Disabled, how long a download-and-load may take
+        before it is abandoned (None: never), and whether each model has its own worker pool (the
+        request plane then gives each instance a station per model)."""
         self.cache_of = {int(v): c for c, v in enumerate(variants)}
         widest = max(len(m) for m in mem_need)
 
@@ -64,12 +71,16 @@ class ModelCaches:
             spread_at=np.asarray(spread_at, np.int64),
             disabled=np.asarray(disabled if disabled is not None else [False] * len(variants), np.bool_),
             wait_limit=np.asarray(wait_limit, np.float64),
+            load_timeout=np.asarray(load_timeout if load_timeout is not None else [np.inf] * len(variants),
+                                    np.float64),
+            per_model=np.asarray(per_model if per_model is not None else [False] * len(variants), np.bool_),
             row_of=np.full(0, -1, np.int64), row_cache=np.zeros(0, np.int64), row_instance=np.zeros(0, np.int64),
             mem_cap=np.zeros(0), disk_cap=np.zeros(0), mem_used=np.zeros(0),
             disk_used=np.zeros(0), channels=np.zeros((0, self._channels)),
             mem_state=np.zeros((0, widest), np.int8), ready=np.zeros((0, widest)),
             disk_state=np.zeros((0, widest), np.int8), disk_ready=np.zeros((0, widest)),
-            busy_until=np.zeros((0, widest)), m_prev=np.zeros((0, widest), np.int64),
+            busy_until=np.zeros((0, widest)), doomed=np.zeros((0, widest), np.int8), n_doomed=np.zeros(0, np.int64),
+            m_prev=np.zeros((0, widest), np.int64),
             m_next=np.zeros((0, widest), np.int64), m_head=np.zeros(0, np.int64), m_tail=np.zeros(0, np.int64),
             d_prev=np.zeros((0, widest), np.int64), d_next=np.zeros((0, widest), np.int64),
             d_head=np.zeros(0, np.int64), d_tail=np.zeros(0, np.int64))
@@ -85,7 +96,7 @@ class ModelCaches:
             new = max(4, 2 * len(s.mem_cap))
             for name in ("row_cache", "row_instance", "mem_cap", "disk_cap", "mem_used", "disk_used", "channels",
                          "mem_state", "ready",
-                         "disk_state", "disk_ready", "busy_until", "m_prev", "m_next", "m_head", "m_tail",
+                         "disk_state", "disk_ready", "busy_until", "doomed", "n_doomed", "m_prev", "m_next", "m_head", "m_tail",
                          "d_prev", "d_next", "d_head", "d_tail"):
                 array = getattr(s, name)
                 bigger = np.full((new,) + array.shape[1:], -1 if name == "row_instance" else 0, array.dtype)
@@ -102,7 +113,7 @@ class ModelCaches:
         s.mem_used[row] = s.disk_used[row] = 0.0
         s.channels[row] = np.inf          # channels beyond the variant's count never free
         s.channels[row, : self._channel_count[c]] = 0.0
-        for name in ("mem_state", "ready", "disk_state", "disk_ready", "busy_until"):
+        for name in ("mem_state", "ready", "disk_state", "disk_ready", "busy_until", "doomed", "n_doomed"):
             getattr(s, name)[row] = 0
         for name in ("m_prev", "m_next", "d_prev", "d_next"):
             getattr(s, name)[row] = -1

@@ -70,10 +70,8 @@ class RequestDriver:
                     self.populations.append((index, population))
             local = {v.variant_name: k for k, v in enumerate(variants)}
             mine = [(index, s) for index, s in sources if s.endpoint_name == name]
-            multi = [v.multi_model for v in variants if v.multi_model is not None]
             self.endpoints.append({
                 "flow": flow,
-                "multi_model": multi[0] if multi else None,  # its one multi-model variant (simulation refuses more)
                 "sources": [s for _, s in mine],
                 "indices": [index for index, _ in mine],
                 "targets": [-1 if s.target_variant is None else local[s.target_variant] for _, s in mine],
@@ -104,7 +102,7 @@ class RequestDriver:
                 self.populations.append((index, population))
         mine = [(index, s) for index, s in sources if s.endpoint_name in local]
         self.endpoints.append({"flow": flow, "sources": [s for _, s in mine], "indices": [index for index, _ in mine],
-                               "targets": [local[s.endpoint_name] for _, s in mine], "multi_model": None})
+                               "targets": [local[s.endpoint_name] for _, s in mine]})
 
     @property
     def between_containers(self) -> int:
@@ -151,8 +149,7 @@ class RequestDriver:
         parts = [source.take_until(t) for source in sources]
         flow = endpoint["flow"]
         hostnames = [_hostname_codes(flow, part) for part in parts]
-        multi_model = endpoint["multi_model"]
-        models = [_model_codes(multi_model, part) for part in parts] if multi_model is not None else None
+        models = [_model_codes(flow, part) for part in parts] if flow.cached else None
         if len(parts) == 1:
             times, payload = parts[0].times, parts[0].payload_bytes
             local = np.full(len(times), endpoint["targets"][0], np.int64)
@@ -180,13 +177,12 @@ def _hostname_codes(flow: EndpointFlow, part) -> np.ndarray:
     return flow.hostname_codes(part.hostnames.names)[part.hostnames.codes]
 
 
-def _model_codes(multi_model, part) -> np.ndarray:
-    """Each arrival's TargetModel as its code in the population (-1: none named, drawn by popularity;
-    the population's size: a name it does not have)."""
+def _model_codes(flow: EndpointFlow, part) -> np.ndarray:
+    """The kernel's code of each arrival's TargetModel (`EndpointFlow.model_codes`; -1: none named,
+    drawn by popularity)."""
     if part.models is None:
         return np.full(len(part.times), -1, np.int64)
-    table = np.array([multi_model.model_code(name) for name in part.models.names] + [-1], np.int64)
-    return table[part.models.codes]
+    return flow.model_codes(part.models.names)[part.models.codes]
 
 
 def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -201,10 +197,19 @@ def _flow_variant(variant: VariantRuntime, streams: RandomStreams) -> FlowVarian
         streams.draws(f"{prefix}/service" if c == 0 else f"{prefix}/container/{container.hostname}/service",
                       container.entry.service_time.sample)
         for c, container in enumerate(variant.containers))
-    return FlowVariant(
+    multi = variant.multi_model
+    flow_variant = FlowVariant(
         index=variant.index, weight=variant.weight,
         route=streams.draws(f"{prefix}/route", _uniform), services=services,
         payload_time_per_kb=tuple(c.entry.payload_time_per_kb_s for c in variant.containers),
         error=streams.draws(f"{prefix}/error", _uniform) if variant.model_error_rate > 0 else None,
-        error_rate=variant.model_error_rate, hostnames=variant.hostnames,
-        model=streams.draws(f"{prefix}/model", _uniform) if variant.multi_model is not None else None)
+        error_rate=variant.model_error_rate, hostnames=variant.hostnames)
+    if multi is None:
+        return flow_variant
+    # a declared model with its own profile draws its service times from that profile's stream
+    return replace(
+        flow_variant, model=streams.draws(f"{prefix}/model", _uniform), models=multi.names,
+        model_services=tuple(streams.draws(f"{prefix}/model-profile/{name}/service", entry.service_time.sample)
+                             for name, entry in zip(multi.entry_names, multi.entries)),
+        model_payload_time_per_kb=tuple(entry.payload_time_per_kb_s for entry in multi.entries),
+        model_entry=tuple(int(code) for code in multi.entry_codes))

@@ -8,7 +8,8 @@ arrays only when they are full, not on every launch.
 
 An instance of a variant holds one station per container of the variant's route, numbered
 consecutively from `first_station`: one for a real-time endpoint's model, 2–15 for an inference
-pipeline or a multi-container endpoint.
+pipeline or a multi-container endpoint; a multi-model variant whose models have their own worker
+pools (`worker_arrangement = "per_model"`) holds one per model of its population, by model code.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ class RequestPlane:
     """Worker slots, job queues and routing tables of every instance in a run."""
 
     def __init__(self, strategies: Sequence[int], containers: Sequence[int] | None = None,
-                 direct: Sequence[bool] | None = None):
-        """`strategies`: each variant's routing code; `containers`: the stations on each of its
-        instances (1 by default); `direct`: whether its requests name their container."""
+                 direct: Sequence[bool] | None = None, stations: Sequence[int] | None = None):
+        """`strategies`: each variant's routing code; `containers`: the containers of its route (1 by
+        default); `direct`: whether its requests name their container; `stations`: the stations on
+        each of its instances (by default one per container)."""
         self.strategy = np.asarray(strategies, dtype=np.int8)
         self.n_variants = len(strategies)
         self.containers = np.asarray(containers if containers is not None else [1] * self.n_variants, np.int64)
+        self.stations_per_instance = np.asarray(stations if stations is not None else self.containers, np.int64)
         self.direct = np.asarray(direct if direct is not None else [False] * self.n_variants, np.bool_)
         self.pools = None  # EnvironmentPools of the run's serverless variants (engine.environment_pools), if any
         self.caches = None  # ModelCaches of the run's multi-model variants (engine.model_caches), if any
@@ -76,9 +79,9 @@ class RequestPlane:
                      in_service: bool = True) -> int:
         """Append an instance (idle, empty queues); returns its index.
 
-        `workers` and `queue_limit` are per container of the variant (one number: the same for each).
+        `workers` and `queue_limit` are per station of the variant (one number: the same for each).
         """
-        n_containers = int(self.containers[variant])
+        n_containers = int(self.stations_per_instance[variant])
         workers = np.broadcast_to(np.asarray(workers, np.int64), (n_containers,))
         queue_limit = np.broadcast_to(np.asarray(queue_limit, np.int64), (n_containers,))
         self._reserve_instances(self.n_instances + 1)
@@ -125,7 +128,7 @@ class RequestPlane:
         """When the instance's containers finish the work assigned to them so far (0: none ever)."""
         first = self._first_station[index]
         latest = 0.0
-        for row in range(first, first + int(self.containers[self._instance_variant[index]])):
+        for row in range(first, first + int(self.stations_per_instance[self._instance_variant[index]])):
             free = self._slot_free[row, : self._workers[row]]
             if len(free):
                 latest = max(latest, float(free.max()))

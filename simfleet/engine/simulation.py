@@ -20,7 +20,6 @@ import simpy
 from simfleet.config.experiment import ClosedLoopTraffic
 from simfleet.scenario import Scenario
 from simfleet.config.publish_periods import clock_tick_s, publish_plan
-from simfleet.errors import InputError
 from simfleet.engine.autoscaler import Autoscaler
 from simfleet.engine.environment_pools import EnvironmentPools
 from simfleet.engine.model_caches import ModelCaches
@@ -74,42 +73,14 @@ class RunWatcher(Protocol):
     def on_tick(self, t: float) -> bool: ...
 
 
-def _refuse_unsimulated_multi_model(scenario: Scenario, fleet: Fleet) -> None:
-    """The parts of multi-model endpoints the request plane does not simulate yet: refused with one
-    line rather than simulated as something else."""
-    by_endpoint: dict[int, int] = {}
-    for variant in fleet.variants:
-        runtime = variant.multi_model
-        if runtime is None:
-            continue
-        position = [v.variant_name for v in scenario.experiment.endpoints[variant.endpoint_index]
-                    .production_variants].index(variant.variant_name)
-        key = f"endpoints[{variant.endpoint_index}].production_variants[{position}]"
-        by_endpoint[variant.endpoint_index] = by_endpoint.get(variant.endpoint_index, 0) + 1
-        problem = None
-        if runtime.worker_arrangement != "shared":
-            problem = ("mode", "multi_model.worker_arrangement per_model is not simulated yet (use shared)")
-        elif (runtime.entry_codes >= 0).any():
-            problem = ("model_population", "models with their own profile are not simulated yet (give them a "
-                                           "latency_scale of the variant's profile)")
-        elif by_endpoint[variant.endpoint_index] > 1:
-            problem = ("mode", "an endpoint with several multi-model variants is not simulated yet")
-        if problem is not None:
-            raise InputError.single(scenario.source, problem[1], f"{key}.{problem[0]}")
-    for index, spec in enumerate(scenario.experiment.traffic):
-        if isinstance(spec, ClosedLoopTraffic) and spec.target_model is not None:
-            raise InputError.single(scenario.source, "a TargetModel for closed-loop users is not simulated yet "
-                                                     "(their requests draw models by popularity)",
-                                    f"traffic[{index}].target_model")
-
-
 def _model_caches(fleet: Fleet) -> ModelCaches | None:
     """The model caches of the run's multi-model variants (`engine.model_caches`), if any."""
     variants = [v for v in fleet.variants if v.multi_model is not None]
     if not variants:
         return None
     per = {name: [] for name in ("mem_need", "disk_need", "download_s", "load_s", "unload_s", "scale", "cdf",
-                                  "spread_at", "wait_limit", "mem_cap", "disk_cap", "channels", "disabled")}
+                                  "spread_at", "wait_limit", "mem_cap", "disk_cap", "channels", "disabled",
+                                  "load_timeout", "per_model")}
     for v in variants:
         m = v.multi_model
         memory = m.gpu_memory_bytes if m.gpu else m.memory_bytes
@@ -131,6 +102,8 @@ def _model_caches(fleet: Fleet) -> ModelCaches | None:
         else:
             per["channels"].append(1 if m.download_sharing == "queued" else len(m))
         per["disabled"].append(not m.cache_enabled)
+        per["load_timeout"].append(m.load_timeout_s)
+        per["per_model"].append(v.per_model_pools)
     return ModelCaches([v.index for v in variants], **per)
 
 
@@ -150,9 +123,8 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     start = experiment.experiment.start_time
     streams = RandomStreams(experiment.experiment.seed)
     fleet = build_fleet(scenario)
-    _refuse_unsimulated_multi_model(scenario, fleet)
     plane = RequestPlane([v.routing for v in fleet.variants], [len(v.containers) for v in fleet.variants],
-                         [v.direct for v in fleet.variants])
+                         [v.direct for v in fleet.variants], [v.stations()[0] for v in fleet.variants])
     serverless = [v for v in fleet.variants if v.serverless is not None]
     if serverless:
         plane.pools = EnvironmentPools([v.index for v in serverless], [v.serverless.max_concurrency for v in serverless],

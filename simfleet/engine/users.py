@@ -25,12 +25,12 @@ class UserPopulation:
 
     def __init__(self, endpoint_name: str, target_variant: str | None, local: int, knots: list[tuple[float, int]],
                  payload: BufferedDraws, think: BufferedDraws, flow: EndpointFlow, source: int = -1,
-                 job_name: str | None = None, hostname: str | None = None):
+                 job_name: str | None = None, hostname: str | None = None, model: str | None = None):
         """`local`: the target variant's number among the endpoint's variants (-1: the weights decide);
         `payload`, `think`: the streams (or given values) of the users' payloads and think times;
         `source`: the traffic source's index, which its requests' records carry; `job_name`: the
-        Inference Recommender job whose load generator the users are, if any; `hostname`: the
-        TargetContainerHostname of their requests, if any."""
+        Inference Recommender job whose load generator the users are, if any; `hostname`, `model`:
+        the TargetContainerHostname and TargetModel of their requests, if any."""
         self.endpoint_name = endpoint_name
         self.source = source
         self.job_name = job_name
@@ -38,6 +38,7 @@ class UserPopulation:
         self.knots = knots
         self._local = local
         self._hostname = 0 if hostname is None else int(flow.hostname_codes((hostname,))[0])
+        self._model = -1 if model is None else int(flow.model_codes((model,))[0])
         self._pool = flow.user_pool()
         self._payload_row = flow.draw_row(payload)
         self._think_row = flow.draw_row(think)
@@ -54,7 +55,7 @@ class UserPopulation:
         return cls(endpoint_name, spec.target_variant, local, spec.knots(),
                    streams.draws(f"traffic/{index}/payload", spec.payload.build().sample),
                    streams.draws(f"traffic/{index}/think", spec.think_time.build().sample), flow, index,
-                   spec.job_name, spec.target_container_hostname)
+                   spec.job_name, spec.target_container_hostname, spec.target_model)
 
     @property
     def active_users(self) -> int:
@@ -65,8 +66,7 @@ class UserPopulation:
         active = self._users[self._pool.active[self._users]]
         if count > len(active):
             added = self._pool.add(count - len(active), now, self._local, self._hostname, self._payload_row,
-                                   self._think_row,
-                                   self.source)
+                                   self._think_row, self.source, self._model)
             self._users = np.append(self._users, added)
         elif count < len(active):
             self._pool.active[active[count:]] = False

@@ -261,10 +261,16 @@ class MetricsAggregator:
         mine = np.flatnonzero(instance_variant == variant.index)
         period = variant.plan.utilization_s
         # mean busy fraction of each slot of each container of the in-service instances: [container][instance, slot]
-        busy_slots = [(slot_busy[first_station[members] + c] - mark[first_station[members] + c]) / period
-                      for c in range(len(variant.containers))]
-        for c in range(len(variant.containers)):
-            mark[first_station[mine] + c] = slot_busy[first_station[mine] + c]
+        # (per-model worker pools: the container's slots are its models' pools' slots, summed by position)
+        n_stations = variant.stations()[0]
+        if variant.per_model_pools:
+            rows = first_station[members][:, None] + np.arange(n_stations)
+            busy_slots = [(slot_busy[rows] - mark[rows]).sum(axis=1) / period]
+        else:
+            busy_slots = [(slot_busy[first_station[members] + c] - mark[first_station[members] + c]) / period
+                          for c in range(len(variant.containers))]
+        every = (first_station[mine][:, None] + np.arange(n_stations)).ravel()
+        mark[every] = slot_busy[every]
         self._busy_mark = mark
         if not len(members):
             return

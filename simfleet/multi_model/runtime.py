@@ -42,6 +42,7 @@ class MultiModelRuntime:
     popularity_cdf: np.ndarray        # request k names model searchsorted(cdf, u_k, "right")
     entry_codes: np.ndarray           # int32: index into `entries`, or BASE_ENTRY (the variant's entry)
     entries: tuple[ServiceEntry, ...]  # service entries of the declared models' own profiles
+    entry_names: tuple[str, ...]      # those profiles' names, one per entry
     tiers: CacheTiers                 # per instance
     gpu: bool                         # the memory tier is GPU memory (a GPU multi-model endpoint)
     copies_per_load: int              # memory copies one load holds (one per worker)
@@ -116,6 +117,7 @@ def build_multi_model_runtime(spec, endpoint_name: str, base: ModelProfile, entr
         popularity_cdf=_frozen(population.popularity_cdf),
         entry_codes=_frozen(entry_codes, np.int32),
         entries=entries,
+        entry_names=tuple(own),
         tiers=cache_tiers(instance, gpu, settings),
         gpu=gpu,
         copies_per_load=copies_per_load(settings, entry.workers),

@@ -53,8 +53,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_HIT, CACHE_LOAD, CACHE_MISS,
-                                      CACHE_UNLOAD, ENV_COLD, ENV_PROVISIONED, ENV_REAPED, ENV_SPILLOVER_COLD,
+from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_DOWNLOAD_ABANDONED, CACHE_HIT,
+                                      CACHE_LOAD, CACHE_LOAD_ABANDONED, CACHE_MISS, CACHE_UNLOAD, ENV_COLD, ENV_PROVISIONED, ENV_REAPED, ENV_SPILLOVER_COLD,
                                       ENV_SPILLOVER_WARM, ENV_STARTED, ENV_WARM, INVALID_TARGET, MODEL_ERROR,
                                       MODEL_NOT_FOUND, MODEL_NOT_READY, MODEL_TIMEOUT, NO_CACHE_ROOM, NO_CAPACITY,
                                       OK, PAYLOAD_TOO_LARGE, QUEUE_FULL, ROUTING_RANDOM, THROTTLED)
@@ -122,6 +122,11 @@ class EndpointSpec(NamedTuple):
     setup_row: np.ndarray            # int64 per local variant: its cold starts' draws' row (-1: none)
     cache: np.ndarray                # int64 per local variant: its model cache (multi-model; -1: none)
     model_row: np.ndarray            # int64 per local variant: its TargetModel draws' row (-1: none)
+    model_of: np.ndarray             # int64 [local variant, TargetModel name code]: the model's code in the
+                                     # variant's population (its size: a name it does not have)
+    model_service_row: np.ndarray    # int64 [local variant, model]: the service draws' row of a model with its
+                                     # own profile (-1: the variant's)
+    model_per_kb: np.ndarray         # float64 [local variant, model]: that profile's payload time per KB
     overhead_row: np.ndarray         # int64 per local variant: its endpoint's overhead draws' row
     choice_row: int                  # the variant-choice draws' row (-1 with one variant)
     overhead_per_kb: float
@@ -174,7 +179,8 @@ class Arrivals(NamedTuple):
     hostname: np.ndarray    # int64: its TargetContainerHostname's code (`EndpointSpec.container_of`)
     source: np.ndarray      # int64: the traffic source that sent it
     position: np.ndarray
-    model: np.ndarray | None = None  # int64: its TargetModel's code (-1: drawn by popularity; None: none named)
+    model: np.ndarray | None = None  # int64: its TargetModel's name code (`EndpointSpec.model_of`; -1: drawn
+                                     # by popularity; None: none named)
 
 
 class Users(NamedTuple):
@@ -187,6 +193,7 @@ class Users(NamedTuple):
     payload_row: np.ndarray  # int64 per user
     think_row: np.ndarray    # int64 per user
     source: np.ndarray       # int64 per user: its traffic source
+    model: np.ndarray        # int64 per user: its TargetModel's name code (-1: drawn by popularity)
 
 
 class Pools(NamedTuple):
@@ -234,6 +241,9 @@ class Caches(NamedTuple):
     spread_at: np.ndarray    # int64 per cache: outstanding requests at which a loaded model spreads
     disabled: np.ndarray     # bool per cache: ModelCacheSetting Disabled (a model goes once it is unused)
     wait_limit: np.ndarray   # float64 per cache: a wait for a model beyond it is ModelNotReadyException
+    load_timeout: np.ndarray  # float64 per cache: a download-and-load unfinished this long after the request
+                              # that started it is abandoned then
+    per_model: np.ndarray    # bool per cache: each model has its own station on an instance (its code's)
     row_of: np.ndarray       # int64 per instance: its cache row (-1: not multi-model)
     row_cache: np.ndarray    # int64 per row: its cache
     row_instance: np.ndarray  # int64 per row: its instance
@@ -247,6 +257,9 @@ class Caches(NamedTuple):
     disk_state: np.ndarray   # int8 [row, model]: 1 on disk or downloading
     disk_ready: np.ndarray   # float64 [row, model]
     busy_until: np.ndarray   # float64 [row, model]: when its last routed request completes
+    doomed: np.ndarray       # int8 [row, model]: its load is abandoned at `ready` (1: the model stays on disk;
+                             # 2: its download is abandoned too)
+    n_doomed: np.ndarray     # int64 per row: models with `doomed` set
     m_prev: np.ndarray       # int64 [row, model]: memory's recency list
     m_next: np.ndarray
     m_head: np.ndarray       # int64 per row
@@ -358,6 +371,19 @@ def _sift_down(heap_t, heap_k, size, t, k):
 
 
 @njit(cache=True, inline="always")
+def _outstanding(st, s, t, cap):
+    """Requests queued or in service at station s at t (its queue's ring drops those started by t)."""
+    while st.q_len[s] > 0 and st.q_start[s, st.q_head[s]] <= t:  # started: no longer queued
+        st.q_head[s] = (st.q_head[s] + 1) % cap
+        st.q_len[s] -= 1
+    count = st.q_len[s]
+    for w in range(st.workers[s]):
+        if st.slot_free[s, w] > t:
+            count += 1
+    return count
+
+
+@njit(cache=True, inline="always")
 def _frees(pools, q, t):
     """Pool `q`'s environments that free at or before `t` leave its heap, in time order (ties: the
     lower slot): on-demand ones join the tail of the idle ring, provisioned ones the idle stack,
@@ -454,7 +480,7 @@ def _release_unused(c, cache_out, n_cache, cc, r, t, inclusive):
     while x >= 0:
         after = c.m_next[r, x]
         gone = max(c.ready[r, x], c.busy_until[r, x])
-        if gone < t or (gone == t and inclusive):
+        if c.doomed[r, x] == 0 and (gone < t or (gone == t and inclusive)):
             _unlink(c.m_prev, c.m_next, c.m_head, c.m_tail, r, x)
             _unlink(c.d_prev, c.d_next, c.d_head, c.d_tail, r, x)
             c.mem_state[r, x] = 0
@@ -468,17 +494,51 @@ def _release_unused(c, cache_out, n_cache, cc, r, t, inclusive):
 
 
 @njit(cache=True, inline="always")
+def _purge(c, cache_out, n_cache, cc, r, t, inclusive):
+    """Row r's models whose abandoned load ended by `t` (at `t` too if `inclusive`) leave memory (no
+    unload: their memory was never a loaded model's) and, if their download was abandoned too, the
+    disk; with the cache disabled, a model downloaded whole is deleted then. Returns the events written."""
+    x = c.m_head[r]
+    while x >= 0 and c.n_doomed[r] > 0:
+        after = c.m_next[r, x]
+        gone = c.ready[r, x]
+        if c.doomed[r, x] != 0 and (gone < t or (gone == t and inclusive)):
+            _unlink(c.m_prev, c.m_next, c.m_head, c.m_tail, r, x)
+            c.mem_state[r, x] = 0
+            c.mem_used[r] -= c.mem_need[cc, x]
+            if c.doomed[r, x] == 2 or c.disabled[cc]:
+                _unlink(c.d_prev, c.d_next, c.d_head, c.d_tail, r, x)
+                c.disk_state[r, x] = 0
+                c.disk_used[r] -= c.disk_need[cc, x]
+                if c.doomed[r, x] == 1:
+                    n_cache = _cache_event(cache_out, n_cache, gone, c.row_instance[r], x, CACHE_DELETE, 0.0)
+            c.doomed[r, x] = 0
+            c.n_doomed[r] -= 1
+        x = after
+    return n_cache
+
+
+@njit(cache=True, inline="always")
 def _cache_step(c, cache_out, n_cache, cc, r, i, m, t):
     """Model m for a request at instance i (cache row r) at t: a hit, a load in progress, or a
     download (unless on disk) and a load, evicting unused models least recently requested first
     (deletions from disk, unloads from memory) when room is needed. Returns (when the model is
-    loaded, whether it was loaded at t, whether there was room, events written)."""
+    loaded (+inf: its load will be abandoned), whether it was loaded at t, whether there was room,
+    events written).
+
+    A download-and-load that would end more than `load_timeout` after t is abandoned then: what of
+    it ran is reported (`CACHE_*_ABANDONED`), its channel frees at the abandonment, the model holds
+    its memory (and its disk, until its download is done) until then and is gone after."""
+    if c.n_doomed[r] > 0:
+        n_cache = _purge(c, cache_out, n_cache, cc, r, t, True)
     if c.mem_state[r, m] == 1:
         ready = c.ready[r, m]
         _unlink(c.m_prev, c.m_next, c.m_head, c.m_tail, r, m)
         _append(c.m_prev, c.m_next, c.m_head, c.m_tail, r, m)
         _unlink(c.d_prev, c.d_next, c.d_head, c.d_tail, r, m)
         _append(c.d_prev, c.d_next, c.d_head, c.d_tail, r, m)
+        if c.doomed[r, m] != 0:
+            return np.inf, False, True, n_cache
         return ready, ready <= t, True, n_cache
     # room on disk first (a model not on disk is not in memory either), then in memory; each is
     # checked before anything is evicted, so a request that finds no room evicts nothing
@@ -503,6 +563,9 @@ def _cache_step(c, cache_out, n_cache, cc, r, i, m, t):
             x = c.m_next[r, x]
         if c.mem_used[r] - freeable + need_mem > c.mem_cap[r]:
             return 0.0, False, False, n_cache
+    k = 0
+    was_free = 0.0
+    begin_download = t
     if need_disk > 0.0:
         x = c.d_head[r]
         while c.disk_used[r] + need_disk > c.disk_cap[r] and x >= 0:
@@ -515,18 +578,17 @@ def _cache_step(c, cache_out, n_cache, cc, r, i, m, t):
             x = after
         # the download takes the channel that frees first (the lowest on ties); with the cache
         # disabled, a channel carries a download and its load together
-        k = 0
         for j in range(1, c.channels.shape[1]):
             if c.channels[r, j] < c.channels[r, k]:
                 k = j
-        begin = max(t, c.channels[r, k])
-        c.disk_ready[r, m] = begin + c.download_s[cc, m]
+        was_free = c.channels[r, k]
+        begin_download = max(t, was_free)
+        c.disk_ready[r, m] = begin_download + c.download_s[cc, m]
         c.channels[r, k] = c.disk_ready[r, m]
         if c.disabled[cc]:
             c.channels[r, k] += c.load_s[cc, m]
         c.disk_state[r, m] = 1
         c.disk_used[r] += need_disk
-        n_cache = _cache_event(cache_out, n_cache, begin, i, m, CACHE_DOWNLOAD, c.download_s[cc, m])
     else:
         _unlink(c.d_prev, c.d_next, c.d_head, c.d_tail, r, m)
     _append(c.d_prev, c.d_next, c.d_head, c.d_tail, r, m)
@@ -546,8 +608,29 @@ def _cache_step(c, cache_out, n_cache, cc, r, i, m, t):
     c.mem_state[r, m] = 1
     c.mem_used[r] += need_mem
     _append(c.m_prev, c.m_next, c.m_head, c.m_tail, r, m)
-    n_cache = _cache_event(cache_out, n_cache, begin, i, m, CACHE_LOAD, c.load_s[cc, m])
-    return c.ready[r, m], False, True, n_cache
+    abandon = t + c.load_timeout[cc]
+    if c.ready[r, m] <= abandon:
+        if need_disk > 0.0:
+            n_cache = _cache_event(cache_out, n_cache, begin_download, i, m, CACHE_DOWNLOAD, c.download_s[cc, m])
+        n_cache = _cache_event(cache_out, n_cache, begin, i, m, CACHE_LOAD, c.load_s[cc, m])
+        return c.ready[r, m], False, True, n_cache
+    # abandoned at `abandon`: the model is gone from memory then (and from disk, unless downloaded)
+    c.doomed[r, m] = 1
+    if need_disk > 0.0:
+        c.channels[r, k] = max(was_free, min(c.channels[r, k], abandon))
+        if c.disk_ready[r, m] <= abandon:
+            n_cache = _cache_event(cache_out, n_cache, begin_download, i, m, CACHE_DOWNLOAD, c.download_s[cc, m])
+        else:
+            c.doomed[r, m] = 2
+            c.disk_ready[r, m] = abandon
+            if begin_download < abandon:
+                n_cache = _cache_event(cache_out, n_cache, begin_download, i, m, CACHE_DOWNLOAD_ABANDONED,
+                                       abandon - begin_download)
+    if begin < abandon:
+        n_cache = _cache_event(cache_out, n_cache, begin, i, m, CACHE_LOAD_ABANDONED, abandon - begin)
+    c.ready[r, m] = abandon
+    c.n_doomed[r] += 1
+    return np.inf, False, True, n_cache
 
 
 @njit(cache=True)
@@ -702,6 +785,8 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 hostname = users.hostname[user]
                 source = users.source[user]
                 payload = draws.values[users.payload_row[user], draws.cursor[users.payload_row[user]]]
+                if caches is not None:
+                    mm = users.model[user]
             if budget == 0:
                 reason = STOP_BUFFER
                 break
@@ -758,6 +843,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
             draws.cursor[spec.route_row[local]] += 1
             cc = -1
             scale = 1.0
+            own_row = -1  # a model with its own profile: its service draws' row
             if caches is not None:
                 cc = spec.cache[local]
                 if cc >= 0 and valid:
@@ -767,16 +853,26 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                         draws.cursor[row] += 1
                         mm = min(np.searchsorted(caches.cdf[cc, : caches.n_models[cc]], u_model, side="right"),
                                  caches.n_models[cc] - 1)
+                    else:  # its name, in the variant's population
+                        mm = spec.model_of[local, mm]
                     if mm < caches.n_models[cc]:
                         scale = caches.scale[cc, mm]
+                        own_row = spec.model_service_row[local, mm]
+                else:
+                    mm = -1  # a TargetModel means nothing to a variant that is not multi-model
             drawn_total = 0.0
             if valid:
                 for h in range(hop, last_hop + 1):
                     row = spec.service_row[local, h]
+                    per_kb = spec.payload_time_per_kb[local, h]
+                    if caches is not None:
+                        if own_row >= 0:
+                            row = own_row
+                            per_kb = spec.model_per_kb[local, mm]
                     drawn = draws.values[row, draws.cursor[row]]
                     draws.cursor[row] += 1
-                    if spec.payload_time_per_kb[local, h] != 0.0:
-                        drawn += payload / 1000.0 * spec.payload_time_per_kb[local, h]
+                    if per_kb != 0.0:
+                        drawn += payload / 1000.0 * per_kb
                     drawn *= scale
                     if pending is not None:
                         if several:
@@ -869,20 +965,25 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 ties = 0
                 best_held = 1 << 62
                 ties_held = 0
+                per_model = False
+                if caches is not None and cc >= 0:
+                    per_model = caches.per_model[cc]
                 for j in range(lo, lo + n):
                     m = routes.members[j]
                     outstanding = 0
-                    for s in range(routes.first_station[m], routes.first_station[m] + n_containers):
-                        while st.q_len[s] > 0 and st.q_start[s, st.q_head[s]] <= t:  # started: no longer queued
-                            st.q_head[s] = (st.q_head[s] + 1) % cap
-                            st.q_len[s] -= 1
-                        outstanding += st.q_len[s]
-                        for w in range(st.workers[s]):
-                            if st.slot_free[s, w] > t:
-                                outstanding += 1
+                    if per_model:  # the pools of the models in its memory (the only ones that can be busy)
+                        x = caches.m_head[caches.row_of[m]]
+                        while x >= 0:
+                            outstanding += _outstanding(st, routes.first_station[m] + x, t, cap)
+                            x = caches.m_next[caches.row_of[m], x]
+                    else:
+                        for s in range(routes.first_station[m], routes.first_station[m] + n_containers):
+                            outstanding += _outstanding(st, s, t, cap)
                     if caches is not None and cc >= 0:
                         outstanding += routes.inflight[m]
-                        if caches.mem_state[caches.row_of[m], mm] == 1:
+                        crow = caches.row_of[m]
+                        # (a model whose load was abandoned by now is not held)
+                        if caches.mem_state[crow, mm] == 1 and (caches.doomed[crow, mm] == 0 or caches.ready[crow, mm] > t):
                             if outstanding < best_held:
                                 best_held = outstanding
                                 ties_held = 1
@@ -904,7 +1005,8 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 for j in range(lo, lo + n):
                     if counted[j] == best:
                         if caches is not None and held_only:
-                            if caches.mem_state[caches.row_of[routes.members[j]], mm] != 1:
+                            crow = caches.row_of[routes.members[j]]
+                            if caches.mem_state[crow, mm] != 1 or (caches.doomed[crow, mm] != 0 and caches.ready[crow, mm] <= t):
                                 continue
                         if pick == 0:
                             i = routes.members[j]
@@ -920,7 +1022,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                     else:
                         cache_flag = CACHE_HIT if hit else CACHE_MISS
                         if ready_t > t:
-                            setup = ready_t - t
+                            setup = min(ready_t, t0 + caches.wait_limit[cc]) - t
                             if ready_t > t0 + caches.wait_limit[cc]:
                                 status = MODEL_NOT_READY
                                 done = True
@@ -965,6 +1067,9 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
         if not done and not deferred:
             # -- the hop: FIFO onto the earliest free worker slot of the container's station ----------
             s = routes.first_station[i] + hop
+            if caches is not None:
+                if mm >= 0 and caches.per_model[spec.cache[local]]:  # its model's own pool
+                    s = routes.first_station[i] + mm
             while st.q_len[s] > 0 and st.q_start[s, st.q_head[s]] <= t:
                 st.q_head[s] = (st.q_head[s] + 1) % cap
                 st.q_len[s] -= 1
@@ -1099,6 +1204,8 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                     reason = STOP_CACHE_OUTPUT
                     break
                 n_cache = _release_unused(caches, cache_out, n_cache, caches.row_cache[r], r, until, False)
+                if caches.n_doomed[r] > 0:
+                    n_cache = _purge(caches, cache_out, n_cache, caches.row_cache[r], r, until, False)
     if caches is not None:
         cache_out.count[0] = n_cache
     arrivals.position[0] = a
