@@ -530,135 +530,243 @@ class NaiveModelCache:
     mem_cap: float
     disk_cap: float
     channels: int
-    disabled: bool = False   # ModelCacheSetting Disabled
+    disabled: bool = False          # ModelCacheSetting Disabled
+    entry: list | None = None       # per model: its own latency profile (-1 or None: the variant's)
+    load_timeout: float = np.inf    # an attempt to download and load a model is given up this long after it starts
+    per_model: bool = False         # worker_arrangement "per_model": one worker pool per model on each instance
 
 
-def naive_mme(cache: NaiveModelCache, instances: list[tuple[int, int]], arrivals, streams: dict, error_rate: float,
-              max_payload: float, timeout: float, until: float):
-    """Every request to one multi-model variant before `until`, the plainest way: each instance a
-    `simpy.Resource` (its worker slots, shared by its models) and a dict per cache tier, each request
-    a SimPy process that waits for its model and then for a slot.
+@dataclass
+class NaiveMMVariant:
+    """One multi-model variant of an endpoint: its cache, (workers, queue limit) of each of its
+    instances, its population's model names in code order, and its weight."""
 
-    `instances`: (workers, queue limit) of each instance; `arrivals`: (times, model code or -1 to draw
-    by popularity, payload). `streams` ("overhead", "route", "model", "service", "error") are consumed
-    per request in that order ("model" only when it names none, "error" only with an error rate).
-    A request for a model code beyond the population is MODEL_NOT_FOUND. Routing: the instances that
-    hold the model (loaded or loading); the least loaded of them (outstanding: queued, in service and
-    waiting for a model), unless it has `spread_at` or more and another instance has fewer, then the
-    least loaded of all; ties by the routing draw. At the instance: loaded → a hit; loading → wait;
-    else delete unused disk-only models (least recently requested first) for room on disk and download
-    on the channel that frees first, unload unused loaded models for room in memory (one after the
-    other), and load when both are done; if even all unused models would not make room: NO_CACHE_ROOM.
-    A model is unused when it is loaded and no request routed to it is waiting, queued or served.
-    A wait beyond `wait_limit` is MODEL_NOT_READY at the limit. With the cache `disabled`, a model is
-    unloaded and deleted the moment it is loaded and no request routed to it remains, and a channel
-    carries a download and its load together.
+    cache: NaiveModelCache
+    instances: list
+    names: list
+    weight: float = 1.0
 
-    Returns (requests, events): per request a dict, events (time, instance, model, kind, duration).
+
+def naive_mme(variants: list[NaiveMMVariant], arrivals, streams: dict, error_rates, max_payload: float,
+              timeout: float, until: float, attempts: list | None = None):
+    """Every request to one endpoint of multi-model variants before `until`, the plainest way: each
+    instance one `simpy.Resource` (its worker slots, shared by its models) or one per model (`per_model`),
+    and a dict per cache tier, each request a SimPy process that waits for its model and then for a slot.
+
+    `arrivals`: (times, target variant or -1, model name or None, payload) of the requests.
+    `streams`: lists of values, consumed per request in this order: "choice" (only with several
+    variants and no target variant: the first variant k whose cumulative normalised weight is above
+    the value, else the last), "overhead", then the chosen variant k's ("route", k), ("model", k)
+    (only when the request names no model: its popularity `cdf` decides), one service value, and
+    ("error", k) (only when k's error rate is above 0). The service value comes from ("service", k),
+    or from ("model_service", k, e) for a model whose `entry` is e ≥ 0 (its own latency profile), and
+    is multiplied by the model's `scale`. A name is resolved in the variant's population (`names`);
+    a name not in it is MODEL_NOT_FOUND, its model code recorded as the population's size (its
+    service drawn from ("service", k), scale 1).
+
+    Within a variant: routing goes to the instances that hold the model (loaded or loading); the
+    least loaded of them (outstanding: queued and in service in all its pools, and waiting for a
+    model), unless it has `spread_at` or more and another instance has fewer, then the least loaded
+    of all; ties by the routing draw. At the instance: loaded → a hit; loading → wait; else delete
+    unused disk-only models (least recently requested first) for room on disk and download on the
+    channel that frees first, unload unused loaded models for room in memory (one after the other),
+    and load when both are done; if even all unused models would not make room: NO_CACHE_ROOM. A model
+    is unused when it is loaded and no request routed to it is waiting, queued or served. A wait
+    beyond `wait_limit` is MODEL_NOT_READY at the limit; its recorded wait (`setup`) is the wait up to
+    the limit. With the cache `disabled`, a model is unloaded and deleted the moment it is loaded and
+    no request routed to it remains, and a channel carries a download and its load together.
+
+    The load limit (`load_timeout`): an attempt (the download if needed, and the load) started at t
+    that would be ready after abandon = t + load_timeout is given up at abandon. Its download, if it
+    needed one, is a CACHE_DOWNLOAD when it completes by abandon (the model then stays on disk), a
+    CACHE_DOWNLOAD_ABANDONED (lasting until abandon) when it began before, and no event when it
+    never began (then, as for an abandoned one, the artifact leaves disk at abandon); its channel
+    frees at abandon at the latest. Its load is a CACHE_LOAD_ABANDONED (lasting until abandon) when
+    it began before abandon, else no event. Until abandon the model counts as loading on the instance
+    (held for routing, its memory reserved), and every request routed to it there is MODEL_NOT_READY;
+    at abandon it leaves memory (no unload) and, with the cache disabled, disk too (a CACHE_DELETE if
+    its download had completed). Deletions and unloads that made its room happen as usual.
+
+    `per_model`: each instance has a FIFO pool per model, each with the instance's workers and queue
+    limit; a request, after its wait for its model, queues at its model's pool (QUEUE_FULL when that
+    pool's slots are busy and its queue holds the limit).
+
+    Returns (requests, events): per request a dict (its arrival index "request", its "variant",
+    instance within the variant, ...), events (time, variant, instance, model, kind, duration).
+    `attempts`, when given, receives a dict per download-and-load attempt (what started when, and
+    whether it was abandoned), for tests that check what the runs reach.
     """
     from bisect import bisect_right
+    from types import SimpleNamespace
 
-    from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_HIT, CACHE_LOAD, CACHE_MISS,
-                                          CACHE_UNLOAD, MODEL_NOT_FOUND, MODEL_NOT_READY, NO_CACHE_ROOM)
+    from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_DOWNLOAD_ABANDONED, CACHE_HIT,
+                                          CACHE_LOAD, CACHE_LOAD_ABANDONED, CACHE_MISS, CACHE_UNLOAD,
+                                          MODEL_NOT_FOUND, MODEL_NOT_READY, NO_CACHE_ROOM)
 
     env = simpy.Environment()
-    stations = [simpy.Resource(env, capacity=w) for w, _ in instances]
     draws = {key: list(values) for key, values in streams.items()}
-    n_models = len(cache.mem_need)
-    mem = [dict() for _ in instances]          # model -> when loaded (loaded or loading)
-    disk = [dict() for _ in instances]         # model -> when on disk (there or downloading)
-    recency_mem = [[] for _ in instances]      # models, least recently requested first
-    recency_disk = [[] for _ in instances]
-    in_flight = [dict() for _ in instances]    # model -> requests routed there, not yet done
-    waiting = [0] * len(instances)
-    channels = [[0.0] * cache.channels for _ in instances]
+    weights = np.array([v.weight for v in variants], dtype=np.float64)
+    cumulative = np.cumsum(weights) / weights.sum()
     requests, events = [], []
-    counter = [0]
 
-    def outstanding(i):
-        return len(stations[i].users) + len(stations[i].queue) + waiting[i]
+    def tiers(variant: NaiveMMVariant):
+        n = len(variant.instances)
+        pools = len(variant.names) if variant.cache.per_model else 1
+        return SimpleNamespace(
+            stations=[[simpy.Resource(env, capacity=w) for _ in range(pools)] for w, _ in variant.instances],
+            mem=[dict() for _ in range(n)],           # model -> when loaded (loaded or loading)
+            disk=[dict() for _ in range(n)],          # model -> when on disk (there or downloading)
+            recency_mem=[[] for _ in range(n)],       # models, least recently requested first
+            recency_disk=[[] for _ in range(n)],
+            in_flight=[dict() for _ in range(n)],     # model -> requests routed there, not yet done
+            waiting=[0] * n,
+            channels=[[0.0] * variant.cache.channels for _ in range(n)],
+            abandon=[dict() for _ in range(n)])       # model -> when its loading attempt is given up
+
+    state = [tiers(v) for v in variants]
+
+    def take(key):
+        return draws[key].pop(0)
+
+    def outstanding(s, i):
+        return sum(len(pool.users) + len(pool.queue) for pool in s.stations[i]) + s.waiting[i]
 
     def touch(order, m):
         if m in order:
             order.remove(m)
         order.append(m)
 
-    def cache_step(i, m, t):
-        if m in mem[i]:
-            touch(recency_mem[i], m)
-            touch(recency_disk[i], m)
-            return mem[i][m], mem[i][m] <= t, True
-        need_disk = 0.0 if m in disk[i] else cache.disk_need[m]
-        used_disk = sum(cache.disk_need[x] for x in disk[i])
-        deletable = [x for x in recency_disk[i] if x not in mem[i] and disk[i][x] <= t]
+    def cache_step(k, i, m, t):
+        cache, s = variants[k].cache, state[k]
+        mem, disk = s.mem[i], s.disk[i]
+        if m in mem:
+            touch(s.recency_mem[i], m)
+            touch(s.recency_disk[i], m)
+            return mem[m], mem[m] <= t, True
+        need_disk = 0.0 if m in disk else cache.disk_need[m]
+        used_disk = sum(cache.disk_need[x] for x in disk)
+        deletable = [x for x in s.recency_disk[i] if x not in mem and disk[x] <= t]
         if need_disk > 0 and used_disk + need_disk > cache.disk_cap and \
                 used_disk - sum(cache.disk_need[x] for x in deletable) + need_disk > cache.disk_cap:
             return 0.0, False, False
-        used_mem = sum(cache.mem_need[x] for x in mem[i])
-        unloadable = [x for x in recency_mem[i] if mem[i][x] <= t and in_flight[i].get(x, 0) == 0]
+        used_mem = sum(cache.mem_need[x] for x in mem)
+        unloadable = [x for x in s.recency_mem[i] if mem[x] <= t and s.in_flight[i].get(x, 0) == 0]
         if used_mem + cache.mem_need[m] > cache.mem_cap and \
                 used_mem - sum(cache.mem_need[x] for x in unloadable) + cache.mem_need[m] > cache.mem_cap:
             return 0.0, False, False
+        download = None   # (channel, its previous free time, begin, when the channel would free)
         if need_disk > 0:
             for x in deletable:
-                if sum(cache.disk_need[y] for y in disk[i]) + need_disk <= cache.disk_cap:
+                if sum(cache.disk_need[y] for y in disk) + need_disk <= cache.disk_cap:
                     break
-                del disk[i][x]
-                recency_disk[i].remove(x)
-                events.append((t, i, x, CACHE_DELETE, 0.0))
-            k = min(range(cache.channels), key=lambda j: (channels[i][j], j))
-            begin = max(t, channels[i][k])
-            disk[i][m] = begin + cache.download_s[m]
-            channels[i][k] = disk[i][m] + (cache.load_s[m] if cache.disabled else 0.0)
-            events.append((begin, i, m, CACHE_DOWNLOAD, cache.download_s[m]))
-        touch(recency_disk[i], m)
+                del disk[x]
+                s.recency_disk[i].remove(x)
+                events.append((t, k, i, x, CACHE_DELETE, 0.0))
+            j = min(range(cache.channels), key=lambda c: (s.channels[i][c], c))
+            begin = max(t, s.channels[i][j])
+            disk[m] = begin + cache.download_s[m]
+            download = (j, s.channels[i][j], begin, disk[m] + (cache.load_s[m] if cache.disabled else 0.0))
+            s.channels[i][j] = download[3]
+        touch(s.recency_disk[i], m)
         unloaded = t
         for x in unloadable:
-            if sum(cache.mem_need[y] for y in mem[i]) + cache.mem_need[m] <= cache.mem_cap:
+            if sum(cache.mem_need[y] for y in mem) + cache.mem_need[m] <= cache.mem_cap:
                 break
-            del mem[i][x]
-            recency_mem[i].remove(x)
-            events.append((unloaded, i, x, CACHE_UNLOAD, cache.unload_s[x]))
+            del mem[x]
+            s.recency_mem[i].remove(x)
+            events.append((unloaded, k, i, x, CACHE_UNLOAD, cache.unload_s[x]))
             unloaded += cache.unload_s[x]
-        begin = max(disk[i][m], unloaded)
-        mem[i][m] = begin + cache.load_s[m]
-        touch(recency_mem[i], m)
-        events.append((begin, i, m, CACHE_LOAD, cache.load_s[m]))
-        if cache.disabled:
-            env.process(loaded(i, m, mem[i][m]))
-        return mem[i][m], False, True
+        begin_load = max(disk[m], unloaded)
+        ready = begin_load + cache.load_s[m]
+        mem[m] = ready
+        touch(s.recency_mem[i], m)
+        abandon = t + cache.load_timeout
+        given_up = ready > abandon
+        if attempts is not None:
+            attempts.append({"variant": k, "instance": i, "model": m, "start": t, "abandon": abandon,
+                             "download": None if download is None else download[2], "disk_ready": disk[m],
+                             "load": begin_load, "ready": ready, "abandoned": given_up})
+        if not given_up:
+            if download is not None:
+                events.append((download[2], k, i, m, CACHE_DOWNLOAD, cache.download_s[m]))
+            events.append((begin_load, k, i, m, CACHE_LOAD, cache.load_s[m]))
+            if cache.disabled:
+                env.process(loaded(k, i, m, ready))
+            return ready, False, True
+        # the load limit: the attempt is given up at `abandon`
+        if download is not None:
+            j, previous, begin, end = download
+            s.channels[i][j] = max(previous, min(end, abandon))
+            if disk[m] <= abandon:
+                events.append((begin, k, i, m, CACHE_DOWNLOAD, cache.download_s[m]))
+            elif begin < abandon:
+                events.append((begin, k, i, m, CACHE_DOWNLOAD_ABANDONED, abandon - begin))
+        if begin_load < abandon:
+            events.append((begin_load, k, i, m, CACHE_LOAD_ABANDONED, abandon - begin_load))
+        s.abandon[i][m] = abandon
+        env.process(abandoned(k, i, m, abandon))
+        return ready, False, True
 
-    def loaded(i, m, ready):
+    def abandoned(k, i, m, abandon):
+        """The attempt's end: the model leaves memory (no unload), and disk unless its download
+        completed (with the cache disabled, it is deleted then)."""
+        yield at(env, abandon, _HOP - 0.5)
+        s = state[k]
+        del s.mem[i][m]
+        del s.abandon[i][m]
+        s.recency_mem[i].remove(m)
+        if s.disk[i][m] > abandon or variants[k].cache.disabled:
+            if s.disk[i][m] <= abandon:
+                events.append((abandon, k, i, m, CACHE_DELETE, 0.0))
+            del s.disk[i][m]
+            s.recency_disk[i].remove(m)
+
+    def loaded(k, i, m, ready):
         """Cache disabled: a model nobody waits for any more goes when its load ends."""
         yield at(env, ready, _HOP - 0.5)
-        if mem[i].get(m) == ready and in_flight[i].get(m, 0) == 0:
-            release(i, m)
+        if state[k].mem[i].get(m) == ready and state[k].in_flight[i].get(m, 0) == 0:
+            release(k, i, m)
 
-    def done_with(i, m):
-        """A request routed to model m on instance i is done (answered, refused or completed)."""
-        in_flight[i][m] -= 1
-        if cache.disabled and in_flight[i][m] == 0 and m in mem[i] and mem[i][m] <= env.now:
-            release(i, m)
+    def done_with(k, i, m):
+        """A request routed to model m on instance i of variant k is done (answered, refused or completed)."""
+        s = state[k]
+        s.in_flight[i][m] -= 1
+        if variants[k].cache.disabled and s.in_flight[i][m] == 0 and m in s.mem[i] and s.mem[i][m] <= env.now:
+            release(k, i, m)
 
-    def release(i, m):
-        del mem[i][m]
-        del disk[i][m]
-        recency_mem[i].remove(m)
-        recency_disk[i].remove(m)
-        events.append((env.now, i, m, CACHE_UNLOAD, cache.unload_s[m]))
-        events.append((env.now, i, m, CACHE_DELETE, 0.0))
+    def release(k, i, m):
+        s = state[k]
+        del s.mem[i][m]
+        del s.disk[i][m]
+        s.recency_mem[i].remove(m)
+        s.recency_disk[i].remove(m)
+        events.append((env.now, k, i, m, CACHE_UNLOAD, variants[k].cache.unload_s[m]))
+        events.append((env.now, k, i, m, CACHE_DELETE, 0.0))
 
-    def request(t0, m, payload):
-        seq = counter[0]
-        counter[0] += 1
-        overhead = draws["overhead"].pop(0)
-        u = draws["route"].pop(0)
-        if m < 0:
-            m = min(bisect_right(cache.cdf, draws["model"].pop(0)), n_models - 1)
-        service = draws["service"].pop(0) * (cache.scale[m] if m < n_models else 1.0)
-        model_error = error_rate > 0 and draws["error"].pop(0) < error_rate
-        row = {"arrival": t0, "instance": -1, "status": OK, "model": m, "cache": 0, "setup": 0.0, "start": t0,
-               "complete": t0, "overhead": overhead, "service": service, "model_latency": 0.0}
+    def request(seq, t0, target, name, payload):
+        k = target
+        if k < 0:
+            k = 0
+            if len(variants) > 1:
+                u_choice = take("choice")
+                while k < len(variants) - 1 and u_choice >= cumulative[k]:
+                    k += 1
+        variant, s = variants[k], state[k]
+        cache = variant.cache
+        n_models = len(variant.names)
+        overhead = take("overhead")
+        u = take(("route", k))
+        if name is None:
+            m = min(bisect_right(cache.cdf, take(("model", k))), n_models - 1)
+        else:
+            m = variant.names.index(name) if name in variant.names else n_models
+        entry = cache.entry[m] if cache.entry is not None and m < n_models else -1
+        drawn = take(("service", k)) if entry < 0 else take(("model_service", k, entry))
+        service = drawn * (cache.scale[m] if m < n_models else 1.0)
+        model_error = error_rates[k] > 0 and take(("error", k)) < error_rates[k]
+        row = {"request": seq, "arrival": t0, "variant": k, "instance": -1, "status": OK, "model": m, "cache": 0,
+               "setup": 0.0, "start": t0, "complete": t0, "overhead": overhead, "service": service,
+               "model_latency": 0.0, "abandoned": False}
         requests.append(row)
 
         def answer(status, time, latency):
@@ -670,34 +778,36 @@ def naive_mme(cache: NaiveModelCache, instances: list[tuple[int, int]], arrivals
 
         if payload > max_payload:
             return answer(PAYLOAD_TOO_LARGE, t0, 0.0)
-        if not instances:
+        if not variant.instances:
             return answer(NO_CAPACITY, t0, 0.0)
         if m >= n_models:
             return answer(MODEL_NOT_FOUND, t0, 0.0)
-        load = [outstanding(i) for i in range(len(instances))]
-        held = [i for i in range(len(instances)) if m in mem[i]]
+        instances = range(len(variant.instances))
+        load = [outstanding(s, i) for i in instances]
+        held = [i for i in instances if m in s.mem[i]]
         if held and not (min(load[i] for i in held) >= cache.spread_at and min(load) < min(load[i] for i in held)):
             candidates = [i for i in held if load[i] == min(load[j] for j in held)]
         else:
-            candidates = [i for i in range(len(instances)) if load[i] == min(load)]
+            candidates = [i for i in instances if load[i] == min(load)]
         i = candidates[min(int(u * len(candidates)), len(candidates) - 1)]
         row["instance"] = i
-        ready, hit, room = cache_step(i, m, t0)
+        ready, hit, room = cache_step(k, i, m, t0)
         if not room:
             return answer(NO_CACHE_ROOM, t0, 0.0)
         row["cache"] = CACHE_HIT if hit else CACHE_MISS
-        in_flight[i][m] = in_flight[i].get(m, 0) + 1
+        s.in_flight[i][m] = s.in_flight[i].get(m, 0) + 1
         if ready > t0:
-            row["setup"] = ready - t0
-            if ready > t0 + cache.wait_limit:
-                done_with(i, m)
+            row["setup"] = min(ready, t0 + cache.wait_limit) - t0
+            if m in s.abandon[i] or ready > t0 + cache.wait_limit:  # an attempt given up: nobody gets it
+                row["abandoned"] = m in s.abandon[i]
+                done_with(k, i, m)
                 return answer(MODEL_NOT_READY, t0 + cache.wait_limit, 0.0)
-            waiting[i] += 1
+            s.waiting[i] += 1
             yield at(env, ready, _HOP + seq)
-            waiting[i] -= 1
-        station = stations[i]
-        if station.count == station.capacity and len(station.queue) >= instances[i][1]:
-            done_with(i, m)
+            s.waiting[i] -= 1
+        station = s.stations[i][m if cache.per_model else 0]
+        if station.count == station.capacity and len(station.queue) >= variant.instances[i][1]:
+            done_with(k, i, m)
             row["start"] = row["complete"] = env.now
             return answer(QUEUE_FULL, env.now, env.now - t0)
         with station.request() as slot:
@@ -705,18 +815,18 @@ def naive_mme(cache: NaiveModelCache, instances: list[tuple[int, int]], arrivals
             row["start"] = env.now
             yield env.timeout(service)
         row["complete"] = env.now
-        done_with(i, m)
+        done_with(k, i, m)
         if env.now > t0 + timeout:
             return answer(MODEL_TIMEOUT, t0 + timeout, timeout)
         answer(MODEL_ERROR if model_error else OK, env.now, env.now - t0)
 
     def open_loop():
-        times, models, payload = arrivals
-        for k in range(len(times)):
-            if times[k] >= until:
+        times, targets, names, payloads = arrivals
+        for j in range(len(times)):
+            if times[j] >= until:
                 return
-            yield at(env, times[k], _ARRIVAL + k)
-            env.process(request(env.now, int(models[k]), payload[k]))
+            yield at(env, times[j], _ARRIVAL + j)
+            env.process(request(j, env.now, int(targets[j]), names[j], payloads[j]))
 
     env.process(open_loop())
     env.run()

@@ -94,11 +94,12 @@ def naive(req: dict, slice_s: float) -> dict:
         cdf=list(m.popularity_cdf), spread_at=m.spread_outstanding_requests, wait_limit=m.invocation_timeout_s,
         mem_cap=m.tiers.gpu_memory_bytes if m.gpu else m.tiers.memory_bytes, disk_cap=m.tiers.disk_bytes,
         channels=1 if m.download_sharing == "queued" else len(m), disabled=not m.cache_enabled)
-    streams = {"overhead": list(req["overhead"][:n + 1]), "route": list(req["route"][:n + 1]),
-               "model": list(req["model"][:n + 1]), "service": list(req["service"][:n + 1])}
-    requests, _ = oracle.naive_mme(cache, [(variant.entry.workers, variant.entry.max_queue_size)] * INSTANCES,
-                                   (times[:n], np.full(n, -1, np.int64), req["out"]["payload"][:n]), streams, 0.0,
-                                   req["max_payload"], req["timeout"], slice_s)
+    streams = {"overhead": list(req["overhead"][:n + 1]), ("route", 0): list(req["route"][:n + 1]),
+               ("model", 0): list(req["model"][:n + 1]), ("service", 0): list(req["service"][:n + 1])}
+    mme = oracle.NaiveMMVariant(cache, [(variant.entry.workers, variant.entry.max_queue_size)] * INSTANCES,
+                                [str(c) for c in range(len(m))])
+    requests, _ = oracle.naive_mme([mme], (times[:n], [-1] * n, [None] * n, req["out"]["payload"][:n]), streams,
+                                   [0.0], req["max_payload"], req["timeout"], slice_s)
     requests.sort(key=lambda row: row["arrival"])
     return {"instance": np.array([r["instance"] for r in requests], np.int32),
             "status": np.array([r["status"] for r in requests], np.int8),
