@@ -555,8 +555,8 @@ def naive_mme(variants: list[NaiveMMVariant], arrivals, streams: dict, error_rat
 
     `arrivals`: (times, target variant or -1, model name or None, payload) of the requests.
     `streams`: lists of values, consumed per request in this order: "choice" (only with several
-    variants and no target variant: the first variant k whose cumulative normalised weight is above
-    the value, else the last), "overhead", then the chosen variant k's ("route", k), ("model", k)
+    variants; without a target variant, the first variant k whose cumulative normalised weight is
+    above the value decides, else the last), "overhead", then the chosen variant k's ("route", k), ("model", k)
     (only when the request names no model: its popularity `cdf` decides), one service value, and
     ("error", k) (only when k's error rate is above 0). The service value comes from ("service", k),
     or from ("model_service", k, e) for a model whose `entry` is e ≥ 0 (its own latency profile), and
@@ -583,7 +583,8 @@ def naive_mme(variants: list[NaiveMMVariant], arrivals, streams: dict, error_rat
     never began (then, as for an abandoned one, the artifact leaves disk at abandon); its channel
     frees at abandon at the latest. Its load is a CACHE_LOAD_ABANDONED (lasting until abandon) when
     it began before abandon, else no event. Until abandon the model counts as loading on the instance
-    (held for routing, its memory reserved), and every request routed to it there is MODEL_NOT_READY;
+    (held for routing, its memory reserved), and every request routed to it there is MODEL_NOT_READY
+    after the whole wait limit (its recorded wait);
     at abandon it leaves memory (no unload) and, with the cache disabled, disk too (a CACHE_DELETE if
     its download had completed). Deletions and unloads that made its room happen as usual.
 
@@ -751,6 +752,8 @@ def naive_mme(variants: list[NaiveMMVariant], arrivals, streams: dict, error_rat
                 u_choice = take("choice")
                 while k < len(variants) - 1 and u_choice >= cumulative[k]:
                     k += 1
+        elif len(variants) > 1:
+            take("choice")  # a request that names its variant still takes its value (as `naive_flow`)
         variant, s = variants[k], state[k]
         cache = variant.cache
         n_models = len(variant.names)
@@ -796,9 +799,11 @@ def naive_mme(variants: list[NaiveMMVariant], arrivals, streams: dict, error_rat
             return answer(NO_CACHE_ROOM, t0, 0.0)
         row["cache"] = CACHE_HIT if hit else CACHE_MISS
         s.in_flight[i][m] = s.in_flight[i].get(m, 0) + 1
+        if m in s.abandon[i]:
+            ready = np.inf  # an attempt given up: the model never loads for this request
         if ready > t0:
             row["setup"] = min(ready, t0 + cache.wait_limit) - t0
-            if m in s.abandon[i] or ready > t0 + cache.wait_limit:  # an attempt given up: nobody gets it
+            if ready > t0 + cache.wait_limit:
                 row["abandoned"] = m in s.abandon[i]
                 done_with(k, i, m)
                 return answer(MODEL_NOT_READY, t0 + cache.wait_limit, 0.0)

@@ -366,8 +366,8 @@ def _hand_run(cache, instances, arrivals):
 def test_the_oracle_gives_up_at_the_load_limit_as_worked_by_hand():
     """Load limit 1 s, one channel. At 0: A downloads [0, 0.75] and would load [0.75, 1.25]: its load
     is given up at 1 (A stays on disk); B's queued download begins at 0.75 and is given up at 1; C's
-    would begin at 1 and never does. Every request meanwhile is MODEL_NOT_READY, its wait the full
-    would-be wait. At 1: A loads from disk, B downloads again, both served."""
+    would begin at 1 and never does. Every request meanwhile is MODEL_NOT_READY after the whole wait
+    limit (5 s: the model never loads for it). At 1: A loads from disk, B downloads again, both served."""
     from simfleet.request_records import CACHE_DOWNLOAD, CACHE_LOAD
 
     requests, events = _hand_run(_hand_cache(load_timeout=1.0), [(1, 10)],
@@ -378,8 +378,8 @@ def test_the_oracle_gives_up_at_the_load_limit_as_worked_by_hand():
         (1.0, 0, 0, 0, CACHE_LOAD, 0.5), (1.0, 0, 0, 1, CACHE_DOWNLOAD, 0.5), (1.5, 0, 0, 1, CACHE_LOAD, 0.25)])
     got = [(r["arrival"], r["model"], r["status"], r["setup"], r["start"], r["complete"], r["abandoned"])
            for r in sorted(requests, key=lambda r: r["request"])]
-    assert got == [(0.0, 0, MODEL_NOT_READY, 1.25, 0.0, 0.0, True), (0.0, 1, MODEL_NOT_READY, 1.5, 0.0, 0.0, True),
-                   (0.0, 2, MODEL_NOT_READY, 1.75, 0.0, 0.0, True), (0.5, 0, MODEL_NOT_READY, 0.75, 0.5, 0.5, True),
+    assert got == [(0.0, 0, MODEL_NOT_READY, 5.0, 0.0, 0.0, True), (0.0, 1, MODEL_NOT_READY, 5.0, 0.0, 0.0, True),
+                   (0.0, 2, MODEL_NOT_READY, 5.0, 0.0, 0.0, True), (0.5, 0, MODEL_NOT_READY, 5.0, 0.5, 0.5, True),
                    (1.0, 0, OK, 0.5, 1.5, 1.6, False), (1.0, 1, OK, 0.75, 1.75, 1.85, False)]
 
 

@@ -64,7 +64,7 @@ class FlowVariant:
     model: BufferedDraws | None = None         # a multi-model variant's TargetModel draws (None: not multi-model)
     models: tuple[str, ...] = ()               # a multi-model variant's model names, in code order
     model_services: tuple[BufferedDraws, ...] = ()  # the service draws of each own profile of its models
-    model_payload_time_per_kb: tuple[float, ...] = ()  # per own profile
+    model_payload_time_per_kb: tuple[float, ...] = ()  # per own profile (() : 0 for each)
     model_entry: tuple[int, ...] = ()          # per model: its own profile's position (-1: the variant's; () all)
 
 
@@ -159,10 +159,11 @@ class EndpointFlow:
                 service_row[local, c] = self.rows.add(service)
             # a model with its own profile draws its service times from that profile's stream instead
             own = [self.rows.add(service) for service in variant.model_services]
+            own_per_kb = variant.model_payload_time_per_kb or (0.0,) * len(own)
             for m, entry in enumerate(variant.model_entry):
                 if entry >= 0:
                     model_service_row[local, m] = own[entry]
-                    model_per_kb[local, m] = variant.model_payload_time_per_kb[entry]
+                    model_per_kb[local, m] = own_per_kb[entry]
             per_kb[local, : len(variant.payload_time_per_kb)] = variant.payload_time_per_kb
             error_row.append(-1 if variant.error is None or variant.error_rate == 0 else self.rows.add(variant.error))
             # its cold starts' draws come last: a request takes one only when it starts an environment
