@@ -1,7 +1,6 @@
 """Multi-model endpoints, configuration side (issue 15, step 1): a variant's `mode = "MultiModel"`,
 `multi_model_config` and `model_population`, the `[multi_model]` settings, `target_model` on
-traffic, population generation, the cache tiers and the fleet's `MultiModelRuntime`; and the
-run-time refusal until the engine has a model cache.
+traffic, population generation, the cache tiers and the fleet's `MultiModelRuntime`.
 
 Bad input follows `tests/test_bad_input.py`: one problem per case, one line naming the file, the key
 path the user wrote and the line it is on. Expected values are computed here from the inputs
@@ -169,18 +168,6 @@ def test_validate_accepts_and_run_simulates_a_multi_model_experiment(workdir):
     assert result.exit_code == 0 and result.stdout.strip() == f"ok: {path}"
     assert invoke("run", path, "--out", workdir / "run").exit_code == 0
     assert (workdir / "run" / "summary.json").exists()
-
-
-def test_what_is_not_simulated_yet_is_refused_with_one_line(workdir):
-    path = write(workdir, edit(MME, [population(GENERATED),
-                                     ("[[traffic]]\n", '[multi_model]\nworker_arrangement = "per_model"\n\n[[traffic]]\n')]))
-    message = "multi_model.worker_arrangement per_model is not simulated yet (use shared)"
-    with pytest.raises(InputError) as caught:
-        simulate(load_experiment(path))
-    assert str(caught.value) == f"{path}: {P}.mode: {message}"
-    lines = assert_exit_invalid(invoke("run", path, "--out", workdir / "run"))
-    assert lines == [f"error: {path}: {P}.mode: {message}"]
-    assert not (workdir / "run" / "summary.json").exists()
 
 
 def test_target_model_is_accepted_on_a_multi_model_endpoint_even_if_unknown(workdir):
