@@ -6,17 +6,24 @@ downloaded, no disk eviction but a deletion now and then of an unloaded model) a
 `RequestRecords` and `CacheRecords` shaped as request_records.py says: a hit waits 0, a miss
 waits for its download and load (a 429 at the 60 s limit when longer), a load's memory is held
 from its start to its unload's end, events are handed over in no particular order.
+
+With `load_timeout`, a download or a load still unfinished `load_timeout` after the request that
+started it is given up then (CACHE_DOWNLOAD_ABANDONED or CACHE_LOAD_ABANDONED from its start until
+then, a 429 for its request): until then it holds its disk or memory (no room is made from it), and
+a request for the same model on that instance waits for it and gets a 429 too.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from conftest import base_experiment, scenario
 from simfleet.fleet import build_fleet
-from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_HIT, CACHE_LOAD, CACHE_MISS, CACHE_NONE,
-                                      CACHE_UNLOAD, MODEL_NOT_FOUND, MODEL_NOT_READY, NO_CACHE_ROOM, OK, CacheRecords,
-                                      RequestRecords)
+from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_DOWNLOAD_ABANDONED, CACHE_HIT, CACHE_LOAD,
+                                      CACHE_LOAD_ABANDONED, CACHE_MISS, CACHE_NONE, CACHE_UNLOAD, MODEL_NOT_FOUND,
+                                      MODEL_NOT_READY, NO_CACHE_ROOM, OK, CacheRecords, RequestRecords)
 
 MODELS = 6
 
@@ -34,8 +41,9 @@ def mme_fleet(instances: int = 2):
 
 
 def synthetic_run(rng: np.random.Generator, variant, n: int, duration_s: float, instances: int = 2,
-                  slow: bool = False):
-    """(RequestRecords, CacheRecords) of `n` requests over [0, duration_s) on `instances` instances."""
+                  slow: bool = False, load_timeout: float | None = None):
+    """(RequestRecords, CacheRecords) of `n` requests over [0, duration_s) on `instances` instances
+    (`load_timeout`: give up downloads and loads unfinished that long after their request)."""
     runtime = variant.multi_model
     need = runtime.memory_bytes * runtime.copies_per_load
     cap = runtime.tiers.memory_bytes
@@ -48,11 +56,16 @@ def synthetic_run(rng: np.random.Generator, variant, n: int, duration_s: float, 
     events = []                                                      # (time, instance, model, kind, duration)
     loaded = [dict() for _ in range(instances)]                      # model -> (ready time, last use)
     on_disk = [set() for _ in range(instances)]
+    given_up = [dict() for _ in range(instances)]                    # model -> (until, its memory held or 0)
     scale = 40.0 if slow else 1.0
     for k in range(n):
         m, i, a = int(model[k]), int(instance[k]), float(arrival[k])
         if m == MODELS:
             status[k], instance[k] = MODEL_NOT_FOUND, -1
+            continue
+        given_up[i] = {x: g for x, g in given_up[i].items() if g[0] > a}   # those over by now are gone
+        if m in given_up[i]:                                         # waits for a download or load given up
+            cache[k], setup[k], status[k] = CACHE_MISS, min(60.0, given_up[i][m][0] - a), MODEL_NOT_READY
             continue
         if m in loaded[i]:
             ready, _ = loaded[i][m]
@@ -63,13 +76,20 @@ def synthetic_run(rng: np.random.Generator, variant, n: int, duration_s: float, 
             cache[k], setup[k] = CACHE_MISS, ready - a
         else:
             start = a
+            limit = math.inf if load_timeout is None else a + load_timeout
             if m not in on_disk[i]:
                 download = scale * rng.uniform(0.5, 3.0)
+                if a + download > limit:
+                    events.append((a, i, m, CACHE_DOWNLOAD_ABANDONED, limit - a))
+                    given_up[i][m] = (limit, 0.0)
+                    cache[k], setup[k], status[k] = CACHE_MISS, 60.0, MODEL_NOT_READY
+                    continue
                 events.append((a, i, m, CACHE_DOWNLOAD, download))
                 on_disk[i].add(m)
                 start = a + download
             room = True
-            while sum(need[x] for x in loaded[i]) + need[m] > cap:   # LRU among the loaded ones
+            held = sum(g[1] for g in given_up[i].values())           # loads given up, not over yet
+            while held + sum(need[x] for x in loaded[i]) + need[m] > cap:   # LRU among the loaded ones
                 idle = [x for x in loaded[i] if loaded[i][x][0] <= a]
                 if not idle:
                     room = False
@@ -86,6 +106,12 @@ def synthetic_run(rng: np.random.Generator, variant, n: int, duration_s: float, 
                 status[k] = NO_CACHE_ROOM
                 continue
             load = scale * rng.uniform(0.2, 2.0)
+            if start + load > limit:
+                if start < limit:                                    # started, then given up
+                    events.append((start, i, m, CACHE_LOAD_ABANDONED, limit - start))
+                    given_up[i][m] = (limit, float(need[m]))
+                cache[k], setup[k], status[k] = CACHE_MISS, 60.0, MODEL_NOT_READY
+                continue
             events.append((start, i, m, CACHE_LOAD, load))
             loaded[i][m] = (start + load, a)
             cache[k], setup[k] = CACHE_MISS, start + load - a

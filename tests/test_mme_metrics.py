@@ -1,8 +1,9 @@
 """The metrics of multi-model variants (issue 15) against naive computations on synthetic records.
 
 Records come from `mme_records` (a plain per-instance LRU replay shaped as the request plane's
-interface says); every expected value is recomputed from those records with loops and sorted
-lists, never read from the program's output.
+interface says; its slow runs give up downloads and loads at a load limit of LIMIT_S, so their
+records hold CACHE_DOWNLOAD_ABANDONED and CACHE_LOAD_ABANDONED events too); every expected value is
+recomputed from those records with loops and sorted lists, never read from the program's output.
 """
 
 from __future__ import annotations
@@ -19,11 +20,17 @@ from simfleet.metrics.aggregator import MetricsAggregator
 from simfleet.metrics.emission import error_class
 from simfleet.metrics.model_cache_activity import COUNTS, ModelCacheActivity
 from simfleet.metrics.model_cache_totals import ModelCacheTotals
-from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_HIT, CACHE_LOAD, CACHE_MISS, CACHE_UNLOAD,
-                                      MODEL_NOT_FOUND, MODEL_NOT_READY, NO_CACHE_ROOM)
+from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_DOWNLOAD_ABANDONED, CACHE_HIT, CACHE_LOAD,
+                                      CACHE_LOAD_ABANDONED, CACHE_MISS, CACHE_UNLOAD, MODEL_NOT_FOUND, MODEL_NOT_READY,
+                                      NO_CACHE_ROOM)
 
 DURATION_S = 600.0
 INSTANCES = 2
+LIMIT_S = 90.0   # the load limit of the slow synthetic runs (downloads take 20-120 s there, loads 8-80 s)
+
+
+def limit(slow: bool):
+    return LIMIT_S if slow else None
 
 
 def run_aggregator(fleet, experiment, records, caches, end_s=DURATION_S, interval=None):
@@ -55,7 +62,8 @@ def rows(frame, metric):
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), slow=st.booleans())
 def test_request_metrics_of_a_multi_model_variant(seed, n, slow):
     fleet, experiment = mme_fleet(INSTANCES)
-    records, caches = synthetic_run(np.random.default_rng(seed), fleet.variants[0], n, DURATION_S, INSTANCES, slow)
+    records, caches = synthetic_run(np.random.default_rng(seed), fleet.variants[0], n, DURATION_S, INSTANCES, slow,
+                                    limit(slow))
     frame = run_aggregator(fleet, experiment, records, caches, end_s=DURATION_S + 120)
     hits = sum(1 for c in records.cache if c == CACHE_HIT)
     misses = sum(1 for c in records.cache if c == CACHE_MISS)
@@ -91,8 +99,11 @@ def test_429_and_model_not_found_are_4xx_and_no_room_is_5xx():
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), slow=st.booleans())
 def test_event_durations_are_published_in_the_period_they_end(seed, n, slow):
+    """One sample per completed download, load or unload, in the period it ends; a download or load
+    given up at the load limit is none (its kind is not the metric's)."""
     fleet, experiment = mme_fleet(INSTANCES)
-    records, caches = synthetic_run(np.random.default_rng(seed), fleet.variants[0], n, DURATION_S, INSTANCES, slow)
+    records, caches = synthetic_run(np.random.default_rng(seed), fleet.variants[0], n, DURATION_S, INSTANCES, slow,
+                                    limit(slow))
     end_s = DURATION_S + 120
     frame = run_aggregator(fleet, experiment, records, caches, end_s=end_s)
     start = experiment.experiment.start_time
@@ -119,11 +130,12 @@ def _naive_loaded(caches, instance, t):
 
 
 @settings(max_examples=10, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 200), interval=st.sampled_from([5.0, 10.0, 60.0]))
-def test_loaded_model_count_is_the_naive_mean_and_never_exceeds_what_fits(seed, n, interval):
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 200), interval=st.sampled_from([5.0, 10.0, 60.0]),
+       slow=st.booleans())
+def test_loaded_model_count_is_the_naive_mean_and_never_exceeds_what_fits(seed, n, interval, slow):
     fleet, experiment = mme_fleet(INSTANCES)
     variant = fleet.variants[0]
-    records, caches = synthetic_run(np.random.default_rng(seed), variant, n, DURATION_S, INSTANCES)
+    records, caches = synthetic_run(np.random.default_rng(seed), variant, n, DURATION_S, INSTANCES, slow, limit(slow))
     frame = run_aggregator(fleet, experiment, records, caches, interval=interval)
     runtime = variant.multi_model
     fits = math.floor(runtime.tiers.memory_bytes / (runtime.memory_bytes.min() * runtime.copies_per_load))
@@ -139,11 +151,14 @@ def test_loaded_model_count_is_the_naive_mean_and_never_exceeds_what_fits(seed, 
 
 
 @settings(max_examples=10, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 200))
-def test_memory_and_disk_follow_the_cache(seed, n):
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 200), slow=st.booleans())
+def test_memory_and_disk_follow_the_cache(seed, n, slow):
+    """A load holds its memory from its start to its unload's end, a load given up from its start to
+    the end of its record; an artifact holds disk from its download's start to its deletion, one given
+    up from its start to the end of its record."""
     fleet, experiment = mme_fleet(INSTANCES)
     variant = fleet.variants[0]
-    records, caches = synthetic_run(np.random.default_rng(seed), variant, n, DURATION_S, INSTANCES)
+    records, caches = synthetic_run(np.random.default_rng(seed), variant, n, DURATION_S, INSTANCES, slow, limit(slow))
     frame = run_aggregator(fleet, experiment, records, caches, interval=60.0)   # one sample per period
     runtime, instance = variant.multi_model, variant.instance_type
     need = runtime.memory_bytes * runtime.copies_per_load
@@ -161,11 +176,14 @@ def test_memory_and_disk_follow_the_cache(seed, n):
                                                caches.duration_s):
                     if inst != i:
                         continue
+                    given_up = time <= t < time + d      # what a download or load given up holds
                     if name == "memory":
-                        held += need[m] * (int(k == CACHE_LOAD and time <= t) - int(k == CACHE_UNLOAD and time + d <= t))
+                        held += need[m] * (int(k == CACHE_LOAD and time <= t) - int(k == CACHE_UNLOAD and time + d <= t)
+                                           + int(k == CACHE_LOAD_ABANDONED and given_up))
                     else:
                         held += runtime.artifact_bytes[m] * (int(k == CACHE_DOWNLOAD and time <= t)
-                                                             - int(k == CACHE_DELETE and time <= t))
+                                                             - int(k == CACHE_DELETE and time <= t)
+                                                             + int(k == CACHE_DOWNLOAD_ABANDONED and given_up))
                 assert held <= (runtime.tiers.memory_bytes if name == "memory" else runtime.tiers.disk_bytes) + 1
                 naive += min(100.0, 100 * (workers + held) / instance.memory_bytes) if name == "memory" \
                     else 100 * held / runtime.tiers.disk_bytes
@@ -176,7 +194,8 @@ def test_memory_and_disk_follow_the_cache(seed, n):
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), slow=st.booleans())
 def test_summary_and_activity_counts_equal_a_naive_count(seed, n, slow):
     fleet, _ = mme_fleet(INSTANCES)
-    records, caches = synthetic_run(np.random.default_rng(seed), fleet.variants[0], n, DURATION_S, INSTANCES, slow)
+    records, caches = synthetic_run(np.random.default_rng(seed), fleet.variants[0], n, DURATION_S, INSTANCES, slow,
+                                    limit(slow))
     iv = lambda: np.zeros(INSTANCES, np.int32)  # noqa: E731
     totals, activity = ModelCacheTotals(fleet, DURATION_S, iv), ModelCacheActivity(fleet, iv)
     for part in (records.select(slice(0, n // 2)), records.select(slice(n // 2, n))):
@@ -189,10 +208,13 @@ def test_summary_and_activity_counts_equal_a_naive_count(seed, n, slow):
     assert mt.misses == sum(1 for c in records.cache if c == CACHE_MISS)
     assert mt.model_not_ready == sum(1 for s in records.status if s == MODEL_NOT_READY)
     for kind, name in ((CACHE_DOWNLOAD, "downloads"), (CACHE_LOAD, "loads"), (CACHE_UNLOAD, "unloads"),
-                       (CACHE_DELETE, "deletions")):
+                       (CACHE_DELETE, "deletions"), (CACHE_DOWNLOAD_ABANDONED, "downloads_abandoned"),
+                       (CACHE_LOAD_ABANDONED, "loads_abandoned")):
         assert mt.events[name] == sum(1 for t, k in zip(caches.time_s, caches.kind) if k == kind and t < DURATION_S)
     rows_ = activity.flush(DURATION_S)
     summed = {name: sum(r.counts[name] for r in rows_) for name in COUNTS}
-    assert summed["loads"] == mt.events["loads"] and summed["misses"] == mt.misses
+    for name in ("downloads", "loads", "unloads", "deletions", "downloads_abandoned", "loads_abandoned"):
+        assert summed[name] == mt.events[name], name
+    assert summed["misses"] == mt.misses
     assert summed["model_not_ready"] == mt.model_not_ready
     assert all(r.time_s - r.window_start_s <= 60 for r in rows_)

@@ -376,9 +376,11 @@ def test_the_sweep_row_sums_the_serverless_variants():
     summary = _summary(fleet, records, totals)
     events = pa.table({"event": pa.array([], pa.string())})
     row = headline(summary, events)
-    assert [name for name, _ in HEADLINE_FIELDS][-14:-7] == ["cold_starts", "cold_start_rate", "throttles",
-                                                          "throttle_rate", "spillovers", "mean_warm_environments",
-                                                          "mean_concurrent_executions"]
+    names = [name for name, _ in HEADLINE_FIELDS]
+    first = names.index("cold_starts")
+    assert names[first:first + 7] == ["cold_starts", "cold_start_rate", "throttles", "throttle_rate", "spillovers",
+                                      "mean_warm_environments", "mean_concurrent_executions"]
+    assert names[first + 7] == "hit_ratio"   # the multi-model columns follow
     served = int((records.environment != ENV_NONE).sum())
     cold = int(np.isin(records.environment, (ENV_COLD, ENV_SPILLOVER_COLD)).sum())
     assert row["cold_starts"] == cold and row["cold_start_rate"] == pytest.approx(cold / served)

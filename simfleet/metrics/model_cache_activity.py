@@ -2,8 +2,11 @@
 
 A download, a load or a miss per row would make the event log grow with the traffic; the log gets
 instead one `ModelCacheActivity` row per multi-model variant per minute in which anything happened:
-the minute's downloads, loads, unloads and deletions (by their start), misses (requests that
-waited for their model, `CACHE_MISS`) and `ModelNotReadyException`s (429), both by arrival. Rows
+the minute's downloads, loads, unloads and deletions (by their start), downloads and loads given up
+at the load limit (`downloads_abandoned`, `loads_abandoned`: `CACHE_DOWNLOAD_ABANDONED`,
+`CACHE_LOAD_ABANDONED`, also by their start, so the rows add up to the run totals of
+`metrics.model_cache_totals`; `downloads` and `loads` count the completed ones), misses (requests
+that waited for their model, `CACHE_MISS`) and `ModelNotReadyException`s (429), both by arrival. Rows
 are dated and cut as `ServerlessActivity` rows are (`metrics.serverless_activity`, whose counting
 this reuses): at the end of their minute, the last one at the run's end; events at or after the
 end are dropped. Cache events carry their instance: `instance_variant()` gives the run's instance
@@ -18,15 +21,18 @@ import numpy as np
 
 from simfleet.fleet import Fleet
 from simfleet.metrics.serverless_activity import ServerlessActivity
-from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_LOAD, CACHE_MISS, CACHE_UNLOAD,
-                                      MODEL_NOT_READY, CacheRecords, RequestRecords)
+from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_DOWNLOAD_ABANDONED, CACHE_LOAD,
+                                      CACHE_LOAD_ABANDONED, CACHE_MISS, CACHE_UNLOAD, MODEL_NOT_READY, CacheRecords,
+                                      RequestRecords)
 
 __all__ = ["ModelCacheActivity", "ACTIVITY_EVENT", "COUNTS"]
 
 ACTIVITY_EVENT = "ModelCacheActivity"
 #: The counts of a row, in the order they are written.
-COUNTS = ("downloads", "loads", "unloads", "deletions", "misses", "model_not_ready")
-_KIND_COUNT = {CACHE_DOWNLOAD: 0, CACHE_LOAD: 1, CACHE_UNLOAD: 2, CACHE_DELETE: 3}
+COUNTS = ("downloads", "loads", "unloads", "deletions", "downloads_abandoned", "loads_abandoned", "misses",
+          "model_not_ready")
+_KIND_COUNT = {CACHE_DOWNLOAD: 0, CACHE_LOAD: 1, CACHE_UNLOAD: 2, CACHE_DELETE: 3, CACHE_DOWNLOAD_ABANDONED: 4,
+               CACHE_LOAD_ABANDONED: 5}
 
 
 class ModelCacheActivity(ServerlessActivity):

@@ -15,7 +15,12 @@ simfleet's reading of the records (each an assumption where AWS is silent, writt
 * it **holds its memory** (host memory, or GPU memory on a GPU variant; `copies_per_load` copies)
   from the start of its load until the end of its unload: the kernel makes room before a load
   starts and frees it when the unload is done, so the held memory never exceeds the tier;
-* its artifact **holds disk** from the start of its download until its deletion.
+* its artifact **holds disk** from the start of its download until its deletion;
+* a load given up at the load limit (`CACHE_LOAD_ABANDONED`) holds the memory a load holds over
+  [time, time + duration) and is then gone (no unload follows); the model is never loaded, so it
+  never counts in `LoadedModelCount`;
+* a download given up at the load limit (`CACHE_DOWNLOAD_ABANDONED`) holds its artifact's disk over
+  [time, time + duration) and is then gone (no deletion follows).
 
 A step counts from its own time on: a model whose load ends at a sample instant is loaded at it.
 """
@@ -25,7 +30,8 @@ from __future__ import annotations
 import numpy as np
 
 from simfleet.multi_model.runtime import MultiModelRuntime
-from simfleet.request_records import CACHE_DELETE, CACHE_DOWNLOAD, CACHE_LOAD, CACHE_UNLOAD, CacheRecords
+from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_DOWNLOAD_ABANDONED, CACHE_LOAD,
+                                      CACHE_LOAD_ABANDONED, CACHE_UNLOAD, CacheRecords)
 
 __all__ = ["LOADED", "MEMORY", "GPU_MEMORY", "DISK", "QUANTITIES", "cache_steps", "CacheOccupancy",
            "sample_times"]
@@ -43,15 +49,21 @@ def cache_steps(records: CacheRecords, runtime: MultiModelRuntime):
     disk = runtime.artifact_bytes[model]
     load, unload = kind == CACHE_LOAD, kind == CACHE_UNLOAD
     download, delete = kind == CACHE_DOWNLOAD, kind == CACHE_DELETE
+    load_given_up, download_given_up = kind == CACHE_LOAD_ABANDONED, kind == CACHE_DOWNLOAD_ABANDONED
+    held = load | load_given_up                     # every load takes its memory at its start
+    on_disk = download | download_given_up          # every download takes its disk at its start
     parts = [
         (end[load], LOADED, np.ones(int(load.sum())), load),
         (start[unload], LOADED, -np.ones(int(unload.sum())), unload),
-        (start[load], MEMORY, memory[load], load),
+        (start[held], MEMORY, memory[held], held),
         (end[unload], MEMORY, -memory[unload], unload),
-        (start[load], GPU_MEMORY, gpu[load], load),
+        (end[load_given_up], MEMORY, -memory[load_given_up], load_given_up),
+        (start[held], GPU_MEMORY, gpu[held], held),
         (end[unload], GPU_MEMORY, -gpu[unload], unload),
-        (start[download], DISK, disk[download], download),
+        (end[load_given_up], GPU_MEMORY, -gpu[load_given_up], load_given_up),
+        (start[on_disk], DISK, disk[on_disk], on_disk),
         (start[delete], DISK, -disk[delete], delete),
+        (end[download_given_up], DISK, -disk[download_given_up], download_given_up),
     ]
     time = np.concatenate([p[0] for p in parts])
     instance = np.concatenate([records.instance[p[3]] for p in parts]).astype(np.int64)

@@ -14,7 +14,12 @@ with the dimensions ``EndpointName, VariantName`` (per-model metrics are not sup
 * per cache event: `ModelDownloadingTime`, `ModelLoadingTime`, `ModelUnloadingTime`, one sample in
   microseconds per download, load or unload (its duration), **in the period its event ends**
   (time + duration: when the container would report it). AWS does not say when they are
-  published; an event that ends after the run is never published;
+  published; an event that ends after the run is never published. **They count completed
+  downloads and loads only** (simfleet's choice; AWS does not say): a download or a load given up
+  at the load limit (`CACHE_DOWNLOAD_ABANDONED`, `CACHE_LOAD_ABANDONED`, `[multi_model] load_timeout`
+  after the request that started it) never finished, so it is not a `ModelDownloadingTime` or
+  `ModelLoadingTime` datapoint (its memory and disk still count in the host metrics while it lasted,
+  `metrics.model_cache_gauges`; the run totals count it apart, `metrics.model_cache_totals`);
 * per instance: `LoadedModelCount` (namespace ``/aws/sagemaker/Endpoints``), one value per
   in-service instance per period (AWS: "emitted per instance", so Sum adds the instances):
   **the mean of the instance's loaded models at the period's sample instants** (every
@@ -36,7 +41,8 @@ from simfleet.request_records import (CACHE_DOWNLOAD, CACHE_HIT, CACHE_LOAD, CAC
 
 __all__ = ["EVENT_METRICS", "request_values", "ModelCacheMetrics", "waited"]
 
-#: The duration metric of each kind of cache event (a deletion has none).
+#: The duration metric of each kind of cache event (a deletion has none, nor has a download or a load
+#: given up at the load limit: only completed ones are datapoints).
 EVENT_METRICS = {CACHE_DOWNLOAD: "ModelDownloadingTime", CACHE_LOAD: "ModelLoadingTime",
                  CACHE_UNLOAD: "ModelUnloadingTime"}
 _ONE = np.array([1.0])
@@ -97,7 +103,10 @@ class ModelCacheMetrics:
         """This variant's cache events."""
         if not len(records):
             return
-        self._events.append((records.time_s + records.duration_s, records.kind, records.duration_s))
+        timed = np.isin(records.kind, list(EVENT_METRICS))   # deletions and abandoned events have no datapoint
+        if timed.any():
+            self._events.append((records.time_s[timed] + records.duration_s[timed], records.kind[timed],
+                                 records.duration_s[timed]))
         self.loaded.add(records, self.variant.multi_model)
 
     def close(self, t: float, members: np.ndarray, n_instances: int, scale: int):

@@ -9,7 +9,12 @@ Kept in constant memory (counts, `ExactSum`s, latency histograms), exact in any 
 * end-to-end latency (arrival to response) of the hits and of the misses that a container answered
   (`emission.REACHED_CONTAINER`: a 429 is counted apart, not as a miss's latency), in the
   histogram `RunTotals` uses;
-* cache events **that start within the run** (time < its end): downloads, loads, unloads, deletions.
+* cache events **that start within the run** (time < its end): downloads, loads, unloads, deletions,
+  and the downloads and loads given up at the load limit (`downloads_abandoned`, `loads_abandoned`:
+  `CACHE_DOWNLOAD_ABANDONED`, `CACHE_LOAD_ABANDONED`, counted by their start as the others). The
+  kernel records a download or a load either as completed or as abandoned, never both: `downloads`
+  and `loads` count the ones that complete, so the downloads started in the run are `downloads +
+  downloads_abandoned` (and likewise for loads).
   Cache events carry their instance, not their variant: `instance_variant()` gives the run's
   instance → variant map when they come in (every instance they name exists by then). A run that
   a watcher ends early keeps the events counted until then that start before its planned end
@@ -27,12 +32,15 @@ from simfleet.fleet import Fleet
 from simfleet.metrics.emission import REACHED_CONTAINER, status_in
 from simfleet.metrics.model_cache_metrics import waited
 from simfleet.metrics.run_totals import ExactSum, LatencyHistogram
-from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_HIT, CACHE_LOAD, CACHE_MISS, CACHE_UNLOAD,
-                                      MODEL_NOT_FOUND, MODEL_NOT_READY, NO_CACHE_ROOM, CacheRecords, RequestRecords)
+from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_DOWNLOAD_ABANDONED, CACHE_HIT, CACHE_LOAD,
+                                      CACHE_LOAD_ABANDONED, CACHE_MISS, CACHE_UNLOAD, MODEL_NOT_FOUND, MODEL_NOT_READY,
+                                      NO_CACHE_ROOM, CacheRecords, RequestRecords)
 
 __all__ = ["ModelCacheVariantTotals", "ModelCacheTotals", "histogram_of"]
 
-_EVENTS = {CACHE_DOWNLOAD: "downloads", CACHE_LOAD: "loads", CACHE_UNLOAD: "unloads", CACHE_DELETE: "deletions"}
+#: The count of each kind of cache event, in the order `summary.json` writes them.
+_EVENTS = {CACHE_DOWNLOAD: "downloads", CACHE_LOAD: "loads", CACHE_UNLOAD: "unloads", CACHE_DELETE: "deletions",
+           CACHE_DOWNLOAD_ABANDONED: "downloads_abandoned", CACHE_LOAD_ABANDONED: "loads_abandoned"}
 
 
 def histogram_of(latency_s: np.ndarray) -> np.ndarray:

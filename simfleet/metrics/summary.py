@@ -7,8 +7,10 @@ null) and adds a `serverless` object: its configuration, cold starts, throttles,
 environments and executions over time, and its cost by term (`metrics.serverless_billing`).
 A multi-model variant adds a `multi_model` object (`metrics.model_cache_totals`): requests that
 reached a cache, hits, misses and the hit ratio, the requests that waited and their mean wait,
-downloads, loads, unloads and deletions (and loads and unloads per minute of the run), 429s,
-unknown models and 507s, and the p50/p99 latency of hits and of misses (answered misses only).
+downloads, loads, unloads and deletions (and loads and unloads per minute of the run), the
+downloads and loads given up at the load limit (`downloads_abandoned`, `loads_abandoned`; `downloads`
+and `loads` count the completed ones), 429s, unknown models and 507s, and the p50/p99 latency of
+hits and of misses (answered misses only).
 
 A cost that needs a price nobody knows is null, never 0, and the price is named in the run's
 `missing_prices` (variant and price name); the run's `cost` is then null too.

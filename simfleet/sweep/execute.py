@@ -49,6 +49,8 @@ HEADLINE_FIELDS = (
     ("unloads_per_minute", pa.float64()),
     ("model_mean_wait_s", pa.float64()),
     ("model_not_ready", pa.int64()),
+    ("downloads_abandoned", pa.int64()),
+    ("loads_abandoned", pa.int64()),
     ("hit_latency_p99_ms", pa.float64()),
     ("miss_latency_p99_ms", pa.float64()),
 )
@@ -164,11 +166,11 @@ def _serverless_headline(variants: list[dict]) -> dict:
 
 
 def _multi_model_headline(variants: list[dict], duration_s: float) -> dict:
-    """Hit ratio, loads and unloads per minute, mean wait, 429s and the p99 of hits and of misses of
-    the multi-model variants (see HEADLINE_FIELDS)."""
+    """Hit ratio, loads and unloads per minute, mean wait, 429s, downloads and loads given up at the
+    load limit, and the p99 of hits and of misses of the multi-model variants (see HEADLINE_FIELDS)."""
     mine = [v["multi_model"] for v in variants if v.get("multi_model") is not None]
     names = ("hit_ratio", "loads_per_minute", "unloads_per_minute", "model_mean_wait_s",
-             "model_not_ready", "hit_latency_p99_ms", "miss_latency_p99_ms")
+             "model_not_ready", "downloads_abandoned", "loads_abandoned", "hit_latency_p99_ms", "miss_latency_p99_ms")
     if not mine:
         return dict.fromkeys(names)
     reached, hits, waited = (sum(m[k] for m in mine) for k in ("requests_reaching_cache", "hits", "waited"))
@@ -185,6 +187,8 @@ def _multi_model_headline(variants: list[dict], duration_s: float) -> dict:
         "model_mean_wait_s": sum(m["mean_wait_s"] * m["waited"] for m in mine if m["waited"]) / waited
         if waited else None,
         "model_not_ready": sum(m["model_not_ready"] for m in mine),
+        "downloads_abandoned": sum(m["downloads_abandoned"] for m in mine),
+        "loads_abandoned": sum(m["loads_abandoned"] for m in mine),
         "hit_latency_p99_ms": worst("hit_latency_s"),
         "miss_latency_p99_ms": worst("miss_latency_s"),
     }
