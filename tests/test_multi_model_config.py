@@ -20,12 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simfleet.config.multi_model import ModelPopulationSpec, MultiModelSettings
-from simfleet.engine.simulation import simulate
-from simfleet.errors import InputError
 from simfleet.fleet import build_fleet
 from simfleet.multi_model.population import build_population, draw_models
 from simfleet.scenario import load_experiment
-from test_bad_input import MODELS, assert_at, assert_exit_invalid, edit, invoke, load_problems, write
+from test_bad_input import MODELS, assert_at, edit, invoke, load_problems, write
 
 P = "endpoints[0].production_variants[0]"
 MP = f"{P}.model_population"
