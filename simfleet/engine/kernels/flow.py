@@ -228,7 +228,10 @@ class Caches(NamedTuple):
     instances' memory and disk (per row). A model in memory is loaded or loading (`ready` says
     when); a model on disk is there or downloading (`disk_ready`); a model is in use while it loads
     or while requests routed to it are queued or served (`busy_until`). Models in memory and on disk
-    are in least-recently-requested order (linked lists, the head the oldest)."""
+    are in least-recently-requested order (linked lists, the head the oldest). A load that would end
+    more than `load_timeout` after the request that started it is doomed: the model stays in memory,
+    loading, until then (`ready` is the abandonment) and leaves at the row's next cache step from
+    then on. With `per_model` pools, an instance's station for model m is its first station + m."""
 
     n_models: np.ndarray     # int64 per cache
     mem_need: np.ndarray     # float64 [cache, model]: bytes of memory the loaded model holds on an instance
@@ -491,6 +494,12 @@ def _release_unused(c, cache_out, n_cache, cc, r, t, inclusive):
             n_cache = _cache_event(cache_out, n_cache, gone, c.row_instance[r], x, CACHE_DELETE, 0.0)
         x = after
     return n_cache
+
+
+@njit(cache=True, inline="always")
+def _holds(c, r, m, t):
+    """Row r holds model m at t for routing: loaded or loading (a load abandoned by t is not held)."""
+    return c.mem_state[r, m] == 1 and (c.doomed[r, m] == 0 or c.ready[r, m] > t)
 
 
 @njit(cache=True, inline="always")
@@ -981,9 +990,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                             outstanding += _outstanding(st, s, t, cap)
                     if caches is not None and cc >= 0:
                         outstanding += routes.inflight[m]
-                        crow = caches.row_of[m]
-                        # (a model whose load was abandoned by now is not held)
-                        if caches.mem_state[crow, mm] == 1 and (caches.doomed[crow, mm] == 0 or caches.ready[crow, mm] > t):
+                        if _holds(caches, caches.row_of[m], mm, t):
                             if outstanding < best_held:
                                 best_held = outstanding
                                 ties_held = 1
@@ -1005,8 +1012,7 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 for j in range(lo, lo + n):
                     if counted[j] == best:
                         if caches is not None and held_only:
-                            crow = caches.row_of[routes.members[j]]
-                            if caches.mem_state[crow, mm] != 1 or (caches.doomed[crow, mm] != 0 and caches.ready[crow, mm] <= t):
+                            if not _holds(caches, caches.row_of[routes.members[j]], mm, t):
                                 continue
                         if pick == 0:
                             i = routes.members[j]
