@@ -374,19 +374,6 @@ def _sift_down(heap_t, heap_k, size, t, k):
 
 
 @njit(cache=True, inline="always")
-def _outstanding(st, s, t, cap):
-    """Requests queued or in service at station s at t (its queue's ring drops those started by t)."""
-    while st.q_len[s] > 0 and st.q_start[s, st.q_head[s]] <= t:  # started: no longer queued
-        st.q_head[s] = (st.q_head[s] + 1) % cap
-        st.q_len[s] -= 1
-    count = st.q_len[s]
-    for w in range(st.workers[s]):
-        if st.slot_free[s, w] > t:
-            count += 1
-    return count
-
-
-@njit(cache=True, inline="always")
 def _frees(pools, q, t):
     """Pool `q`'s environments that free at or before `t` leave its heap, in time order (ties: the
     lower slot): on-demand ones join the tail of the idle ring, provisioned ones the idle stack,
@@ -494,12 +481,6 @@ def _release_unused(c, cache_out, n_cache, cc, r, t, inclusive):
             n_cache = _cache_event(cache_out, n_cache, gone, c.row_instance[r], x, CACHE_DELETE, 0.0)
         x = after
     return n_cache
-
-
-@njit(cache=True, inline="always")
-def _holds(c, r, m, t):
-    """Row r holds model m at t for routing: loaded or loading (a load abandoned by t is not held)."""
-    return c.mem_state[r, m] == 1 and (c.doomed[r, m] == 0 or c.ready[r, m] > t)
 
 
 @njit(cache=True, inline="always")
@@ -980,17 +961,30 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 for j in range(lo, lo + n):
                     m = routes.members[j]
                     outstanding = 0
-                    if per_model:  # the pools of the models in its memory (the only ones that can be busy)
+                    # its stations: its containers', or with per-model pools those of the models in
+                    # its memory (the only ones that can be busy), in the order of its memory list
+                    s = routes.first_station[m]
+                    x = -1
+                    if per_model:
                         x = caches.m_head[caches.row_of[m]]
-                        while x >= 0:
-                            outstanding += _outstanding(st, routes.first_station[m] + x, t, cap)
+                        s = routes.first_station[m] + x
+                    while (x >= 0) if per_model else (s < routes.first_station[m] + n_containers):
+                        while st.q_len[s] > 0 and st.q_start[s, st.q_head[s]] <= t:  # started: no longer queued
+                            st.q_head[s] = (st.q_head[s] + 1) % cap
+                            st.q_len[s] -= 1
+                        outstanding += st.q_len[s]
+                        for w in range(st.workers[s]):
+                            if st.slot_free[s, w] > t:
+                                outstanding += 1
+                        s += 1
+                        if per_model:
                             x = caches.m_next[caches.row_of[m], x]
-                    else:
-                        for s in range(routes.first_station[m], routes.first_station[m] + n_containers):
-                            outstanding += _outstanding(st, s, t, cap)
+                            s = routes.first_station[m] + x
                     if caches is not None and cc >= 0:
                         outstanding += routes.inflight[m]
-                        if _holds(caches, caches.row_of[m], mm, t):
+                        crow = caches.row_of[m]
+                        # (held: loaded or loading; a load abandoned by now is not held)
+                        if caches.mem_state[crow, mm] == 1 and (caches.doomed[crow, mm] == 0 or caches.ready[crow, mm] > t):
                             if outstanding < best_held:
                                 best_held = outstanding
                                 ties_held = 1
@@ -1012,7 +1006,8 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 for j in range(lo, lo + n):
                     if counted[j] == best:
                         if caches is not None and held_only:
-                            if not _holds(caches, caches.row_of[routes.members[j]], mm, t):
+                            crow = caches.row_of[routes.members[j]]
+                            if caches.mem_state[crow, mm] != 1 or (caches.doomed[crow, mm] != 0 and caches.ready[crow, mm] <= t):
                                 continue
                         if pick == 0:
                             i = routes.members[j]
