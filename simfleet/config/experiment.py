@@ -617,7 +617,12 @@ class Experiment(StrictModel):
 
     @model_validator(mode="after")
     def _every_variant_serves(self):
-        """A variant with neither model_name nor containers must host inference components."""
+        """A variant with neither model_name nor containers must host inference components. Left to
+        `component_problems` while a component names an endpoint or variant that does not exist: the
+        variant it meant may be this one."""
+        names = {(e.endpoint_name, v.variant_name) for e in self.endpoints for v in e.production_variants}
+        if any((c.endpoint_name, self.component_variant(c)) not in names for c in self.inference_components):
+            return self
         errors = []
         for e_index, endpoint in enumerate(self.endpoints):
             for v_index, variant in enumerate(endpoint.production_variants):

@@ -282,6 +282,7 @@ def component_problems(experiment: "Experiment", catalog) -> list[tuple[tuple, s
     endpoints = {e.endpoint_name: (k, e) for k, e in enumerate(experiment.endpoints)}
     hosting: dict[tuple[str, str], list[int]] = {}  # (endpoint, variant) -> indices of its components
     seen: dict[str, int] = {}
+    unresolved = False  # a component names an endpoint or variant that does not exist
     for c_index, component in enumerate(experiment.inference_components):
         where = ("inference_components", c_index)
         name = component.inference_component_name
@@ -293,6 +294,7 @@ def component_problems(experiment: "Experiment", catalog) -> list[tuple[tuple, s
         if component.endpoint_name not in endpoints:
             out.append((where + ("endpoint_name",), f"unknown endpoint {component.endpoint_name!r} "
                         f"(endpoints: {', '.join(endpoints)})"))
+            unresolved = True
             continue
         _, endpoint = endpoints[component.endpoint_name]
         variants = {v.variant_name: v for v in endpoint.production_variants}
@@ -300,10 +302,12 @@ def component_problems(experiment: "Experiment", catalog) -> list[tuple[tuple, s
         if variant_name is None:  # none named, and the endpoint has several
             out.append((where + ("variant_name",), f"required when the endpoint has several variants "
                         f"(endpoint {endpoint.endpoint_name!r}: {', '.join(variants)})"))
+            unresolved = True
             continue
         if variant_name not in variants:
             out.append((where + ("variant_name",), f"no variant {variant_name!r} in endpoint "
                         f"{endpoint.endpoint_name!r} (variants: {', '.join(variants)})"))
+            unresolved = True
             continue
         hosting.setdefault((endpoint.endpoint_name, variant_name), []).append(c_index)
         variant = variants[variant_name]
@@ -317,6 +321,8 @@ def component_problems(experiment: "Experiment", catalog) -> list[tuple[tuple, s
                         f"0 copies needs scale to zero: variant {variant_name!r} must have managed_instance_scaling "
                         "with status ENABLED and min_instance_count = 0 (AWS: an endpoint scales to zero only with "
                         "MinInstanceCount 0; simfleet refuses a component that could never serve otherwise)"))
+    if unresolved:
+        return out  # which variant hosts what is unknown: the variant and traffic checks would only echo it
     out += _variant_problems(experiment, hosting)
     out += _traffic_problems(experiment, hosting, settings)
     return out
