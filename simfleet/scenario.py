@@ -10,8 +10,11 @@ every container of a pipeline or multi-container variant alone and all of them t
 serverless variant, which has no instance type, whether its model can run on serverless at all,
 `simfleet.serverless_sizing.serverless_problems`; for a multi-model variant, whether it may run
 multi-model on its instance type and whether every model of its population fits the cache,
-`_multi_model_problems`). Every problem found is reported at once; a problem in a `--set` value is
-reported against `--set`.
+`_multi_model_problems`; for inference components, their endpoints, variants, reservations against
+the variant's instance type and the traffic that names them,
+`simfleet.config.inference_components.component_problems`, and each component's model on that
+instance type, `_component_model_problems`). Every problem found is reported at once; a problem in a
+`--set` value is reported against `--set`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from simfleet.autoscaling.document import AutoscalingConfig, load_autoscaling
 from simfleet.autoscaling.metric_sources import alarm_watch, policy_watches, watch_problems
 from simfleet.catalog import INSTANCE_TYPE_PATTERN, Catalog, load_catalog
 from simfleet.config.experiment import Experiment
+from simfleet.config.inference_components import component_problems
 from simfleet.config.publish_periods import alignment_s
 from simfleet.errors import InputError, Problem
 from simfleet.input_files import parse_json, read_input_text
@@ -218,6 +222,9 @@ class _NameChecks:
                     self._model(where + ("containers", c_index, "model_name"), _dict(container).get("model_name"))
                 for m_index, declared in enumerate(_list(_dict(variant.get("model_population")).get("models"))):
                     self._model(where + ("model_population", "models", m_index, "profile"), _dict(declared).get("profile"))
+        for c_index, component in enumerate(_list(raw.get("inference_components"))):
+            self._model(("inference_components", c_index, "specification", "model_name"),
+                        _dict(_dict(component).get("specification")).get("model_name"))
         for t_index, traffic in enumerate(_list(raw.get("traffic"))):
             self._traffic(("traffic", t_index), _dict(traffic), endpoints)
 
@@ -333,6 +340,8 @@ def _resolve(experiment: Experiment, catalog: Catalog, known: dict[str, Path], s
                 continue
             if variant.instance_type not in catalog:
                 continue  # already reported by the name checks
+            if variant.model_name is None and variant.containers is None:
+                continue  # hosts inference components: checked below
             instance = catalog[variant.instance_type]
             if variant.containers is None:
                 models = [(variant.model_name, variant.workers, where + ("instance_type",))]
@@ -361,7 +370,38 @@ def _resolve(experiment: Experiment, catalog: Catalog, known: dict[str, Path], s
                 for relative, message in _multi_model_problems(experiment, endpoint.endpoint_name, variant, instance,
                                                                entries[0][1], known, profile):
                     report(where + relative, message)
+    for path, message in component_problems(experiment, catalog):
+        report(path, message)
+    for path, message in _component_model_problems(experiment, catalog, known, profile):
+        report(path, message)
     return profiles, problems
+
+
+def _component_model_problems(experiment: Experiment, catalog: Catalog, known: dict,
+                              profile) -> list[tuple[tuple, str]]:
+    """Each inference component's model on its variant's instance type: the profile has an entry
+    for it, and a model that needs an accelerator reserves one (a copy uses only what it reserves)."""
+    out = []
+    variants = {(e.endpoint_name, v.variant_name): v for e in experiment.endpoints for v in e.production_variants}
+    for index, component in enumerate(experiment.inference_components):
+        variant = variants.get((component.endpoint_name, experiment.component_variant(component)))
+        name = component.specification.model_name
+        if variant is None or variant.instance_type not in catalog or name not in known:
+            continue  # an unknown endpoint, variant, instance type or model is reported elsewhere
+        loaded = profile(name)
+        if loaded is None:
+            continue
+        instance = catalog[variant.instance_type]
+        where = ("inference_components", index, "specification")
+        entry = loaded.entry_for(instance)
+        if entry is None:
+            out.append((where + ("model_name",), f"model {name!r} has no service entry for {instance.name} "
+                        f"(it has: {', '.join(loaded.supported())})"))
+        elif entry.gpus_per_busy_worker > 0 and component.specification.compute_resource_requirements.accelerators == 0:
+            out.append((where + ("compute_resource_requirements", "number_of_accelerator_devices_required"),
+                        f"model {name!r} runs on an accelerator on {instance.name}; each copy must reserve at least "
+                        "1 (a copy uses only the accelerators it reserves)"))
+    return out
 
 
 def _multi_model_problems(experiment: Experiment, endpoint_name: str, variant, instance, entry, known: dict,

@@ -32,7 +32,8 @@ LAYERS = [
     {"catalog", "cloudwatch"},  # the instance catalog; CloudWatch's metric catalog and statistics
     {"config"},  # the experiment file's schema
     {"profiles", "traffic", "autoscaling"},  # the documents the scenario assembles
-    {"serverless_sizing", "multi_model"},  # a profile sized for serverless; a multi-model population and cache
+    {"serverless_sizing", "multi_model", "inference_components"},  # a profile sized for serverless; a multi-model
+    # population and cache; inference component copies placed and their cost shared
     # (scenario checks them, fleet builds them)
     {"scenario"},  # scenario assembly
     {"fleet"},

@@ -7,13 +7,17 @@ import pytest
 import simfleet
 from simfleet.catalog import load_catalog
 from simfleet.engine.simulation import simulate
+from simfleet.errors import InputError
 from simfleet.profiles import ProfileSources, builtin_profile_dir, fit_problems, load_profile
 from simfleet.request_records import CACHE_HIT, CACHE_NONE, RequestRecords
 from simfleet.scenario import load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = sorted((ROOT / "models").glob("*.toml"))
-EXPERIMENTS = sorted(p for p in (ROOT / "experiments").glob("*.toml") if not p.name.startswith(("sweep-", "recommend-")))
+EXPERIMENTS = sorted(p for p in (ROOT / "experiments").glob("*.toml")
+                     if not p.name.startswith(("sweep-", "recommend-", "inference-components")))
+#: Inference components: validated, not yet simulated (issue 17: the engine integration comes next).
+COMPONENTS = sorted((ROOT / "experiments").glob("inference-components*.toml"))
 SWEEPS = sorted((ROOT / "experiments").glob("sweep-*.toml"))
 #: Inference Recommender jobs (`simfleet recommend`); the JSON one is an AWS request, run with --model.
 JOBS = sorted((ROOT / "experiments").glob("recommend-*.*"))
@@ -61,6 +65,20 @@ def test_catalog_has_the_required_families_with_sourced_prices():
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
 def test_examples_validate(path):
     load_experiment(path, ["experiment.duration=10min"])
+
+
+@pytest.mark.parametrize("path", COMPONENTS, ids=[p.stem for p in COMPONENTS])
+def test_inference_component_examples_validate_and_simulate_refuses_them(path):
+    scenario = load_experiment(path, ["experiment.duration=10min"])
+    assert scenario.experiment.inference_components
+    with pytest.raises(InputError) as caught:
+        simulate(scenario)
+    [problem] = caught.value.problems
+    assert problem.key == "inference_components" and "cannot be simulated yet" in problem.message
+
+
+def test_the_inference_component_example_ships():
+    assert [p.stem for p in COMPONENTS] == ["inference-components"]
 
 
 def test_the_pipeline_examples_ship():

@@ -13,9 +13,12 @@ A serverless variant gives `serverless_config` (`simfleet.config.serverless`) in
 `instance_type` and `initial_instance_count`; the experiment's `[serverless]` section holds
 simfleet's choices for serverless endpoints. A multi-model variant (`mode = "MultiModel"`) serves a
 `model_population` with its `multi_model_config` (`simfleet.config.multi_model`), traffic may name
-its `target_model`, and `[multi_model]` holds simfleet's choices for them. Room is left on purpose:
-an endpoint will gain `inference_components`. `autoscaling` holds the Application Auto
-Scaling requests as AWS spells them (PascalCase), validated by `simfleet.autoscaling`.
+its `target_model`, and `[multi_model]` holds simfleet's choices for them. A variant with neither
+`model_name` nor `containers` hosts the `[[inference_components]]` that name it, may have
+`managed_instance_scaling`, traffic names a component in `target_inference_component`, and
+`[inference_component_settings]` holds simfleet's choices (`simfleet.config.inference_components`).
+`autoscaling` holds the Application Auto Scaling requests as AWS spells them (PascalCase),
+validated by `simfleet.autoscaling`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from simfleet.catalog import INSTANCE_TYPE_PATTERN, InstanceOverride
 from simfleet.config.containers import ContainerDefinition, Hostname, InferenceExecutionConfig, container_problems
+from simfleet.config.inference_components import (INFERENCE_COMPONENT_NAME, InferenceComponent,
+                                                  InferenceComponentSettings, ManagedInstanceScaling)
 from simfleet.config.multi_model import ModelPopulationSpec, MultiModelConfig, MultiModelSettings, TargetModel
 from simfleet.config.serverless import ServerlessConfig, ServerlessSettings
 from simfleet.schema.distributions import SizeDistribution, TimeDistribution
@@ -165,6 +170,10 @@ class RoutingConfig(StrictModel):
                     "for a variant without RoutingConfig; simfleet assumes RANDOM there")
 
 
+NO_MODEL_MESSAGE = ("give exactly one of model_name (one container) or containers (a pipeline or multi-container "
+                    "endpoint), or neither on a variant that hosts inference components")
+
+
 def _key_errors(model: str, errors: list[tuple[tuple, str, str]]) -> ValidationError:
     """Problems of a model validator located at the keys they concern (``(loc, type, message)``, type
     "missing" for a key that must be given), so that each is reported on its own key path."""
@@ -209,6 +218,9 @@ class ProductionVariant(StrictModel):
         default=None, description="MultiModelConfig (mode = \"MultiModel\" only): model_cache_setting")
     model_population: ModelPopulationSpec | None = Field(
         default=None, description="the models a MultiModel variant serves (required there, refused elsewhere)")
+    managed_instance_scaling: ManagedInstanceScaling | None = Field(
+        default=None, description="ManagedInstanceScaling of a variant that hosts inference components: min and max "
+                                  "instances (min 0: scale to zero) and the scale-in policy")
 
     @field_validator("inference_execution_config")
     @classmethod
@@ -237,9 +249,9 @@ class ProductionVariant(StrictModel):
 
     @model_validator(mode="after")
     def _model_or_containers(self):
-        if (self.model_name is None) == (self.containers is None):
-            raise ValueError("give exactly one of model_name (one container) or containers (a pipeline or "
-                             "multi-container endpoint)")
+        # Neither is a variant that hosts inference components: `Experiment` checks that some do.
+        if self.model_name is not None and self.containers is not None:
+            raise ValueError(NO_MODEL_MESSAGE)
         return self
 
     @model_validator(mode="after")
@@ -378,6 +390,10 @@ class _TrafficCommon(StrictModel):
         default=None, description="TargetModel header of every request (multi-model endpoints; default: each "
                                   "request draws its model by the population's popularity). A model the "
                                   "population does not have is a 4XX at run time, not refused here")
+    target_inference_component: str | None = Field(
+        default=None, pattern=INFERENCE_COMPONENT_NAME, max_length=63,
+        description="InferenceComponentName header of every request: the inference component it invokes (required "
+                    "on an endpoint that hosts components; an unknown name is refused when the file is validated)")
     payload: SizeDistribution = Field(default_factory=lambda: {"kind": "constant", "value": "1 KB"},
                                       validate_default=True)
 
@@ -591,5 +607,44 @@ class Experiment(StrictModel):
                                            description="choices and limits for serverless variants")
     multi_model: MultiModelSettings = Field(default_factory=MultiModelSettings,
                                             description="choices and limits for multi-model variants")
+    inference_component_settings: InferenceComponentSettings = Field(
+        default_factory=InferenceComponentSettings, description="choices for inference components")
     endpoints: list[Endpoint] = Field(min_length=1)
+    inference_components: list[InferenceComponent] = Field(
+        default_factory=list, description="CreateInferenceComponent requests: models hosted as copies that reserve "
+                                          "cores, accelerators and memory on a variant's instances")
     traffic: list[TrafficSource] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _every_variant_serves(self):
+        """A variant with neither model_name nor containers must host inference components. Left to
+        `component_problems` while a component names an endpoint or variant that does not exist: the
+        variant it meant may be this one."""
+        names = {(e.endpoint_name, v.variant_name) for e in self.endpoints for v in e.production_variants}
+        if any((c.endpoint_name, self.component_variant(c)) not in names for c in self.inference_components):
+            return self
+        errors = []
+        for e_index, endpoint in enumerate(self.endpoints):
+            for v_index, variant in enumerate(endpoint.production_variants):
+                if (variant.model_name is None and variant.containers is None
+                        and not self.hosts_components(endpoint.endpoint_name, variant.variant_name)):
+                    errors.append((("endpoints", e_index, "production_variants", v_index), "value_error",
+                                   NO_MODEL_MESSAGE + " (no [[inference_components]] names this variant)"))
+        if errors:
+            raise _key_errors("Experiment", errors)
+        return self
+
+    def component_variant(self, component: InferenceComponent) -> str | None:
+        """The variant a component names, or its endpoint's only variant when it names none (None when
+        its endpoint is unknown, or has several variants and none is named)."""
+        if component.variant_name is not None:
+            return component.variant_name
+        for endpoint in self.endpoints:
+            if endpoint.endpoint_name == component.endpoint_name and len(endpoint.production_variants) == 1:
+                return endpoint.production_variants[0].variant_name
+        return None
+
+    def hosts_components(self, endpoint_name: str, variant_name: str) -> bool:
+        """Some inference component names this endpoint and variant."""
+        return any(c.endpoint_name == endpoint_name and self.component_variant(c) == variant_name
+                   for c in self.inference_components)

@@ -30,6 +30,7 @@ from simfleet.engine.request_driver import RequestDriver
 from simfleet.engine.request_plane import RequestPlane
 from simfleet.engine.users import UserPopulation
 from simfleet.engine.timing import at_time
+from simfleet.errors import InputError
 from simfleet.fleet import Fleet, build_fleet
 from simfleet.metrics.aggregator import MetricsAggregator
 from simfleet.metrics.load_generator import LoadGenerator, LoadGeneratorMetrics
@@ -119,6 +120,11 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     run is then exactly the run of that shorter duration (summary, billing and `RunEnd` included).
     """
     experiment = scenario.experiment
+    if experiment.inference_components:
+        # Until copies are stations (issue 17, engine integration): `simfleet validate` accepts the file.
+        raise InputError.single(scenario.source, "inference components are validated but cannot be simulated yet "
+                                "(the engine does not place or route copies); `simfleet validate` checks the file",
+                                key="inference_components")
     duration = experiment.experiment.duration
     start = experiment.experiment.start_time
     streams = RandomStreams(experiment.experiment.seed)
