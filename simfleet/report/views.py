@@ -221,9 +221,10 @@ def _instances(readers) -> Panel | None:
                 markers.append(Marker(group, r.x([row["timestamp"]])[0], float(d.get("new_capacity", np.nan)), text))
     if not lines:
         return None
+    note = ("Each triangle is a scaling activity: hover it for old → new capacity, the policy and the alarm."
+            if markers else "No scaling activity in this run.")
     return Panel("instances", "Instances (in service, desired) and scaling activities", "instances", tuple(lines),
-                 tuple(markers), note="Each triangle is a scaling activity: hover it for old → new capacity, "
-                                      "the policy and the alarm.")
+                 tuple(markers), note=note)
 
 
 _UTILIZATION = (("CPUUtilization", "0–100 × vCPUs"), ("MemoryUtilization", "0–100"),
