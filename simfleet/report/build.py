@@ -47,19 +47,20 @@ def build_report(dirs: list[Path], out: Path | None = None, png_dir: Path | None
     (every directory's problem at once) and `MissingDependency` when an optional part is missing."""
     from simfleet.report.page import check_out_path, render_page, write_page
 
-    out = Path(out) if out is not None else default_out(dirs)
     problems = []
-    try:
-        check_out_path(out)
-    except InputError as error:
-        problems += error.problems
-    if png_dir is not None and Path(png_dir).exists() and not Path(png_dir).is_dir():
-        problems.append(InputError.single(png_dir, "--png: not a directory; expected a folder for the PNG files")
-                        .problems[0])
     try:
         runs = load_runs([Path(d) for d in dirs])
     except InputError as error:
-        problems = error.problems + problems
+        problems += error.problems
+    if out is not None or not problems:  # a default --out under a bad DIR would only repeat its problem
+        out = Path(out) if out is not None else default_out(dirs)
+        try:
+            check_out_path(out)
+        except InputError as error:
+            problems += error.problems
+    if png_dir is not None and Path(png_dir).exists() and not Path(png_dir).is_dir():
+        problems.append(InputError.single(png_dir, "--png: not a directory; expected a folder for the PNG files")
+                        .problems[0])
     if problems:
         raise InputError(problems)
     try:

@@ -29,7 +29,7 @@ h1 { font-size: 1.4em; margin: 16px 0 4px; } h2 { font-size: 1.15em; margin: 28p
 table { border-collapse: collapse; font-size: 0.9em; margin: 6px 0; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: 3px 8px; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child, th.name, td.name { text-align: left; }
-.panel { margin: 14px 0; }
+.panel { margin: 14px 0; overflow-x: hidden; }  /* a chart's title never widens a narrow page */
 .empty { border: 1px dashed #bbb; padding: 24px; text-align: center; }
 details li { margin: 4px 0; font-size: 0.85em; } code { font-size: 0.95em; }
 """

@@ -20,7 +20,7 @@ __all__ = ["RunData", "load_run", "load_runs", "REQUIRED_FILES"]
 
 #: The files of a run directory the report reads (the others are not needed for the page).
 REQUIRED_FILES = ("metrics.parquet", "events.parquet", "summary.json", "manifest.json")
-_EXPECTED = "expected a run directory written by `simfleet run` (metrics.parquet, events.parquet, summary.json, manifest.json)"
+_EXPECTED = "expected a run directory written by `simfleet run`"
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def _kind_problem(path: Path) -> str | None:
         return "a sweep dataset (sweep.json, runs.parquet): reports of sweeps are not supported yet"
     missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
     if missing:
-        return f"not a simfleet run directory (missing {', '.join(missing)}); {_EXPECTED}"
+        return f"not a simfleet run directory (no {', '.join(missing)}); {_EXPECTED}"
     return None
 
 

@@ -195,7 +195,7 @@ def _errors(readers) -> Panel:
                 group = r.group(endpoint, variant)
                 x, y = r.series(mine, mine["sum"] * 60.0 / mine["period_s"])
                 lines.append(Line(f"{group} {metric[10:13]}", group, x, y, dash=dash))
-    return Panel("errors", "Invocation4XXErrors and Invocation5XXErrors (Sum, per minute)", "errors per minute",
+    return Panel("errors", "Invocation4XX/5XXErrors (Sum, per minute)", "errors per minute",
                  tuple(lines), empty_note="no request reached the endpoints in this run",
                  note="4XX dashed (payload too large, throttles, model not ready), 5XX solid (model errors, "
                       "timeouts, full queues, no capacity).")
@@ -223,7 +223,7 @@ def _instances(readers) -> Panel | None:
         return None
     note = ("Each triangle is a scaling activity: hover it for old → new capacity, the policy and the alarm."
             if markers else "No scaling activity in this run.")
-    return Panel("instances", "Instances (in service, desired) and scaling activities", "instances", tuple(lines),
+    return Panel("instances", "Instances and scaling activities", "instances", tuple(lines),
                  tuple(markers), note=note)
 
 
@@ -252,7 +252,7 @@ def _utilization(readers, metric: str, scale: str) -> Panel | None:
                     lines.append(Line(group, group, x, y))
     if not present:
         return None
-    return Panel(f"utilization-{metric}", f"{metric} (Average, percent, {scale})", "percent", tuple(lines),
+    return Panel(f"utilization-{metric}", f"{metric} (Average, %, {scale})", "percent", tuple(lines),
                  note="Per instance where the run has enhanced metrics (InstanceId datapoints), else per variant.")
 
 
@@ -268,7 +268,7 @@ def _serverless(readers) -> Panel | None:
                     lines.append(Line(f"{group} {name.replace('_', ' ')}", group, x, y, dash=dash))
     if not lines:
         return None
-    return Panel("serverless", "Serverless cold starts and throttles (per minute)", "per minute", tuple(lines),
+    return Panel("serverless", "Cold starts and throttles (per minute)", "per minute", tuple(lines),
                  note="Cold starts solid, throttles (ThrottlingException, 4XX) dashed, spill-overs dotted.")
 
 
@@ -285,7 +285,7 @@ def _cache_hits(readers) -> Panel | None:
                 lines.append(Line(group, group, x, y))
     if not present:
         return None
-    return Panel("cache-hit", "ModelCacheHit (Average: hit ratio, percent)", "percent", tuple(lines),
+    return Panel("cache-hit", "ModelCacheHit (Average, % of requests)", "percent", tuple(lines),
                  note="Share of requests whose model was already loaded on the instance that served them.")
 
 
@@ -302,7 +302,7 @@ def _cache_loads(readers) -> Panel | None:
                 lines.append(Line(f"{group} {name}", group, x, y, dash=dash))
     if not lines:
         return None
-    return Panel("cache-loads", "Model loads, unloads and downloads (per minute)", "per minute", tuple(lines),
+    return Panel("cache-loads", "Model loads and unloads (per minute)", "per minute", tuple(lines),
                  note="Loads solid, unloads (evictions) dashed, downloads from S3 dotted.")
 
 
@@ -321,7 +321,7 @@ def _container_latency(readers) -> Panel | None:
                     lines.append(Line(f"{group} {column}", group, x, y, dash=_DASH[column]))
     if not present:
         return None
-    return Panel("container-latency", f"ContainerLatency per container ({'/'.join(percentiles)})", "milliseconds",
+    return Panel("container-latency", f"ContainerLatency ({'/'.join(percentiles)})", "milliseconds",
                  tuple(lines), note="Each container of an inference pipeline or a multi-container endpoint.")
 
 
