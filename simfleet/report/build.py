@@ -66,7 +66,8 @@ def build_report(dirs: list[Path], out: Path | None = None, png_dir: Path | None
     try:
         from simfleet.report.figures import draw_sections
     except ImportError as error:
-        raise MissingDependency(f"simfleet report needs its plotting extra ({error.name} is missing): "
+        missing = (error.name or "bokeh").split(".")[0]
+        raise MissingDependency(f"simfleet report needs its plotting extra ({missing} is missing): "
                                 "pip install -e '.[report]'") from None
     if png_dir is not None:
         from simfleet.report.browser import find_chromium
