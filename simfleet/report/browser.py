@@ -190,8 +190,8 @@ class Browser:
             raise BrowserError(f"JavaScript failed: {details.get('exception', {}).get('description') or details.get('text')}")
         return result.get("result", {}).get("value")
 
-    def screenshot(self, out: str | Path, selector: str | None = None) -> Path:
-        """A PNG of the element `selector` (its first match), or of the whole page."""
+    def screenshot(self, out: str | Path, selector: str | None = None, max_height: int | None = None) -> Path:
+        """A PNG of the element `selector` (its first match), or of the whole page; its top `max_height` pixels."""
         if selector is None:
             box = self.evaluate("({x: 0, y: 0, width: document.documentElement.scrollWidth, "
                                 "height: document.documentElement.scrollHeight})")
@@ -200,6 +200,8 @@ class Browser:
                                 ".getBoundingClientRect(); return {x: r.x + window.scrollX, y: r.y + window.scrollY, "
                                 "width: r.width, height: r.height}; })()")
         clip = {key: float(box[key]) for key in ("x", "y", "width", "height")}
+        if max_height is not None:
+            clip["height"] = min(clip["height"], float(max_height))
         clip["scale"] = 1
         data = self.send("Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": True})
         out = Path(out)

@@ -36,8 +36,8 @@ COLUMNS = (
     ("latency_s.p50", "p50 ms", lambda v: f"{v * 1e3:.2f}"),
     ("latency_s.p99", "p99 ms", lambda v: f"{v * 1e3:.2f}"),
     ("error_rate", "error rate", lambda v: f"{v:.3%}"),
-    ("cost_per_hour", "$ per hour", lambda v: f"{v:.4f}"),
-    ("cost_per_million_requests", "$ per million requests", lambda v: f"{v:.4f}"),
+    ("cost_per_hour", "$/hour", lambda v: f"{v:.4f}"),
+    ("cost_per_million_requests", "$/M requests", lambda v: f"{v:.4f}"),
     ("instance_hours", "instance-hours", lambda v: f"{v:.3f}"),
     ("cost", "cost $", lambda v: f"{v:.4f}"),
 )
