@@ -6,7 +6,7 @@ Simulates the shipped experiments into a temporary folder, writes their reports,
 the top of each page in headless Chromium (`simfleet.report.browser`), as a reader first sees it:
 
     docs/report-run.png          simfleet report runs/quickstart
-    docs/report-serverless.png   simfleet report runs/serverless-vs-realtime (serverless views)
+    docs/report-serverless.png   simfleet report runs/serverless-vs-realtime (serverless and one instance)
     docs/report-compare.png      simfleet report runs/diurnal-day runs/diurnal-autoscaling (overlay)
 
 The images are reduced to a 128-colour palette to keep the repository small.
