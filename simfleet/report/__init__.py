@@ -10,7 +10,8 @@ engine. The modules, in the order data flows through them:
 * `figures`    - the panels drawn with Bokeh (the optional `report` extra, imported only here);
 * `page`       - the HTML page assembled around them and written atomically;
 * `browser`    - headless Chromium over the DevTools pipe: PNGs of the page (and the tests' eyes);
-* `cli`        - the `simfleet report` command.
+* `build`      - the job that strings them together (directories in, page and PNGs out);
+* `cli`        - the `simfleet report` command (typer only; the rest is imported when it runs).
 """
 
 from __future__ import annotations
