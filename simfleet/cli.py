@@ -1,4 +1,4 @@
-"""The `simfleet` command line (typer): run, validate, catalog, plus sweep, recommend and metrics.
+"""The `simfleet` command line (typer): run, validate, catalog, plus sweep, recommend, metrics and report.
 
 Exit codes: 0 success, 2 usage error (typer), 3 invalid input (`errors.EXIT_INVALID_INPUT`), with
 one line per problem on stderr and never a traceback for a user's mistake.
@@ -17,6 +17,7 @@ import typer
 from simfleet.errors import EXIT_INVALID_INPUT, InputError
 from simfleet.query.cli import app as metrics_app
 from simfleet.recommender.cli import recommend as recommend_command
+from simfleet.report.cli import report as report_command
 from simfleet.sweep.cli import sweep as sweep_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -24,6 +25,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 app.add_typer(metrics_app, name="metrics")
 app.command(name="sweep")(sweep_command)
 app.command(name="recommend")(recommend_command)
+app.command(name="report")(report_command)
 
 
 def _fail(error: InputError) -> None:
@@ -39,6 +41,7 @@ def run(
     seed: Optional[int] = typer.Option(None, "--seed", help="override experiment.seed"),
     set_: List[str] = typer.Option([], "--set", help="override a key: --set endpoints.0.production_variants.0.initial_instance_count=3"),
     requests: Optional[bool] = typer.Option(None, "--requests/--no-requests", help="write requests.parquet"),
+    report: bool = typer.Option(False, "--report", help="also write the run's HTML report (RUN_DIR/report.html)"),
 ) -> None:
     """Simulate EXPERIMENT and write its run directory."""
     from simfleet.scenario import load_experiment
@@ -68,6 +71,12 @@ def run(
         typer.echo(f"{name:<{width}} {instances:>10} {peak:>5} "
                    f"{v['throughput_per_s']:>9.1f} {_pct(v['error_rate']):>7} {_ms(p50):>8} {_ms(p99):>8} "
                    f"{_usd(v.get('cost_per_hour')):>9} {_usd(v['cost']):>9}")
+    stale = out_dir / "report.html"
+    if report:
+        from simfleet.report.cli import write_run_report
+        typer.echo(f"report -> {write_run_report(out_dir)}")
+    elif stale.is_file():
+        stale.unlink()  # a run never leaves an earlier run's files beside its own (DESIGN §5)
 
 
 def _usd(value: float | None) -> str:

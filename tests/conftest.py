@@ -52,3 +52,42 @@ def nearest_rank_value(values, p) -> float:
     ordered = np.sort(np.asarray(values, dtype=np.float64))
     rank = max(1, math.ceil(Fraction(repr(float(p))) * len(ordered) / 100))
     return float(ordered[rank - 1])
+
+
+# --- run directories for the report tests (short versions of the shipped experiments) -----------------
+
+REPORT_RUNS = {
+    "quickstart": ("quickstart.toml", ["experiment.duration=10min"]),
+    "quickstart-3": ("quickstart.toml", ["experiment.duration=10min",
+                                         "endpoints.0.production_variants.0.initial_instance_count=3"]),
+    "no-traffic": ("quickstart.toml", ["experiment.duration=10min", "traffic.0.rate=0"]),
+    "serverless-vs-realtime": ("serverless-vs-realtime.toml", ["experiment.duration=20min"]),
+    "multi-model": ("multi-model.toml", ["experiment.duration=5min"]),
+    "autoscaling": ("diurnal-autoscaling.toml", ["experiment.duration=9h"]),
+    "pipeline": ("pipeline.toml", ["experiment.duration=10min"]),
+}
+
+
+class ReportRuns:
+    """Run directories simulated once per test session, on first use."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._done: dict[str, Path] = {}
+
+    def __getitem__(self, name: str) -> Path:
+        if name not in self._done:
+            from simfleet.outputs.run_directory import run_to_directory
+            from simfleet.scenario import load_experiment
+
+            file, overrides = REPORT_RUNS[name]
+            experiments = Path(__file__).resolve().parents[1] / "experiments"
+            out = self.root / name
+            run_to_directory(load_experiment(experiments / file, overrides), out)
+            self._done[name] = out
+        return self._done[name]
+
+
+@pytest.fixture(scope="session")
+def report_runs(tmp_path_factory) -> ReportRuns:
+    return ReportRuns(tmp_path_factory.mktemp("report-runs"))

@@ -40,7 +40,7 @@ LAYERS = [
     {"metrics"},
     {"engine"},
     {"outputs"},
-    {"query", "sweep", "recommender"},  # jobs over runs
+    {"query", "sweep", "recommender", "report"},  # jobs over runs
     {"cli", "__main__", "simfleet"},  # entry points: the command line, the public API
 ]
 

@@ -1,0 +1,53 @@
+"""`simfleet report DIR… [--out FILE] [--png DIR]`: the command; the work is in `report.build`.
+
+Only typer is imported here, so `simfleet --help` and the other commands never load the plotting
+library: `report.build` (and through it Bokeh) is imported when the command runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from simfleet.errors import EXIT_INVALID_INPUT, EXIT_USAGE, InputError
+
+__all__ = ["report", "write_run_report"]
+
+
+def report(
+    dirs: List[Path] = typer.Argument(..., help="run directories; several are overlaid on one page"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                       help="HTML file to write (default: DIR/report.html for one run, "
+                                            "./report.html for several)"),
+    png: Optional[Path] = typer.Option(None, "--png", help="also write each chart as a PNG into this folder "
+                                                           "(needs Chromium)"),
+) -> None:
+    """Write one self-contained HTML page (hover, zoom; opens offline) of the runs in DIR…"""
+    outcome = _build(dirs, out, png)
+    size_kb = outcome.page.stat().st_size / 1024
+    empty = f", {outcome.empty_panels} empty" if outcome.empty_panels else ""
+    typer.echo(f"report of {outcome.runs} run{'s' if outcome.runs > 1 else ''}: {outcome.charts} charts{empty} "
+               f"-> {outcome.page} ({size_kb:,.0f} KB)")
+    if outcome.pngs:
+        typer.echo(f"{len(outcome.pngs)} PNG files -> {outcome.pngs[0].parent}")
+
+
+def write_run_report(run_dir: Path) -> Path:
+    """`simfleet run --report`: the report of the run just written, as RUN_DIR/report.html."""
+    return _build([run_dir], None, None).page
+
+
+def _build(dirs: list[Path], out: Path | None, png: Path | None):
+    from simfleet.report.build import MissingDependency, build_report
+
+    try:
+        return build_report(list(dirs), out, png)
+    except InputError as error:
+        for problem in error.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(EXIT_INVALID_INPUT)
+    except MissingDependency as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_USAGE)

@@ -1,0 +1,204 @@
+"""The report as a person sees it: each page rendered by a real headless Chromium.
+
+Checks that a page loads without console errors or network requests (it must open offline), that
+BokehJS drew every chart the page announces and every chart has data points, that the headline
+numbers on the page equal summary.json's, that a run without traffic says so, that several runs are
+overlaid (each chart has a series of each run), and that a narrow window does not overflow. A
+screenshot of each page is kept under `tests/artifacts/` (or `$SIMFLEET_TEST_ARTIFACTS`).
+
+Chromium comes from Debian's `chromium` package (`.ci/run` installs it). Without it these tests
+skip, saying so, except under CI (`CI=true`), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+if not IN_CI:  # under CI the extra is installed by the README's setup command; its absence fails
+    pytest.importorskip("bokeh", reason="the report extra is not installed: pip install -e '.[report]'")
+
+from simfleet.report.browser import Browser, find_chromium  # noqa: E402
+from simfleet.report.build import PAGE_READY, build_report  # noqa: E402
+from simfleet.report.headline import COLUMNS  # noqa: E402
+
+ARTIFACTS = Path(os.environ.get("SIMFLEET_TEST_ARTIFACTS", Path(__file__).parent / "artifacts"))
+
+#: Per chart slot on the page: its Bokeh figure's series as (name, number of points).
+CHARTS_JS = """(() => {
+  const doc = Bokeh.documents[0];
+  const out = {};
+  for (const root of doc.roots()) {
+    if (!root.renderers) continue;
+    out[root.name] = root.renderers.map(r => [r.name, r.data_source.get_length()]);
+  }
+  return out;
+})()"""
+
+#: Per chart slot: the size of what was drawn (BokehJS draws into canvases inside shadow roots).
+DRAWN_JS = """(() => {
+  const out = {};
+  for (const slot of document.querySelectorAll('.panel[data-drawn]')) {
+    const r = slot.getBoundingClientRect();
+    out[slot.dataset.panel] = [Math.round(r.width), Math.round(r.height)];
+  }
+  return out;
+})()"""
+
+HEADLINE_JS = """(() => [...document.querySelectorAll('#headline tbody tr')].map(tr => ({
+  run: tr.dataset.run, endpoint: tr.dataset.endpoint, variant: tr.dataset.variant,
+  cells: Object.fromEntries([...tr.querySelectorAll('td[data-field]')].map(td =>
+    [td.dataset.field, [td.dataset.value, td.textContent]]))})))()"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if find_chromium() is None:
+        message = "Chromium is not installed (apt-get install chromium): the report's browser tests need it"
+        if IN_CI:
+            pytest.fail(message + " and CI=true, so its absence is a failure")
+        pytest.skip(message)
+    with Browser(width=1200, height=900) as chromium:
+        yield chromium
+
+
+def _open(browser: Browser, page: Path, width: int = 1200) -> None:
+    browser.console.clear()
+    browser.requests.clear()
+    browser.set_viewport(width, 900)
+    browser.open(page, ready=PAGE_READY)
+
+
+def _check_loaded_cleanly(browser: Browser) -> None:
+    assert browser.errors() == [], f"console errors: {browser.errors()}"
+    remote = [url for url in browser.requests if not url.startswith(("file:", "data:", "blob:"))]
+    assert remote == [], f"the page asked the network for {remote}"
+
+
+def _charts(browser: Browser) -> dict[str, list]:
+    charts = browser.evaluate(CHARTS_JS)
+    drawn = browser.evaluate(DRAWN_JS)
+    assert set(charts) == set(drawn), "every chart slot holds its figure, and every figure has a slot"
+    for key, (width, height) in drawn.items():
+        assert width > 200 and height > 150, f"chart {key} was not drawn ({width}×{height})"
+    for key, series in charts.items():
+        assert series, f"chart {key} has no series"
+        assert all(points > 0 for _, points in series), f"chart {key} has an empty series: {series}"
+    return charts
+
+
+def _screenshot(browser: Browser, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = browser.screenshot(ARTIFACTS / f"report-{name}.png")
+    assert shot.stat().st_size > 10_000
+    return shot
+
+
+def _report(dirs: list[Path], out: Path) -> Path:
+    return build_report(dirs, out).page
+
+
+def _float(text: str):
+    return None if text == "" else float(text)
+
+
+def _check_headline(browser: Browser, runs: dict[str, Path]) -> None:
+    rows = browser.evaluate(HEADLINE_JS)
+    expected = []
+    for label, path in runs.items():
+        summary = json.loads((path / "summary.json").read_text())
+        for v in summary["variants"]:
+            expected.append((label, v))
+    assert len(rows) == len(expected)
+    for row, (label, v) in zip(rows, expected):
+        assert (row["endpoint"], row["variant"]) == (v["EndpointName"], v["VariantName"])
+        for field, _, formatter in COLUMNS:
+            value = v
+            for part in field.split("."):
+                value = value[part]
+            raw, text = row["cells"][field]
+            assert _float(raw) == value, f"{field} of {label}: page {raw} vs summary.json {value}"
+            if value is None:
+                assert text == "n/a"
+            elif not (field == "instance_hours" and v.get("serverless") is not None):
+                assert text == formatter(value)
+    totals = browser.evaluate("[...document.querySelectorAll('#totals tbody tr')].map(tr => "
+                              "Object.fromEntries([...tr.querySelectorAll('td[data-field]')].map(td => "
+                              "[td.dataset.field, td.dataset.value])))")
+    for total, path in zip(totals, runs.values()):
+        summary = json.loads((path / "summary.json").read_text())
+        assert int(total["requests"]) == summary["requests"]
+        assert _float(total["cost"]) == summary["cost"]
+
+
+@pytest.mark.parametrize("name, panels", [
+    ("quickstart", {"model-latency", "overhead-latency", "invocations", "errors", "instances",
+                    "utilization-CPUUtilization", "utilization-MemoryUtilization"}),
+    ("serverless-vs-realtime", {"serverless"}),
+    ("multi-model", {"cache-hit", "cache-loads", "utilization-DiskUtilization"}),
+    ("autoscaling", {"instances", "utilization-GPUUtilization"}),
+    ("pipeline", {"container-latency"}),
+])
+def test_a_run_page_renders_every_chart_with_data_and_summary_numbers(browser, report_runs, tmp_path, name, panels):
+    page = _report([report_runs[name]], tmp_path / "report.html")
+    _open(browser, page)
+    _check_loaded_cleanly(browser)
+    charts = _charts(browser)
+    assert panels <= set(charts), f"missing views: {panels - set(charts)}"
+    _check_headline(browser, {report_runs[name].name: report_runs[name]})
+    if name == "autoscaling":  # every scaling activity marked, with what hovering it says
+        events = __import__("pandas").read_parquet(report_runs[name] / "events.parquet")
+        activities = int(events["event"].eq("ScalingActivity").sum())
+        assert activities >= 2
+        assert ["scaling activity", activities] in charts["instances"]
+    assert browser.evaluate("document.querySelectorAll('.notice').length") == 0
+    _screenshot(browser, name)
+
+
+def test_a_run_without_traffic_renders_and_says_so(browser, report_runs, tmp_path):
+    run = report_runs["no-traffic"]
+    page = _report([run], tmp_path / "report.html")
+    _open(browser, page)
+    _check_loaded_cleanly(browser)
+    notice = browser.evaluate("document.querySelector('#no-traffic').innerText")
+    assert "had no traffic" in notice
+    empty = browser.evaluate("[...document.querySelectorAll('.panel:not([data-drawn]) .empty')].map(e => e.innerText)")
+    assert empty and all("no request" in text for text in empty)
+    charts = _charts(browser)  # capacity and utilization still have data
+    assert "instances" in charts and "model-latency" not in charts
+    _check_headline(browser, {run.name: run})
+    _screenshot(browser, "no-traffic")
+
+
+def test_several_runs_are_overlaid_on_one_page(browser, report_runs, tmp_path):
+    runs = {name: report_runs[name] for name in ("quickstart", "quickstart-3")}
+    page = _report(list(runs.values()), tmp_path / "compare.html")
+    _open(browser, page)
+    _check_loaded_cleanly(browser)
+    charts = _charts(browser)
+    assert len(charts) >= 7
+    for key, series in charts.items():
+        for label in runs:
+            assert any(name.startswith(f"{label} · ") for name, _ in series), f"chart {key} has no series of {label}"
+    _check_headline(browser, runs)
+    _screenshot(browser, "compare")
+
+
+def test_a_narrow_window_does_not_overflow(browser, report_runs, tmp_path):
+    page = _report([report_runs["quickstart"]], tmp_path / "report.html")
+    _open(browser, page, width=420)
+    _check_loaded_cleanly(browser)
+    assert browser.evaluate("document.documentElement.scrollWidth") <= 420
+    _charts(browser)
+
+
+def test_png_export_draws_each_chart(browser, report_runs, tmp_path):
+    outcome = build_report([report_runs["quickstart"]], tmp_path / "report.html", tmp_path / "png")
+    names = {path.name for path in outcome.pngs}
+    assert "page.png" in names and "model-latency.png" in names and len(names) == outcome.charts + 1
+    for path in outcome.pngs:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
