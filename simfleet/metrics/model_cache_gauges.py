@@ -97,12 +97,15 @@ class CacheOccupancy:
         n_instances = max(n_instances, len(self.level))
         if len(self.level) < n_instances:
             self.level = np.vstack([self.level, np.zeros((n_instances - len(self.level), QUANTITIES))])
-        grid = np.zeros((n_instances, len(times) + 1, QUANTITIES))
+        shape = (n_instances, len(times) + 1, QUANTITIES)
+        grid = np.zeros(shape)
         if self._steps:
             time, instance, quantity, change = (np.concatenate(c) for c in zip(*self._steps))
             now = time < t
             bucket = np.searchsorted(times, time[now], side="left")   # the first sample at or after the step
-            np.add.at(grid, (instance[now], bucket, quantity[now]), change[now])
+            # each step added to its (instance, bucket, quantity) cell, in order (as np.add.at would)
+            cell = (instance[now] * shape[1] + bucket) * QUANTITIES + quantity[now]
+            grid = np.bincount(cell, weights=change[now], minlength=grid.size).reshape(shape)
             later = ~now
             self._steps = [(time[later], instance[later], quantity[later], change[later])] if later.any() else []
         running = self.level[:, None, :] + np.cumsum(grid, axis=1)
