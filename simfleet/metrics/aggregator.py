@@ -46,7 +46,7 @@ from simfleet.metrics.datapoints import DatapointBuffer
 from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, SIMFLEET_NAMESPACE,
                                        STATUS_NAMES, device_utilization, fleet_gauge_values, utilization_values)
 from simfleet.metrics.invocation_datapoints import invocation_distributions
-from simfleet.metrics.model_cache_gauges import CacheOccupancy, sample_times
+from simfleet.metrics.model_cache_gauges import CacheOccupancy, cache_steps, sample_times
 from simfleet.metrics.model_cache_metrics import ModelCacheMetrics
 from simfleet.metrics.serverless_gauges import SampledState, has_provisioned, request_values, serverless_metrics
 
@@ -123,12 +123,17 @@ class MetricsAggregator:
         records, self._cache_records = self._cache_records, []
         for part in records:
             variant = instance_variant[part.instance]
-            for index in np.unique(variant).tolist():
-                mine = variant == index
-                picked = CacheRecords(*(getattr(part, name)[mine] for name in
-                                        ("time_s", "instance", "model", "kind", "duration_s")))
-                self._multi_model[index].add_events(picked)
-                self._cache_held[index].add(picked, self.fleet.variants[index].multi_model)
+            one = variant.min() == variant.max()  # (the common case: a single multi-model variant)
+            for index in ([int(variant[0])] if one else np.unique(variant).tolist()):
+                picked = part
+                if not one:
+                    mine = variant == index
+                    picked = CacheRecords(*(getattr(part, name)[mine] for name in
+                                            ("time_s", "instance", "model", "kind", "duration_s")))
+                # one set of steps for both readers of what the caches hold
+                steps = cache_steps(picked, self.fleet.variants[index].multi_model)
+                self._multi_model[index].add_events(picked, steps)
+                self._cache_held[index].add_steps(steps)
 
     def add_hops(self, hops: HopRecords) -> None:
         """The hops of requests through the containers of serial pipelines (`ContainerLatency`)."""

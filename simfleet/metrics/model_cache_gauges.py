@@ -89,7 +89,12 @@ class CacheOccupancy:
 
     def add(self, records: CacheRecords, runtime: MultiModelRuntime) -> None:
         if len(records):
-            self._steps.append(cache_steps(records, runtime))
+            self.add_steps(cache_steps(records, runtime))
+
+    def add_steps(self, steps: tuple[np.ndarray, ...]) -> None:
+        """Steps `cache_steps` made (never changed in place here: two occupancies may share them)."""
+        if len(steps[0]):
+            self._steps.append(steps)
 
     def sample(self, times: np.ndarray, t: float, n_instances: int) -> np.ndarray:
         """(instance, sample, quantity) levels at each of `times` (ascending, all before `t`); the

@@ -35,7 +35,7 @@ import numpy as np
 
 from simfleet.cloudwatch.distribution import Distribution
 from simfleet.fleet import VariantRuntime
-from simfleet.metrics.model_cache_gauges import LOADED, CacheOccupancy, sample_times
+from simfleet.metrics.model_cache_gauges import LOADED, CacheOccupancy, cache_steps, sample_times
 from simfleet.request_records import (CACHE_DOWNLOAD, CACHE_HIT, CACHE_LOAD, CACHE_MISS, CACHE_NONE, CACHE_UNLOAD,
                                       CacheRecords, RequestRecords)
 
@@ -99,15 +99,16 @@ class ModelCacheMetrics:
             rows = period == key
             self._requests.setdefault(key, []).append((cache[rows], setup[rows]))
 
-    def add_events(self, records: CacheRecords) -> None:
-        """This variant's cache events."""
+    def add_events(self, records: CacheRecords, steps=None) -> None:
+        """This variant's cache events (`steps`: their `model_cache_gauges.cache_steps`, if the caller
+        has them already)."""
         if not len(records):
             return
         timed = np.isin(records.kind, list(EVENT_METRICS))   # deletions and abandoned events have no datapoint
         if timed.any():
             self._events.append((records.time_s[timed] + records.duration_s[timed], records.kind[timed],
                                  records.duration_s[timed]))
-        self.loaded.add(records, self.variant.multi_model)
+        self.loaded.add_steps(cache_steps(records, self.variant.multi_model) if steps is None else steps)
 
     def close(self, t: float, members: np.ndarray, n_instances: int, scale: int):
         """(namespace, metric, unit, Distribution) of the period ending at `t` (`members`: the
