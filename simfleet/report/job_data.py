@@ -104,7 +104,7 @@ def load_job_dir(path: str | Path, label: str | None = None) -> JobData:
     recommendations = _read_json(path / "recommendations.json", problems)
     manifest = _read_json(path / "manifest.json", problems) if (path / "manifest.json").exists() else {}
     records = (recommendations.get("simfleet") or {}).get("load_tests")
-    if recommendations and not isinstance(records, list):
+    if not problems and not isinstance(records, list):
         problems.append(Problem(str(path / "recommendations.json"), "simfleet.load_tests", f"missing; {_EXPECTED}"))
     if problems:
         raise InputError(problems)
