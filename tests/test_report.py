@@ -62,17 +62,14 @@ def test_a_file_and_a_folder_that_is_not_a_run(tmp_path):
     _no_leftovers(tmp_path / "other")
 
 
-def test_recommender_and_sweep_folders_are_not_supported_yet(tmp_path):
+def test_a_job_folder_without_its_load_tests_is_refused_naming_the_key(tmp_path):
     (tmp_path / "job").mkdir()
     (tmp_path / "job" / "recommendations.json").write_text("{}")
-    (tmp_path / "sweep").mkdir()
-    (tmp_path / "sweep" / "sweep.json").write_text("{}")
-    result = _invoke("report", str(tmp_path / "job"), str(tmp_path / "sweep"))
+    result = _invoke("report", str(tmp_path / "job"))
     assert result.exit_code == EXIT_INVALID_INPUT
-    job, sweep = _error_lines(result)
-    assert "Inference Recommender job folder" in job and "not supported yet" in job
-    assert "tests/<EndpointName>" in job
-    assert sweep == f"error: {tmp_path / 'sweep'}: a sweep dataset (sweep.json, runs.parquet): reports of sweeps are not supported yet"
+    assert _error_lines(result) == [f"error: {tmp_path / 'job' / 'recommendations.json'}: simfleet.load_tests: "
+                                    "missing; expected an Inference Recommender job folder written by `simfleet "
+                                    "recommend`"]
 
 
 def test_an_unreadable_run_file(report_runs, tmp_path):

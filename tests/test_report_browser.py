@@ -202,3 +202,146 @@ def test_png_export_draws_each_chart(browser, report_runs, tmp_path):
     assert "page.png" in names and "model-latency.png" in names and len(names) == outcome.charts + 1
     for path in outcome.pngs:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
+
+
+# --- the recommender job and sweep pages ----------------------------------------------------------------
+
+TABLE_JS = """((selector) => [...document.querySelectorAll(selector + ' tbody tr')].map(tr => ({
+  data: {...tr.dataset},
+  cells: Object.fromEntries([...tr.querySelectorAll('td[data-field]')].map(td =>
+    [td.dataset.field, [td.dataset.value, td.textContent]]))})))"""
+
+
+def _table(browser: Browser, selector: str) -> list[dict]:
+    return browser.evaluate(f"{TABLE_JS}({json.dumps(selector)})")
+
+
+def _narrow(browser: Browser, page: Path) -> None:
+    _open(browser, page, width=420)
+    _check_loaded_cleanly(browser)
+    assert browser.evaluate("document.documentElement.scrollWidth") <= 420
+    _charts(browser)
+
+
+def test_a_job_page_shows_ramps_and_ranked_recommendations_from_the_files(browser, report_folders, tmp_path):
+    job = report_folders["job"]
+    page = build_report([job], tmp_path / "job.html").page
+    _open(browser, page)
+    _check_loaded_cleanly(browser)
+    charts = _charts(browser)
+    assert set(charts) == {"job-cost", "job-users", "job-invocations", "job-latency"}
+    document = json.loads((job / "recommendations.json").read_text())
+    tests = document["simfleet"]["load_tests"]
+    for key in ("job-users", "job-invocations", "job-latency"):  # a ramp of every load test
+        for test in tests:
+            assert any(name.startswith(("ml.", "serverless")) for name, _ in charts[key])
+        assert len([n for n, _ in charts[key] if not n.endswith((" stop", " plateau", " points")) and "Stopping" not in n
+                    and "Threshold" not in n]) == len(tests)
+    stops = [n for n, _ in charts["job-latency"] if n.endswith(" stop")]
+    assert len(stops) == len(tests)  # where each test stopped, marked
+    assert any(n.startswith("ModelLatencyThresholds P95 50 ms") for n, _ in charts["job-latency"])
+    rows = _table(browser, "#recommendations")
+    ranked = document["InferenceRecommendations"]
+    assert len(rows) == len(ranked) >= 1
+    for rank, (row, recommendation) in enumerate(zip(rows, ranked), start=1):
+        assert row["data"]["rank"] == str(rank) and row["data"]["recommendation"] == recommendation["RecommendationId"]
+        for field, (raw, _) in row["cells"].items():
+            expected = (recommendation["EndpointConfiguration"].get(field) if field == "InitialInstanceCount"
+                        else recommendation["Metrics"].get(field))
+            value = _float(raw)
+            same = value == expected or (value != value and expected != expected)  # NaN: serverless CPU
+            assert same, f"#{rank} {field}: page {raw} vs recommendations.json {expected}"
+    assert len([n for n, _ in charts["job-cost"] if not n.endswith(" labels")]) == len(ranked)
+    assert browser.evaluate("document.querySelector('#job').dataset.status") == document["Status"] == "COMPLETED"
+    assert browser.evaluate("document.querySelectorAll('#load-tests tbody tr').length") == len(tests)
+    assert browser.evaluate("document.querySelector('#no-recommendation')") is None
+    _screenshot(browser, "job")
+    _narrow(browser, page)
+
+
+def test_a_job_without_a_recommendation_renders_and_says_so(browser, report_folders, tmp_path):
+    job = report_folders["job-no-recommendation"]
+    page = build_report([job], tmp_path / "job.html").page
+    _open(browser, page)
+    _check_loaded_cleanly(browser)
+    notice = browser.evaluate("document.querySelector('#no-recommendation').innerText")
+    assert "No recommendation" in notice and "FAILED" in notice
+    document = json.loads((job / "recommendations.json").read_text())
+    for test in document["simfleet"]["load_tests"]:
+        assert test["failure_reason"] in notice
+    assert _table(browser, "#recommendations") == []
+    empty = browser.evaluate("[...document.querySelectorAll('.panel:not([data-drawn])')].map(e => e.dataset.panel)")
+    assert empty == ["job-cost"]
+    charts = _charts(browser)  # the ramps still show how far each test got
+    assert {"job-users", "job-invocations", "job-latency"} <= set(charts)
+    _screenshot(browser, "job-no-recommendation")
+    _narrow(browser, page)
+
+
+def _check_sweep_counts(browser: Browser, runs) -> None:
+    counts = browser.evaluate("({...document.querySelector('#sweep-counts').dataset})")
+    assert int(counts["runs"]) == len(runs)
+    assert int(counts["ok"]) == int(runs["status"].eq("ok").sum())
+    assert int(counts["failed"]) == int((~runs["status"].eq("ok")).sum())
+
+
+def test_a_sweep_page_shows_the_front_the_cheapest_run_and_the_failed_runs(browser, report_folders, tmp_path):
+    import pandas as pd
+
+    sweep = report_folders["sweep"]
+    page = build_report([sweep], tmp_path / "sweep.html", slo="p99=15ms", axes="instance_type,rate").page
+    _open(browser, page)
+    _check_loaded_cleanly(browser)
+    charts = _charts(browser)
+    assert set(charts) == {"sweep-cost", "sweep-heatmap"}
+    runs = pd.read_parquet(sweep / "runs.parquet")
+    _check_sweep_counts(browser, runs)
+    names = [name for name, _ in charts["sweep-cost"]]
+    assert {"rate 150", "rate 150 Pareto front", "rate 900", "rate 900 Pareto front", "SLO p99 ≤ 15 ms",
+            "cheapest within p99 ≤ 15 ms"} <= set(names)
+    assert dict(charts["sweep-heatmap"])["cells"] == 4  # instance_type × rate, over instances
+    ok = runs[runs.status.eq("ok")]
+    rows = _table(browser, "#cheapest")
+    assert [row["data"]["workload"] for row in rows] == ["rate 150", "rate 900"]
+    for row in rows:  # the cheapest ok run within the SLO at its rate, as runs.parquet has it
+        rate = int(row["data"]["workload"].split()[-1])
+        within = ok[ok.rate.eq(rate) & (ok.latency_p99_ms <= 15)].sort_values(["cost_per_hour", "latency_p99_ms"])
+        expected = within.iloc[0]
+        assert row["data"]["runId"] == expected["run_id"]
+        for field, (raw, _) in row["cells"].items():
+            assert _float(raw) == float(expected[field]), field
+    failed = runs[~runs.status.eq("ok")]
+    listed = browser.evaluate("[...document.querySelectorAll('#failed-runs tbody tr')].map(tr => "
+                              "[tr.dataset.runId, tr.querySelector('.wrap').innerText])")
+    assert [[r.run_id, r.error] for r in failed.itertuples()] == listed and len(listed) == 1
+    assert "some-failed" in browser.evaluate("[...document.querySelectorAll('.notice')].map(n => n.id).join()")
+    _screenshot(browser, "sweep")
+    _narrow(browser, page)
+
+
+def test_a_sweep_where_no_run_meets_the_slo_renders_and_says_so(browser, report_folders, tmp_path):
+    page = build_report([report_folders["sweep"]], tmp_path / "sweep.html", slo="p99=1ms").page
+    _open(browser, page)
+    _check_loaded_cleanly(browser)
+    assert "No run meets the SLO p99 ≤ 1 ms" in browser.evaluate("document.querySelector('#none-meets-slo').innerText")
+    assert all(row["data"]["runId"] == "" for row in _table(browser, "#cheapest"))
+    charts = _charts(browser)
+    assert not any(name.startswith("cheapest") for name, _ in charts["sweep-cost"])
+
+
+def test_a_sweep_whose_every_run_failed_renders_and_says_so(browser, report_folders, tmp_path):
+    import pandas as pd
+
+    sweep = report_folders["sweep-all-failed"]
+    page = build_report([sweep], tmp_path / "sweep.html", slo="p99=100ms").page
+    _open(browser, page)
+    _check_loaded_cleanly(browser)
+    assert "Every run of this sweep failed" in browser.evaluate("document.querySelector('#all-failed').innerText")
+    runs = pd.read_parquet(sweep / "runs.parquet")
+    _check_sweep_counts(browser, runs)
+    assert browser.evaluate("document.querySelectorAll('#failed-runs tbody tr').length") == len(runs) == 3
+    assert _charts(browser) == {}
+    empty = browser.evaluate("[...document.querySelectorAll('.panel:not([data-drawn]) .empty')].map(e => e.innerText)")
+    assert len(empty) == 2 and all("no run of this sweep succeeded" in text for text in empty)
+    _screenshot(browser, "sweep-all-failed")
+    _narrow(browser, page)

@@ -1,4 +1,5 @@
-"""`simfleet report DIR… [--out FILE] [--png DIR]`: the command; the work is in `report.build`.
+"""`simfleet report DIR… [--out FILE] [--png DIR] [--slo p99=100ms] [--axes a,b]`: the command; the work
+is in `report.build`.
 
 Only typer is imported here, so `simfleet --help` and the other commands never load the plotting
 library: `report.build` (and through it Bokeh) is imported when the command runs.
@@ -17,19 +18,24 @@ __all__ = ["report", "write_run_report"]
 
 
 def report(
-    dirs: List[Path] = typer.Argument(..., help="run directories; several are overlaid on one page"),
+    dirs: List[Path] = typer.Argument(..., help="run directories (several are overlaid on one page), or one "
+                                                "recommender job folder, or one sweep dataset"),
     out: Optional[Path] = typer.Option(None, "--out", "-o",
                                        help="HTML file to write (default: DIR/report.html for one run, "
                                             "./report.html for several)"),
     png: Optional[Path] = typer.Option(None, "--png", help="also write each chart as a PNG into this folder "
                                                            "(needs Chromium)"),
+    slo: Optional[str] = typer.Option(None, "--slo", help="sweep: the latency objective, e.g. p99=100ms (p50, p90, "
+                                                          "p99); the cheapest run within it is marked"),
+    axes: Optional[str] = typer.Option(None, "--axes", help="sweep: the heat map's two axes, e.g. "
+                                                            "instance_type,instances (default: the first two "
+                                                            "configuration axes)"),
 ) -> None:
-    """Write one self-contained HTML page (hover, zoom; opens offline) of the runs in DIR…"""
-    outcome = _build(dirs, out, png)
+    """Write one self-contained HTML page (hover, zoom; opens offline) of the runs, job or sweep in DIR…"""
+    outcome = _build(dirs, out, png, slo, axes)
     size_kb = outcome.page.stat().st_size / 1024
     empty = f", {outcome.empty_panels} empty" if outcome.empty_panels else ""
-    typer.echo(f"report of {outcome.runs} run{'s' if outcome.runs > 1 else ''}: {outcome.charts} charts{empty} "
-               f"-> {outcome.page} ({size_kb:,.0f} KB)")
+    typer.echo(f"{outcome.subject}: {outcome.charts} charts{empty} -> {outcome.page} ({size_kb:,.0f} KB)")
     if outcome.pngs:
         typer.echo(f"{len(outcome.pngs)} PNG files -> {outcome.pngs[0].parent}")
 
@@ -39,11 +45,11 @@ def write_run_report(run_dir: Path) -> Path:
     return _build([run_dir], None, None).page
 
 
-def _build(dirs: list[Path], out: Path | None, png: Path | None):
+def _build(dirs: list[Path], out: Path | None, png: Path | None, slo: str | None = None, axes: str | None = None):
     from simfleet.report.build import MissingDependency, build_report
 
     try:
-        return build_report(list(dirs), out, png)
+        return build_report(list(dirs), out, png, slo=slo, axes=axes)
     except InputError as error:
         for problem in error.problems:
             typer.echo(f"error: {problem}", err=True)

@@ -1,6 +1,7 @@
 """The report page: one self-contained HTML file (BokehJS inlined, no network) around the charts.
 
-The page holds, in order: what was run, a notice for a run without traffic, the headline table,
+`render_blocks` assembles a page of any kind (the job and sweep pages give it their own tables:
+`job_page`, `sweep_page`). The run page holds, in order: what was run, a notice for a run without traffic, the headline table,
 the charts by section, and the assumptions each run rests on. The headline cells keep summary.json's
 exact value in `data-value` beside the text shown; each chart's slot is `<div data-panel=KEY>`. The
 file is written under a temporary name and renamed (`outputs.atomic`), so a failed report never
@@ -17,7 +18,7 @@ from simfleet.report.headline import COLUMNS, assumptions, has_traffic, headline
 from simfleet.report.run_data import RunData
 from simfleet.report.views import Section, time_shifts
 
-__all__ = ["render_page", "write_page", "check_out_path"]
+__all__ = ["render_page", "render_blocks", "write_page", "check_out_path", "escape"]
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; }
@@ -31,6 +32,7 @@ th, td { border-bottom: 1px solid #e4e4e4; padding: 3px 8px; text-align: right; 
 th:first-child, td:first-child, th.name, td.name { text-align: left; }
 .panel { margin: 14px 0; overflow-x: hidden; }  /* a chart's title never widens a narrow page */
 .empty { border: 1px dashed #bbb; padding: 24px; text-align: center; }
+td.wrap { white-space: normal; text-align: left; min-width: 16em; } .ok { color: #1a7f37; } .bad { color: #b42318; }
 details li { margin: 4px 0; font-size: 0.85em; } code { font-size: 0.95em; }
 """
 
@@ -47,6 +49,9 @@ _TEMPLATE = """\
 
 def _e(value) -> str:
     return html.escape(str(value), quote=True)
+
+
+escape = _e
 
 
 def _header(runs: list[RunData]) -> str:
@@ -124,18 +129,26 @@ def _panel_html(panel, drawn: bool) -> tuple[str, str]:
     if not drawn:
         return (opening + f"<h3 class=\"meta\">{_e(panel.title)}</h3>"
                 f'<p class="empty">{_e(panel.empty_note)}</p></div>'), ""
-    empty = [line.label for line in panel.lines if not len(line)]
+    empty = [line.label for line in getattr(panel, "lines", ()) if not len(line)]
     note = panel.note + (f" No datapoints: {', '.join(empty)}." if empty else "")
     return opening, f'<p class="note">{_e(note)}</p></div>'
 
 
 def render_page(runs: list[RunData], sections: list[Section], figures: dict[str, object]) -> str:
-    """The whole page as one HTML string, BokehJS and the chart data inlined."""
+    """The whole page of run directories as one HTML string, BokehJS and the chart data inlined."""
+    title = "simfleet report: " + ", ".join(run.label for run in runs)
+    return render_blocks(title, [_header(runs), _headline(runs)], sections, figures, [_assumptions(runs)])
+
+
+def render_blocks(title: str, head: list[str], sections: list[Section], figures: dict[str, object],
+                  tail: list[str] = ()) -> str:
+    """A page of any kind: `head` HTML, the charts by section (each panel's slot, its figure or its
+    empty note), then `tail` HTML; one self-contained HTML string."""
     from bokeh.embed import file_html
     from bokeh.resources import INLINE
     from markupsafe import Markup
 
-    blocks: list[tuple[str, object]] = [("html", Markup(_header(runs))), ("html", Markup(_headline(runs)))]
+    blocks: list[tuple[str, object]] = [("html", Markup(part)) for part in head]
     for section in sections:
         blocks.append(("html", Markup(f"<section><h2>{_e(section.title)}</h2>")))
         for panel in section.panels:
@@ -146,8 +159,7 @@ def render_page(runs: list[RunData], sections: list[Section], figures: dict[str,
                 blocks.append(("root", panel.key))
                 blocks.append(("html", Markup(after)))
         blocks.append(("html", Markup("</section>")))
-    blocks.append(("html", Markup(_assumptions(runs))))
-    title = "simfleet report: " + ", ".join(run.label for run in runs)
+    blocks += [("html", Markup(part)) for part in tail]
     models = list(figures.values())
     if not models:  # nothing to draw at all: an empty root keeps BokehJS's document valid
         from bokeh.models import Div

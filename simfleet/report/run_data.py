@@ -1,9 +1,9 @@
 """What an output directory holds, for the report: a run directory loaded, or a one-line refusal.
 
 The report reads the files `simfleet run` writes (README "Outputs"): `metrics.parquet`,
-`events.parquet`, `summary.json` and `manifest.json`. It never imports the engine. A directory of
-another kind (an Inference Recommender job, a sweep dataset) is recognised by its own files and
-refused by name until its page exists; anything else is refused naming what was expected.
+`events.parquet`, `summary.json` and `manifest.json`. It never imports the engine. `directory_kind`
+tells the three kinds of output directory apart by their own files (a run, an Inference Recommender
+job: `job_data`, a sweep dataset: `sweep_data`); anything else is refused naming what was expected.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pandas as pd
 
 from simfleet.errors import InputError, Problem
 
-__all__ = ["RunData", "load_run", "load_runs", "REQUIRED_FILES"]
+__all__ = ["RunData", "load_run", "load_runs", "REQUIRED_FILES", "directory_kind", "KIND_NAMES"]
 
 #: The files of a run directory the report reads (the others are not needed for the page).
 REQUIRED_FILES = ("metrics.parquet", "events.parquet", "summary.json", "manifest.json")
@@ -60,18 +60,32 @@ class RunData:
         return rows
 
 
+#: How the report names each kind of directory in its messages.
+KIND_NAMES = {"run": "a run directory", "job": "an Inference Recommender job folder (recommendations.json)",
+              "sweep": "a sweep dataset (sweep.json, runs.parquet)"}
+
+
+def directory_kind(path: str | Path) -> str | None:
+    """"job" (recommendations.json), "sweep" (sweep.json or runs.parquet), else "run" for an existing
+    directory (whose files `load_run` checks); None when `path` is not a directory."""
+    path = Path(path)
+    if not path.is_dir():
+        return None
+    if (path / "recommendations.json").is_file():
+        return "job"
+    if (path / "sweep.json").is_file() or (path / "runs.parquet").is_file():
+        return "sweep"
+    return "run"
+
+
 def _kind_problem(path: Path) -> str | None:
     """Why `path` is not a run directory, in one line; None when it has the run files."""
     if not path.exists():
         return f"no such directory; {_EXPECTED}"
     if not path.is_dir():
         return f"not a directory; {_EXPECTED}"
-    if (path / "recommendations.json").is_file():
-        return ("an Inference Recommender job folder (recommendations.json): reports of recommender jobs are "
-                "not supported yet; report one of its load tests instead, e.g. "
-                f"`simfleet report {path / 'tests' / '<EndpointName>'}`")
-    if (path / "sweep.json").is_file() or (path / "runs.parquet").is_file():
-        return "a sweep dataset (sweep.json, runs.parquet): reports of sweeps are not supported yet"
+    if directory_kind(path) != "run":
+        return f"{KIND_NAMES[directory_kind(path)]}; {_EXPECTED}"
     missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
     if missing:
         return f"not a simfleet run directory (no {', '.join(missing)}); {_EXPECTED}"
