@@ -128,15 +128,15 @@ def validate(
     """Check input files as the commands that read them would; report every problem in every file."""
     from simfleet.input_kinds import check_file
 
-    problems = []
+    problems: dict = {}  # each problem once, even when two files share it (a sweep and its base experiment)
     for path in files:
         try:
             name, note = check_file(path, kind.value if kind else None, model)
             typer.echo(f"ok: {path} ({name}{': ' + note if note else ''})")
         except InputError as error:
-            problems.extend(dict.fromkeys(error.problems))  # each problem once
+            problems.update(dict.fromkeys(error.problems))
     if problems:
-        _fail(InputError(problems))
+        _fail(InputError(list(problems)))
 
 
 def _catalog_families(incomplete: str) -> list[str]:
