@@ -113,13 +113,15 @@ class InputKindName(str, Enum):
     sweep = "sweep"
     job = "job"
     autoscaling = "autoscaling"
+    queries = "queries"
     trace = "trace"
 
 
 @app.command()
 def validate(
     files: List[Path] = typer.Argument(..., help="input files: experiment, model profile, sweep, recommender job "
-                                                 "(TOML or JSON), autoscaling requests JSON, replay trace (CSV, Parquet)"),
+                                                 "(TOML or JSON), autoscaling requests JSON, metric data queries JSON, "
+                                                 "replay trace (CSV, Parquet)"),
     kind: Optional[InputKindName] = typer.Option(None, "--kind", help="check every FILE as this kind "
                                                                       "(default: recognised from each file's content)"),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="model profile for recommender jobs "

@@ -1,10 +1,11 @@
 """Every kind of input file simfleet reads, recognised from its content and checked as its command would.
 
 `simfleet validate FILE…` sits here in the data flow: before any command runs, a file is
-recognised (experiment, model profile, sweep, recommender job, autoscaling requests, replay
-trace) and handed to the very loader the command that reads it uses (`scenario.load_experiment`,
+recognised (experiment, model profile, sweep, recommender job, autoscaling requests, metric
+data queries, replay trace) and handed to the very loader the command that reads it uses (`scenario.load_experiment`,
 `profiles.load_profile`, `sweep.plan.load_sweep`, `recommender.job_file.load_job_file`,
-`autoscaling.document.load_autoscaling`, `traffic.trace_file`), so validating a file and running
+`autoscaling.document.load_autoscaling`, `query.requests.parse_get_metric_data`,
+`traffic.trace_file`), so validating a file and running
 it can never disagree. Each kind is one `InputKind` in the `KINDS` registry: how to recognise it
 from the parsed document, and how to check it. Loaders are imported inside the checks, so
 validating never loads the engine (numba) or the query layer.
@@ -108,6 +109,26 @@ def _check_autoscaling(path: Path, model: str | None) -> str:
     return "standalone: the experiment that names it checks its targets and metrics"
 
 
+def _check_queries(path: Path, model: str | None) -> str:
+    """As `simfleet metrics RUN get-metric-data --metric-data-queries file://PATH` checks its queries
+    (GetMetricData's shapes and CloudWatch's rules), before any run directory is opened."""
+    from simfleet.input_files import parse_json, read_input_text
+    from simfleet.query.requests import parse_get_metric_data
+    from simfleet.recommender.json_lines import json_key_lines
+    from simfleet.schema.toml_lines import line_of
+    from simfleet.schema.validation import undotted
+
+    text = read_input_text(path, "queries file")
+    data = parse_json(text, path)
+    lines, _ = json_key_lines(text)
+    try:
+        request = parse_get_metric_data({"MetricDataQueries": data, "StartTime": 0, "EndTime": 60})
+    except InputError as error:
+        raise InputError([Problem(str(path), p.key, p.message, line_of(lines, undotted(p.key)[1:]))
+                          for p in error.problems]) from None
+    return f"{len(request.queries)} MetricDataQueries"
+
+
 #: The column a replay reads its times from unless the experiment says otherwise (`time_column`).
 _TIME_COLUMN = "timestamp"
 
@@ -144,6 +165,9 @@ KINDS: dict[str, InputKind] = {kind.name: kind for kind in (
     InputKind("autoscaling", "autoscaling requests JSON (targets, policies, scheduled_actions, alarms)",
               lambda suffix, doc: (suffix == ".json" and bool(_table(doc))
                                    and set(_table(doc)) <= _AUTOSCALING_KEYS), _check_autoscaling),
+    InputKind("queries", "GetMetricData queries JSON (a list of MetricDataQueries, each with an Id)",
+              lambda suffix, doc: (suffix == ".json" and isinstance(doc, list) and bool(doc)
+                                   and all(isinstance(q, dict) and "Id" in q for q in doc)), _check_queries),
     InputKind("trace", "a replay trace (.csv, .parquet)",
               lambda suffix, doc: suffix in _TRACE_SUFFIXES, _check_trace),
 )}

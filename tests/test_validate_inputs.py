@@ -31,7 +31,7 @@ def invoke(*args):
 def test_the_shipped_inputs_are_found():
     names = {p.relative_to(ROOT).as_posix() for p in SHIPPED}
     assert {"experiments/quickstart.toml", "experiments/sweep-quickstart.toml", "experiments/recommend-xgboost.json",
-            "experiments/recommend-xgboost.toml", "experiments/traces/batch-job.csv",
+            "experiments/recommend-xgboost.toml", "experiments/traces/batch-job.csv", "experiments/queries.json",
             "models/xgboost-tabular.toml"} <= names
 
 
@@ -49,7 +49,8 @@ def test_the_shipped_inputs_cover_the_kinds_and_are_recognised_by_content():
     assert kinds["experiments/recommend-xgboost.json"] == kinds["experiments/recommend-xgboost.toml"] == "job"
     assert kinds["models/resnet50.toml"] == "profile"
     assert kinds["experiments/traces/batch-job.csv"] == "trace"
-    assert set(kinds.values()) >= {"experiment", "sweep", "job", "profile", "trace"}
+    assert kinds["experiments/queries.json"] == "queries"
+    assert set(kinds.values()) >= {"experiment", "sweep", "job", "profile", "trace", "queries"}
 
 
 def test_all_shipped_inputs_at_once():
@@ -99,6 +100,9 @@ BAD = {
                  "StoppingConditions.MaxInvocations", "1"),
     "autoscaling": ("scaling.json", lambda tmp: json.dumps(AUTOSCALING, indent=1),
                     lambda t: t.replace('"MinCapacity": 1', '"MinCapacity": -1'), "targets[0].MinCapacity", "0"),
+    "queries": ("queries.json", lambda tmp: (ROOT / "experiments" / "queries.json").read_text("utf-8"),
+                lambda t: t.replace('"Stat": "p99"', '"Stat": "p1000"'), "MetricDataQueries[0].MetricStat.Stat",
+                "p0 to p100"),
     "trace": ("trace.csv", lambda tmp: (ROOT / "experiments" / "traces" / "batch-job.csv").read_text("utf-8"),
               lambda t: t.replace("2026-03-02T12:10:00.339457Z", "yesterday"), "timestamp", "ISO 8601"),
 }
