@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 from enum import Enum
+from pathlib import Path
 from typing import List, Optional
 
 import typer
