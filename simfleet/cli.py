@@ -1,14 +1,17 @@
 """The `simfleet` command line (typer): run, validate, catalog, plus sweep, recommend, metrics and report.
 
-Exit codes: 0 success, 2 usage error (typer), 3 invalid input (`errors.EXIT_INVALID_INPUT`), with
-one line per problem on stderr and never a traceback for a user's mistake.
+Exit codes (listed in `simfleet --help`): 0 success, 1 a job ran but failed (some sweep runs, or a
+recommender job with no recommendation), 2 usage error (typer/click), 3 invalid input
+(`errors.EXIT_INVALID_INPUT`), with one line per problem on stderr and never a traceback for a
+user's mistake. Startup stays light: the engine (numba), the query layer and pandas are imported
+inside the commands that need them, so `--help`, `--version` and `validate` never load them.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-import tomllib
+from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
@@ -20,12 +23,32 @@ from simfleet.recommender.cli import recommend as recommend_command
 from simfleet.report.cli import report as report_command
 from simfleet.sweep.cli import sweep as sweep_command
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+_EXIT_CODES = ("Exit codes: 0 success; 1 a sweep or recommender job ran but failed (some runs failed, or no "
+               "recommendation); 2 usage error (unknown command or option, bad option value); 3 invalid input "
+               "(one 'error:' line per problem, naming file, line and key).")
+
+# rich_markup_mode=None: click's plain help and one-line usage errors ("Error: Invalid value for
+# '--cost': 'urgent' is not one of …"), not rich's boxes, which wrap a message over several lines.
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, epilog=_EXIT_CODES,
                   help="Simulate SageMaker-style inference endpoint fleets before deploying them.")
 app.add_typer(metrics_app, name="metrics")
 app.command(name="sweep")(sweep_command)
 app.command(name="recommend")(recommend_command)
 app.command(name="report")(report_command)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from simfleet.version import simfleet_version
+
+        typer.echo(f"simfleet {simfleet_version() or 'unknown'}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                       help="Print simfleet's version and exit.")) -> None:
+    """Simulate SageMaker-style inference endpoint fleets before deploying them."""
 
 
 def _fail(error: InputError) -> None:
@@ -91,36 +114,53 @@ def _pct(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate:.2%}"
 
 
-@app.command()
-def validate(files: List[Path] = typer.Argument(..., help="experiment or model profile TOML files")) -> None:
-    """Check experiment and model profile files; report every problem in every file."""
-    from simfleet.scenario import load_experiment
-    from simfleet.profiles import load_profile
+class InputKindName(str, Enum):
+    """`simfleet validate --kind`: the names of `input_kinds.KINDS` (a test keeps them in step)."""
 
-    problems = []
+    experiment = "experiment"
+    profile = "profile"
+    sweep = "sweep"
+    job = "job"
+    autoscaling = "autoscaling"
+    queries = "queries"
+    trace = "trace"
+
+
+@app.command()
+def validate(
+    files: List[Path] = typer.Argument(..., help="input files: experiment, model profile, sweep, recommender job "
+                                                 "(TOML or JSON), autoscaling requests JSON, metric data queries JSON, "
+                                                 "replay trace (CSV, Parquet)"),
+    kind: Optional[InputKindName] = typer.Option(None, "--kind", help="check every FILE as this kind "
+                                                                      "(default: recognised from each file's content)"),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="model profile for recommender jobs "
+                                                                    "(as `simfleet recommend --model`)"),
+) -> None:
+    """Check input files as the commands that read them would; report every problem in every file."""
+    from simfleet.input_kinds import check_file
+
+    problems: dict = {}  # each problem once, even when two files share it (a sweep and its base experiment)
     for path in files:
         try:
-            if _looks_like_profile(path):
-                load_profile(path)
-            else:
-                load_experiment(path)
-            typer.echo(f"ok: {path}")
+            name, note = check_file(path, kind.value if kind else None, model)
+            typer.echo(f"ok: {path} ({name}{': ' + note if note else ''})")
         except InputError as error:
-            problems.extend(error.problems)
+            problems.update(dict.fromkeys(error.problems))
     if problems:
-        _fail(InputError(problems))
+        _fail(InputError(list(problems)))
 
 
-def _looks_like_profile(path: Path) -> bool:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False  # the experiment loader reports the problem properly
-    return "service" in data and "experiment" not in data
+def _catalog_families(incomplete: str) -> list[str]:
+    """Shell completion of `catalog --family` (the families are data: read only when completing)."""
+    from simfleet.catalog import load_catalog
+
+    return sorted({item.family for item in load_catalog().values() if item.family.startswith(incomplete)})
 
 
 @app.command()
-def catalog(family: Optional[str] = typer.Option(None, help="only this family, e.g. g5")) -> None:
+def catalog(family: Optional[str] = typer.Option(None, help="only this family, e.g. g5 (the families are the "
+                                                            "catalog's: see `simfleet catalog`)",
+                                                 autocompletion=_catalog_families)) -> None:
     """List the instance catalog: hardware and on-demand price per hour, with its source."""
     from simfleet.catalog import load_catalog
 

@@ -393,7 +393,7 @@ def test_directory_instead_of_file(tmp_path):
     [line] = assert_exit_invalid(invoke("run", path, "--out", tmp_path / "out"))
     assert line.startswith(f"error: {path}: cannot read experiment file")
     [line] = assert_exit_invalid(invoke("validate", path))
-    assert line.startswith(f"error: {path}: cannot read experiment file")
+    assert line == f"error: {path}: is a folder: give the files in it"  # validate cannot tell its kind
 
 
 def test_not_utf8(tmp_path):
@@ -759,7 +759,7 @@ def test_good_profile_validates(tmp_path):
     path = profile(tmp_path, TOY)
     result = invoke("validate", path)
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == f"ok: {path}"
+    assert result.stdout.strip() == f"ok: {path} (profile)"
 
 
 PROFILE_MODEL_LEVEL = [

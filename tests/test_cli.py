@@ -247,7 +247,7 @@ def test_validate_prints_ok_for_good_files(experiment):
     profile = experiment.parent / "models" / "toy.toml"
     result = invoke("validate", experiment, profile)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [f"ok: {experiment}", f"ok: {profile}"]
+    assert result.stdout.splitlines() == [f"ok: {experiment} (experiment)", f"ok: {profile} (profile)"]
     assert result.stderr == ""
 
 
@@ -263,7 +263,7 @@ def test_validate_reports_every_bad_file_at_once(experiment, tmp_path):
     result = invoke("validate", negative, experiment, no_entry, misnamed, missing)
     assert result.exit_code == EXIT_INVALID_INPUT, result.output
     assert isinstance(result.exception, SystemExit)
-    assert result.stdout.splitlines() == [f"ok: {experiment}"]
+    assert result.stdout.splitlines() == [f"ok: {experiment} (experiment)"]
     errors = result.stderr.splitlines()
     # one line per problem, in the order of the files, each located (lines counted in EXPERIMENT)
     rate_line = EXPERIMENT.splitlines().index("rate = 50") + 1
@@ -272,7 +272,7 @@ def test_validate_reports_every_bad_file_at_once(experiment, tmp_path):
         (f"error: {negative}:{rate_line}: traffic[0].rate: ", "non-negative"),
         (f"error: {no_entry}:{instance_line}: endpoints[0].production_variants[0].instance_type: ", "no service entry"),
         (f"error: {misnamed}:2: name: ", "'misnamed'"),
-        (f"error: {missing}: ", "no such experiment file"),
+        (f"error: {missing}: ", "no such file"),
     ]
     assert len(errors) == len(expected), result.stderr
     for line, (prefix, fragment) in zip(errors, expected):
@@ -321,7 +321,11 @@ def test_catalog_family_filter():
 @pytest.mark.parametrize("command, expected", [
     ([], ["run", "validate", "catalog"]),
     (["run"], ["experiment", "--out", "--seed", "--set", "--requests", "--no-requests"]),
-    (["validate"], ["files", "experiment or model profile"]),
+    (["validate"], ["files", "experiment", "model profile", "sweep", "recommender job", "autoscaling", "trace",
+                    "--kind", "experiment|profile|sweep|job|autoscaling|queries|trace", "--model"]),
+    (["recommend"], ["--cost", "--latency", "--throughput", "lowest|low|moderate|high|highest",
+                     "--cost-metric", "costperhour|costperinference"]),
+    (["sweep"], ["--executor", "local|dask"]),
     (["catalog"], ["--family"]),
 ])
 def test_help(command, expected):
@@ -355,3 +359,106 @@ def test_invalid_input_is_not_a_usage_error(experiment, tmp_path):
     assert result.exit_code == EXIT_INVALID_INPUT, result.output
     assert "experiment.seed" in result.stderr and "greater than or equal to 0" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# the conventions of a command line: version, completion, exit codes, choices, fast startup
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def pyproject_version() -> str:
+    import tomllib
+
+    return tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+
+
+def test_version_is_the_package_version():
+    result = invoke("--version")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"simfleet {pyproject_version()}"
+    import simfleet
+
+    assert simfleet.__version__ == pyproject_version()
+
+
+def test_top_level_help_lists_exit_codes_and_completion():
+    result = invoke("--help")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    for fragment in ("--version", "--install-completion", "--show-completion", "Exit codes: 0 success",
+                     "1 a sweep or recommender job ran but failed", "2 usage error", "3 invalid input"):
+        assert fragment in text, fragment
+    assert f"{EXIT_USAGE} usage error" in text and f"{EXIT_INVALID_INPUT} invalid input" in text
+
+
+def test_shell_completion_is_switched_on():
+    """typer's completion, under the command's name, completes commands and option choices."""
+    done = subprocess.run([sys.executable, "-m", "simfleet", "--show-completion", "bash"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "_SIMFLEET_COMPLETE=complete_bash" in done.stdout and "complete -o default" in done.stdout
+    for words, expected in (("simfleet va", {"validate"}),
+                            ("simfleet recommend job.json --cost ", {"lowest", "low", "moderate", "high", "highest"})):
+        current = len(words.split()) - (0 if words.endswith(" ") else 1)  # index of the word being completed
+        env = dict(os.environ, _SIMFLEET_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=str(current))
+        done = subprocess.run([sys.executable, "-m", "simfleet"], cwd=REPO, env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert set(done.stdout.split()) == expected, (words, done.stdout, done.stderr)
+
+
+@pytest.mark.parametrize("args, option", [
+    (["recommend", "job.json", "--cost", "urgent"], "--cost"),
+    (["recommend", "job.json", "--cost-metric", "CostPerDay"], "--cost-metric"),
+    (["sweep", "s.toml", "--out", "x", "--executor", "ray"], "--executor"),
+    (["validate", "x.toml", "--kind", "yaml"], "--kind"),
+])
+def test_a_value_outside_the_choices_is_a_one_line_usage_error(args, option, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke(*args)
+    assert result.exit_code == EXIT_USAGE, result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert option in line and "is not one of" in line, line
+    assert "╭" not in result.output and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_choices_follow_their_sources():
+    """The CLI's enumerations list exactly what the code they feed accepts."""
+    from simfleet.cli import InputKindName
+    from simfleet.input_kinds import KINDS
+    from simfleet.recommender.cli import CostMetric, ImportanceLevel
+    from simfleet.recommender.ranking import COST_METRICS, Importance
+    from simfleet.sweep.cli import ExecutorKind
+    from simfleet.sweep.executors import make_executor
+
+    assert [k.value for k in InputKindName] == list(KINDS)
+    assert [k.value for k in ImportanceLevel] == [level.name.lower() for level in Importance]
+    assert tuple(k.value for k in CostMetric) == COST_METRICS
+    assert {k.value for k in ExecutorKind} == {"local", "dask"} and callable(make_executor)
+
+
+HEAVY = ("numba", "pandas", "simfleet.engine", "simfleet.query.store")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["validate", "experiments/quickstart.toml"],
+                                  ["validate", "models/xgboost-tabular.toml", "experiments/sweep-quickstart.toml",
+                                   "experiments/recommend-xgboost.toml"]])
+def test_commands_that_do_not_simulate_import_no_engine(args):
+    """`simfleet --help`, `--version` and `validate` start fast: numba (~0.3 s to import), pandas and the
+    engine are imported only by the commands that simulate or query."""
+    code = ("import sys\nsys.argv = ['simfleet', *sys.argv[1:]]\nfrom simfleet.cli import main\n"
+            "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+            f"print('loaded:', sorted(m for m in sys.modules if m.startswith({HEAVY!r})))\n"
+            "print('exit:', code)")
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert "exit: 0" in done.stdout, (done.stdout, done.stderr)
+    assert "loaded: []" in done.stdout, done.stdout
+
+
+def test_a_simulating_command_does_import_the_engine():
+    """The check above can fail: `simfleet run` loads numba."""
+    code = ("import sys\nfrom simfleet.cli import run\nimport simfleet.engine.simulation\n"
+            "print('numba' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "True", done.stderr

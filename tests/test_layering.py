@@ -27,7 +27,7 @@ KNOWN_CYCLE_EDGES: set[tuple[str, str]] = set()
 #: metrics (the simulation feeds the aggregator, the autoscaler glue reads its datapoints), so
 #: `metrics` sits below `engine` and never imports it. Every package must be listed.
 LAYERS = [
-    {"units", "errors", "rng", "distributions", "input_files", "request_records"},  # foundations
+    {"units", "errors", "rng", "distributions", "input_files", "request_records", "version"},  # foundations
     {"schema"},  # the schema toolkit: field types with units, validation messages, TOML lines
     {"catalog", "cloudwatch"},  # the instance catalog; CloudWatch's metric catalog and statistics
     {"config"},  # the experiment file's schema
@@ -40,7 +40,7 @@ LAYERS = [
     {"metrics"},
     {"engine"},
     {"outputs"},
-    {"query", "sweep", "recommender", "report"},  # jobs over runs
+    {"query", "sweep", "recommender", "report", "input_kinds"},  # jobs over runs; every input kind checked as its job would
     {"cli", "__main__", "simfleet"},  # entry points: the command line, the public API
 ]
 

@@ -163,7 +163,7 @@ def test_a_declared_model_may_use_its_own_profile(workdir):
 def test_validate_accepts_and_run_simulates_a_multi_model_experiment(workdir):
     path = write(workdir, edit(MME, [population(GENERATED)]))
     result = invoke("validate", path)
-    assert result.exit_code == 0 and result.stdout.strip() == f"ok: {path}"
+    assert result.exit_code == 0 and result.stdout.strip() == f"ok: {path} (experiment)"
     assert invoke("run", path, "--out", workdir / "run").exit_code == 0
     assert (workdir / "run" / "summary.json").exists()
 

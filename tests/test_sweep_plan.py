@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from hypothesis import strategies as st
 from simfleet.errors import InputError
 from simfleet.scenario import scenario_from_dict
 from simfleet.sweep.plan import RunPlan, SweepPlan, load_sweep
+from simfleet.version import simfleet_version
 
 ROOT = Path(__file__).parents[1]
 QUICKSTART = ROOT / "experiments" / "quickstart.toml"
@@ -147,7 +147,7 @@ def test_seeds_follow_their_definition_and_replicates_differ(grid_plan):
 
 
 def test_run_id_is_sha256_of_the_resolved_experiment_seed_and_version(grid_plan):
-    version = metadata.version("simfleet")
+    version = simfleet_version()
     for run in grid_plan.runs[:4]:
         text = json.dumps({"experiment": grid_plan.experiment_dict(run), "seed": run.seed, "simfleet": version},
                           sort_keys=True, separators=(",", ":"), ensure_ascii=False,

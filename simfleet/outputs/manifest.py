@@ -11,6 +11,7 @@ import platform
 from importlib import metadata
 
 from simfleet.scenario import Scenario
+from simfleet.version import simfleet_version
 
 __all__ = ["build_manifest", "config_hash", "package_version", "software_versions", "LIBRARIES"]
 
@@ -27,7 +28,7 @@ def package_version(name: str) -> str | None:
 
 def software_versions() -> dict:
     """simfleet, Python and library versions: the provenance every output records."""
-    return {"simfleet": package_version("simfleet"), "python": platform.python_version(),
+    return {"simfleet": simfleet_version(), "python": platform.python_version(),
             "libraries": {name: package_version(name) for name in LIBRARIES}}
 
 
@@ -51,7 +52,7 @@ def config_hash(scenario: Scenario) -> str:
 
 def build_manifest(scenario: Scenario, seed_entropy: int) -> dict:
     return {
-        "simfleet_version": package_version("simfleet"),
+        "simfleet_version": simfleet_version(),
         "python_version": platform.python_version(),
         "libraries": {name: package_version(name) for name in LIBRARIES},
         "source": scenario.source,

@@ -34,7 +34,7 @@ from simfleet.errors import EXIT_INVALID_INPUT, EXIT_USAGE, InputError, Problem
 
 __all__ = ["app", "OptionSpec", "OPERATION_OPTIONS", "parse_words"]
 
-app = typer.Typer(name="metrics", no_args_is_help=True, add_completion=False,
+app = typer.Typer(name="metrics", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   help="Query a run's CloudWatch metrics like `aws cloudwatch` (list-metrics, "
                        "get-metric-statistics, get-metric-data).")
 

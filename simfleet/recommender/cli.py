@@ -11,6 +11,7 @@ anything runs).
 from __future__ import annotations
 
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -18,9 +19,24 @@ import typer
 
 from simfleet.errors import EXIT_INVALID_INPUT, EXIT_USAGE, InputError
 
-__all__ = ["recommend"]
+__all__ = ["recommend", "ImportanceLevel", "CostMetric"]
 
-_IMPORTANCE = "lowest, low, moderate, high or highest"
+
+class ImportanceLevel(str, Enum):
+    """The console's five importance levels (`ranking.Importance`), as `--cost/--latency/--throughput` take them."""
+
+    lowest = "lowest"
+    low = "low"
+    moderate = "moderate"
+    high = "high"
+    highest = "highest"
+
+
+class CostMetric(str, Enum):
+    """What `--cost` ranks by (`ranking.COST_METRICS`)."""
+
+    CostPerHour = "CostPerHour"
+    CostPerInference = "CostPerInference"
 
 
 def recommend(
@@ -31,10 +47,14 @@ def recommend(
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
                                           help="processes simulating tests (default: MaxParallelOfTests, at most "
                                                "the number of cores); results do not depend on it"),
-    cost: str = typer.Option("moderate", "--cost", help=f"importance of cost: {_IMPORTANCE}"),
-    latency: str = typer.Option("moderate", "--latency", help=f"importance of latency: {_IMPORTANCE}"),
-    throughput: str = typer.Option("moderate", "--throughput", help=f"importance of throughput: {_IMPORTANCE}"),
-    cost_metric: str = typer.Option("CostPerHour", "--cost-metric", help="CostPerHour or CostPerInference"),
+    cost: ImportanceLevel = typer.Option(ImportanceLevel.moderate, "--cost", case_sensitive=False,
+                                         help="importance of cost in the ranking"),
+    latency: ImportanceLevel = typer.Option(ImportanceLevel.moderate, "--latency", case_sensitive=False,
+                                            help="importance of latency in the ranking"),
+    throughput: ImportanceLevel = typer.Option(ImportanceLevel.moderate, "--throughput", case_sensitive=False,
+                                               help="importance of throughput in the ranking"),
+    cost_metric: CostMetric = typer.Option(CostMetric.CostPerHour, "--cost-metric",
+                                           help="the cost the ranking compares"),
 ) -> None:
     """Load test every endpoint configuration of JOB_FILE and write recommendations.json."""
     from simfleet.recommender.job_file import load_job_file
@@ -43,7 +63,7 @@ def recommend(
     from simfleet.recommender.ranking import Preferences, table
 
     try:
-        preferences = Preferences(cost, latency, throughput, cost_metric)
+        preferences = Preferences(cost.value, latency.value, throughput.value, cost_metric.value)
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_USAGE)

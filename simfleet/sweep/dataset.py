@@ -28,7 +28,8 @@ import pyarrow.parquet as pq
 from simfleet.errors import InputError, Problem
 from simfleet.metrics.schema import DIMENSIONS, KEY_COLUMNS, STAT_COLUMNS
 from simfleet.outputs.atomic import write_json, write_table
-from simfleet.outputs.manifest import package_version, software_versions
+from simfleet.outputs.manifest import software_versions
+from simfleet.version import simfleet_version
 from simfleet.sweep.execute import HEADLINE_FIELDS
 
 __all__ = [
@@ -95,7 +96,7 @@ def runs_schema(plan) -> pa.Schema:
     """`runs.parquet`'s schema, with provenance in its metadata."""
     fields = [pa.field(n, t) for n, t in _LEADING] + axis_fields(plan) + [pa.field(n, t) for n, t in _TRAILING]
     meta = {
-        "simfleet.version": package_version("simfleet") or "",
+        "simfleet.version": simfleet_version() or "",
         "simfleet.versions": json.dumps(versions(), sort_keys=True),
         "simfleet.sweep_name": plan.name,
         "simfleet.sweep_hash": plan.sweep_hash,

@@ -13,7 +13,7 @@ import json
 import math
 
 
-from simfleet.outputs.manifest import package_version
+from simfleet.version import simfleet_version as _installed_version
 from simfleet.rng import child_seed
 
 __all__ = ["canonical_json", "toml_literal", "run_seed", "simfleet_version", "run_id"]
@@ -56,7 +56,7 @@ def run_seed(sweep_seed: int, point: dict) -> int:
 
 
 def simfleet_version() -> str:
-    return package_version("simfleet") or "unknown"
+    return _installed_version() or "unknown"
 
 
 def run_id(experiment: dict, seed: int, version: str | None = None) -> str:

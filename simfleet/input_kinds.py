@@ -1,0 +1,221 @@
+"""Every kind of input file simfleet reads, recognised from its content and checked as its command would.
+
+`simfleet validate FILE…` sits here in the data flow: before any command runs, a file is
+recognised (experiment, model profile, sweep, recommender job, autoscaling requests, metric
+data queries, replay trace) and handed to the very loader the command that reads it uses (`scenario.load_experiment`,
+`profiles.load_profile`, `sweep.plan.load_sweep`, `recommender.job_file.load_job_file`,
+`autoscaling.document.load_autoscaling`, `query.requests.parse_get_metric_data`,
+`traffic.trace_file`), so validating a file and running
+it can never disagree. Each kind is one `InputKind` in the `KINDS` registry: how to recognise it
+from the parsed document, and how to check it. Loaders are imported inside the checks, so
+validating never loads the engine (numba) or the query layer.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from simfleet.errors import InputError, Problem
+
+__all__ = ["InputKind", "KINDS", "detect_kind", "check_file"]
+
+#: Top-level keys of a CreateInferenceRecommendationsJob request (a recommender job file).
+_JOB_KEYS = frozenset({"JobName", "JobType", "RoleArn", "InputConfig", "StoppingConditions", "OutputConfig"})
+#: Top-level keys of an autoscaling requests document (`[autoscaling] file = "…json"`).
+_AUTOSCALING_KEYS = frozenset({"targets", "policies", "scheduled_actions", "alarms"})
+_TRACE_SUFFIXES = frozenset({".csv", ".parquet", ".pq"})
+
+
+@dataclass(frozen=True)
+class InputKind:
+    """One kind of input: its name (for `--kind`), what it looks like, and how its command checks it."""
+
+    name: str
+    looks_like: str                              # for messages: how the kind is recognised
+    recognise: Callable[[str, object], bool]     # (suffix, parsed document or None) -> is this kind
+    check: Callable[[Path, str | None], str]     # (path, --model) -> a note for the ok line, or raises
+
+
+def _table(document) -> dict:
+    return document if isinstance(document, dict) else {}
+
+
+# --- the checks: each one is what the command that reads the file does ----------------------------
+
+
+def _check_experiment(path: Path, model: str | None) -> str:
+    from simfleet.scenario import load_experiment
+
+    load_experiment(path)
+    return ""
+
+
+def _check_profile(path: Path, model: str | None) -> str:
+    from simfleet.profiles import load_profile
+
+    load_profile(path)
+    return ""
+
+
+def _check_sweep(path: Path, model: str | None) -> str:
+    from simfleet.sweep.dataset import check_column_names
+    from simfleet.sweep.plan import load_sweep
+
+    plan = load_sweep(path)
+    check_column_names(plan)
+    return f"{len(plan.runs)} runs"
+
+
+def _check_job(path: Path, model: str | None) -> str:
+    """As `simfleet recommend` does; a job that names no model (an AWS request as sent, which
+    `recommend` takes with `--model`) is checked in full except for the model, and says so."""
+    from simfleet.recommender.job_file import load_job_file
+
+    try:
+        job = load_job_file(path, model=model)
+    except InputError as error:
+        rest = [p for p in error.problems if not _is_missing_model(p)]
+        if rest:
+            raise InputError(rest) from None
+        return "no model profile named: give one with --model to check the instance types against it"
+    return f"model {job.model}"
+
+
+def _is_missing_model(problem: Problem) -> bool:
+    return problem.key == "simfleet.model" and problem.message.startswith("required")
+
+
+def _check_autoscaling(path: Path, model: str | None) -> str:
+    """As an experiment's `[autoscaling] file` is checked, less what needs the experiment (which
+    variants exist, which metrics they publish): validate the experiment that names it for those."""
+    from simfleet.autoscaling.document import load_autoscaling
+    from simfleet.input_files import parse_json, read_input_text
+    from simfleet.recommender.json_lines import json_key_lines
+    from simfleet.schema.toml_lines import line_of
+    from simfleet.schema.validation import undotted
+
+    text = read_input_text(path, "autoscaling document")
+    data = parse_json(text, path)
+    lines, _ = json_key_lines(text)
+    try:
+        load_autoscaling(data, str(path))
+    except InputError as error:
+        raise InputError([Problem(p.file, p.key, p.message, p.line if p.line is not None or not p.key
+                                  else line_of(lines, undotted(p.key))) for p in error.problems]) from None
+    return "standalone: the experiment that names it checks its targets and metrics"
+
+
+def _check_queries(path: Path, model: str | None) -> str:
+    """As `simfleet metrics RUN get-metric-data --metric-data-queries file://PATH` checks its queries
+    (GetMetricData's shapes and CloudWatch's rules), before any run directory is opened."""
+    from simfleet.input_files import parse_json, read_input_text
+    from simfleet.query.requests import parse_get_metric_data
+    from simfleet.recommender.json_lines import json_key_lines
+    from simfleet.schema.toml_lines import line_of
+    from simfleet.schema.validation import undotted
+
+    text = read_input_text(path, "queries file")
+    data = parse_json(text, path)
+    lines, _ = json_key_lines(text)
+    try:
+        request = parse_get_metric_data({"MetricDataQueries": data, "StartTime": 0, "EndTime": 60})
+    except InputError as error:
+        raise InputError([Problem(str(path), p.key, p.message, line_of(lines, undotted(p.key)[1:]))
+                          for p in error.problems]) from None
+    return f"{len(request.queries)} MetricDataQueries"
+
+
+#: The column a replay reads its times from unless the experiment says otherwise (`time_column`).
+_TIME_COLUMN = "timestamp"
+
+
+def _check_trace(path: Path, model: str | None) -> str:
+    """As a replay reads it: a readable CSV or Parquet file with request times in `timestamp`
+    (seconds from the start, or ISO 8601 timestamps). An experiment that replays it with another
+    `time_column` checks that column when it is validated."""
+    from simfleet.traffic.trace_file import read_trace, trace_times
+
+    if not path.exists():
+        raise InputError.single(path, "no such trace file")
+    table = read_trace(path)
+    if _TIME_COLUMN not in table.columns:
+        raise InputError.single(path, f"no column {_TIME_COLUMN!r}, the request times a replay reads by default "
+                                      f"(columns: {', '.join(map(str, table.columns))}); an experiment naming "
+                                      "another time_column checks it when validated", _TIME_COLUMN)
+    if len(table) == 0:
+        raise InputError.single(path, "no requests: the trace has no rows", _TIME_COLUMN)
+    trace_times(table[_TIME_COLUMN], 0.0, path, _TIME_COLUMN)
+    return f"{len(table):,} requests"
+
+
+KINDS: dict[str, InputKind] = {kind.name: kind for kind in (
+    InputKind("experiment", "an experiment TOML (an [experiment] table)",
+              lambda suffix, doc: suffix == ".toml" and "experiment" in _table(doc), _check_experiment),
+    InputKind("profile", "a model profile TOML (models/*.toml: name and [[service]])",
+              lambda suffix, doc: suffix == ".toml" and "service" in _table(doc) and "experiment" not in _table(doc),
+              _check_profile),
+    InputKind("sweep", "a sweep TOML (a [sweep] table)",
+              lambda suffix, doc: suffix == ".toml" and "sweep" in _table(doc), _check_sweep),
+    InputKind("job", "a recommender job, TOML or JSON (JobName, InputConfig, …)",
+              lambda suffix, doc: suffix in (".toml", ".json") and bool(_JOB_KEYS & set(_table(doc))), _check_job),
+    InputKind("autoscaling", "autoscaling requests JSON (targets, policies, scheduled_actions, alarms)",
+              lambda suffix, doc: (suffix == ".json" and bool(_table(doc))
+                                   and set(_table(doc)) <= _AUTOSCALING_KEYS), _check_autoscaling),
+    InputKind("queries", "GetMetricData queries JSON (a list of MetricDataQueries, each with an Id)",
+              lambda suffix, doc: (suffix == ".json" and isinstance(doc, list) and bool(doc)
+                                   and all(isinstance(q, dict) and "Id" in q for q in doc)), _check_queries),
+    InputKind("trace", "a replay trace (.csv, .parquet)",
+              lambda suffix, doc: suffix in _TRACE_SUFFIXES, _check_trace),
+)}
+
+
+def _parsed(path: Path, suffix: str):
+    """The document to recognise: TOML or JSON parsed, None for a trace; raises `InputError` for a
+    file that cannot be read or parsed (one problem, with its line where the parser gives one)."""
+    from simfleet.input_files import parse_json, read_input_text
+
+    if suffix in _TRACE_SUFFIXES:
+        return None
+    text = read_input_text(path, "file", encoding="utf-8-sig")
+    if suffix == ".json":
+        return parse_json(text, path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = re.search(r"at line (\d+)", str(error))
+        raise InputError.single(path, f"not valid TOML: {error}", line=int(found.group(1)) if found else None) from None
+
+
+def detect_kind(path: Path) -> str:
+    """The name of the kind of input at `path`, recognised from its content (its suffix for traces).
+    Raises `InputError` (one problem) when it cannot be read or is none of the kinds."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        raise InputError.single(path, "is a folder: give the files in it")
+    if suffix not in (".toml", ".json") and suffix not in _TRACE_SUFFIXES:
+        raise InputError.single(path, f"cannot tell which simfleet input this is from its suffix "
+                                      f"{path.suffix or '(none)'!r}: expected .toml, .json, .csv or .parquet, "
+                                      "or give --kind")
+    if not path.exists():
+        raise InputError.single(path, "no such file")
+    document = _parsed(path, suffix)
+    for kind in KINDS.values():
+        if kind.recognise(suffix, document):
+            return kind.name
+    keys = ", ".join(map(str, _table(document))) or "none"
+    expected = "; ".join(kind.looks_like for kind in KINDS.values())
+    raise InputError.single(path, f"cannot tell which simfleet input this is (top-level keys: {keys}): expected "
+                                  f"{expected}; or give --kind")
+
+
+def check_file(path: Path, kind: str | None = None, model: str | None = None) -> tuple[str, str]:
+    """Check `path` as the command that reads it would: (kind name, note for the ok line).
+    Raises `InputError` with every problem found."""
+    path = Path(path)
+    name = kind or detect_kind(path)
+    return name, KINDS[name].check(path, model)
