@@ -33,6 +33,9 @@ COUNTS = ("downloads", "loads", "unloads", "deletions", "downloads_abandoned", "
           "model_not_ready")
 _KIND_COUNT = {CACHE_DOWNLOAD: 0, CACHE_LOAD: 1, CACHE_UNLOAD: 2, CACHE_DELETE: 3, CACHE_DOWNLOAD_ABANDONED: 4,
                CACHE_LOAD_ABANDONED: 5}
+#: The column of each kind of cache event (by its code; -1: not counted).
+_COLUMN = np.full(max(_KIND_COUNT) + 1, -1, np.int64)
+_COLUMN[list(_KIND_COUNT)] = list(_KIND_COUNT.values())
 
 
 class ModelCacheActivity(ServerlessActivity):
@@ -60,6 +63,6 @@ class ModelCacheActivity(ServerlessActivity):
         if not self.multi_model or not len(records):
             return
         variant = self.instance_variant()[records.instance]
-        for kind, column in _KIND_COUNT.items():
-            mine = records.kind == kind
-            self._count(variant[mine], records.time_s[mine], column)
+        column = _COLUMN[records.kind]
+        counted = column >= 0
+        self._count(variant[counted], records.time_s[counted], column[counted])

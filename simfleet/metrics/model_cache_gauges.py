@@ -41,35 +41,40 @@ LOADED, MEMORY, GPU_MEMORY, DISK = range(4)
 QUANTITIES = 4
 
 
+#: The steps each kind of cache event makes, as (quantity, sign, at its end) — the reading above:
+#: a load adds a loaded model at its end and its memory at its start; an unload takes the loaded
+#: model away at its start and its memory at its end; a download adds its artifact's disk at its
+#: start, a deletion takes it away; an abandoned download or load holds its disk or memory over its
+#: duration only.
+_STEPS = {
+    CACHE_DOWNLOAD: ((DISK, 1, False),),
+    CACHE_LOAD: ((LOADED, 1, True), (MEMORY, 1, False), (GPU_MEMORY, 1, False)),
+    CACHE_UNLOAD: ((LOADED, -1, False), (MEMORY, -1, True), (GPU_MEMORY, -1, True)),
+    CACHE_DELETE: ((DISK, -1, False),),
+    CACHE_DOWNLOAD_ABANDONED: ((DISK, 1, False), (DISK, -1, True)),
+    CACHE_LOAD_ABANDONED: ((MEMORY, 1, False), (MEMORY, -1, True), (GPU_MEMORY, 1, False), (GPU_MEMORY, -1, True)),
+}
+_KINDS = max(_STEPS) + 1
+_COUNT = np.array([len(_STEPS.get(k, ())) for k in range(_KINDS)], np.int64)     # steps per kind
+_FIRST = np.concatenate([[0], np.cumsum(_COUNT)[:-1]])                          # its first template
+_TEMPLATE = np.array([step for k in range(_KINDS) for step in _STEPS.get(k, ())], np.int64).reshape(-1, 3)
+
+
 def cache_steps(records: CacheRecords, runtime: MultiModelRuntime):
-    """(time, instance, quantity, change) of every step the cache events of one variant make."""
-    kind, model, start, end = records.kind, records.model, records.time_s, records.time_s + records.duration_s
-    memory = runtime.memory_bytes[model] * runtime.copies_per_load
-    gpu = runtime.gpu_memory_bytes[model] * runtime.copies_per_load
-    disk = runtime.artifact_bytes[model]
-    load, unload = kind == CACHE_LOAD, kind == CACHE_UNLOAD
-    download, delete = kind == CACHE_DOWNLOAD, kind == CACHE_DELETE
-    load_given_up, download_given_up = kind == CACHE_LOAD_ABANDONED, kind == CACHE_DOWNLOAD_ABANDONED
-    held = load | load_given_up                     # every load takes its memory at its start
-    on_disk = download | download_given_up          # every download takes its disk at its start
-    parts = [
-        (end[load], LOADED, np.ones(int(load.sum())), load),
-        (start[unload], LOADED, -np.ones(int(unload.sum())), unload),
-        (start[held], MEMORY, memory[held], held),
-        (end[unload], MEMORY, -memory[unload], unload),
-        (end[load_given_up], MEMORY, -memory[load_given_up], load_given_up),
-        (start[held], GPU_MEMORY, gpu[held], held),
-        (end[unload], GPU_MEMORY, -gpu[unload], unload),
-        (end[load_given_up], GPU_MEMORY, -gpu[load_given_up], load_given_up),
-        (start[on_disk], DISK, disk[on_disk], on_disk),
-        (start[delete], DISK, -disk[delete], delete),
-        (end[download_given_up], DISK, -disk[download_given_up], download_given_up),
-    ]
-    time = np.concatenate([p[0] for p in parts])
-    instance = np.concatenate([records.instance[p[3]] for p in parts]).astype(np.int64)
-    quantity = np.concatenate([np.full(len(p[0]), p[1], np.int64) for p in parts])
-    change = np.concatenate([np.asarray(p[2], np.float64) for p in parts])
-    return time, instance, quantity, change
+    """(time, instance, quantity, change) of every step the cache events of one variant make
+    (`_STEPS`), event by event."""
+    kind = records.kind.astype(np.int64)
+    model = records.model
+    event = np.repeat(np.arange(len(kind)), _COUNT[kind])
+    # each step's template: its event's kind's first one, plus its place among the event's steps
+    starts = np.cumsum(_COUNT[kind]) - _COUNT[kind]
+    template = _TEMPLATE[_FIRST[kind[event]] + np.arange(len(event)) - np.repeat(starts, _COUNT[kind])]
+    quantity, sign, at_end = template[:, 0], template[:, 1], template[:, 2].astype(bool)
+    amount = np.stack([np.ones(len(kind)), runtime.memory_bytes[model] * runtime.copies_per_load,
+                       runtime.gpu_memory_bytes[model] * runtime.copies_per_load,
+                       runtime.artifact_bytes[model].astype(np.float64)])        # by quantity (LOADED.. DISK)
+    time = records.time_s[event] + np.where(at_end, records.duration_s[event], 0.0)
+    return time, records.instance[event].astype(np.int64), quantity, sign * amount[quantity, event]
 
 
 def sample_times(t: float, period_s: int, sample_interval: float) -> np.ndarray:

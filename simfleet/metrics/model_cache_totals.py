@@ -24,11 +24,13 @@ Kept in constant memory (counts, `ExactSum`s, latency histograms), exact in any 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
 
 from simfleet.fleet import Fleet
+from simfleet.metrics.aggregation_kernels import accumulate_totals, histogram_lookup
 from simfleet.metrics.emission import REACHED_CONTAINER, status_in
 from simfleet.metrics.model_cache_metrics import waited
 from simfleet.metrics.run_totals import ExactSum, LatencyHistogram
@@ -36,17 +38,28 @@ from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_DOWNLO
                                       CACHE_LOAD_ABANDONED, CACHE_MISS, CACHE_UNLOAD, MODEL_NOT_FOUND, MODEL_NOT_READY,
                                       NO_CACHE_ROOM, CacheRecords, RequestRecords)
 
-__all__ = ["ModelCacheVariantTotals", "ModelCacheTotals", "histogram_of"]
+__all__ = ["ModelCacheVariantTotals", "ModelCacheTotals", "add_latencies"]
 
 #: The count of each kind of cache event, in the order `summary.json` writes them.
 _EVENTS = {CACHE_DOWNLOAD: "downloads", CACHE_LOAD: "loads", CACHE_UNLOAD: "unloads", CACHE_DELETE: "deletions",
            CACHE_DOWNLOAD_ABANDONED: "downloads_abandoned", CACHE_LOAD_ABANDONED: "loads_abandoned"}
 
 
-def histogram_of(latency_s: np.ndarray) -> np.ndarray:
-    """Counts of `latency_s` in the bins of `LatencyHistogram` (bin j: (EDGES[j-1], EDGES[j]])."""
-    return np.bincount(np.searchsorted(LatencyHistogram.EDGES, latency_s, side="left"),
-                       minlength=len(LatencyHistogram.EDGES) + 1)
+_LOOKUP = histogram_lookup(LatencyHistogram.EDGES)
+_EVERY_STATUS = np.ones(256, np.bool_)
+
+
+def add_latencies(histogram: LatencyHistogram, records: RequestRecords, rows: np.ndarray) -> None:
+    """Add the end-to-end latency (response - arrival) of `records[rows]` into `histogram`, binned by
+    the run totals' own compiled kernel (`aggregation_kernels.accumulate_totals`, one variant, every
+    row counted), so the bins are the ones `RunTotals` uses."""
+    if not rows.any():
+        return
+    picked = SimpleNamespace(variant=np.zeros(int(rows.sum()), np.int32), status=records.status[rows],
+                             arrival_s=records.arrival_s[rows], start_s=records.start_s[rows],
+                             model_latency_s=records.model_latency_s[rows], response_s=records.response_s[rows])
+    accumulate_totals(picked, _EVERY_STATUS, np.inf, LatencyHistogram.EDGES, _LOOKUP,
+                      np.zeros((1, 256), np.int64), histogram.counts[None, :])
 
 
 @dataclass
@@ -96,9 +109,8 @@ class ModelCacheTotals:
         totals.model_not_found += int((status == MODEL_NOT_FOUND).sum())
         totals.no_cache_room += int((status == NO_CACHE_ROOM).sum())
         answered = status_in(status, REACHED_CONTAINER)
-        latency = records.response_s - records.arrival_s
-        totals.hit_latency.counts += histogram_of(latency[hit & answered])
-        totals.miss_latency.counts += histogram_of(latency[miss & answered])
+        add_latencies(totals.hit_latency, records, hit & answered)
+        add_latencies(totals.miss_latency, records, miss & answered)
 
     def add_cache(self, records: CacheRecords) -> None:
         """Cache events (those starting at or after the run's end are not counted)."""

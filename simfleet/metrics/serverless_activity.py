@@ -62,14 +62,18 @@ class ServerlessActivity:
         self._counts: dict[tuple[int, int], np.ndarray] = defaultdict(
             lambda: np.zeros(len(self.counts_names), np.int64))
 
-    def _count(self, variant: np.ndarray, time_s: np.ndarray, column: int) -> None:
+    def _count(self, variant: np.ndarray, time_s: np.ndarray, column) -> None:
+        """Count each record in its (variant, minute)'s `column` (one column, or one per record)."""
         if not len(time_s):
             return
         minute = np.floor(np.asarray(time_s) / WINDOW_S).astype(np.int64)
         stride = len(self.fleet.variants)
-        keys, n = np.unique(minute * stride + variant.astype(np.int64), return_counts=True)  # one key per (minute, variant)
+        width = len(self.counts_names)
+        # one key per (minute, variant, column)
+        keys, n = np.unique((minute * stride + variant.astype(np.int64)) * width + column, return_counts=True)
         for key, count in zip(keys.tolist(), n.tolist()):
-            self._counts[(key % stride, key // stride)][column] += count
+            cell = key // width
+            self._counts[(cell % stride, cell // stride)][key % width] += count
 
     def add(self, records: RequestRecords) -> None:
         """Throttles and spillovers of a dispatched batch, by arrival."""

@@ -1015,8 +1015,21 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                         pick -= 1
                 if caches is not None and cc >= 0:
                     # -- the instance's model cache: a hit, a wait for a load, or no room ------------
-                    ready_t, hit, room, n_cache = _cache_step(caches, cache_out, n_cache, cc, caches.row_of[i], i,
-                                                              mm, t)
+                    crow = caches.row_of[i]
+                    if caches.n_doomed[crow] == 0 and caches.mem_state[crow, mm] == 1:
+                        # loaded or loading (the common case, taken here: a call into `_cache_step`,
+                        # which takes the whole `Caches`, costs a reference count per array)
+                        ready_t = caches.ready[crow, mm]
+                        hit = ready_t <= t
+                        room = True
+                        if caches.m_tail[crow] != mm:
+                            _unlink(caches.m_prev, caches.m_next, caches.m_head, caches.m_tail, crow, mm)
+                            _append(caches.m_prev, caches.m_next, caches.m_head, caches.m_tail, crow, mm)
+                        if caches.d_tail[crow] != mm:
+                            _unlink(caches.d_prev, caches.d_next, caches.d_head, caches.d_tail, crow, mm)
+                            _append(caches.d_prev, caches.d_next, caches.d_head, caches.d_tail, crow, mm)
+                    else:
+                        ready_t, hit, room, n_cache = _cache_step(caches, cache_out, n_cache, cc, crow, i, mm, t)
                     if not room:
                         status = NO_CACHE_ROOM
                         done = True
