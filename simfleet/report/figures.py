@@ -15,7 +15,7 @@ from bokeh.plotting import figure
 
 from simfleet.report.views import Panel, Section
 
-__all__ = ["draw_sections", "colour_map"]
+__all__ = ["draw_sections", "colour_map", "legend_below"]
 
 _HEIGHT = 250  # the plot and its axes; the legend adds its rows
 
@@ -67,12 +67,18 @@ def _figure(panel: Panel, colours: dict[str, str], x_range):
         items.append(LegendItem(label="scaling activity", renderers=[marks]))
         p.add_tools(HoverTool(renderers=[marks], formatters={"@x": "datetime"},
                               tooltips=[("scaling activity", "@text"), ("at", "@x{%F %H:%M:%S}")]))
+    legend_below(p, items, _HEIGHT)
+    return p
+
+
+def legend_below(p, items, plot_height: int) -> None:
+    """A legend under the plot (clicking an entry hides its series), in two columns beyond three
+    entries, set apart so that labels do not run into the next column; the figure grows by its rows."""
     columns = 2 if len(items) > 3 else 1
-    legend = Legend(items=items, click_policy="hide", label_text_font_size="8pt", spacing=0, padding=4,
+    legend = Legend(items=items, click_policy="hide", label_text_font_size="8pt", spacing=14, padding=4,
                     ncols=columns, location="top_left")
     p.add_layout(legend, "below")
-    p.height = _HEIGHT + 17 * (-(-len(items) // columns))  # the legend's rows below the plot
-    return p
+    p.height = plot_height + 31 * (-(-len(items) // columns))  # a row: 17 px and the spacing
 
 
 def draw_sections(sections: list[Section]) -> dict[str, object]:

@@ -9,11 +9,12 @@ series' groups and are the same in every chart of a page.
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import (BasicTicker, ColorBar, ColumnDataSource, DataRange1d, FactorRange, HoverTool, Legend,
-                          LegendItem, LinearColorMapper)
+from bokeh.models import (BasicTicker, ColorBar, ColumnDataSource, DataRange1d, FactorRange, HoverTool, LegendItem,
+                          LinearColorMapper)
 from bokeh.palettes import Category10_10, Category20_20, Viridis256
 from bokeh.plotting import figure
 
+from simfleet.report.figures import legend_below
 from simfleet.report.plots import HeatMap, XYPanel
 from simfleet.report.views import Section
 
@@ -93,11 +94,7 @@ def _xy(panel: XYPanel, colours: dict[str, str], ranges: dict[str, object]):
         line = p.line(x, y, line_color="#d62728", line_dash="dashed", line_width=2, name=guide.label)
         items.setdefault(guide.label, []).append(line)
     items = [LegendItem(label=label, renderers=renderers) for label, renderers in items.items()]
-    columns = 2 if len(items) > 3 else 1
-    legend = Legend(items=items, click_policy="hide", label_text_font_size="8pt", spacing=0, padding=4,
-                    ncols=columns, location="top_left")
-    p.add_layout(legend, "below")
-    p.height = _HEIGHT + 17 * (-(-len(items) // columns))
+    legend_below(p, items, _HEIGHT)
     return p
 
 
