@@ -134,6 +134,7 @@ class VariantRuntime:
         with `workers_per_model` slots and the container's queue limit)."""
         if self.per_model_pools:
             n = len(self.multi_model)
+            # (with per-model pools a load's memory copies are its pool's workers: `copies_per_load`)
             return n, [self.multi_model.copies_per_load] * n, [self.entry.max_queue_size] * n
         return (len(self.containers), [c.entry.workers for c in self.containers],
                 [c.entry.max_queue_size for c in self.containers])

@@ -10,9 +10,10 @@ the in-flight slots as the kernel asks.
 Which streams a request draws from, in one order whatever the source of the request: the
 endpoint's variant choice (`endpoint/{endpoint}/variant`, only with several variants), its overhead
 (`endpoint/{endpoint}/overhead`), the user's payload and think time (`traffic/{index}/payload`,
-`traffic/{index}/think`), the variant's routing draw (`variant/{endpoint}/{variant}/route`), one
-service time per container of its route (`.../service` for the first container,
-`.../container/{name}/service` for the others), its model-error draw (`.../error`, only when
+`traffic/{index}/think`), the variant's routing draw (`variant/{endpoint}/{variant}/route`), a
+multi-model request's TargetModel when it names none (`.../model`), one service time per container
+of its route (`.../service` for the first container, `.../container/{name}/service` for the others;
+a multi-model request for a model with its own profile `.../model-profile/{profile}/service`), its model-error draw (`.../error`, only when
 the variant's error rate is above 0), and a serverless request's cold start (`.../setup`, only when
 it starts an environment). The serverless endpoints of a run share one flow (their account's
 concurrency is one limit): each of its variants is one endpoint's, reads that endpoint's overhead

@@ -19,6 +19,16 @@ at the instant it happened. A pool needs no queue and no heap of pending hops: i
 answered when they arrive, in arrival order. Its cold start is overhead (`OverheadLatency` includes
 it), not model latency.
 
+A multi-model variant's instances have a model cache before their station (`Caches`, one row per
+instance; `caches=None` compiles a specialisation without them): the request goes to the least
+loaded instance holding its model (loaded or loading) unless that one is busy enough to spread
+(`spread_at`), then finds its model loaded (a hit), loading, on disk, or absent, in which case
+room is made (unused models deleted, unloaded, least recently requested first) and the model
+downloaded and loaded; a request whose model is not ready at once waits as a pending hop, up to
+the wait limit (then `MODEL_NOT_READY`), and a download-and-load longer than the load limit is
+abandoned (`CACHE_*_ABANDONED`). With per-model worker pools a model has its own station on each
+instance (`Caches.per_model`). Its wait is overhead, like a cold start.
+
 Requests come from two sources, in one loop: open-loop arrivals (times drawn ahead, `Arrivals`)
 and closed-loop users (`Users`, whose next send follows their answer); `users=None` compiles a
 specialisation without the users' code, and `pending=None` one without the heap of pending hops
@@ -34,7 +44,9 @@ arrives, which is the fast path of a real-time endpoint.
 Per-request random values are read from the rows of a draw buffer (`Draws`), each a named stream
 with its own cursor, in a fixed order at the request's send: the endpoint's variant choice (only
 with several variants), its overhead, the user's payload and think time, the variant's routing
-draw, one service time per container of the route, the model-error draw (only when the
+draw, a multi-model request's TargetModel (only when it names none), one service time per container
+of the route (a multi-model request for a model with its own profile: from that profile's row
+instead of the variant's), the model-error draw (only when the
 variant can fail), and a serverless request's setup time (only when it starts an environment
 cold). A request takes at most one value from each row, so a call can start as many
 requests as the fullest-read row has values left; it stops before the next, and the caller tops
