@@ -37,11 +37,11 @@ def naive_front(cost, latency) -> list[bool]:
     """O(n²): a point is on the front unless another is at least as good on both and better on one."""
     points = list(zip(cost, latency))
     out = []
-    for i, (c, l) in enumerate(points):
-        if math.isnan(c) or math.isnan(l):
+    for i, (c, lat) in enumerate(points):
+        if math.isnan(c) or math.isnan(lat):
             out.append(False)
             continue
-        dominated = any(not (math.isnan(c2) or math.isnan(l2)) and c2 <= c and l2 <= l and (c2 < c or l2 < l)
+        dominated = any(not (math.isnan(c2) or math.isnan(l2)) and c2 <= c and l2 <= lat and (c2 < c or l2 < lat)
                         for j, (c2, l2) in enumerate(points) if j != i)
         out.append(not dominated)
     return out
@@ -55,7 +55,7 @@ _value = st.one_of(st.sampled_from([0.1, 0.2, 0.5, 1.0, 2.0]), st.floats(0, 100,
 @given(st.lists(st.tuples(_value, _value), max_size=30))
 def test_pareto_front_matches_the_naive_definition(points):
     cost = [c for c, _ in points]
-    latency = [l for _, l in points]
+    latency = [lat for _, lat in points]
     assert pareto_front(cost, latency).tolist() == naive_front(cost, latency)
 
 
