@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from hypothesis import settings
+
 from simfleet.scenario import scenario_from_dict
 
 DATA = Path(__file__).parent / "data"
+
+# Hypothesis profiles, chosen with HYPOTHESIS_PROFILE (default: "ci" under CI=true, else "dev").
+# Each property test keeps its own example budget (`@settings(max_examples=...)`, sized for the
+# suite's time); the profiles set what holds for all of them:
+# * dev: no deadline (a first call compiles the kernels: its time says nothing about the test);
+# * ci: the same, derandomized (a red CI run is replayed exactly) and printing the reproduction blob.
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") == "true" else "dev"))
 
 
 def base_experiment(**experiment) -> dict:

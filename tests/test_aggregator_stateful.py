@@ -94,5 +94,5 @@ class AggregatorMachine(RuleBasedStateMachine):
             (pending.response_s >= closed_until)) == len(fed)
 
 
-AggregatorMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+AggregatorMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30)
 test_streaming_aggregator = AggregatorMachine.TestCase

@@ -129,7 +129,7 @@ alarm_shapes = st.integers(1, 10).flatmap(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(shape=alarm_shapes, mode=st.sampled_from(["missing", "notBreaching", "ignore"]))
 def test_constant_breaching_alarms_after_exactly_m_periods(shape, mode):
     n, m = shape
@@ -139,7 +139,7 @@ def test_constant_breaching_alarms_after_exactly_m_periods(shape, mode):
     assert states[m - 1:] == [ALARM] * (len(states) - m + 1)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     shape=alarm_shapes,
     data=st.lists(st.one_of(st.none(), st.floats(0, 200)), min_size=1, max_size=40),
@@ -158,7 +158,7 @@ def test_never_alarm_with_fewer_than_m_breaching(shape, data):
         assert state != INSUFFICIENT_DATA
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(shape=alarm_shapes, data=st.lists(st.floats(0, 200), min_size=1, max_size=30))
 def test_complete_data_is_plain_m_of_n(shape, data):
     n, m = shape

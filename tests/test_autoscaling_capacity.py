@@ -36,7 +36,7 @@ def test_target_tracking_documented_rounding():
     assert target_tracking_capacity(0, 50.0, 1.0, 0, 10) == 0  # nothing to divide by
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(current=st.integers(0, 50), metric=st.floats(0, 1e5), target=st.floats(0.01, 1e4), b=bounds)
 def test_target_tracking_within_bounds_and_conservative(current, metric, target, b):
     lo, hi = b
@@ -93,7 +93,7 @@ def test_step_adjustment_types_documented_examples():
     assert step_scaling_capacity(6, 90, 70, "ChangeInCapacity", one, 0, 20, base_capacity=4) == 6
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     current=st.integers(0, 40),
     metric=st.floats(-100, 200),
@@ -150,7 +150,7 @@ proposal_lists = st.lists(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(current=st.integers(0, 30), props=proposal_lists, b=bounds)
 def test_combination_properties(current, props, b):
     lo, hi = b
@@ -193,7 +193,7 @@ def test_cooldowns_documented_rules():
     assert lenient.check(10, 4, 3).allowed
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     steps=st.lists(st.tuples(st.integers(0, 1000), st.integers(0, 10)), min_size=1, max_size=30),
     cd_s=st.integers(0, 600),

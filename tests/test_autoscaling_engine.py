@@ -657,7 +657,7 @@ def scaling_experiments(draw):
     return raw, bounds
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
 @given(scaling_experiments())
 def test_generated_runs_keep_the_invariants(case):
     raw, bounds = case

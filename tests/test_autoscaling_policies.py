@@ -424,7 +424,7 @@ JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 2000), st.floats(allo
                  st.dictionaries(st.sampled_from(["Name", "Value", "x"]), st.integers(0, 3), max_size=2))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_botocore_rejections_are_rejected_here(data):
     section = data.draw(st.sampled_from(sorted(OPERATIONS)))

@@ -241,7 +241,7 @@ WINDOW_STARTS = st.one_of(
 ).map(lambda t: t.replace(tzinfo=UTC, second=0, microsecond=0))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     case=cron_cases(),
     tz_name=st.sampled_from(["America/New_York", "Europe/London", "Australia/Lord_Howe", "UTC"]),
@@ -254,7 +254,7 @@ def test_cron_matches_naive_minute_scan(case, tz_name, start, days):
     assert fire_times(expression, tz_name, start, end) == naive_scan(matches, tz_name, start, end)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(case=cron_cases(), start=st.datetimes(datetime(2024, 3, 8), datetime(2024, 3, 10)))
 def test_cron_across_new_york_spring_forward(case, start):
     expression, matches = case

@@ -189,7 +189,7 @@ def test_results_do_not_depend_on_segmentation():
     assert whole.metrics.equals(cut.metrics)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 6)), min_size=1, max_size=40),
        st.lists(st.tuples(st.integers(1, 4), st.integers(0, 3), st.integers(0, 3)), min_size=64, max_size=64),
        st.lists(st.integers(0, 48), max_size=5))

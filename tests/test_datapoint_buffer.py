@@ -16,7 +16,7 @@ from simfleet.metrics.datapoints import DatapointBuffer, _DistributionColumns
 START = dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(sizes=st.lists(st.integers(1, 40), min_size=0, max_size=30), chunk=st.sampled_from([1, 7, 16, 1 << 16]),
        seed=st.integers(0, 2**32 - 1))
 def test_tables_hold_exactly_the_datapoints_added(sizes, chunk, seed):

@@ -44,7 +44,7 @@ def workloads(draw):
     return strategies, instances, (times, variants, services, payloads, us, errors), timeout, cuts
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(workloads())
 def test_kernel_matches_naive_simpy(workload):
     strategies, instances, arrays, timeout, cuts = workload

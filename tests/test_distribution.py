@@ -169,7 +169,7 @@ def test_representative_at_default_scale_is_the_bucket_midpoint():
 # ------------------------------------------------------------------------------ from_values
 
 @given(value_arrays(), SCALES)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 def test_from_values_matches_the_raw_values(raw, scale):
     dist = Distribution.from_values(raw, scale)
     assert dist.count == len(raw)
@@ -257,7 +257,7 @@ def small_arrays_up_to(size: int):
         distribution_module._SMALL = saved
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.sampled_from([0.0, -0.0, 1.0, 2.5, 1e-300, 5e-324, 3.0, 1e300]) | st.floats(0, 1e3),
                 min_size=1, max_size=64), SCALES)
 @example([-0.0], 8)
@@ -284,7 +284,7 @@ def test_bad_values_are_refused_on_both_paths(bad, message):
 # ------------------------------------------------------------------------------------ merge
 
 @given(st.data(), value_arrays(), SCALES)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 def test_merge_of_any_split_equals_the_whole(data, raw, scale):
     pieces = data.draw(splits(raw))
     merged = Distribution.merge([Distribution.from_values(p, scale) for p in pieces])
@@ -292,7 +292,7 @@ def test_merge_of_any_split_equals_the_whole(data, raw, scale):
 
 
 @given(value_arrays(max_size=200), value_arrays(max_size=200), value_arrays(max_size=200), SCALES)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 def test_merge_is_associative(a, b, c, scale):
     a, b, c = (Distribution.from_values(x, scale) for x in (a, b, c))
     left = Distribution.merge([Distribution.merge([a, b]), c])
@@ -322,7 +322,7 @@ percentages = st.one_of(st.integers(0, 100), st.decimals(0, 100, places=3).map(s
 
 
 @given(value_arrays(max_size=150), percentages)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 def test_percentile_is_nearest_rank_on_exact_data_and_within_half_a_bucket_otherwise(raw, p):
     dist = Distribution.from_values(raw)
     expected = ref_percentile(raw, p)

@@ -26,7 +26,7 @@ def _run(raw, **kwargs):
     return result, RequestRecords.concat(parts) if parts else RequestRecords.empty()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
 @given(experiments(), st.sampled_from([0.37, 3.0, 1000.0]))
 def test_segmentation_changes_nothing(raw, segment):
     reference, reference_records = _run(raw)
@@ -46,7 +46,7 @@ def test_same_seed_same_results_other_seed_other_results():
     assert not simulate(scenario(raw)).metrics.equals(first.metrics)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
 @given(experiments())
 def test_littles_law(raw):
     result, records = _run(raw)

@@ -136,7 +136,7 @@ REQUEST_COLUMNS = ("arrival", "variant", "instance", "status", "payload", "servi
 HOP_COLUMNS = ("variant", "instance", "container", "arrival", "start", "complete")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(endpoints())
 def test_the_kernel_gives_every_request_and_hop_of_the_naive_model(endpoint):
     *setup, timeout, cuts = endpoint

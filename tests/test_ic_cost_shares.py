@@ -65,7 +65,7 @@ def fleet_cost(instances, lo=None, hi=None) -> Fraction:
 
 
 @given(timelines())
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 def test_shares_and_idle_sum_to_the_fleet_cost_exactly(timeline):
     instances, copies = timeline
     result = cost_shares(instances, copies)
@@ -75,7 +75,7 @@ def test_shares_and_idle_sum_to_the_fleet_cost_exactly(timeline):
 
 
 @given(timelines(), st.lists(st.integers(0, 12000), min_size=1, max_size=6))
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 def test_periods_add_up_to_the_whole_window(timeline, cuts):
     instances, copies = timeline
     boundaries = sorted({0, 12000, *cuts})

@@ -124,7 +124,7 @@ class PlacementMachine(RuleBasedStateMachine):
 
 
 TestPlacementMachine = PlacementMachine.TestCase
-TestPlacementMachine.settings = settings(max_examples=150, stateful_step_count=30, deadline=None)
+TestPlacementMachine.settings = settings(max_examples=150, stateful_step_count=30)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ TestPlacementMachine.settings = settings(max_examples=150, stateful_step_count=3
 
 
 @given(shape=st.sampled_from(SHAPES[:3]), instances=st.integers(1, 6), reservation=reservations, data=st.data())
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 def test_spread_balances_copies_across_identical_instances(shape, instances, reservation, data):
     """SPREAD ("Distributes copies evenly across available instances"): while copies fit, the counts
     per instance differ by at most one."""
@@ -146,7 +146,7 @@ def test_spread_balances_copies_across_identical_instances(shape, instances, res
 
 
 @given(shape=st.sampled_from(SHAPES), instances=st.integers(1, 6), reservation=reservations, data=st.data())
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 def test_binpack_fills_as_few_instances_as_possible(shape, instances, reservation, data):
     """BINPACK ("Packs copies onto fewer instances"): one component's copies fill the first instance,
     then the next, so they use ceil(n / per instance) instances, all full but the last."""

@@ -77,7 +77,7 @@ def _records(status, active, latency, overhead):
                           container=np.full(n, -1, np.int32), source=np.zeros(n, np.int16))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(batch=outcome_batches(), model_error_status=st.sampled_from([400, 424, 500, 503]),
        scale=st.sampled_from([0, 3, 8]))
 def test_counted_datapoints_equal_the_datapoints_of_the_raw_values(batch, model_error_status, scale):

@@ -541,7 +541,7 @@ def watched_experiments(draw):
     return raw, stop
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, suppress_health_check=[HealthCheck.too_slow])
 @given(watched_experiments())
 def test_a_watcher_ending_the_run_at_t_gives_the_run_of_duration_t(case):
     raw, stop = case
@@ -601,7 +601,7 @@ def test_the_event_log_of_a_watched_run_is_the_shorter_run(case):
 # RunTotals.end_early
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 400), st.floats(1.0, 99.0))
 def test_end_early_equals_totals_of_the_shorter_run(seed, n, end_s):
     """Requests sent before `end_s` (some answered after it, some after the full duration): clipping at

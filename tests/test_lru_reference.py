@@ -86,7 +86,7 @@ counted_runs = st.tuples(st.lists(st.integers(0, 9), min_size=1, max_size=60), s
 # ----------------------------------------------------------------------------- one tier
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(counted_runs)
 def test_replay_by_count_matches_brute_force(run):
     requests, capacity = run
@@ -96,7 +96,7 @@ def test_replay_by_count_matches_brute_force(run):
     assert list(replay.evictions) == evictions
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(sized_runs())
 def test_replay_by_bytes_matches_brute_force(run):
     requests, sizes, capacity = run
@@ -131,7 +131,7 @@ def test_hand_worked_sized_example():
     assert replay.evictions == (Eviction(2, "A"), Eviction(4, "B"), Eviction(5, "C"), Eviction(5, "A"))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(sized_runs())
 def test_replay_properties_from_its_own_output(run):
     requests, sizes, capacity = run
@@ -159,7 +159,7 @@ def test_replay_properties_from_its_own_output(run):
             assert sum(map(size, cached)) <= cap    # by count (size 1): the number of models
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(counted_runs)
 def test_count_never_exceeds_capacity(run):
     requests, capacity = run
@@ -192,7 +192,7 @@ def test_bad_input_is_refused(call, message):
 # ----------------------------------------------------------------------------- two tiers
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.integers(0, 9), min_size=1, max_size=60), st.integers(1, 6), st.integers(1, 6))
 def test_two_tiers_with_unit_sizes_match_brute_force(requests, memory, disk):
     replay = two_tier_replay(requests, memory, disk, [1] * 10, [1] * 10)
@@ -206,7 +206,7 @@ def test_two_tiers_with_unit_sizes_match_brute_force(requests, memory, disk):
         assert replay.outcome[k] == expected, k
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(sized_runs())
 def test_two_tiers_reduce_to_one_when_a_tier_never_fills(run):
     requests, sizes, capacity = run
@@ -238,7 +238,7 @@ def two_tier_runs(draw):
     return requests, memory, disk, memory_sizes, disk_sizes
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(two_tier_runs())
 def test_two_tier_invariants_from_its_own_output(run):
     requests, memory_cap, disk_cap, memory_sizes, disk_sizes = run

@@ -39,7 +39,7 @@ from simfleet.request_records import RequestRecords
 
 INVOCATIONS_NS = "AWS/SageMaker"
 ENDPOINTS_NS = "/aws/sagemaker/Endpoints"
-PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _run(raw):
@@ -274,7 +274,7 @@ def _rebucket(frame: pd.DataFrame, values: pd.DataFrame, period: int, scale: int
     return pd.DataFrame(rows)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
 @given(experiments())
 def test_rebucketing_10s_into_60s_equals_publishing_at_60s(raw):
     raw["metrics"]["high_resolution"] = False

@@ -161,7 +161,7 @@ def _naive_levels(lives, instance: int, t: float):
     return loaded, memory, gpu, disk
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(lives=lifecycles(), order=st.randoms(use_true_random=False), cut=st.integers(1, 500),
        extra=st.lists(st.integers(0, 1000), max_size=20))
 def test_the_gauges_equal_the_naive_levels_of_random_lifecycles(lives, order, cut, extra):

@@ -222,20 +222,20 @@ def _same_as_the_oracle(run):
     assert kernel_events == sorted((float(t), number[v, i], m, k, float(d)) for t, v, i, m, k, d in expected_events)
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=250)
 @given(runs())
 def test_multi_model_kernel_matches_the_naive_oracle(run):
     _same_as_the_oracle(run)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(two_variant_runs())
 def test_multi_model_variants_of_one_endpoint_match_the_naive_oracle(run):
     _same_as_the_oracle(run)
 
 
 def _collect(generator, examples, seen, check):
-    @settings(max_examples=examples, deadline=None, database=None)
+    @settings(max_examples=examples, database=None)
     @given(generator)
     def collect(run):
         attempts = []
@@ -313,7 +313,7 @@ def test_the_two_variant_generator_reaches_every_case():
         assert case in seen, case
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.integers(0, 2**32 - 1), st.integers(2, 30), st.integers(1, 8), st.integers(1, 12),
        st.sampled_from([0.0, 0.8, 1.2]))
 def test_the_cache_agrees_with_an_independent_lru_replay(seed, n_models, memory, extra_disk, exponent):

@@ -58,7 +58,7 @@ def rows(frame, metric):
     return frame[frame.metric_name == metric]
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), slow=st.booleans())
 def test_request_metrics_of_a_multi_model_variant(seed, n, slow):
     fleet, experiment = mme_fleet(INSTANCES)
@@ -96,7 +96,7 @@ def test_429_and_model_not_found_are_4xx_and_no_room_is_5xx():
     assert is_4xx.tolist() == [True, True, False] and is_5xx.tolist() == [False, False, True]
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), slow=st.booleans())
 def test_event_durations_are_published_in_the_period_they_end(seed, n, slow):
     """One sample per completed download, load or unload, in the period it ends; a download or load
@@ -129,7 +129,7 @@ def _naive_loaded(caches, instance, t):
     return loads - unloads
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=10)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 200), interval=st.sampled_from([5.0, 10.0, 60.0]),
        slow=st.booleans())
 def test_loaded_model_count_is_the_naive_mean_and_never_exceeds_what_fits(seed, n, interval, slow):
@@ -150,7 +150,7 @@ def test_loaded_model_count_is_the_naive_mean_and_never_exceeds_what_fits(seed, 
         assert total == pytest.approx(naive)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=10)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 200), slow=st.booleans())
 def test_memory_and_disk_follow_the_cache(seed, n, slow):
     """A load holds its memory from its start to its unload's end, a load given up from its start to
@@ -190,7 +190,7 @@ def test_memory_and_disk_follow_the_cache(seed, n, slow):
             assert total == pytest.approx(naive, abs=1e-6), (name, t)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=10)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), slow=st.booleans())
 def test_summary_and_activity_counts_equal_a_naive_count(seed, n, slow):
     fleet, _ = mme_fleet(INSTANCES)

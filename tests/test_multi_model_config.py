@@ -215,7 +215,7 @@ def test_generated_names():
     assert custom.names == ("tenants/t00001", "tenants/t00002")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(values=st.lists(st.floats(1.0, 1e10), min_size=2, max_size=6), seed=st.integers(0, 2**32))
 def test_sizes_stay_within_the_distributions_support(values, seed):
     values = sorted(values)
@@ -227,7 +227,7 @@ def test_sizes_stay_within_the_distributions_support(values, seed):
     assert np.all(pop.artifact_bytes == np.floor(pop.artifact_bytes))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)
 @given(seed=st.integers(0, 2**32), factor=st.floats(0.0, 4.0), overhead=st.integers(0, 10**9), gpu=st.booleans())
 def test_memory_follows_the_stated_rule(seed, factor, overhead, gpu):
     pop = generated(count=50, seed=seed, gpu=gpu, memory_per_artifact_byte=factor,
@@ -238,7 +238,7 @@ def test_memory_follows_the_stated_rule(seed, factor, overhead, gpu):
     assert np.all(pop.artifact_bytes >= 1)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(count=st.integers(1, 400), exponent=st.floats(0.01, 5.0))
 def test_zipf_weights_are_one_over_rank_to_the_s(count, exponent):
     pop = generated(count=count, popularity={"kind": "zipf", "exponent": exponent})
@@ -248,7 +248,7 @@ def test_zipf_weights_are_one_over_rank_to_the_s(count, exponent):
         assert probabilities[k - 1] == pytest.approx((1.0 / k**exponent) / total, rel=1e-9, abs=1e-15)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(weights=st.lists(st.floats(0.0, 1e6), min_size=1, max_size=60).filter(lambda w: any(x > 0 for x in w)))
 def test_popularity_cdf_is_monotone_and_ends_at_one(weights):
     raw = {"models": [{"name": f"m{k}", "artifact_size": "1 MB"} for k in range(len(weights))],
@@ -260,7 +260,7 @@ def test_popularity_cdf_is_monotone_and_ends_at_one(weights):
     assert cdf.tolist() == pytest.approx(naive, rel=1e-9, abs=1e-12)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(weights=st.lists(st.integers(0, 5), min_size=1, max_size=12).filter(any),
        uniforms=st.lists(st.floats(0.0, 1.0, exclude_max=True), min_size=1, max_size=50))
 def test_drawn_models_follow_the_cdf(weights, uniforms):

@@ -21,7 +21,7 @@ SERVED = np.zeros(len(STATUS_NAMES), np.bool_)
 SERVED[[OK, MODEL_ERROR, MODEL_TIMEOUT]] = True
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(n=st.integers(0, 300), n_instances=st.integers(1, 5), samples=st.sampled_from([1, 2, 10, 60]),
        period=st.sampled_from([1, 10, 60]), seed=st.integers(0, 2**32 - 1),
        cuts=st.lists(st.integers(0, 300), max_size=3))

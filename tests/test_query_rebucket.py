@@ -95,7 +95,7 @@ def _raw(n, mode, seed, span):
     return times, values
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_rebucketing_equals_building_the_coarse_period_from_raw_values(scenario):
     fine, coarse, n, mode, seed, span, start_offset, length = scenario

@@ -20,7 +20,7 @@ def rate_functions(draw):
     return RateFunction.build(list(zip(times, rates)), draw(st.sampled_from(["linear", "step"])), bursts)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(rate_functions(), st.floats(0, 1))
 def test_inverse_of_the_cumulative_rate(rate, fraction):
     total = rate.integral(1500.0)
@@ -49,7 +49,7 @@ def _naive_invert(rate: RateFunction, s: np.ndarray) -> np.ndarray:
     return np.array(out, dtype=np.float64)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(rate_functions(), st.lists(st.floats(0, 1), min_size=0, max_size=40), st.floats(1.0, 3.0))
 def test_inverse_equals_a_point_by_point_inversion(rate, fractions, reach):
     """Blocks all before the constant tail, all in it, or across its start: each point is inverted
@@ -58,7 +58,7 @@ def test_inverse_equals_a_point_by_point_inversion(rate, fractions, reach):
     assert rate.invert(s).tobytes() == _naive_invert(rate, s).tobytes()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(rate_functions(), st.floats(0, 1500))
 def test_cumulative_rate_is_the_integral_of_the_rate(rate, t):
     """Λ(t) against the midpoint rule over the rate's own breakpoints, exact for a piecewise-linear

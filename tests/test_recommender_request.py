@@ -601,7 +601,7 @@ JSON_VALUES = st.recursive(
     max_leaves=30)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(document=JSON_VALUES, indent=st.sampled_from([None, 0, 2]))
 def test_json_key_lines_finds_every_key(document, indent):
     text = json.dumps(document, indent=indent)
@@ -653,7 +653,7 @@ def _check_change_points(pattern: TrafficPattern, data) -> None:
     assert pattern.users_at(pattern.duration_s) == 0 and pattern.users_at(-0.001) == 0
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(pattern=phase_patterns(), data=st.data())
 def test_phases_schedule_properties(pattern, data):
     start = 0
@@ -672,7 +672,7 @@ def test_phases_schedule_properties(pattern, data):
     _check_change_points(pattern, data)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(pattern=stairs_patterns, data=st.data())
 def test_stairs_schedule_properties(pattern, data):
     stairs = pattern.Stairs
@@ -792,7 +792,7 @@ JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 40_000), st.floats(al
                  st.dictionaries(st.sampled_from(["InstanceType", "Percentile", "x"]), st.integers(0, 3), max_size=2))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_botocore_rejections_are_rejected_here(data):
     request = aws_request()

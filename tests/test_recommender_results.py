@@ -174,7 +174,7 @@ def test_monitor_from_the_validated_request_and_from_json():
     assert default.flat_invocations == "Stop"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.lists(st.integers(0, 5000), min_size=1, max_size=25), st.integers(0, 50))
 def test_constant_users_never_stop_on_flat_invocations(invocations, users):
     monitor = StoppingMonitor()
@@ -182,7 +182,7 @@ def test_constant_users_never_stop_on_flat_invocations(invocations, users):
     assert decision is CONTINUE
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.data())
 def test_invocations_in_proportion_to_users_never_look_flat(data):
     """Below capacity a closed loop's invocations follow its users; whatever the users did inside
@@ -227,7 +227,7 @@ def test_no_plateau_when_no_minute_is_within_the_threshold():
     assert not result.succeeded and "first minute was already over" in result.failure_reason
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.integers(2, 8), st.integers(1, 10), st.integers(100, 30_000), st.data())
 def test_plateau_of_generated_saturating_series(rise, flat, level, data):
     # strictly under 95 % of the level while rising, then within [96 %, 100 %] of it
@@ -288,7 +288,7 @@ def saturating_tests(draw):
     return minutes(invocations, users=users, latency_ms=latency), tested, target, price, threshold
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(saturating_tests())
 def test_cost_and_capacity_identities(case):
     series, tested, target, price, threshold = case
@@ -320,7 +320,7 @@ def test_cost_and_capacity_identities(case):
 JOB_NAMES = st.from_regex(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,63}", fullmatch=True).filter(lambda s: len(s) <= 64)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(JOB_NAMES, st.integers(0, 9))
 def test_recommendation_ids_are_deterministic_and_what_the_sdk_accepts(job_name, index):
     rid = recommendation_id(job_name, index)
@@ -465,7 +465,7 @@ ONLY = {"cost": dict(cost="highest", latency="lowest", throughput="lowest"),
         "throughput": dict(cost="lowest", latency="lowest", throughput="highest")}
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(result_sets(), st.sampled_from(["CostPerHour", "CostPerInference"]))
 def test_ranking_is_monotone_in_the_only_weighted_criterion(tests, cost_metric):
     by_cost = rank(tests, Preferences(**ONLY["cost"], cost_metric=cost_metric))

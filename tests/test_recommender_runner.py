@@ -125,7 +125,7 @@ def test_job_duration_cuts_the_tests_that_reach_it_and_skips_those_that_start_af
 
 # --- timeline, determinism, parallelism ----------------------------------------------------------
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(st.integers(1, 30).map(lambda m: 60.0 * m), min_size=1, max_size=12), st.integers(1, 5))
 def test_start_offsets_are_list_scheduling(lengths, parallel):
     """Against a naive minute-by-minute replay: a test starts at the first instant a slot is free."""
@@ -285,7 +285,7 @@ def test_default_candidates_follow_the_stated_rule():
     assert default_candidates(XGBOOST, CATALOG, ["ml.m5.large", "ml.c5.large"]) == ["ml.m5.large", "ml.c5.large"]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.integers(1, 96), st.floats(0.5, 10), st.sampled_from([60.0, 300.0, 600.0, 3600.0]))
 def test_default_ramp_reaches_its_users_within_the_ramp(workers, per_worker, ramp):
     knots = default_knots(workers, per_worker, ramp)

@@ -51,7 +51,7 @@ _value = st.one_of(st.sampled_from([0.1, 0.2, 0.5, 1.0, 2.0]), st.floats(0, 100,
                    st.just(float("nan")))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.tuples(_value, _value), max_size=30))
 def test_pareto_front_matches_the_naive_definition(points):
     cost = [c for c, _ in points]
@@ -86,7 +86,7 @@ def test_cheapest_meeting_the_slo_ignores_failed_runs_and_breaks_ties_by_latency
     assert cheapest_meeting(runs[runs.status.eq("failed")], Slo("p99", 500.0)) is None
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.lists(st.tuples(st.booleans(), st.floats(1, 200), st.floats(0.01, 5)), min_size=1, max_size=20),
        st.floats(1, 200))
 def test_cheapest_meeting_is_the_minimum_over_the_runs_within_the_limit(rows, limit):

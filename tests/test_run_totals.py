@@ -33,7 +33,7 @@ def _units(values) -> int:
     return int(np.round(np.asarray(values, dtype=np.float64) / 1e-9).astype(np.int64).sum())
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(latencies)
 def test_histogram_bins_equal_a_binary_search_over_the_edges(values):
     edges = LatencyHistogram.EDGES
@@ -47,7 +47,7 @@ def test_histogram_bins_equal_a_binary_search_over_the_edges(values):
     np.testing.assert_array_equal(totals.variants[0].e2e.counts, reference)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(arrays(np.float64, st.integers(1, 500), elements=st.floats(1e-6, 1e4)), st.floats(0.1, 100))
 def test_histogram_percentile_is_at_most_one_bin_above_the_exact_value(values, percentile):
     totals = RunTotals(1, 1e9)
@@ -59,7 +59,7 @@ def test_histogram_percentile_is_at_most_one_bin_above_the_exact_value(values, p
     assert exact <= reported * (1 + 1e-12) and reported <= exact * one_bin * (1 + 1e-9)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(n=st.integers(1, 400), n_variants=st.integers(1, 3), seed=st.integers(0, 2**32 - 1),
        duration=st.floats(0.5, 20.0), cuts=st.lists(st.integers(0, 400), max_size=3))
 def test_totals_equal_naive_sums_whatever_the_batches(n, n_variants, seed, duration, cuts):

@@ -105,7 +105,7 @@ def _kernel(pools, account, arrivals, streams, error_rates, timeout, changes, cu
     return records, [e for e in events if e is not None]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(runs())
 def test_serverless_kernel_matches_the_naive_oracle(run):
     pools, account, arrivals, streams, error_rates, timeout, changes, cuts = run
@@ -128,7 +128,7 @@ def test_the_generator_reaches_every_case():
     reap and time out (so the differential test exercises each)."""
     seen = set()
 
-    @settings(max_examples=200, deadline=None, database=None)
+    @settings(max_examples=200, database=None)
     @given(runs())
     def collect(run):
         requests, events = naive_serverless(run[0], run[1], run[2], run[3], run[4], MAX_PAYLOAD, run[5], HORIZON, run[6])

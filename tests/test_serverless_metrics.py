@@ -65,7 +65,7 @@ def _total(frame, metric, column="sum"):
     return float(frame.loc[frame.metric_name == metric, column].sum())
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), provisioned=st.sampled_from([0, 3]),
        cuts=st.lists(st.integers(0, 400), max_size=3))
 def test_invocation_metrics_of_a_serverless_variant(seed, n, provisioned, cuts):
@@ -124,7 +124,7 @@ def _naive_level(environments, kinds_up, kinds_down, t):
         - sum(1 for time, kind in zip(environments.time_s, environments.kind) if time <= t and kind in kinds_down)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 200), provisioned=st.sampled_from([0, 2]),
        period=st.sampled_from([10, 60]), interval=st.sampled_from([1.0, 5.0, 10.0]),
        cuts=st.lists(st.integers(0, 200), max_size=3))
@@ -190,7 +190,7 @@ def _naive_billed_ms(seconds):
     return math.ceil(round(seconds * 1000, 6))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), provisioned=st.sampled_from([0, 4]),
        bill_cold_start=st.booleans(), response=st.sampled_from([None, 0.0, 5000.0]),
        cuts=st.lists(st.integers(0, 300), max_size=3))

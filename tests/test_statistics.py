@@ -136,7 +136,7 @@ def short_statistics(draw):
 # ------------------------------------------------------------------------ exact distributions
 
 @given(grid_values(), range_statistics() | short_statistics())
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 def test_range_statistics_equal_the_naive_reference(raw, spec):
     text, kind, lower, upper = spec
     statistic = parse_statistic(text)
@@ -146,14 +146,14 @@ def test_range_statistics_equal_the_naive_reference(raw, spec):
 
 
 @given(grid_values(), number_text(100))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 def test_percentiles_equal_the_naive_reference(raw, number):
     statistic = parse_statistic(f"p{number}")
     assert statistic.evaluate(Distribution.from_values(raw)) == ref_percentile(raw, Fraction(number))
 
 
 @given(grid_values(), st.sampled_from(BASIC_STATISTICS))
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 def test_basic_statistics_equal_the_naive_reference(raw, name):
     statistic = parse_statistic(name)
     assert not statistic.extended
@@ -161,7 +161,7 @@ def test_basic_statistics_equal_the_naive_reference(raw, name):
 
 
 @given(grid_values(), range_statistics())
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 def test_trimmed_sum_is_trimmed_mean_times_trimmed_count(raw, spec):
     text, kind, lower, upper = spec
     dist = Distribution.from_values(raw)
@@ -243,7 +243,7 @@ def test_short_forms_equal_their_range_forms(short, long):
 # ----------------------------------------------------------------------------- histograms
 
 @given(st.integers(0, 2**32 - 1), st.integers(-6, 4), st.integers(1, 8), st.sampled_from(["TC", "PR", "TM", "TS"]))
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 def test_on_histograms_bounds_at_bucket_edges_match_the_raw_values(seed, low_exp, span, kind):
     """Powers of two are bucket edges: buckets then fall wholly inside or outside, as the raw values do."""
     raw = np.random.default_rng(seed).lognormal(-1, 2, 2000)
@@ -324,7 +324,7 @@ def test_non_string_is_refused():
 # --------------------------------------------------------------------- datapoint statistics
 
 @given(grid_values(), st.lists(number_text(100, st.integers(0, 2)), max_size=4))
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 def test_datapoint_statistics_match_the_naive_reference(raw, numbers):
     dist = Distribution.from_values(raw)
     count, total, minimum, maximum, average, percentiles = datapoint_statistics(dist, [float(x) for x in numbers])

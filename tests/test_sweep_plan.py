@@ -34,7 +34,7 @@ base = "base.toml"
 seed = 7
 set = { "experiment.duration" = "2min" }
 """
-SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def write(directory: Path, body: str, base: str | None = None) -> Path:
