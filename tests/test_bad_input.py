@@ -324,11 +324,6 @@ CASES = [
          {"metrics.percentiles": "percentiles"}, ("(0, 100]", "got 0")),
     Case("percentile-repeated", [("percentiles = [50, 90, 99]", "percentiles = [50, 90, 50]")],
          {"metrics.percentiles": "percentiles"}, ("must not repeat",)),
-    # a run that could never finish: users answered at the instant they send, sending again at once
-    Case("users-answered-in-no-time", [
-        ("[metrics]", '[platform]\noverhead_latency = { kind = "constant", value = "0s" }\n\n[metrics]'),
-        ('kind = "poisson"\nrate = 50', 'kind = "users"\nusers = 2\nthink_time = { kind = "constant", value = "0s" }')],
-         {"traffic[0].think_time": "think_time"}, ("think_time above 0", "overhead_latency always 0")),
 ]
 
 

@@ -36,7 +36,7 @@ from simfleet.config.inference_components import (INFERENCE_COMPONENT_NAME, Infe
                                                   InferenceComponentSettings, ManagedInstanceScaling)
 from simfleet.config.multi_model import ModelPopulationSpec, MultiModelConfig, MultiModelSettings, TargetModel
 from simfleet.config.serverless import ServerlessConfig, ServerlessSettings
-from simfleet.schema.distributions import SizeDistribution, TimeDistribution, largest_value
+from simfleet.schema.distributions import SizeDistribution, TimeDistribution
 from simfleet.schema.quantities import Duration, Rate, Size, StrictModel
 
 __all__ = [
@@ -172,12 +172,6 @@ class RoutingConfig(StrictModel):
 
 NO_MODEL_MESSAGE = ("give exactly one of model_name (one container) or containers (a pipeline or multi-container "
                     "endpoint), or neither on a variant that hosts inference components")
-
-
-def _always_zero(spec) -> bool:
-    """A time distribution that gives 0 and nothing else (a constant 0, or an empirical one all at 0)."""
-    largest = largest_value(spec)
-    return largest is not None and largest <= 0
 
 
 def _key_errors(model: str, errors: list[tuple[tuple, str, str]]) -> ValidationError:
@@ -636,24 +630,6 @@ class Experiment(StrictModel):
                         and not self.hosts_components(endpoint.endpoint_name, variant.variant_name)):
                     errors.append((("endpoints", e_index, "production_variants", v_index), "value_error",
                                    NO_MODEL_MESSAGE + " (no [[inference_components]] names this variant)"))
-        if errors:
-            raise _key_errors("Experiment", errors)
-        return self
-
-    @model_validator(mode="after")
-    def _users_answered_in_time(self):
-        """Closed-loop users whose think time is always 0 need an overhead that is not: with both 0, a
-        request refused at once (no capacity, a throttle, an unknown model or container, a payload too
-        large) is answered at the instant it was sent, and its user sends again at that same instant,
-        without end (the run would never finish)."""
-        if not _always_zero(self.platform.overhead_latency):
-            return self
-        errors = [(("traffic", index, "think_time"), "value_error",
-                   "with platform.overhead_latency always 0, closed-loop users need a think_time above 0: a "
-                   "request refused at once would be answered at the instant it was sent and its user would send "
-                   "again at that same instant, without end (give think_time or overhead_latency a positive value)")
-                  for index, spec in enumerate(self.traffic)
-                  if isinstance(spec, ClosedLoopTraffic) and _always_zero(spec.think_time)]
         if errors:
             raise _key_errors("Experiment", errors)
         return self

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 from simfleet import distributions as dist
 from simfleet.schema.quantities import Duration, Size, StrictModel
 
-__all__ = ["TimeDistribution", "SizeDistribution", "FactorDistribution", "smallest_value", "largest_value"]
+__all__ = ["TimeDistribution", "SizeDistribution", "FactorDistribution", "smallest_value"]
 
 Q = TypeVar("Q")
 
@@ -94,14 +94,4 @@ def smallest_value(spec) -> float | None:
         return spec.value
     if isinstance(spec, EmpiricalSpec):
         return spec.quantiles[0][1]
-    return None
-
-
-def largest_value(spec) -> float | None:
-    """The largest value a spec can give where its kind has one (constant, empirical); None for the
-    kinds whose support is unbounded (exponential, lognormal, gamma)."""
-    if isinstance(spec, ConstantSpec):
-        return spec.value
-    if isinstance(spec, EmpiricalSpec):
-        return spec.quantiles[-1][1]
     return None
