@@ -31,6 +31,7 @@ EVENT_DETAILS: dict[str, dict[str, str]] = {
     "InstanceDraining": {"reason": "string", "in_flight_until_s": "number?"},
     "InstanceTerminated": {"reason": "string", "billed_s": "number"},
     "InstanceFailed": {"reason": "string", "billed_s": "number"},
+    "InstanceLaunchCancelled": {"reason": "string", "billed_s": "number"},
     "AlarmStateChange": {"alarm": "string", "old_state": "string", "new_state": "string", "reason": "string",
                          "datapoints": "number?[]", "threshold": "number"},
     "ScalingBlocked": {"policy": "string", "current": "integer", "desired": "integer", "reason": "string"},
