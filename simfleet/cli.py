@@ -82,18 +82,8 @@ def run(
     summary = result.summary
     typer.echo(f"simulated {summary['requests']:,} requests over {summary['duration_s']:g} s "
                f"in {elapsed:.2f} s of wall time -> {out_dir}")
-    names = [f"{v['EndpointName']}/{v['VariantName']}" for v in summary["variants"]]
-    width = max(len("endpoint/variant"), *map(len, names))
-    typer.echo(f"{'endpoint/variant':<{width}} {'instances':>10} {'peak':>5} {'req/s':>9} {'errors':>7} "
-               f"{'p50 ms':>8} {'p99 ms':>8} {'$/hour':>9} {'cost $':>9}")
-    for name, v in zip(names, summary["variants"]):
-        p50, p99 = v["latency_s"]["p50"], v["latency_s"]["p99"]
-        # a serverless variant has environments, not instances
-        instances, peak = (("serverless", "-") if v.get("serverless") is not None
-                           else (f"{v['mean_instances_in_service']:.2f}", v["peak_instances_in_service"]))
-        typer.echo(f"{name:<{width}} {instances:>10} {peak:>5} "
-                   f"{v['throughput_per_s']:>9.1f} {_pct(v['error_rate']):>7} {_ms(p50):>8} {_ms(p99):>8} "
-                   f"{_usd(v.get('cost_per_hour')):>9} {_usd(v['cost']):>9}")
+    for line in run_table(summary):
+        typer.echo(line)
     stale = out_dir / "report.html"
     if report:
         from simfleet.report.cli import write_run_report
@@ -102,16 +92,44 @@ def run(
         stale.unlink()  # a run never leaves an earlier run's files beside its own (DESIGN §5)
 
 
+#: The run table's columns after the endpoint/variant one: (header, width).
+_COLUMNS = (("mean inst", 9), ("peak inst", 9), ("req/s", 7), ("err %", 6), ("p50 ms", 7), ("p99 ms", 7),
+            ("$/hour", 7), ("run cost $", 10))
+
+
+def run_table(summary: dict) -> list[str]:
+    """What `simfleet run` prints after a run: one row per variant, then what each column is.
+
+    70 columns plus the longest endpoint/variant name, so a 100-column terminal holds names of up
+    to 30 characters."""
+    names = [f"{v['EndpointName']}/{v['VariantName']}" for v in summary["variants"]]
+    width = max(len("endpoint/variant"), *map(len, names))
+    rows = [["endpoint/variant", *(header for header, _ in _COLUMNS)]]
+    serverless = False
+    for name, v in zip(names, summary["variants"]):
+        latency = v["latency_s"]
+        if v.get("serverless") is not None:   # a serverless variant has environments, not instances
+            serverless = True
+            mean, peak = "-", "-"
+        else:
+            mean, peak = f"{v['mean_instances_in_service']:.2f}", str(v["peak_instances_in_service"])
+        rate = v["error_rate"]
+        rows.append([name, mean, peak, f"{v['throughput_per_s']:.1f}", "n/a" if rate is None else f"{rate:.2%}"[:-1],
+                     _ms(latency["p50"]), _ms(latency["p99"]), _usd(v.get("cost_per_hour")), _usd(v["cost"])])
+    lines = [" ".join([row[0].ljust(width), *(cell.rjust(w) for cell, (_, w) in zip(row[1:], _COLUMNS))])
+             for row in rows]
+    lines.append(f"mean, peak inst: instances in service over the run{' (-: serverless)' if serverless else ''}; "
+                 "err %: error rate")
+    lines.append("p50, p99 ms: end-to-end latency, arrival to answer; $/hour: cost per hour; run cost $: whole run")
+    return lines
+
+
 def _usd(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
 def _ms(seconds: float | None) -> str:
     return "n/a" if seconds is None else f"{seconds * 1e3:.1f}"
-
-
-def _pct(rate: float | None) -> str:
-    return "n/a" if rate is None else f"{rate:.2%}"
 
 
 class InputKindName(str, Enum):

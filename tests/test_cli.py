@@ -112,8 +112,73 @@ def test_run_with_requests_writes_one_row_per_request(experiment, tmp_path):
     assert files_in(out) == RUN_FILES | {"requests.parquet"}
     requests = pq.read_table(out / "requests.parquet")
     assert requests.num_rows == summary(out)["requests"] > 0
-    arrivals = requests.column("arrival_s").to_pylist()
+    arrivals = requests.column("arrival_at_s").to_pylist()
     assert min(arrivals) >= 0 and max(arrivals) < 120
+
+
+def test_requests_columns_say_instant_or_duration(experiment, tmp_path):
+    """`*_at_s` instants (seconds from the run's start), other `*_s` durations; each field's metadata agrees."""
+    out = tmp_path / "out"
+    run_ok(experiment, out, "--requests")
+    schema = pq.read_schema(out / "requests.parquet")
+    kinds = {field.name: (field.metadata or {}).get(b"kind", b"").decode() for field in schema}
+    assert all(kinds.values()), [name for name, kind in kinds.items() if not kind]
+    for name, kind in kinds.items():
+        if name.endswith("_at_s") or name == "timestamp":
+            assert kind == "instant", name
+        elif name.endswith("_s"):
+            assert kind == "duration", name
+        if name.endswith("_s"):
+            assert schema.field(name).metadata[b"unit"] == b"s", name
+    table = pq.read_table(out / "requests.parquet").to_pydict()
+    for arrival, start, response, complete, wait in zip(table["arrival_at_s"], table["start_at_s"],
+                                                        table["response_at_s"], table["complete_at_s"],
+                                                        table["queue_wait_s"]):
+        assert arrival <= start <= complete <= response and wait == pytest.approx(start - arrival, abs=1e-9)
+
+
+def test_every_parquet_file_carries_provenance_and_dictionary_strings(experiment, tmp_path):
+    out = tmp_path / "out"
+    run_ok(experiment, out, "--requests", "--seed", "11")
+    made = manifest(out)
+    for name in ("metrics.parquet", "metric_values.parquet", "events.parquet", "requests.parquet"):
+        schema = pq.read_schema(out / name)
+        meta = schema.metadata
+        assert meta[b"simfleet.version"].decode() == made["simfleet_version"], name
+        assert meta[b"simfleet.config_hash"].decode() == made["config_hash"], name
+        assert meta[b"simfleet.seed"] == b"11", name
+        for column in ("namespace", "metric_name", "unit", "EndpointName", "VariantName", "InstanceId", "event",
+                       "status", "environment"):
+            if column in schema.names:
+                assert pa.types.is_dictionary(schema.field(column).type), (name, column)
+        for column in ("detail", "time_s", "sum"):
+            if column in schema.names:
+                assert not pa.types.is_dictionary(schema.field(column).type), (name, column)
+    assert made["seed"] == 11
+
+
+def test_run_table_says_what_each_number_is(experiment, tmp_path):
+    lines = run_ok(experiment, tmp_path / "out").stdout.splitlines()
+    header = next(line for line in lines if line.startswith("endpoint/variant"))
+    assert header.split()[1:] == ["mean", "inst", "peak", "inst", "req/s", "err", "%", "p50", "ms", "p99", "ms",
+                                  "$/hour", "run", "cost", "$"]
+    notes = lines[lines.index(header) + 1 + len(summary(tmp_path / "out")["variants"]):]
+    assert any("end-to-end latency" in line for line in notes) and any("mean, peak inst" in line for line in notes)
+    assert all(len(line) <= 100 for line in lines[lines.index(header):]), lines
+
+
+def test_run_table_fits_100_columns_with_30_character_names():
+    from simfleet.cli import run_table
+
+    variant = {"EndpointName": "classify-serverless", "VariantName": "AllTraffic", "mean_instances_in_service": 1.0,
+               "peak_instances_in_service": 1, "throughput_per_s": 1234.5, "error_rate": 0.0028,
+               "latency_s": {"p50": 0.4365, "p99": 21.6272}, "cost_per_hour": 12.5, "cost": 25.0}
+    serverless = {**variant, "serverless": {}}
+    lines = run_table({"duration_s": 86400.0, "variants": [serverless, {**variant, "EndpointName": "classify-realtime"}]})
+    assert max(map(len, lines)) <= 100, lines
+    assert lines[1].split()[1:] == ["-", "-", "1234.5", "0.28", "436.5", "21627.2", "12.5000", "25.0000"]
+    assert lines[2].split()[1:3] == ["1.00", "1"]
+    assert "(-: serverless)" in lines[3]
 
 
 def test_requests_key_in_file_and_no_requests_flag(experiment, tmp_path):
@@ -140,7 +205,7 @@ def test_metrics_columns_follow_the_contract(experiment, tmp_path):
     assert schema.names == METRICS_COLUMNS
     for name in ("EndpointName", "VariantName", "ContainerName", "InstanceId", "InferenceComponentName",
                  "ContainerId", "AcceleratorId", "JobName"):
-        assert schema.field(name).type == pa.string() and schema.field(name).nullable
+        assert schema.field(name).type == pa.dictionary(pa.int32(), pa.string()) and schema.field(name).nullable
     for name in ("sum", "minimum", "maximum", "average", "p50", "p90", "p99", "p99_9"):
         assert schema.field(name).type == pa.float64()
 

@@ -184,4 +184,4 @@ def test_the_request_trace_names_each_requests_container_and_source(tmp_path):
     assert unknown.ContainerName.isna().all() and (unknown.status == "InvalidTarget").all()
     assert (unknown.error_class == "4XX").all()
     served = trace[trace.status == "OK"]
-    assert (served.complete_s >= served.start_s).all()
+    assert (served.complete_at_s >= served.start_at_s).all()

@@ -1,5 +1,6 @@
-"""AWS-shaped responses: valid against botocore's CloudWatch output shapes, with values equal to naive
-numpy statistics of the raw values, CloudWatch's ordering and pagination rules."""
+"""AWS-shaped responses: valid against botocore's CloudWatch output shapes, in the types boto3 returns
+(timezone-aware datetimes, not strings), with values equal to naive numpy statistics of the raw
+values, CloudWatch's ordering and pagination rules."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ DIMS = [{"Name": "EndpointName", "Value": "ep"}, {"Name": "VariantName", "Value"
 
 
 def validate_output(operation: str, response: dict) -> None:
-    """botocore's validator (types, members) plus what it skips: enumerations and ISO-8601-Z timestamps."""
+    """botocore's validator (types, members) plus what it skips: enumerations, and timestamps that are
+    what botocore's parser gives boto3 (aware `datetime`s in UTC, not the wire's strings)."""
     shape = MODEL.operation_model(operation).output_shape
     report = ParamValidator().validate(response, shape)
     assert not report.has_errors(), report.generate_report()
@@ -42,13 +44,13 @@ def _walk(value, shape, path):
     elif shape.type_name == "string" and shape.enum:
         assert value in shape.enum, path
     elif shape.type_name == "timestamp":
-        assert isinstance(value, str) and ISO_Z.fullmatch(value), (path, value)
+        assert isinstance(value, dt.datetime) and value.utcoffset() == dt.timedelta(0), (path, value)
     elif shape.type_name == "double":
         assert isinstance(value, float) and math.isfinite(value), path
 
 
-def _epoch(text: str) -> int:
-    return int(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+def _epoch(moment: dt.datetime) -> int:
+    return int(moment.timestamp())
 
 
 @pytest.fixture
@@ -223,3 +225,33 @@ def test_list_metrics_pages_hold_500_metrics(tmp_path):
     assert len(first["Metrics"]) == 500 and len(second["Metrics"]) == 120 and "NextToken" not in second
     endpoints = [m["Dimensions"][0]["Value"] for m in first["Metrics"] + second["Metrics"]]
     assert endpoints == sorted(f"ep{i:04d}" for i in range(620))
+
+
+def test_responses_have_the_types_botocore_parses_into(run):
+    """What botocore's parser returns for a CloudWatch answer is what `call` returns: the output
+    shape's members, timestamps as aware datetimes equal to the ISO strings the CLI prints."""
+    import json
+
+    from botocore.parsers import QueryParser
+
+    from simfleet.query.responses import to_json
+
+    run, _ = run
+    response = run.call("GetMetricData", {"MetricDataQueries": _queries(), "StartTime": START_S,
+                                          "EndTime": START_S + 3600, "ScanBy": "TimestampAscending"})
+    shape = MODEL.operation_model("GetMetricData").output_shape
+    assert set(response) <= set(shape.members)
+    for result in response["MetricDataResults"]:
+        assert set(result) <= set(shape.members["MetricDataResults"].member.members)
+        assert result["Timestamps"] and all(isinstance(t, dt.datetime) and t.tzinfo is not None
+                                            for t in result["Timestamps"])
+    # botocore turns the service's ISO strings into the same datetimes
+    timestamp_parser = QueryParser()._timestamp_parser
+    printed = json.loads(to_json(response))
+    for ours, text in zip(response["MetricDataResults"], printed["MetricDataResults"]):
+        assert all(ISO_Z.fullmatch(t) for t in text["Timestamps"])
+        assert [timestamp_parser(t) for t in text["Timestamps"]] == ours["Timestamps"]
+    stats = run.call("GetMetricStatistics", {"Namespace": "AWS/SageMaker", "MetricName": "ModelLatency",
+                                             "Dimensions": DIMS, "Period": 300, "Statistics": ["Sum"]})
+    assert stats["Datapoints"] and all(isinstance(p["Timestamp"], dt.datetime) and p["Timestamp"].tzinfo
+                                       for p in stats["Datapoints"])

@@ -406,7 +406,12 @@ def test_peak_instances_replays_entries_into_and_exits_from_service():
     for t, name in enumerate(["InstanceInService", "InstanceInService", "InstanceLaunched", "InstanceInService",
                               "InstanceDraining", "InstanceTerminated", "InstanceFailed", "InstanceLaunched",
                               "InstanceInService", "InstanceInService", "InstanceLaunchCancelled"]):
-        log.add(float(t), name)
+        detail = {"InstanceInService": {"instance_type": "ml.c5.large", "workers": 1},
+                  "InstanceLaunched": {"instance_type": "ml.c5.large", "reason": "policy", "provisioning_s": 1.0,
+                                       "model_load_s": 1.0},
+                  "InstanceDraining": {"reason": "policy", "in_flight_until_s": None}}.get(
+                      name, {"reason": "policy", "billed_s": 1.0})
+        log.add(float(t), name, **detail)
     assert peak_instances(log.table()) == 3  # 3 in service, then 1 after a drain and a failure, then 3 again
 
 

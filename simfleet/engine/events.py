@@ -1,4 +1,9 @@
-"""The control-plane event log behind `events.parquet`: launches, state changes, traffic changes."""
+"""The control-plane event log behind `events.parquet`: launches, state changes, traffic changes.
+
+Each event's `detail` is typed JSON: its members are checked against `event_details.EVENT_DETAILS`
+as the event is logged, so an undocumented kind or member, or a stringified number, fails the run
+that logs it (and the test that runs it) instead of reaching a file.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import datetime as dt
 import json
 
 import pyarrow as pa
+
+from simfleet.engine.event_details import detail_problems
 
 __all__ = ["EventLog", "EVENTS_SCHEMA"]
 
@@ -29,6 +36,9 @@ class EventLog:
 
     def add(self, time_s: float, event: str, endpoint: str | None = None, variant: str | None = None,
             instance: str | None = None, **detail) -> None:
+        problems = detail_problems(event, detail)
+        if problems:
+            raise ValueError(f"event detail not as documented in simfleet/engine/event_details.py: {'; '.join(problems)}")
         self.rows.append({
             "timestamp": self.start + dt.timedelta(seconds=time_s), "time_s": float(time_s),
             "event": event, "EndpointName": endpoint, "VariantName": variant, "InstanceId": instance,

@@ -1,6 +1,12 @@
 """`requests.parquet`: one row per simulated request, streamed in chunks (opt-in).
 
-`start_s` and `queue_wait_s` are those of a request's first container; `complete_s` is when its
+Column names say what a number is: `*_at_s` are instants, seconds from the run's start
+(`arrival_at_s`, `start_at_s`, `response_at_s`: when the client got its answer, `complete_at_s`);
+the other `*_s` are durations in seconds. Each field's metadata says the same (`kind`: instant,
+duration, size, label or index; `unit`). Strings with few values are dictionary-encoded and the
+schema metadata carries the run's provenance (`file_form`).
+
+`start_at_s` and `queue_wait_s` are those of a request's first container; `complete_at_s` is when its
 last container finished it; `ContainerName` the container its TargetContainerHostname named (a
 direct-invocation endpoint's), null for none; `source` the index of the traffic source that sent it.
 Serverless variants: `setup_s` is the cold start the request waited for (in `overhead_latency_s`
@@ -25,31 +31,42 @@ from simfleet.request_records import RequestRecords
 from simfleet.fleet import Fleet, instance_id
 from simfleet.metrics.emission import CACHE_NAMES, ENVIRONMENT_NAMES, STATUS_NAMES, error_class
 from simfleet.outputs.atomic import StreamingParquet
+from simfleet.outputs.file_form import file_schema
 
 __all__ = ["RequestTrace", "REQUESTS_SCHEMA"]
 
+
+def _field(name: str, type_: pa.DataType, kind: str, unit: str = "", nullable: bool = True) -> pa.Field:
+    """A column with what it is in its field metadata: `kind` (instant, duration, size, label,
+    index) and `unit` (`s`: seconds; instants `*_at_s` are seconds from the run's start)."""
+    meta = {"kind": kind, **({"unit": unit} if unit else {})}
+    return pa.field(name, type_, nullable=nullable, metadata=meta)
+
+
+_SECONDS = pa.float64()
+
 REQUESTS_SCHEMA = pa.schema([
-    pa.field("timestamp", pa.timestamp("us", tz="UTC"), nullable=False),
-    pa.field("arrival_s", pa.float64(), nullable=False),
-    pa.field("EndpointName", pa.string(), nullable=False),
-    pa.field("VariantName", pa.string(), nullable=False),
-    pa.field("InstanceId", pa.string()),
-    pa.field("status", pa.string(), nullable=False),
-    pa.field("error_class", pa.string()),
-    pa.field("payload_bytes", pa.float64(), nullable=False),
-    pa.field("service_s", pa.float64(), nullable=False),
-    pa.field("start_s", pa.float64(), nullable=False),
-    pa.field("queue_wait_s", pa.float64(), nullable=False),
-    pa.field("model_latency_s", pa.float64(), nullable=False),
-    pa.field("overhead_latency_s", pa.float64(), nullable=False),
-    pa.field("response_s", pa.float64(), nullable=False),
-    pa.field("complete_s", pa.float64(), nullable=False),
-    pa.field("ContainerName", pa.string()),
-    pa.field("source", pa.int16(), nullable=False),
-    pa.field("setup_s", pa.float64(), nullable=False),
-    pa.field("environment", pa.string(), nullable=False),
-    pa.field("model", pa.string()),
-    pa.field("cache", pa.string()),
+    _field("timestamp", pa.timestamp("us", tz="UTC"), "instant", nullable=False),   # the arrival, in UTC
+    _field("arrival_at_s", _SECONDS, "instant", "s", nullable=False),
+    _field("EndpointName", pa.string(), "label", nullable=False),
+    _field("VariantName", pa.string(), "label", nullable=False),
+    _field("InstanceId", pa.string(), "label"),
+    _field("status", pa.string(), "label", nullable=False),
+    _field("error_class", pa.string(), "label"),
+    _field("payload_bytes", pa.float64(), "size", "bytes", nullable=False),
+    _field("service_s", _SECONDS, "duration", "s", nullable=False),
+    _field("start_at_s", _SECONDS, "instant", "s", nullable=False),
+    _field("queue_wait_s", _SECONDS, "duration", "s", nullable=False),
+    _field("model_latency_s", _SECONDS, "duration", "s", nullable=False),
+    _field("overhead_latency_s", _SECONDS, "duration", "s", nullable=False),
+    _field("response_at_s", _SECONDS, "instant", "s", nullable=False),
+    _field("complete_at_s", _SECONDS, "instant", "s", nullable=False),
+    _field("ContainerName", pa.string(), "label"),
+    _field("source", pa.int16(), "index", nullable=False),
+    _field("setup_s", _SECONDS, "duration", "s", nullable=False),
+    _field("environment", pa.string(), "label", nullable=False),
+    _field("model", pa.string(), "label"),
+    _field("cache", pa.string(), "label"),
 ])
 
 CHUNK_ROWS = 1 << 18
@@ -58,8 +75,9 @@ CHUNK_ROWS = 1 << 18
 class RequestTrace:
     """A sink for `simulate(requests_sink=...)` that streams rows into `requests.parquet`."""
 
-    def __init__(self, final: Path, fleet: Fleet, start: dt.datetime):
-        self.file = StreamingParquet(final, REQUESTS_SCHEMA)
+    def __init__(self, final: Path, fleet: Fleet, start: dt.datetime, metadata: dict[bytes, bytes] | None = None):
+        """`metadata`: the run's provenance (`file_form.provenance`), added to the file's schema."""
+        self.file = StreamingParquet(final, file_schema(REQUESTS_SCHEMA, metadata))
         self.fleet = fleet
         self.start_us = int(start.timestamp() * 1e6)
         self._pending: list[RequestRecords] = []
@@ -99,7 +117,7 @@ class RequestTrace:
         table = pa.table({
             "timestamp": pa.array(self.start_us + np.round(records.arrival_s * 1e6).astype(np.int64),
                                   pa.timestamp("us", tz="UTC")),
-            "arrival_s": records.arrival_s,
+            "arrival_at_s": records.arrival_s,
             "EndpointName": endpoints[records.variant],
             "VariantName": variants[records.variant],
             "InstanceId": ids[records.instance + 1],
@@ -107,12 +125,12 @@ class RequestTrace:
             "error_class": classes,
             "payload_bytes": records.payload_bytes,
             "service_s": records.service_s,
-            "start_s": records.start_s,
+            "start_at_s": records.start_s,
             "queue_wait_s": np.where(reached, records.start_s - records.arrival_s, 0.0),
             "model_latency_s": records.model_latency_s,
             "overhead_latency_s": records.overhead_s,
-            "response_s": records.response_s,
-            "complete_s": records.complete_s,
+            "response_at_s": records.response_s,
+            "complete_at_s": records.complete_s,
             "ContainerName": containers,
             "source": records.source,
             "setup_s": records.setup_s if records.setup_s is not None else np.zeros(len(records)),
@@ -120,7 +138,7 @@ class RequestTrace:
             "model": self._models(records),
             "cache": self._caches(records),
         }, schema=REQUESTS_SCHEMA)
-        self.file.write(table)
+        self.file.write(table.cast(self.file.schema))
 
     def _models(self, records: RequestRecords) -> np.ndarray:
         """Each request's TargetModel name (null: not a multi-model request, or no model named)."""

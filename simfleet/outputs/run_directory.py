@@ -8,6 +8,7 @@ from pathlib import Path
 from simfleet.engine.simulation import RunResult, simulate
 from simfleet.fleet import build_fleet
 from simfleet.outputs.atomic import write_json, write_table
+from simfleet.outputs.file_form import file_table, provenance
 from simfleet.outputs.manifest import build_manifest
 from simfleet.outputs.requests_trace import RequestTrace
 from simfleet.rng import RandomStreams
@@ -26,7 +27,7 @@ def run_to_directory(scenario: Scenario, out_dir: str | Path, requests: bool | N
     trace = None
     if write_requests:
         trace = RequestTrace(out / "requests.parquet", build_fleet(scenario),
-                             scenario.experiment.experiment.start_time)
+                             scenario.experiment.experiment.start_time, provenance(scenario))
     try:
         result = simulate(scenario, requests_sink=trace)
     except BaseException:
@@ -40,12 +41,16 @@ def run_to_directory(scenario: Scenario, out_dir: str | Path, requests: bool | N
 
 
 def write_run(out_dir: str | Path, scenario: Scenario, result: RunResult) -> None:
-    """Write a simulated run's files (all but the optional request trace) into `out_dir`."""
+    """Write a simulated run's files (all but the optional request trace) into `out_dir`.
+
+    The Parquet files are the result's tables in their file form (`file_form`): provenance in the
+    schema metadata, dictionary-encoded low-cardinality strings."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_table(out / "metrics.parquet", result.metrics)
-    write_table(out / "metric_values.parquet", result.metric_values)
-    write_table(out / "events.parquet", result.events)
+    origin = provenance(scenario)
+    write_table(out / "metrics.parquet", file_table(result.metrics, origin))
+    write_table(out / "metric_values.parquet", file_table(result.metric_values, origin))
+    write_table(out / "events.parquet", file_table(result.events, origin))
     write_json(out / "summary.json", result.summary)
     entropy = RandomStreams(scenario.experiment.experiment.seed).entropy
     write_json(out / "manifest.json", build_manifest(scenario, entropy))

@@ -129,12 +129,13 @@ def _run(run_dir: Path, command: str, words: list[str]) -> None:
         raise typer.Exit(EXIT_USAGE)
     except InputError as error:
         _fail(command, operation, error)
+    from simfleet.query.responses import to_json
     from simfleet.query.run_metrics import RunMetrics
 
     try:
         answer = RunMetrics.open(run_dir).answer(operation, params)
         if output == "json":
-            typer.echo(json.dumps(answer.response(), indent=4))
+            typer.echo(to_json(answer.response()))
         elif output == "csv":
             typer.echo(answer.csv(), nl=False)
         else:

@@ -11,7 +11,8 @@ The top of the query package, used by `simfleet metrics` and by notebooks:
 
 The DataFrame methods return every datapoint (no pagination, long form, see `tables.py`);
 `call` takes the request exactly as boto3's `cloudwatch` client does (PascalCase parameters) and
-returns the AWS-shaped response dict, one page at a time. Omitted StartTime/EndTime default to
+returns the AWS-shaped response dict, one page at a time, as boto3 returns it (timestamps are
+timezone-aware `datetime`s in UTC, not strings). Omitted StartTime/EndTime default to
 the run's window (the experiment's start_time + duration). Bad requests raise `InputError`.
 """
 
@@ -121,7 +122,7 @@ class RunMetrics:
         return QueryAnswer(operation, result, np.unique(rows), store)
 
     def call(self, operation: str, params: Mapping) -> dict:
-        """`boto3.client("cloudwatch").<operation>(**params)` answered from this run."""
+        """`boto3.client("cloudwatch").<operation>(**params)` answered from this run, in boto3's types."""
         return self.answer(operation, params).response()
 
     def _covered(self, stream, unit, start_ms, end_ms, period_s) -> np.ndarray:

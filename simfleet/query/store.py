@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from simfleet.cloudwatch.distribution import Distribution
 from simfleet.errors import InputError
 from simfleet.metrics.schema import HISTOGRAM_SCALE_KEY, KEY_COLUMNS, STAT_COLUMNS
+from simfleet.outputs.file_form import plain_strings
 
 __all__ = ["MetricStream", "RunStore", "METRICS_FILE", "VALUES_FILE", "SCALE_METADATA_KEY"]
 
@@ -86,7 +87,7 @@ class RunStore:
                 raise InputError.single(path, f"no {required.name} in this run directory; it was written by a "
                                               "simfleet without queryable metrics, re-run the experiment")
         try:
-            table = pq.read_table(metrics_path)
+            table = plain_strings(pq.read_table(metrics_path))   # dictionary columns as plain strings
             value_rows = pq.ParquetFile(values_path).metadata.num_rows
         except (OSError, pa.ArrowException) as error:
             raise InputError.single(path, f"cannot read {METRICS_FILE}/{VALUES_FILE}: {error}") from None
@@ -137,7 +138,7 @@ class _StoredValues:
     @classmethod
     def read(cls, path: Path, store: RunStore) -> "_StoredValues":
         try:
-            table = pq.read_table(path, columns=["timestamp", "metric_name", "values", "counts", "exact"])
+            table = plain_strings(pq.read_table(path, columns=["timestamp", "metric_name", "values", "counts", "exact"]))
         except (OSError, pa.ArrowException, KeyError) as error:
             raise InputError.single(path, f"cannot read the value distributions: {error}") from None
         meta = table.schema.metadata or {}

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from simfleet.errors import InputError, Problem
+from simfleet.outputs.file_form import plain_strings
 
 __all__ = ["RunData", "load_run", "load_runs", "REQUIRED_FILES", "directory_kind", "KIND_NAMES"]
 
@@ -106,7 +108,9 @@ def load_run(path: str | Path, label: str | None = None) -> RunData:
             if name.endswith(".json"):
                 loaded[name] = json.loads(file.read_text(encoding="utf-8"))
             else:
-                loaded[name] = pd.read_parquet(file)
+                # the files' dictionary columns as plain strings, not categoricals (whose groupby and
+                # pivot would carry every category of the file into each chart)
+                loaded[name] = plain_strings(pq.read_table(file)).to_pandas()
         except (OSError, ValueError, UnicodeDecodeError) as error:  # pyarrow's errors are ValueErrors or OSErrors
             problems.append(Problem(str(file), "", f"unreadable ({type(error).__name__}: {str(error).splitlines()[0]}); "
                                                    f"{_EXPECTED}"))
