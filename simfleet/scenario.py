@@ -27,6 +27,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from simfleet.aws_requests import expand_request_files, relocate
 from simfleet.autoscaling.document import AutoscalingConfig, load_autoscaling
 from simfleet.autoscaling.metric_sources import alarm_watch, policy_watches, watch_problems
 from simfleet.catalog import INSTANCE_TYPE_PATTERN, Catalog, load_catalog
@@ -115,7 +116,17 @@ def scenario_from_dict(raw: dict, source: str = "<experiment>", base_dir: Path |
     """Validate an experiment given as a dict (what `load_experiment` does after parsing)."""
     base_dir = base_dir or Path.cwd()
     lines = lines or {}
-    problems: list[Problem] = []
+    expansion = expand_request_files(raw, source, base_dir, lines)
+    try:
+        return _scenario(expansion.raw, source, base_dir, lines, expansion.problems)
+    except InputError as error:
+        raise InputError([p if p in expansion.problems else relocate(p, expansion.origins, source)
+                          for p in error.problems if not expansion.follows_on(p, source)]) from None
+
+
+def _scenario(raw: dict, source: str, base_dir: Path, lines: dict, problems: list[Problem]) -> Scenario:
+    """`scenario_from_dict` once AWS request files are translated (`simfleet.aws_requests`)."""
+    problems = list(problems)
     experiment = None
     try:
         experiment = Experiment.model_validate(raw)
