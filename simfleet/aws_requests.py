@@ -20,14 +20,15 @@ What simfleet does with each member (botocore's SageMaker service model lists th
 * translated: `ProductionVariants[]` (`VariantName`, `ModelName`, `InstanceType`,
   `InitialInstanceCount`, `InitialVariantWeight`, `ServerlessConfig`, `ManagedInstanceScaling`,
   `RoutingConfig`), `MetricsConfig`; CreateModel's `PrimaryContainer` / `Containers[]`
-  (`ContainerHostname`, `Mode`) and `InferenceExecutionConfig`.
+  (`ContainerHostname`, `Mode`, and `Environment.SAGEMAKER_MODEL_SERVER_WORKERS` as the container's
+  `workers`) and `InferenceExecutionConfig`.
 * accepted and ignored, as they change nothing simfleet simulates: `EndpointConfigName`, `Tags`,
   `KmsKeyId`, `DataCaptureConfig`, `ExecutionRoleArn`, `VpcConfig`, `EnableNetworkIsolation`,
   `TracingConfig`, `CrossRegionTrafficConfig`; a variant's `VolumeSizeInGB`,
   `ModelDataDownloadTimeoutInSeconds`, `ContainerStartupHealthCheckTimeoutInSeconds`,
   `EnableSSMAccess`, `InferenceAmiVersion`, `CoreDumpConfig`,
   `VariantInstanceProvisionTimeoutInSeconds`; a container's `Image`, `ImageConfig`,
-  `ModelDataUrl`, `ModelDataSource`, `AdditionalModelDataSources`, `Environment`,
+  `ModelDataUrl`, `ModelDataSource`, `AdditionalModelDataSources`, the rest of `Environment`,
   `ModelPackageName`, `InferenceSpecificationName`, `ContainerMetricsConfig`, `MultiModelConfig`.
 * refused, as simfleet would simulate something else than the request asks for:
   `AsyncInferenceConfig`, `ShadowProductionVariants`, `ExplainerConfig`; a variant's
@@ -87,6 +88,12 @@ _CONTAINER_KEYS = {"ContainerHostname", "Mode"}
 _CONTAINER_IGNORED = {"Image", "ImageConfig", "ModelDataUrl", "ModelDataSource", "AdditionalModelDataSources",
                       "Environment", "ModelPackageName", "InferenceSpecificationName", "ContainerMetricsConfig",
                       "MultiModelConfig"}
+
+#: The environment variable of a container that sets its model server's workers (SageMaker inference toolkit).
+_WORKERS_VARIABLE = "SAGEMAKER_MODEL_SERVER_WORKERS"
+
+#: Words AWS writes in capitals inside member names (`MemorySizeInMB`, `VolumeSizeInGB`, `EnableSSMAccess`).
+_ACRONYMS = {"mb": "MB", "gb": "GB", "ssm": "SSM"}
 
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -295,6 +302,7 @@ def _variant(variant, origin: Origin, target: tuple, tr: _Translation, models, p
             return out
         out["model_name"] = profile
         tr.origins[target + ("model_name",)] = mapped
+        _workers(container, where, out, target, tr)
         tr.spoiled.discard(target)
         return out
     if not isinstance(profile, list) or len(profile) != len(containers):
@@ -317,9 +325,23 @@ def _variant(variant, origin: Origin, target: tuple, tr: _Translation, models, p
             if key in container:
                 item[snake(key)] = tr.convert(container[key], into + (snake(key),),
                                               Origin(where.file, where.path + (key,), where.lines))
+        _workers(container, where, item, into, tr)
         out["containers"].append(item)
     tr.spoiled.discard(target)
     return out
+
+
+def _workers(container: dict, where: Origin, out: dict, target: tuple, tr: _Translation) -> None:
+    """`Environment.SAGEMAKER_MODEL_SERVER_WORKERS` (the SageMaker inference toolkit's number of model
+    server workers) as the container's `workers`, overriding its profile's; a value that is not a
+    whole number is left as written, for the schema to refuse on its key."""
+    environment = container.get("Environment")
+    if not isinstance(environment, dict) or _WORKERS_VARIABLE not in environment:
+        return
+    value = environment[_WORKERS_VARIABLE]
+    out["workers"] = int(value) if isinstance(value, str) and value.strip().isdigit() else value
+    tr.origins[target + ("workers",)] = Origin(where.file, where.path + ("Environment", _WORKERS_VARIABLE),
+                                               where.lines)
 
 
 def _containers(data: dict, origin: Origin, tr: _Translation):
@@ -354,8 +376,8 @@ def _toml_key(name: str) -> str:
 def expand_request_files(raw: dict, source: str, base_dir: Path, lines: dict) -> Expansion:
     """Replace each `[[endpoints]]` entry's `endpoint_config_file` (and `model_files`) by the keys
     they stand for, and drop `[model_profiles]`. A raw experiment without them is returned as is."""
-    uses = [e for e in raw.get("endpoints", []) if isinstance(raw.get("endpoints"), list) and isinstance(e, dict)
-            and ("endpoint_config_file" in e or "model_files" in e)]
+    endpoints = raw.get("endpoints") if isinstance(raw.get("endpoints"), list) else []
+    uses = [e for e in endpoints if isinstance(e, dict) and ("endpoint_config_file" in e or "model_files" in e)]
     if not uses and "model_profiles" not in raw:
         return Expansion(raw, {}, [])
     raw = copy.deepcopy(raw)
@@ -437,9 +459,11 @@ def _merge(endpoint: dict, entry: dict, where: tuple, origin: Origin, tr: _Trans
 
 
 def pascal(name) -> str:
-    """`memory_size_in_mb` → `MemorySizeInMb`: a remaining snake_case key in a JSON key path. (Names
-    with an acronym, such as `MemorySizeInMB`, are translated back through `origins`, which holds them.)"""
-    return name if not isinstance(name, str) else "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+    """`memory_size_in_mb` → `MemorySizeInMB`: a snake_case key that is not in `origins` (a missing
+    member) in a JSON key path."""
+    if not isinstance(name, str):
+        return name
+    return "".join(_ACRONYMS.get(part, part[:1].upper() + part[1:]) for part in name.split("_"))
 
 
 def relocate(problem: Problem, origins: dict[tuple, Origin], source: str) -> Problem:

@@ -8,6 +8,7 @@ one line naming the file (the JSON file for a problem in it), the key path and t
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from pathlib import Path
@@ -282,3 +283,69 @@ def test_validate_reports_a_bad_request_file(tmp_path):
     assert len(lines) == 2
     assert any("ProductionVariants[0].Bogus: unknown member" in line for line in lines)
     assert any("ProductionVariants[0].InstanceType: unknown instance type 'ml.zz9.xlarge'" in line for line in lines)
+
+
+# --- every member AWS knows is translated, ignored or refused: none is an "unknown member" ------------
+
+
+@pytest.mark.parametrize("shape_name, known", [
+    ("CreateEndpointConfigInput", ("_CONFIG_KEYS", "_CONFIG_IGNORED", "_CONFIG_REFUSED")),
+    ("ProductionVariant", ("_VARIANT_KEYS", "_VARIANT_IGNORED", "_VARIANT_REFUSED")),
+    ("CreateModelInput", ("_MODEL_KEYS", "_MODEL_IGNORED")),
+    ("ContainerDefinition", ("_CONTAINER_KEYS", "_CONTAINER_IGNORED")),
+])
+def test_every_botocore_member_has_a_decision(sagemaker, shape_name, known):
+    import simfleet.aws_requests as requests
+
+    decided = set().union(*(set(getattr(requests, name)) for name in known))
+    assert set(sagemaker.shape_for(shape_name).members) == decided
+
+
+def test_a_filled_cli_skeleton_is_read(sagemaker, tmp_path):
+    """The AWS CLI's `--generate-cli-skeleton` (botocore's ArgumentGenerator, which the CLI uses), with
+    the members simfleet refuses removed and the rest filled in: the same run as the shipped config."""
+    from botocore.utils import ArgumentGenerator
+
+    skeleton = ArgumentGenerator().generate_skeleton(sagemaker.operation_model("CreateEndpointConfig").input_shape)
+    shipped = json.loads(CONFIG.read_text())
+    for member in ("AsyncInferenceConfig", "ShadowProductionVariants", "ExplainerConfig"):
+        del skeleton[member]
+    template = skeleton["ProductionVariants"][0]
+    for member in ("AcceleratorType", "InstancePools", "CapacityReservationConfig", "AcceleratorPartitionLayouts",
+                   "ServerlessConfig", "ManagedInstanceScaling", "RoutingConfig"):
+        template.pop(member, None)
+    skeleton["ProductionVariants"] = [{**copy.deepcopy(template), **variant} for variant in shipped["ProductionVariants"]]
+    skeleton.update({k: shipped[k] for k in ("EndpointConfigName", "MetricsConfig")})
+    _setup(tmp_path, skeleton)
+    from_skeleton = load_experiment(tmp_path / "e.toml").experiment
+    assert from_skeleton == load_experiment(EXAMPLE).experiment
+
+
+def test_model_server_workers_from_the_container_environment(tmp_path):
+    model = json.loads(MODEL.read_text())
+    model["PrimaryContainer"]["Environment"]["SAGEMAKER_MODEL_SERVER_WORKERS"] = "2"
+    _setup(tmp_path, model=model)
+    variants = load_experiment(tmp_path / "e.toml").experiment.endpoints[0].production_variants
+    assert [v.workers for v in variants] == [2, 2]
+
+
+def test_model_server_workers_that_are_not_a_number(tmp_path):
+    model = json.loads(MODEL.read_text())
+    model["PrimaryContainer"]["Environment"]["SAGEMAKER_MODEL_SERVER_WORKERS"] = "many"
+    _setup(tmp_path, model=model)
+    text = (tmp_path / "aws" / "create-model.json").read_text()
+    problems = set(_problems(tmp_path))  # both variants serve the model
+    file = tmp_path / "aws" / "create-model.json"
+    assert len(problems) == 1
+    assert problems.pop().startswith(f"{file}:{_line(text, 'many')}: "
+                                     "PrimaryContainer.Environment.SAGEMAKER_MODEL_SERVER_WORKERS: ")
+
+
+def test_a_missing_member_inside_a_structure_is_named_as_aws_spells_it(tmp_path):
+    doc = _config(ServerlessConfig={"MaxConcurrency": 5})
+    for key in ("InstanceType", "InitialInstanceCount", "RoutingConfig"):
+        del doc["ProductionVariants"][0][key]
+    del doc["ProductionVariants"][1]
+    _setup(tmp_path, doc)
+    problems = _problems(tmp_path)
+    assert any("ProductionVariants[0].ServerlessConfig.MemorySizeInMB: " in p for p in problems), problems
