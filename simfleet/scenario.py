@@ -68,11 +68,7 @@ def load_experiment(path: str | Path, overrides: list[str] = ()) -> Scenario:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError.single(path, f"not valid TOML: {error}") from None
-    raw = apply_overrides(raw, overrides)
-    try:
-        return scenario_from_dict(raw, str(path), path.resolve().parent, key_lines(text))
-    except InputError as error:
-        raise InputError([_blame_override(problem, overrides) for problem in error.problems]) from None
+    return _assemble(raw, str(path), path.resolve().parent, key_lines(text), overrides)
 
 
 def _blame_override(problem: Problem, overrides: list[str]) -> Problem:
@@ -114,14 +110,26 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
 def scenario_from_dict(raw: dict, source: str = "<experiment>", base_dir: Path | None = None,
                        lines: dict | None = None) -> Scenario:
     """Validate an experiment given as a dict (what `load_experiment` does after parsing)."""
-    base_dir = base_dir or Path.cwd()
-    lines = lines or {}
+    return _assemble(raw, source, base_dir or Path.cwd(), lines or {})
+
+
+def _assemble(raw: dict, source: str, base_dir: Path, lines: dict, overrides: list[str] = ()) -> Scenario:
+    """Translate AWS request files (`simfleet.aws_requests`), then apply ``--set`` overrides (so they
+    reach keys that came from the JSON too), then validate. A problem in a value given with --set is
+    reported against --set, one in a key from a request file against that file."""
     expansion = expand_request_files(raw, source, base_dir, lines)
+    raw = apply_overrides(expansion.raw, overrides)
     try:
-        return _scenario(expansion.raw, source, base_dir, lines, expansion.problems)
+        return _scenario(raw, source, base_dir, lines, expansion.problems)
     except InputError as error:
-        raise InputError([p if p in expansion.problems else relocate(p, expansion.origins, source)
-                          for p in error.problems if not expansion.follows_on(p, source)]) from None
+        problems = []
+        for problem in error.problems:
+            if problem in expansion.problems:
+                problems.append(problem)
+            elif not expansion.follows_on(problem, source):
+                blamed = _blame_override(problem, overrides)
+                problems.append(blamed if blamed is not problem else relocate(problem, expansion.origins, source))
+        raise InputError(problems) from None
 
 
 def _scenario(raw: dict, source: str, base_dir: Path, lines: dict, problems: list[Problem]) -> Scenario:

@@ -349,3 +349,14 @@ def test_a_missing_member_inside_a_structure_is_named_as_aws_spells_it(tmp_path)
     _setup(tmp_path, doc)
     problems = _problems(tmp_path)
     assert any("ProductionVariants[0].ServerlessConfig.MemorySizeInMB: " in p for p in problems), problems
+
+
+def test_set_reaches_keys_from_the_json():
+    key = "endpoints.0.production_variants.0.initial_instance_count"
+    scenario = load_experiment(EXAMPLE, [f"{key}=3"])
+    assert scenario.experiment.endpoints[0].production_variants[0].initial_instance_count == 3
+    with pytest.raises(InputError) as caught:
+        load_experiment(EXAMPLE, [f"{key}=0"])
+    assert [str(p) for p in caught.value.problems] == [
+        "--set: endpoints[0].production_variants[0].initial_instance_count: Input should be greater than or equal "
+        "to 1, got 0"]
