@@ -357,6 +357,28 @@ def test_set_reaches_keys_from_the_json():
     assert scenario.experiment.endpoints[0].production_variants[0].initial_instance_count == 3
     with pytest.raises(InputError) as caught:
         load_experiment(EXAMPLE, [f"{key}=0"])
-    assert [str(p) for p in caught.value.problems] == [
+    assert [str(p) for p in caught.value.problems] == [(
         "--set: endpoints[0].production_variants[0].initial_instance_count: Input should be greater than or equal "
-        "to 1, got 0"]
+        "to 1, got 0")]
+
+
+def test_a_sweep_over_keys_from_the_json(tmp_path):
+    from simfleet.sweep.plan import load_sweep
+
+    shutil.copytree(ROOT / "experiments" / "aws", tmp_path / "aws")
+    shutil.copy(EXAMPLE, tmp_path / "from-endpoint-config.toml")
+    (tmp_path / "sweep.toml").write_text("""\
+[sweep]
+name = "json-sizing"
+base = "from-endpoint-config.toml"
+seed = 1
+
+[[axes]]
+name = "instances"
+key = "endpoints.0.production_variants.0.initial_instance_count"
+values = [1, 2]
+""")
+    plan = load_sweep(tmp_path / "sweep.toml")
+    counts = [plan.scenario(run).experiment.endpoints[0].production_variants[0].initial_instance_count
+              for run in plan.runs]
+    assert sorted(counts) == [1, 2]
