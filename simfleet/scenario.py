@@ -2,7 +2,8 @@
 
 Scenario assembly, the first stage of the data flow: above the documents it assembles (`config`'s
 experiment schema, `catalog`, `profiles`, `traffic`, `autoscaling`) and below `fleet`, which is
-built from a `Scenario` (DESIGN §2.2). TOML text → (`--set` overrides) → schema validation, together
+built from a `Scenario` (DESIGN §2.2). TOML text → AWS request files (`endpoint_config_file`, `model_files`)
+translated into TOML keys (`simfleet.aws_requests`) → (`--set` overrides) → schema validation, together
 with checks of the names the file refers to (instance types, models, endpoints and variants named by
 traffic, trace files and their columns) → checks that need validated values (alignment to the metric
 period; each model's service entry for its instance type, and whether it fits in memory, for
