@@ -140,6 +140,8 @@ class InputKindName(str, Enum):
     sweep = "sweep"
     job = "job"
     autoscaling = "autoscaling"
+    endpoint_config = "endpoint_config"
+    model = "model"
     queries = "queries"
     trace = "trace"
 
@@ -148,6 +150,7 @@ class InputKindName(str, Enum):
 def validate(
     files: List[Path] = typer.Argument(..., help="input files: experiment, model profile, sweep, recommender job "
                                                  "(TOML or JSON), autoscaling requests JSON, metric data queries JSON, "
+                                                 "CreateEndpointConfig or CreateModel request JSON, "
                                                  "replay trace (CSV, Parquet)"),
     kind: Optional[InputKindName] = typer.Option(None, "--kind", help="check every FILE as this kind "
                                                                       "(default: recognised from each file's content)"),

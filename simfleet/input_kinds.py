@@ -2,7 +2,7 @@
 
 `simfleet validate FILE…` sits here in the data flow: before any command runs, a file is
 recognised (experiment, model profile, sweep, recommender job, autoscaling requests, metric
-data queries, replay trace) and handed to the very loader the command that reads it uses (`scenario.load_experiment`,
+data queries, CreateEndpointConfig and CreateModel requests, replay trace) and handed to the very loader the command that reads it uses (`scenario.load_experiment`,
 `profiles.load_profile`, `sweep.plan.load_sweep`, `recommender.job_file.load_job_file`,
 `autoscaling.document.load_autoscaling`, `query.requests.parse_get_metric_data`,
 `traffic.trace_file`), so validating a file and running
@@ -27,6 +27,8 @@ __all__ = ["InputKind", "KINDS", "detect_kind", "check_file"]
 _JOB_KEYS = frozenset({"JobName", "JobType", "RoleArn", "InputConfig", "StoppingConditions", "OutputConfig"})
 #: Top-level keys of an autoscaling requests document (`[autoscaling] file = "…json"`).
 _AUTOSCALING_KEYS = frozenset({"targets", "policies", "scheduled_actions", "alarms"})
+#: Members a CreateEndpointConfig request must have; a CreateModel request's name and container(s).
+_ENDPOINT_CONFIG_KEYS = frozenset({"EndpointConfigName", "ProductionVariants"})
 _TRACE_SUFFIXES = frozenset({".csv", ".parquet", ".pq"})
 
 
@@ -94,7 +96,7 @@ def _check_autoscaling(path: Path, model: str | None) -> str:
     variants exist, which metrics they publish): validate the experiment that names it for those."""
     from simfleet.autoscaling.document import load_autoscaling
     from simfleet.input_files import parse_json, read_input_text
-    from simfleet.recommender.json_lines import json_key_lines
+    from simfleet.schema.json_lines import json_key_lines
     from simfleet.schema.toml_lines import line_of
     from simfleet.schema.validation import undotted
 
@@ -114,7 +116,7 @@ def _check_queries(path: Path, model: str | None) -> str:
     (GetMetricData's shapes and CloudWatch's rules), before any run directory is opened."""
     from simfleet.input_files import parse_json, read_input_text
     from simfleet.query.requests import parse_get_metric_data
-    from simfleet.recommender.json_lines import json_key_lines
+    from simfleet.schema.json_lines import json_key_lines
     from simfleet.schema.toml_lines import line_of
     from simfleet.schema.validation import undotted
 
@@ -127,6 +129,23 @@ def _check_queries(path: Path, model: str | None) -> str:
         raise InputError([Problem(str(path), p.key, p.message, line_of(lines, undotted(p.key)[1:]))
                           for p in error.problems]) from None
     return f"{len(request.queries)} MetricDataQueries"
+
+
+def _check_endpoint_config(path: Path, model: str | None) -> str:
+    """As an experiment's `endpoint_config_file` is read, less the ModelName mapping
+    (`[model_profiles]`), which the experiment that names it checks."""
+    from simfleet.aws_requests import check_endpoint_config_file
+
+    count = check_endpoint_config_file(path)
+    return f"{count} ProductionVariants; standalone: the experiment that names it maps their ModelNames to profiles"
+
+
+def _check_model(path: Path, model: str | None) -> str:
+    """As an experiment's `model_files` entry is read, less its profile mapping."""
+    from simfleet.aws_requests import check_model_file
+
+    count = check_model_file(path)
+    return f"{count} container{'s' if count != 1 else ''}; standalone: the experiment that names it maps it to profiles"
 
 
 #: The column a replay reads its times from unless the experiment says otherwise (`time_column`).
@@ -165,6 +184,12 @@ KINDS: dict[str, InputKind] = {kind.name: kind for kind in (
     InputKind("autoscaling", "autoscaling requests JSON (targets, policies, scheduled_actions, alarms)",
               lambda suffix, doc: (suffix == ".json" and bool(_table(doc))
                                    and set(_table(doc)) <= _AUTOSCALING_KEYS), _check_autoscaling),
+    InputKind("endpoint_config", "a CreateEndpointConfig request JSON (EndpointConfigName, ProductionVariants)",
+              lambda suffix, doc: suffix == ".json" and _ENDPOINT_CONFIG_KEYS <= set(_table(doc)),
+              _check_endpoint_config),
+    InputKind("model", "a CreateModel request JSON (ModelName with PrimaryContainer or Containers)",
+              lambda suffix, doc: (suffix == ".json" and "ModelName" in _table(doc)
+                                   and bool({"PrimaryContainer", "Containers"} & set(_table(doc)))), _check_model),
     InputKind("queries", "GetMetricData queries JSON (a list of MetricDataQueries, each with an Id)",
               lambda suffix, doc: (suffix == ".json" and isinstance(doc, list) and bool(doc)
                                    and all(isinstance(q, dict) and "Id" in q for q in doc)), _check_queries),

@@ -2,7 +2,8 @@
 
 Scenario assembly, the first stage of the data flow: above the documents it assembles (`config`'s
 experiment schema, `catalog`, `profiles`, `traffic`, `autoscaling`) and below `fleet`, which is
-built from a `Scenario` (DESIGN §2.2). TOML text → (`--set` overrides) → schema validation, together
+built from a `Scenario` (DESIGN §2.2). TOML text → AWS request files (`endpoint_config_file`, `model_files`)
+translated into TOML keys (`simfleet.aws_requests`) → (`--set` overrides) → schema validation, together
 with checks of the names the file refers to (instance types, models, endpoints and variants named by
 traffic, trace files and their columns) → checks that need validated values (alignment to the metric
 period; each model's service entry for its instance type, and whether it fits in memory, for
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from simfleet.aws_requests import expand_request_files, relocate
 from simfleet.autoscaling.document import AutoscalingConfig, load_autoscaling
 from simfleet.autoscaling.metric_sources import alarm_watch, policy_watches, watch_problems
 from simfleet.catalog import INSTANCE_TYPE_PATTERN, Catalog, load_catalog
@@ -67,11 +69,7 @@ def load_experiment(path: str | Path, overrides: list[str] = ()) -> Scenario:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError.single(path, f"not valid TOML: {error}") from None
-    raw = apply_overrides(raw, overrides)
-    try:
-        return scenario_from_dict(raw, str(path), path.resolve().parent, key_lines(text))
-    except InputError as error:
-        raise InputError([_blame_override(problem, overrides) for problem in error.problems]) from None
+    return _assemble(raw, str(path), path.resolve().parent, key_lines(text), overrides)
 
 
 def _blame_override(problem: Problem, overrides: list[str]) -> Problem:
@@ -113,9 +111,31 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
 def scenario_from_dict(raw: dict, source: str = "<experiment>", base_dir: Path | None = None,
                        lines: dict | None = None) -> Scenario:
     """Validate an experiment given as a dict (what `load_experiment` does after parsing)."""
-    base_dir = base_dir or Path.cwd()
-    lines = lines or {}
-    problems: list[Problem] = []
+    return _assemble(raw, source, base_dir or Path.cwd(), lines or {})
+
+
+def _assemble(raw: dict, source: str, base_dir: Path, lines: dict, overrides: list[str] = ()) -> Scenario:
+    """Translate AWS request files (`simfleet.aws_requests`), then apply ``--set`` overrides (so they
+    reach keys that came from the JSON too), then validate. A problem in a value given with --set is
+    reported against --set, one in a key from a request file against that file."""
+    expansion = expand_request_files(raw, source, base_dir, lines)
+    raw = apply_overrides(expansion.raw, overrides)
+    try:
+        return _scenario(raw, source, base_dir, lines, expansion.problems)
+    except InputError as error:
+        problems = []
+        for problem in error.problems:
+            if problem in expansion.problems:
+                problems.append(problem)
+            elif not expansion.follows_on(problem, source):
+                blamed = _blame_override(problem, overrides)
+                problems.append(blamed if blamed is not problem else relocate(problem, expansion.origins, source))
+        raise InputError(problems) from None
+
+
+def _scenario(raw: dict, source: str, base_dir: Path, lines: dict, problems: list[Problem]) -> Scenario:
+    """`scenario_from_dict` once AWS request files are translated (`simfleet.aws_requests`)."""
+    problems = list(problems)
     experiment = None
     try:
         experiment = Experiment.model_validate(raw)

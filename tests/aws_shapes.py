@@ -34,13 +34,22 @@ def shape_problems(value, shape, path="", extra=frozenset()):
         for i, item in enumerate(value):
             found += shape_problems(item, shape.member, f"{path}[{i}]")
         return found
+    if kind == "map":
+        if not isinstance(value, dict):
+            return [f"{path}: expected an object, got {type(value).__name__}"]
+        found += _bounds(len(value), meta, f"{path} length")
+        for key, item in value.items():
+            found += shape_problems(key, shape.key, f"{path} key {key!r}")
+            found += shape_problems(item, shape.value, f"{path}.{key}")
+        return found
     if kind == "string":
         if not isinstance(value, str):
             return [f"{path}: expected a string, got {type(value).__name__}"]
         if shape.enum and value not in shape.enum:
             found.append(f"{path}: {value!r} not in the enumeration of {shape.name}")
         found += _bounds(len(value), meta, f"{path} length")
-        if "pattern" in meta and not re.fullmatch(meta["pattern"], value):
+        # Java's Unicode classes (\p{L}, in Tag keys) are not Python `re`: such patterns are left unchecked
+        if "pattern" in meta and "\\p{" not in meta["pattern"] and not re.fullmatch(meta["pattern"], value):
             found.append(f"{path}: {value!r} does not match {meta['pattern']}")
         return found
     if kind in ("integer", "long"):

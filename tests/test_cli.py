@@ -387,7 +387,7 @@ def test_catalog_family_filter():
     ([], ["run", "validate", "catalog"]),
     (["run"], ["experiment", "--out", "--seed", "--set", "--requests", "--no-requests"]),
     (["validate"], ["files", "experiment", "model profile", "sweep", "recommender job", "autoscaling", "trace",
-                    "--kind", "experiment|profile|sweep|job|autoscaling|queries|trace", "--model"]),
+                    "--kind", "experiment|profile|sweep|job|autoscaling|endpoint_config|model|queries|trace", "--model"]),
     (["recommend"], ["--cost", "--latency", "--throughput", "lowest|low|moderate|high|highest",
                      "--cost-metric", "costperhour|costperinference"]),
     (["sweep"], ["--executor", "local|dask"]),

@@ -24,7 +24,7 @@ from simfleet.recommender.api_fields import _adapter
 from simfleet.recommender.endpoint_configurations import EndpointInputConfiguration
 from simfleet.recommender.job_file import RecommendationJob, load_job, load_job_file
 from simfleet.recommender.job_request import CreateInferenceRecommendationsJob
-from simfleet.recommender.json_lines import json_key_lines
+from simfleet.schema.json_lines import json_key_lines
 from simfleet.recommender.traffic_pattern import Phase, TrafficPattern
 from simfleet.recommender.traffic_schedule import UserSchedule, phase_end_users
 from simfleet.schema.aws_fields import DEFER as _DEFER, spec_in as _spec_in

@@ -103,6 +103,12 @@ BAD = {
     "queries": ("queries.json", lambda tmp: (ROOT / "experiments" / "queries.json").read_text("utf-8"),
                 lambda t: t.replace('"Stat": "p99"', '"Stat": "p1000"'), "MetricDataQueries[0].MetricStat.Stat",
                 "p0 to p100"),
+    "endpoint_config": ("config.json", lambda tmp: (ROOT / "experiments" / "aws" / "endpoint-config.json").read_text(
+                            "utf-8"), lambda t: t.replace('"InitialInstanceCount": 2', '"InitialInstanceCount": 0'),
+                        "ProductionVariants[0].InitialInstanceCount", "1"),
+    "model": ("model.json", lambda tmp: (ROOT / "experiments" / "aws" / "create-model.json").read_text("utf-8"),
+              lambda t: t.replace('"Mode": "SingleModel"', '"Modus": "SingleModel"'), "PrimaryContainer.Modus",
+              "unknown member of ContainerDefinition"),
     "trace": ("trace.csv", lambda tmp: (ROOT / "experiments" / "traces" / "batch-job.csv").read_text("utf-8"),
               lambda t: t.replace("2026-03-02T12:10:00.339457Z", "yesterday"), "timestamp", "ISO 8601"),
 }

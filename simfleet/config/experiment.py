@@ -2,7 +2,9 @@
 
 Names follow the SageMaker API in snake_case (`endpoint_name`, `production_variants`,
 `instance_type`, `initial_instance_count`, `initial_variant_weight`,
-`routing_config.routing_strategy`), so an `CreateEndpointConfig` request maps onto it key for key.
+`routing_config.routing_strategy`), so an `CreateEndpointConfig` request maps onto it key for key;
+`simfleet.aws_requests` does that mapping for an endpoint given as its request JSON
+(`endpoint_config_file`, `model_files`, `[model_profiles]`) before this schema sees it.
 Cross-references (instance types in the catalog, model profiles, endpoint and variant names) are
 checked by `simfleet.scenario`, which reports them together with these schema errors.
 

@@ -4,7 +4,7 @@ Input: `job_file.load_job_file` reads a job (the `CreateInferenceRecommendations
 unchanged, or the same keys in TOML, plus a `simfleet` member naming the model profile) and
 `job_file.load_job` validates it with the request models of `job_request`, `traffic_pattern`
 and `endpoint_configurations`, built on the field types of `api_fields` (which build on
-`simfleet.schema.aws_fields`); `json_lines` locates keys in JSON for messages;
+`simfleet.schema.aws_fields`); `simfleet.schema.json_lines` locates keys in JSON for messages;
 `traffic_schedule` turns a traffic pattern into closed-loop users over time.
 
 Results, pure logic over a load test's per-minute observations: `stopping` decides, minute by
@@ -25,5 +25,5 @@ reference/sagemaker-semantics.md §7 and DESIGN §4.
 """
 
 __all__ = ["api_fields", "cli", "endpoint_configurations", "job_file", "job_output", "job_request", "job_runner",
-           "json_lines", "load_test", "plateau", "ranking", "responses", "results", "serverless_tests", "stopping",
+           "load_test", "plateau", "ranking", "responses", "results", "serverless_tests", "stopping",
            "test_plan", "traffic_pattern", "traffic_schedule"]

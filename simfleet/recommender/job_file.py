@@ -57,7 +57,7 @@ from simfleet.input_files import parse_json, read_input_text
 from simfleet.profiles import ModelProfile, available_profiles, builtin_profile_dir, fit_problems, load_profile
 from simfleet.recommender.api_fields import _CATALOG, _semantic_only, _SIMFLEET, _walk
 from simfleet.recommender.job_request import CreateInferenceRecommendationsJob
-from simfleet.recommender.json_lines import json_key_lines
+from simfleet.schema.json_lines import json_key_lines
 from simfleet.recommender.serverless_tests import check_setup_statistic
 from simfleet.schema.aws_fields import DEFER as _DEFER
 from simfleet.schema.quantities import Duration, StrictModel

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from simfleet.errors import InputError, Problem
 from simfleet.input_files import read_input_text
 from simfleet.rng import spawn_key
+from simfleet.aws_requests import expand_request_files
 from simfleet.scenario import Scenario, _blame_override, apply_overrides, scenario_from_dict
 from simfleet.schema.toml_lines import key_lines, line_of
 from simfleet.schema.validation import dotted, problems_from_validation
@@ -258,7 +259,13 @@ class _Loader:
                 self.base = base.resolve()
                 self.base_source = str(base)
                 self.base_lines = key_lines(self.base_text)
-                return
+                # AWS request files (endpoint_config_file) become TOML keys once, so that axes and
+                # constants can set them and every run carries them in its experiment
+                expansion = expand_request_files(self.base_raw, self.base_source, self.base.parent, self.base_lines)
+                if not expansion.problems:
+                    self.base_raw = expansion.raw
+                    return
+                self.problems += expansion.problems
         raise InputError(self.problems)
 
     def _constants(self) -> None:
