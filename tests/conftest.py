@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,14 @@ def scenario(raw: dict):
     """Validate `raw` as if it were a file in tests/data (so `model_paths = ["models"]` finds toy)."""
     raw = copy.deepcopy(raw)
     return scenario_from_dict(raw, "test.toml", DATA)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A folder holding a copy of the test profiles (`models/`), where a test writes its input files
+    (a test module that needs more profiles there overrides it)."""
+    shutil.copytree(DATA / "models", tmp_path / "models")
+    return tmp_path
 
 
 @pytest.fixture

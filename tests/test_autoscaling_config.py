@@ -8,7 +8,6 @@ name that file). Expected line numbers are found in the test's own text.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -88,12 +87,6 @@ EvaluationPeriods = 2
 Threshold = 80.0
 ComparisonOperator = "GreaterThanThreshold"
 """
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    shutil.copytree(MODELS, tmp_path / "models")
-    return tmp_path
 
 
 def edit(text: str, old: str, new: str) -> str:

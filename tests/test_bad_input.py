@@ -9,7 +9,6 @@ from simfleet's own line scanner).
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,12 +77,6 @@ initial_instance_count = 1
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    shutil.copytree(MODELS, tmp_path / "models")
-    return tmp_path
 
 
 def edit(text: str, edits) -> str:

@@ -9,15 +9,13 @@ path the user wrote and the line it is on. Capacities come from the catalog's ml
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 
 from simfleet.engine.simulation import simulate
 from simfleet.errors import EXIT_INVALID_INPUT, InputError
 from simfleet.scenario import load_experiment
-from test_bad_input import BASE, MODELS, assert_at, edit, invoke, load_problems, write
+from test_bad_input import BASE, assert_at, edit, invoke, load_problems, write
 
 IC = "inference_components[0]"
 CRR = f"{IC}.specification.compute_resource_requirements"
@@ -56,12 +54,6 @@ kind = "poisson"
 rate = 50
 target_inference_component = "toy-ic"
 """
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    shutil.copytree(MODELS, tmp_path / "models")
-    return tmp_path
 
 
 def test_a_valid_file_validates_and_simulate_refuses_it_in_one_line(workdir):

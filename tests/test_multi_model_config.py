@@ -10,7 +10,6 @@ path the user wrote and the line it is on. Expected values are computed here fro
 from __future__ import annotations
 
 import math
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from simfleet.config.multi_model import ModelPopulationSpec, MultiModelSettings
 from simfleet.fleet import build_fleet
 from simfleet.multi_model.population import build_population, draw_models
 from simfleet.scenario import load_experiment
-from test_bad_input import MODELS, assert_at, edit, invoke, load_problems, write
+from test_bad_input import assert_at, edit, invoke, load_problems, write
 
 P = "endpoints[0].production_variants[0]"
 MP = f"{P}.model_population"
@@ -58,12 +57,6 @@ rate = 50
 
 GENERATED = ('model_population = { count = 300, artifact_size = { kind = "lognormal", median = "50 MB", '
              'sigma = 0.5 }, popularity = { kind = "zipf", exponent = 1.1 } }')
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    shutil.copytree(MODELS, tmp_path / "models")
-    return tmp_path
 
 
 def population(text: str) -> tuple[str, str]:

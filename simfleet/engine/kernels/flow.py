@@ -464,6 +464,14 @@ def _append(prev, nxt, head, tail, r, m):
 
 
 @njit(cache=True, inline="always")
+def _touch(prev, nxt, head, tail, r, m):
+    """Model m becomes the most recent of row r's recency list (it is in the list)."""
+    if tail[r] != m:
+        _unlink(prev, nxt, head, tail, r, m)
+        _append(prev, nxt, head, tail, r, m)
+
+
+@njit(cache=True, inline="always")
 def _cache_event(cache_out, n, time, instance, model, kind, duration):
     cache_out.time[n] = time
     cache_out.instance[n] = instance
@@ -535,10 +543,8 @@ def _cache_step(c, cache_out, n_cache, cc, r, i, m, t):
         n_cache = _purge(c, cache_out, n_cache, cc, r, t, True)
     if c.mem_state[r, m] == 1:
         ready = c.ready[r, m]
-        _unlink(c.m_prev, c.m_next, c.m_head, c.m_tail, r, m)
-        _append(c.m_prev, c.m_next, c.m_head, c.m_tail, r, m)
-        _unlink(c.d_prev, c.d_next, c.d_head, c.d_tail, r, m)
-        _append(c.d_prev, c.d_next, c.d_head, c.d_tail, r, m)
+        _touch(c.m_prev, c.m_next, c.m_head, c.m_tail, r, m)
+        _touch(c.d_prev, c.d_next, c.d_head, c.d_tail, r, m)
         if c.doomed[r, m] != 0:
             return np.inf, False, True, n_cache
         return ready, ready <= t, True, n_cache
@@ -1034,12 +1040,8 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                         ready_t = caches.ready[crow, mm]
                         hit = ready_t <= t
                         room = True
-                        if caches.m_tail[crow] != mm:
-                            _unlink(caches.m_prev, caches.m_next, caches.m_head, caches.m_tail, crow, mm)
-                            _append(caches.m_prev, caches.m_next, caches.m_head, caches.m_tail, crow, mm)
-                        if caches.d_tail[crow] != mm:
-                            _unlink(caches.d_prev, caches.d_next, caches.d_head, caches.d_tail, crow, mm)
-                            _append(caches.d_prev, caches.d_next, caches.d_head, caches.d_tail, crow, mm)
+                        _touch(caches.m_prev, caches.m_next, caches.m_head, caches.m_tail, crow, mm)
+                        _touch(caches.d_prev, caches.d_next, caches.d_head, caches.d_tail, crow, mm)
                     else:
                         ready_t, hit, room, n_cache = _cache_step(caches, cache_out, n_cache, cc, crow, i, mm, t)
                     if not room:
