@@ -45,6 +45,11 @@ EVENT_DETAILS: dict[str, dict[str, str]] = {
     "ModelCacheActivity": {**_WINDOW, "downloads": "integer", "loads": "integer", "unloads": "integer",
                            "deletions": "integer", "downloads_abandoned": "integer", "loads_abandoned": "integer",
                            "misses": "integer", "model_not_ready": "integer"},
+    # inference component copies (engine.component_copies); ContainerId-like names in `copy`
+    "CopyPending": {"inference_component": "string", "copy": "string", "reason": "string"},
+    "CopyPlaced": {"inference_component": "string", "copy": "string", "load_s": "number", "reason": "string"},
+    "CopyInService": {"inference_component": "string", "copy": "string", "placed_s": "number"},
+    "CopyRemoved": {"inference_component": "string", "copy": "string", "reason": "string", "was": "string"},
 }
 
 
