@@ -166,18 +166,26 @@ class ComponentCopies:
 
     # -- changes ------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Ask for every component's initial copies (before the initial instances enter service,
-        which places them), and start the managed scaling checks."""
-        for variant, count in self.desired.items():
-            self._add(variant, count, "initial copy count")
+        """Start the managed scaling checks (before the initial instances enter service)."""
         for host in self.hosts:
             if host.hosting.scaling is not None:
                 self.env.process(self._scale_in_checks(host))
 
     def started(self) -> None:
-        """The initial instances are in service: copies placed from now on load before serving;
-        copies still pending make managed instance scaling launch instances."""
+        """The initial instances are in service: place every component's initial copies on them
+        (in service at once, the endpoint as deployed); copies that fit nowhere make managed instance
+        scaling launch instances, and copies placed from now on load before serving."""
+        for variant, count in self.desired.items():
+            self._add(variant, count, "initial copy count")
         self._starting = False
+        for variant, count in self.desired.items():
+            component = self.fleet.variants[variant].component
+            for copy in self._placement[component.host].pending:
+                if copy.component == component.name:
+                    host = self.fleet.variants[component.host]
+                    self.events.add(0.0, "CopyPending", host.endpoint_name, host.variant_name,
+                                    inference_component=copy.component, copy=f"{copy.component}-{copy.copy_id}",
+                                    reason="initial copy count")
         for host in self.hosts:
             self._scale_out(host)
         for variant in self.desired:
@@ -302,6 +310,9 @@ class ComponentCopies:
             del self.copy_of_row[record.row]
             self.copy_intervals.append(CopyInterval(record.copy.component, instance.index, record.copy.reservation,
                                                     record.placed_s, float(self.env.now)))
+            self.events.add(self.env.now, "CopyDisplaced", host.endpoint_name, host.variant_name, instance.id,
+                            inference_component=record.copy.component, copy=self.container_id(record.row),
+                            reason=f"{instance.id} left service", was=record.state)
         self._took(placed, f"{instance.id} left service")
         for copy in placement.pending:
             if copy in displaced:

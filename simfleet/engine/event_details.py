@@ -50,6 +50,8 @@ EVENT_DETAILS: dict[str, dict[str, str]] = {
     "CopyPlaced": {"inference_component": "string", "copy": "string", "load_s": "number", "reason": "string"},
     "CopyInService": {"inference_component": "string", "copy": "string", "placed_s": "number"},
     "CopyRemoved": {"inference_component": "string", "copy": "string", "reason": "string", "was": "string"},
+    # a copy whose instance left service (failed, released): placed anew elsewhere, or pending
+    "CopyDisplaced": {"inference_component": "string", "copy": "string", "reason": "string", "was": "string"},
 }
 
 

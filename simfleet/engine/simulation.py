@@ -187,7 +187,7 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     events.add(0.0, "RunStart", seed=experiment.experiment.seed, duration_s=duration, tick_s=tick)
     driver.provisioned_changes()  # the provisioned environments that exist from the start
     if components is not None:
-        components.start()  # the initial copies, placed as the initial instances enter service
+        components.start()
     instances.start()
     if components is not None:
         components.started()

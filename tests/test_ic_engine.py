@@ -1,0 +1,197 @@
+"""Inference components through the whole engine: copies placed, loaded, routed, displaced and
+released, on generated endpoints, checked against what must hold for every run.
+
+For each generated endpoint (components with random reservations, copy counts and strategies on
+ml.c5.xlarge instances that fail every few minutes, with or without managed instance scaling), the
+run's event log is replayed independently of the engine: which copy occupies which instance, when
+each copy serves and which request-plane row it is. Then:
+
+* no instance is ever over-committed (CPU cores and memory, as the copies reserve them);
+* every request that reached a copy reached a copy of its own component serving at its arrival,
+  and a request failed with NoCapacity exactly when no copy of its component was serving;
+* the cost split adds up: each component's share and the idle part sum to what the hosting
+  instances cost, and that is their billed hours at the catalog price;
+* at the end every component has its copy count, placed or pending.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import base_experiment, scenario
+from simfleet.engine.simulation import simulate
+from simfleet.inference_components.placement import Capacity
+from simfleet.request_records import NO_CAPACITY, RequestRecords
+
+#: ml.c5.xlarge as copies see it: 4 vCPUs (cores, by default) and 8 GiB.
+C5_CORES, C5_MIB = 4, 8192
+
+
+def ic_experiment(components: list[dict], initial: int = 2, scaling: dict | None = None, duration: str = "10min",
+                  mttf: str | None = None, routing: str = "LEAST_OUTSTANDING_REQUESTS", seed: int = 1) -> dict:
+    """An endpoint "ep" whose variant "H" (ml.c5.xlarge) hosts `components` (name, cores, memory,
+    copies, strategy, rate), each with its own Poisson traffic; the toy profile serves them."""
+    raw = base_experiment(duration=duration, seed=seed)
+    raw["endpoints"][0]["production_variants"] = [{
+        "variant_name": "H", "instance_type": "ml.c5.xlarge", "initial_instance_count": initial,
+        "routing_config": {"routing_strategy": routing},
+        **({"managed_instance_scaling": scaling} if scaling else {})}]
+    raw["inference_components"] = [{
+        "inference_component_name": c["name"], "endpoint_name": "ep",
+        "specification": {"model_name": "toy", "compute_resource_requirements": {
+            "number_of_cpu_cores_required": c["cores"], "min_memory_required_in_mb": c["memory"]},
+            "scheduling_config": {"placement_strategy": c["strategy"]}},
+        "runtime_config": {"copy_count": c["copies"]}} for c in components]
+    raw["traffic"] = [{"kind": "poisson", "rate": c["rate"], "target_inference_component": c["name"]}
+                      for c in components]
+    raw["platform"] = {"overhead_latency": {"kind": "constant", "value": "0s"}}
+    if mttf is not None:
+        raw["instances"] = {"mean_time_to_failure": mttf}
+    return raw
+
+
+@st.composite
+def endpoints(draw):
+    scales_to_zero = draw(st.booleans())
+    components = []
+    for k in range(draw(st.integers(1, 3))):
+        components.append({
+            "name": f"ic-{k}", "cores": draw(st.sampled_from([0.25, 0.5, 1.0, 1.5, 2.0, 4.0])),
+            "memory": draw(st.sampled_from([128, 512, 1024, 3000, 8192])),
+            "copies": draw(st.integers(0 if scales_to_zero else 1, 4)),
+            "strategy": draw(st.sampled_from(["SPREAD", "BINPACK"])), "rate": draw(st.sampled_from([5, 50, 200]))})
+    scaling = None
+    if scales_to_zero or draw(st.booleans()):
+        low = 0 if scales_to_zero else draw(st.integers(1, 2))
+        scaling = {"status": "ENABLED", "min_instance_count": low, "max_instance_count": draw(st.integers(max(low, 2), 5)),
+                   "scale_in_policy": {"strategy": draw(st.sampled_from(["IDLE_RELEASE", "CONSOLIDATION"])),
+                                       "maximum_step_size": draw(st.integers(1, 2)), "cooldown_in_minutes": 5}}
+    initial = draw(st.integers(max(1, scaling["min_instance_count"]) if scaling else 1,
+                               min(3, scaling["max_instance_count"]) if scaling else 3))
+    return ic_experiment(components, initial, scaling, duration="12min", mttf=draw(st.sampled_from([None, "3min"])),
+                         routing=draw(st.sampled_from(["LEAST_OUTSTANDING_REQUESTS", "RANDOM"])),
+                         seed=draw(st.integers(0, 2**31)))
+
+
+class Replay:
+    """The run's copies and instances as its event log tells them, rebuilt without the engine."""
+
+    def __init__(self, events, components: dict[str, Capacity]):
+        self.row_of_copy: dict[str, int] = {}          # ContainerId -> its current row
+        self.row_component: dict[int, str] = {}
+        self.row_serving: dict[int, list[float]] = {}  # row -> [from, until]
+        self.over_committed: list[str] = []
+        self.final: dict[str, int] = {name: 0 for name in components}
+        used: dict[str, Capacity] = {}
+        where: dict[str, str] = {}                     # ContainerId -> instance
+        rows = 0
+        for event in events.to_dict("records"):
+            kind, t, detail = event["event"], event["time_s"], json.loads(event["detail"])
+            if kind == "InstanceLaunched" or (kind == "InstanceInService" and "reason" in detail):
+                rows += 1  # a host instance's row (an initial one enters service at once)
+            elif kind == "CopyPlaced":
+                name, instance = detail["copy"], event["InstanceId"]
+                self.row_of_copy[name] = rows
+                self.row_component[rows] = detail["inference_component"]
+                rows += 1
+                where[name] = instance
+                used[instance] = used.get(instance, Capacity()) + components[detail["inference_component"]]
+                # compared by hand, not with the placement module's own `fits_in`
+                if used[instance].cpu_cores > C5_CORES or used[instance].memory_mb > C5_MIB:
+                    self.over_committed.append(f"{instance} at {t}: {used[instance]}")
+            elif kind == "CopyInService":
+                self.row_serving[self.row_of_copy[detail["copy"]]] = [t, np.inf]
+            elif kind in ("CopyRemoved", "CopyDisplaced") and detail["was"] != "Pending":
+                name = detail["copy"]
+                row = self.row_of_copy[name]
+                if row in self.row_serving and self.row_serving[row][1] == np.inf:
+                    self.row_serving[row][1] = t
+                instance = where.pop(name)
+                used[instance] = used[instance] - components[detail["inference_component"]]
+        self.placed_at_end = len(where)
+
+    def serving_at(self, component: str, t: float) -> bool:
+        return any(lo <= t < hi for row, (lo, hi) in self.row_serving.items() if self.row_component[row] == component)
+
+
+@settings(max_examples=25, deadline=None)
+@given(endpoints())
+def test_copies_never_over_commit_and_serve_only_while_in_service(raw):
+    sc = scenario(raw)
+    parts: list[RequestRecords] = []
+    result = simulate(sc, requests_sink=parts.append)
+    records = RequestRecords.concat(parts)
+    reservations = {c["inference_component_name"]: Capacity.of(
+        c["specification"]["compute_resource_requirements"]["number_of_cpu_cores_required"], 0,
+        c["specification"]["compute_resource_requirements"]["min_memory_required_in_mb"])
+        for c in raw["inference_components"]}
+    replay = Replay(result.events.to_pandas(), reservations)
+    assert not replay.over_committed
+
+    names = {v.index: v.component.name for v in result.fleet.variants if v.component is not None}
+    reached = records.instance >= 0
+    for k in np.flatnonzero(reached):
+        row, name, t = int(records.instance[k]), names[int(records.variant[k])], float(records.arrival_s[k])
+        assert replay.row_component[row] == name
+        lo, hi = replay.row_serving[row]
+        assert lo <= t < hi, f"request at {t} reached {name}'s row {row} serving over [{lo}, {hi})"
+    for k in np.flatnonzero(~reached):
+        assert records.status[k] == NO_CAPACITY
+        assert not replay.serving_at(names[int(records.variant[k])], float(records.arrival_s[k]))
+    # (every request that found a copy serving reached one: the converse, on a sample)
+    for k in np.flatnonzero(reached)[:: max(1, int(reached.sum()) // 50)]:
+        assert replay.serving_at(names[int(records.variant[k])], float(records.arrival_s[k]))
+
+    summary = result.summary
+    host = next(v for v in summary["variants"] if v.get("hosting"))
+    shares = [v["cost"] for v in summary["variants"] if v.get("InferenceComponentName")]
+    fleet_cost = host["instance_hours"] * host["price_per_hour"]
+    assert abs(host["hosting"]["instances_cost"] - fleet_cost) <= 1e-9 * max(1.0, fleet_cost)
+    assert abs(sum(shares) + host["cost"] - fleet_cost) <= 1e-9 * max(1.0, fleet_cost)
+    assert abs(summary["cost"] - fleet_cost) <= 1e-9 * max(1.0, fleet_cost)
+    assert all(share >= 0 for share in shares) and host["cost"] >= -1e-12
+
+
+def test_copies_are_placed_by_their_reservations_and_spread():
+    """Two instances of 4 cores; SPREAD puts one 2-core copy on each, BINPACK then fills instance 0
+    with two 1-core copies (the placement module's rule, seen through a run)."""
+    raw = ic_experiment([{"name": "a", "cores": 2.0, "memory": 1024, "copies": 2, "strategy": "SPREAD", "rate": 10},
+                         {"name": "b", "cores": 1.0, "memory": 1024, "copies": 2, "strategy": "BINPACK", "rate": 10}])
+    events = simulate(scenario(raw)).events.to_pandas()
+    placed = events[events.event == "CopyPlaced"]
+    on = {json.loads(d)["copy"]: i for d, i in zip(placed.detail, placed.InstanceId)}
+    assert on["a-0"] != on["a-1"]
+    assert on["b-2"] == on["b-3"]
+
+
+def test_a_component_without_a_copy_fails_every_request_with_no_capacity():
+    raw = ic_experiment([{"name": "a", "cores": 1.0, "memory": 512, "copies": 1, "strategy": "SPREAD", "rate": 20},
+                         {"name": "zero", "cores": 1.0, "memory": 512, "copies": 0, "strategy": "SPREAD", "rate": 20}],
+                        initial=1, scaling={"status": "ENABLED", "min_instance_count": 0, "max_instance_count": 2})
+    result = simulate(scenario(raw))
+    rows = {v["InferenceComponentName"]: v for v in result.summary["variants"] if v.get("InferenceComponentName")}
+    assert rows["zero"]["requests"] > 0 and rows["zero"]["outcomes"]["NoCapacity"] == rows["zero"]["requests"]
+    assert rows["a"]["outcomes"]["NoCapacity"] == 0
+    metrics = result.metrics.to_pandas()
+    failures = metrics[metrics.metric_name == "NoCapacityInvocationFailures"]
+    assert set(failures.InferenceComponentName) == {"zero"}
+    assert failures["sum"].sum() == rows["zero"]["requests"]
+
+
+def test_pending_copies_launch_instances_and_idle_ones_are_released():
+    """Three 4-core copies on one instance: two wait, managed scaling launches two instances, and
+    they serve once provisioned and loaded; copies that fit nowhere without scaling stay pending."""
+    copies = [{"name": "big", "cores": 4.0, "memory": 1024, "copies": 3, "strategy": "SPREAD", "rate": 50}]
+    scaled = simulate(scenario(ic_experiment(copies, initial=1, scaling={
+        "status": "ENABLED", "min_instance_count": 1, "max_instance_count": 3})))
+    events = scaled.events.to_pandas()
+    assert (events.event == "InstanceLaunched").sum() == 2
+    assert (events.event == "CopyInService").sum() == 3
+    fixed = simulate(scenario(ic_experiment(copies, initial=1)))
+    gauges = fixed.metrics.to_pandas()
+    pending = gauges[gauges.metric_name == "PendingCopies"]
+    assert (pending["maximum"] == 2).all()
