@@ -104,6 +104,9 @@ def build_summary(fleet: Fleet, totals: RunTotals, fleet_time: list[FleetTime], 
             "cost_per_million_requests": cost / requests * 1e6 if cost is not None and requests else None,
             **extra,
         })
+        if variant.component is not None:  # copies, not instances: they are in its `inference_component` object
+            variants[-1].update(peak_instances_in_service=0, mean_instances_in_service=0.0, instance_hours=0.0,
+                                in_service_instance_hours=0.0, price_per_hour=None)
     costs = [v["cost"] for v in variants]
     total_requests = sum(v["requests"] for v in variants)
     tables = {}
