@@ -115,6 +115,9 @@ def run_table(summary: dict) -> list[str]:
         if v.get("serverless") is not None:   # a serverless variant has environments, not instances
             serverless = True
             mean, peak = "-", "-"
+        elif v.get("inference_component") is not None:  # copies
+            copies = v["inference_component"]
+            mean, peak = f"{copies['mean_copies_in_service']:.2f}", str(copies["peak_copies_in_service"])
         else:
             mean, peak = f"{v['mean_instances_in_service']:.2f}", str(v["peak_instances_in_service"])
         rate = v["error_rate"]
