@@ -89,10 +89,16 @@ class Replay:
         used: dict[str, Capacity] = {}
         where: dict[str, str] = {}                     # ContainerId -> instance
         rows = 0
+        alive = 0                                      # instances launched or in service, not yet leaving
+        self.most_instances = 0
         for event in events.to_dict("records"):
             kind, t, detail = event["event"], event["time_s"], json.loads(event["detail"])
             if kind == "InstanceLaunched" or (kind == "InstanceInService" and "reason" in detail):
                 rows += 1  # a host instance's row (an initial one enters service at once)
+                alive += 1
+                self.most_instances = max(self.most_instances, alive)
+            elif kind in ("InstanceFailed", "InstanceDraining", "InstanceLaunchCancelled"):
+                alive -= 1
             elif kind == "CopyPlaced":
                 name, instance = detail["copy"], event["InstanceId"]
                 self.row_of_copy[name] = rows
@@ -131,6 +137,10 @@ def test_copies_never_over_commit_and_serve_only_while_in_service(raw):
         for c in raw["inference_components"]}
     replay = Replay(result.events.to_pandas(), reservations)
     assert not replay.over_committed
+    scaling = raw["endpoints"][0]["production_variants"][0].get("managed_instance_scaling")
+    limit = scaling["max_instance_count"] if scaling else raw["endpoints"][0]["production_variants"][0][
+        "initial_instance_count"]
+    assert replay.most_instances <= limit
 
     names = {v.index: v.component.name for v in result.fleet.variants if v.component is not None}
     reached = records.instance >= 0

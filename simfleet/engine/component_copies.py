@@ -293,7 +293,7 @@ class ComponentCopies:
         for variant in host.hosting.components:
             self._record(variant)
 
-    def _instance_out_of_service(self, instance) -> None:
+    def _instance_out_of_service(self, instance, why: str = "left service") -> None:
         host = self.fleet.variants[instance.variant]
         if host.hosting is None:
             return
@@ -312,13 +312,13 @@ class ComponentCopies:
                                                     record.placed_s, float(self.env.now)))
             self.events.add(self.env.now, "CopyDisplaced", host.endpoint_name, host.variant_name, instance.id,
                             inference_component=record.copy.component, copy=self.container_id(record.row),
-                            reason=f"{instance.id} left service", was=record.state)
-        self._took(placed, f"{instance.id} left service")
+                            reason=f"{instance.id} {why}", was=record.state)
+        self._took(placed, f"{instance.id} {why}")
         for copy in placement.pending:
             if copy in displaced:
                 self.events.add(self.env.now, "CopyPending", host.endpoint_name, host.variant_name,
                                 inference_component=copy.component, copy=f"{copy.component}-{copy.copy_id}",
-                                reason=f"{instance.id} left service")
+                                reason=f"{instance.id} {why}")
         self._scale_out(host)
         for variant in host.hosting.components:
             self._record(variant)
@@ -387,7 +387,8 @@ class ComponentCopies:
             scratch.add_copies(copy.component, copy.reservation, 1, copy.strategy)
         if scratch.pending:
             return []
-        self._instance_out_of_service(_Leaving(emptied, host.index, instance_id(emptied + 1)))
+        self._instance_out_of_service(_Leaving(emptied, host.index, instance_id(emptied + 1)),
+                                      "emptied by CONSOLIDATION")
         placement.add_instance(emptied, host.hosting.capacity)  # back, empty, to be released
         return [emptied]
 

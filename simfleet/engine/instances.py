@@ -278,9 +278,9 @@ class InstanceManager:
         self.plane.set_in_service(instance.index, False)
         instance.out_of_service_s = now
         self._end(instance, FAILED, now, "InstanceFailed", "health check failed")
-        for listener in self.on_out_of_service:
-            listener(instance)
         self._launch(self.fleet.variants[instance.variant], f"replacement for {instance.id}")
+        for listener in self.on_out_of_service:  # (after the replacement: it counts as launching)
+            listener(instance)
         self._record(instance.variant)
 
     def _record(self, variant: int) -> None:
