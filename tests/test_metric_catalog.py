@@ -166,7 +166,7 @@ def test_every_entry_is_well_formed():
 def test_available_capabilities():
     assert AVAILABLE_CAPABILITIES == frozenset({"real-time", "high-resolution", "inference-recommender", "pipelines",
                                                 "multi-container", "serverless", "serverless-provisioned-concurrency",
-                                                "multi-model"})
+                                                "multi-model", "inference-components"})
     assert AVAILABLE_CAPABILITIES <= set(CAPABILITIES)
     # the multi-model cache is simfleet's only disk model
     assert metric_spec("/aws/sagemaker/Endpoints", "DiskUtilization").capability == "multi-model"
