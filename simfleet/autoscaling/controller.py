@@ -266,7 +266,7 @@ class TargetController:
             base = policy.cooldowns.scale_out_base if policy.cooldowns.in_scale_out_cooldown(t) else None
             desired = step_scaling_capacity(current, metric, feed.alarm.threshold, config.AdjustmentType, steps,
                                             lo, hi, min_adjustment_magnitude=config.MinAdjustmentMagnitude,
-                                            base_capacity=base)
+                                            base_capacity=base, comparison=feed.alarm.comparison)
         if desired == current:
             bound = "MaxCapacity" if desired == hi else "MinCapacity" if desired == lo else None
             if bound:

@@ -142,11 +142,14 @@ def _cross_problems(built: dict, failed: dict, variants, serverless, components)
             found += _above_max_concurrency(action.ScalableTargetAction,
                                             ("scheduled_actions", i, "ScalableTargetAction"),
                                             serverless.get((action.endpoint_name, action.variant_name)))
-    targets_failed = bool(failed["targets"])
+    # a target refused on its own (or mixing a variant's and a component's names) is not reported again
+    # through every request that names it
+    targets_failed = bool(failed["targets"]) or any(not t.consistent for _, t in built["targets"])
     named: dict[tuple, int] = {}
     for section, name_key in (("policies", "PolicyName"), ("scheduled_actions", "ScheduledActionName")):
         for i, request in built[section]:
-            if not targets_failed and (request.ResourceId, request.ScalableDimension) not in targets:
+            if not targets_failed and request.consistent and (request.ResourceId, request.ScalableDimension) \
+                    not in targets:
                 found.append(((section, i, "ResourceId"), f"no scalable target {request.ResourceId} is registered "
                               "in targets"))
             key = (section, request.ResourceId, getattr(request, name_key))
