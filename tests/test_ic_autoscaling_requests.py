@@ -450,14 +450,39 @@ def test_greater_than_threshold_one_needs_two_failures_in_a_minute(failures, wak
         assert evaluation.decision is None and controller.desired == 0
 
 
-def test_greater_than_or_equal_would_wake_on_one_failure():
-    """The comparison is what decides: the samples' GreaterThanOrEqualToThreshold wakes on the first one."""
+@pytest.mark.parametrize("side, wakes", [("alarm", True), ("below", False)])
+def test_greater_than_or_equal_wakes_on_one_failure_when_the_threshold_breaches_upward(side, wakes):
+    """The comparison is what decides: the samples' GreaterThanOrEqualToThreshold alarms on the first
+    failure; its value, 1, is the threshold itself, offset 0, which the documented step rules put in
+    the step {MetricIntervalLowerBound 0} only on the "above" side (lower bound inclusive above,
+    exclusive below, reference §3.4). simfleet's choice, a setting: the alarm's direction decides."""
     doc = aws_scale_to_zero()
     doc["alarms"][0]["ComparisonOperator"] = "GreaterThanOrEqualToThreshold"
-    controller = _controller(doc, initial=0)
+    config = load_autoscaling(doc, "scaling.json")
+    [target] = config.targets
+    knobs = AutoscalingSettings(step_at_threshold=side)
+    controller = TargetController(target, config.policies_for(target), config.alarms_for, knobs, 0)
     [alarm_feed] = [f for p in controller.policies if p.kind == "StepScaling" for f in p.feeds]
     alarm_feed.watch.add(0.0, _failures(1))
-    assert controller.evaluate(60.0, lambda begin, end: 0.0).decision.new == 1
+    evaluation = controller.evaluate(60.0, lambda begin, end: 0.0)
+    assert alarm_feed.alarm.state == "ALARM"
+    assert (evaluation.decision is not None and evaluation.decision.new == 1) == wakes
+    if not wakes:
+        assert [b.reason for b in evaluation.blocked] == ["already at MinCapacity 0"]
+
+
+@pytest.mark.parametrize("metric, comparison, expected", [
+    (1.0, "GreaterThanOrEqualToThreshold", 1),   # at the threshold, breaching upward: lower bound 0 inclusive
+    (1.0, "GreaterThanThreshold", -1),           # the below side (an upward alarm never acts there: 1 > 1 is false)
+    (1.0, None, -1),                             # the below side: upper bound 0 inclusive, lower bound 0 exclusive
+    (1.0, "LessThanOrEqualToThreshold", -1),     # at the threshold, breaching downward: upper bound 0 inclusive
+    (2.0, "GreaterThanOrEqualToThreshold", 1), (0.5, "LessThanOrEqualToThreshold", -1),
+])
+def test_the_step_of_a_value_at_the_threshold_follows_the_alarm(metric, comparison, expected):
+    from simfleet.autoscaling.capacity import StepAdjustment, select_step
+    steps = [StepAdjustment(1, lower_bound=0.0), StepAdjustment(-1, upper_bound=0.0)]
+    step = select_step(metric, 1.0, steps, comparison)
+    assert (step.scaling_adjustment if step else None) == expected
 
 
 def test_target_tracking_cannot_scale_out_from_zero_copies():

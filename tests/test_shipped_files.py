@@ -78,7 +78,7 @@ def test_inference_component_examples_validate_and_simulate_refuses_them(path):
 
 
 def test_the_inference_component_example_ships():
-    assert [p.stem for p in COMPONENTS] == ["inference-components"]
+    assert {p.stem for p in COMPONENTS} == {"inference-components", "inference-components-autoscaling"}
 
 
 def test_the_pipeline_examples_ship():

@@ -183,9 +183,9 @@ def select_step(
 
     Decision (AWS is silent on a value equal to the threshold): when the alarm's `comparison` is
     `GreaterThanOrEqualToThreshold`, a value equal to the threshold breached upward, so it is
-    "above" and falls in the step whose lower bound is 0 (inclusive above); otherwise it is on the
-    "below" side (a `...OrEqual` scale-in alarm's value at the threshold falls in the step whose
-    upper bound is 0).
+    "above" and falls in the step whose lower bound is 0 (inclusive above); otherwise (and without
+    `comparison`, `AutoscalingSettings.step_at_threshold = "below"`) it is on the "below" side (a
+    `...OrEqual` scale-in alarm's value at the threshold falls in the step whose upper bound is 0).
     """
     breach = metric - threshold
     above = metric > threshold or (metric == threshold and comparison == "GreaterThanOrEqualToThreshold")

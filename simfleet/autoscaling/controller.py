@@ -33,6 +33,9 @@ Decisions where AWS is silent:
   Instances still launching count toward the current capacity,
   so a scale-out is not repeated for load they will take (as the documented "capacity added by
   the previous scale-out counts toward the next" intends);
+* a step policy's metric value equal to its alarm's threshold is above the threshold (the step
+  whose lower bound is 0) when the alarm is GreaterThanOrEqualToThreshold, below it otherwise
+  (`capacity.select_step`; `AutoscalingSettings.step_at_threshold`);
 * an invocation that cannot act is reported once until its reason changes;
 * each policy keeps its own cooldowns, and every scaling activity of the target, whichever
   policy caused it, is recorded in all of them (so any scale-out ends every scale-in cooldown);
@@ -266,7 +269,9 @@ class TargetController:
             base = policy.cooldowns.scale_out_base if policy.cooldowns.in_scale_out_cooldown(t) else None
             desired = step_scaling_capacity(current, metric, feed.alarm.threshold, config.AdjustmentType, steps,
                                             lo, hi, min_adjustment_magnitude=config.MinAdjustmentMagnitude,
-                                            base_capacity=base, comparison=feed.alarm.comparison)
+                                            base_capacity=base,
+                                            comparison=feed.alarm.comparison if self.settings.step_at_threshold
+                                            == "alarm" else None)
         if desired == current:
             bound = "MaxCapacity" if desired == hi else "MinCapacity" if desired == lo else None
             if bound:
