@@ -756,3 +756,8 @@ def test_blocked_and_scheduled_events_of_a_component_name_it_and_variant_events_
     assert instances.calls == [("reconcile", 0, 3, "scheduled: scheduled action plain-up: capacity 2 outside the new "
                                                    "[3, 3]")]
     assert all(detail_problems(kind, detail) == [] for _, kind, _, _, detail in rows)
+
+
+def test_a_component_target_without_the_engine_s_copies_is_a_clear_error():
+    with pytest.raises(ValueError, match="needs the engine's component copies"):
+        _autoscaler(aws_scale_to_zero(), _fleet(), None, FakeInstances())

@@ -62,6 +62,9 @@ class Autoscaler:
         self._streams: dict[tuple, list] = {}
         for target in config.targets:
             if target.copies:
+                if components is None:
+                    raise ValueError(f"{target.ResourceId}: scaling inference-component copies needs the "
+                                     "engine's component copies (Autoscaler(components=...))")
                 variant = by_component[target.component_name]
                 capacity = CopyCount(components, variant)
             elif target.provisioned:
