@@ -197,7 +197,7 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     if scenario.autoscaling is not None:
         autoscaler = Autoscaler(env, scenario.autoscaling, experiment.autoscaling.settings, fleet, instances, events,
                                 start, duration, driver.advance_to, run_over, plane.pools, driver.provisioned_changes,
-                                experiment.serverless.provisioned_concurrency_delay)
+                                experiment.serverless.provisioned_concurrency_delay, components=components)
         aggregator.buffer.listeners.append(autoscaler.on_datapoint)
         autoscaler.start_processes()
     for index, source in zip(source_indices, sources):

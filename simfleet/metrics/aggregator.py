@@ -212,6 +212,8 @@ class MetricsAggregator:
             period = variant.plan.invocation_s
             parts = self._pending[variant.index].take_answered_before(t)
             if not parts:
+                if variant.component is not None:
+                    self._emit_idle_copies(t, variant)
                 continue
             if variant.component is not None:
                 self._emit_no_capacity(t, variant, parts)
@@ -242,6 +244,18 @@ class MetricsAggregator:
         for variant in closing:
             if len(variant.containers) > 1 and not variant.direct:
                 self._emit_pipeline_containers(t, variant)
+
+    def _emit_idle_copies(self, t: float, variant) -> None:
+        """`InvocationsPerCopy` of 0 for a component with a copy in service and no request in the period.
+
+        simfleet's choice: AWS's scale-to-zero guide scales copies in to zero by target tracking on
+        this metric, which needs datapoints in idle periods (a managed alarm without data never acts)."""
+        period = variant.plan.invocation_s
+        times = t - period + np.arange(max(1, int(round(period / self.sample_interval)))) * self.sample_interval
+        if self.instance_counts(variant.index, times)["InServiceCopies"].max() > 0:
+            self.buffer.add_distribution(self._timestamp(t, period), period, INVOCATION_NAMESPACE, "InvocationsPerCopy",
+                                         "None", self._dims(variant),
+                                         Distribution.from_distinct(np.array([0.0]), [1], 0.0, self.buffer.scale))
 
     def _emit_no_capacity(self, t: float, variant, parts: list[RequestRecords]) -> None:
         """`NoCapacityInvocationFailures` of an inference component: a 1 for each request that found
