@@ -72,9 +72,27 @@ def endpoints(draw):
                                        "maximum_step_size": draw(st.integers(1, 2)), "cooldown_in_minutes": 5}}
     initial = draw(st.integers(max(1, scaling["min_instance_count"]) if scaling else 1,
                                min(3, scaling["max_instance_count"]) if scaling else 3))
-    return ic_experiment(components, initial, scaling, duration="12min", mttf=draw(st.sampled_from([None, "3min"])),
-                         routing=draw(st.sampled_from(["LEAST_OUTSTANDING_REQUESTS", "RANDOM"])),
-                         seed=draw(st.integers(0, 2**31)))
+    raw = ic_experiment(components, initial, scaling, duration="12min", mttf=draw(st.sampled_from([None, "3min"])),
+                        routing=draw(st.sampled_from(["LEAST_OUTSTANDING_REQUESTS", "RANDOM"])),
+                        seed=draw(st.integers(0, 2**31)))
+    # copy counts changed by scheduled actions (Application Auto Scaling pins DesiredCopyCount)
+    targets, actions = [], []
+    low = 0 if scales_to_zero else 1
+    for c in components:
+        if not draw(st.booleans()):
+            continue
+        resource = f"inference-component/{c['name']}"
+        common = {"ServiceNamespace": "sagemaker", "ResourceId": resource,
+                  "ScalableDimension": "sagemaker:inference-component:DesiredCopyCount"}
+        targets.append({**common, "MinCapacity": low, "MaxCapacity": 6})
+        for j, second in enumerate(sorted(draw(st.sets(st.integers(30, 690), min_size=1, max_size=3)))):
+            n = draw(st.integers(low, 5))
+            actions.append({**common, "ScheduledActionName": f"pin-{j}",
+                            "Schedule": f"at(2026-01-05T09:{second // 60:02d}:{second % 60:02d})",
+                            "ScalableTargetAction": {"MinCapacity": n, "MaxCapacity": n}})
+    if targets:
+        raw["autoscaling"] = {"targets": targets, "policies": [], "scheduled_actions": actions, "alarms": []}
+    return raw
 
 
 class Replay:
@@ -205,3 +223,55 @@ def test_pending_copies_launch_instances_and_idle_ones_are_released():
     gauges = fixed.metrics.to_pandas()
     pending = gauges[gauges.metric_name == "PendingCopies"]
     assert (pending["maximum"] == 2).all()
+
+
+def _pinned(components, actions, strategy: str) -> dict:
+    """`components` on two ml.c5.xlarge (managed scaling 0-4, `strategy`, 5-minute cooldown), with
+    scheduled actions pinning component "a"'s copy count: (name, minute, count)."""
+    raw = ic_experiment(components, initial=2, scaling={
+        "status": "ENABLED", "min_instance_count": 0, "max_instance_count": 4,
+        "scale_in_policy": {"strategy": strategy, "cooldown_in_minutes": 5}})
+    common = {"ServiceNamespace": "sagemaker", "ResourceId": "inference-component/a",
+              "ScalableDimension": "sagemaker:inference-component:DesiredCopyCount"}
+    raw["autoscaling"] = {"targets": [{**common, "MinCapacity": 0, "MaxCapacity": 8}], "policies": [], "alarms": [],
+                          "scheduled_actions": [{**common, "ScheduledActionName": name,
+                                                 "Schedule": f"at(2026-01-05T09:{minute:02d}:00)",
+                                                 "ScalableTargetAction": {"MinCapacity": n, "MaxCapacity": n}}
+                                                for name, minute, n in actions]}
+    return raw
+
+
+def _timeline(result) -> list[tuple[float, str, str | None]]:
+    events = result.events.to_pandas()
+    return [(t, kind, instance) for t, kind, instance in zip(events.time_s, events.event, events.InstanceId)]
+
+
+def test_idle_release_releases_the_instance_a_copy_scale_in_emptied():
+    """Four 2-core copies, BINPACK: two per instance. Pinned to 1 at minute 2, the scale-in takes the
+    copies of the instance with the fewest (a tie: the one added last) first, emptying instance 2,
+    which IDLE_RELEASE releases at the first check 5 minutes after the last managed action (time 0):
+    300 s. Pinned to 6 at minute 8: one fits beside the remaining copy, four wait, and managed scaling
+    launches the two instances they fit on."""
+    raw = _pinned([{"name": "a", "cores": 2.0, "memory": 1024, "copies": 4, "strategy": "BINPACK", "rate": 50}],
+                  [("down", 2, 1), ("up", 8, 6)], "IDLE_RELEASE")
+    timeline = _timeline(simulate(scenario(raw)))
+    assert [(t, i) for t, kind, i in timeline if kind == "InstanceDraining"] == [(300.0, "i-00000000000000002")]
+    assert [t for t, kind, _ in timeline if kind == "CopyRemoved"] == [120.0] * 3
+    assert [t for t, kind, _ in timeline if kind == "InstanceLaunched"] == [480.0, 480.0]
+    assert sum(1 for t, kind, _ in timeline if kind == "CopyPending" and t == 480.0) == 4
+
+
+def test_consolidation_moves_copies_off_the_emptiest_instance_then_releases_it():
+    """Two 1.5-core copies of "a", SPREAD, one per instance, plus a 1-core "b" copy on instance 1
+    (fewest of its own, then fewest in all: a tie, then the first added): nothing is idle, so
+    CONSOLIDATION empties the instance with the fewest copies (instance 2, one copy) onto instance 1,
+    where it fits (1.5 + 1 + 1.5 <= 4 cores), at the first check after the 5-minute cooldown, and
+    releases it; with IDLE_RELEASE nothing moves."""
+    components = [{"name": "a", "cores": 1.5, "memory": 1024, "copies": 2, "strategy": "SPREAD", "rate": 20},
+                  {"name": "b", "cores": 1.0, "memory": 1024, "copies": 1, "strategy": "SPREAD", "rate": 20}]
+    consolidated = _timeline(simulate(scenario(_pinned(components, [("keep", 1, 2)], "CONSOLIDATION"))))
+    assert [(t, i) for t, kind, i in consolidated if kind == "CopyDisplaced"] == [(300.0, "i-00000000000000002")]
+    assert [(t, i) for t, kind, i in consolidated if kind == "InstanceDraining"] == [(300.0, "i-00000000000000002")]
+    assert [i for t, kind, i in consolidated if kind == "CopyPlaced" and t == 300.0] == ["i-00000000000000001"]
+    kept = _timeline(simulate(scenario(_pinned(components, [("keep", 1, 2)], "IDLE_RELEASE"))))
+    assert not [kind for _, kind, _ in kept if kind in ("CopyDisplaced", "InstanceDraining")]
