@@ -15,20 +15,32 @@ closed-loop users, payloads over the limit, model errors, timeouts, full queues,
 further segments anywhere. The kernel (`EndpointFlow` fed `GivenValues`) must give every request
 (instance, status, start, completion, latencies, active copies...) and leave each user with the same
 next send as `tests/oracle.py`'s `naive_flow`, whose instances carry the same serving intervals.
+
+End to end: whole runs through `simulate` (copies pending, launched, loading, displaced by failures,
+moved by consolidation; a component without a copy), their copies' rows and serving intervals rebuilt
+from the event log, their requests fed with the components' own draws (re-drawn from the named
+streams) to `naive_flow`: every request the same.
 """
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import scenario
 from oracle import NaiveStationInstance, NaiveUser, NaiveVariant, naive_flow
 from simfleet.engine.endpoint_flow import EndpointFlow, FlowVariant, GivenValues
 from simfleet.engine.kernels.flow import Arrivals
 from simfleet.engine.request_plane import RequestPlane
+from simfleet.engine.simulation import simulate
 from simfleet.request_records import (MODEL_TIMEOUT, NO_CAPACITY, OK, QUEUE_FULL, ROUTING_LEAST_OUTSTANDING,
-                                      ROUTING_RANDOM)
+                                      ROUTING_RANDOM, RequestRecords)
+from simfleet.rng import RandomStreams
+from test_ic_engine import ic_experiment
 
 HORIZON = 12.0
 MAX_PAYLOAD = 1.0
@@ -218,3 +230,85 @@ def test_a_copy_out_of_routing_finishes_what_it_accepted():
     assert got["complete"][order].tolist() == [1.0, 2.0, 3.0, 1.5]
     assert got["status"][order].tolist() == [OK] * 4
     assert _rows(got) == _rows(expected)
+
+
+# -- end to end: a run's copies, as its event log tells them, through the naive model ---------------------
+
+def run_copies(events, fleet) -> list[NaiveStationInstance]:
+    """Every request-plane row of an inference component run as a naive instance, rebuilt from the event
+    log: a hosting instance's row (never routed to) when it is launched (or, initial, enters service), a
+    copy's when it is placed, in routing from its CopyInService until it is removed or displaced."""
+    by_name = {v.component.name: v for v in fleet.variants if v.component is not None}
+    host = next(v for v in fleet.variants if v.hosting is not None)
+    rows, serving, row_of = [], {}, {}
+    for event in events.to_dict("records"):
+        kind, t, detail = event["event"], event["time_s"], json.loads(event["detail"])
+        if kind == "InstanceLaunched" or (kind == "InstanceInService" and "reason" in detail):
+            rows.append(NaiveStationInstance(host.index, (1,), (0,), ()))
+        elif kind == "CopyPlaced":
+            variant = by_name[detail["inference_component"]]
+            row_of[detail["copy"]] = len(rows)
+            rows.append(NaiveStationInstance(variant.index, (variant.entry.workers,), (variant.entry.max_queue_size,)))
+        elif kind == "CopyInService":
+            serving[row_of[detail["copy"]]] = [t, np.inf]
+        elif kind in ("CopyRemoved", "CopyDisplaced") and detail["was"] == "InService":
+            serving[row_of[detail["copy"]]][1] = t
+    for row, (lo, hi) in serving.items():
+        rows[row].serving = ((lo, hi),)
+    for row in set(row_of.values()) - set(serving):
+        rows[row].serving = ()   # placed, never loaded
+    return rows
+
+
+@pytest.mark.parametrize("routing", ["RANDOM", "LEAST_OUTSTANDING_REQUESTS"])
+@pytest.mark.parametrize("initial, a_cores, mttf, scale_in", [(1, 2.0, "2min", "IDLE_RELEASE"),
+                                                               (3, 1.0, None, "CONSOLIDATION")])
+def test_a_run_gives_every_request_as_the_naive_model_of_its_copies(routing, initial, a_cores, mttf, scale_in):
+    """Component "a" (3 copies), "b" (2 copies of 1 core) and "z" (none: NoCapacity). On one instance at
+    first with 2-core copies of "a", they do not all fit: managed instance scaling launches instances,
+    the pending copies load there and serve, instances fail every few minutes and their copies are
+    displaced and placed anew. On three instances with 1-core copies, consolidation empties one onto the
+    others (the moved copy loads again) and releases it. The run's requests, fed with their components'
+    own draws (re-drawn from the named streams) to `naive_flow` with the copies' rows and serving
+    intervals from the event log, come out the same: copy, outcome, start, completion and the copies in
+    routing at arrival."""
+    raw = ic_experiment([{"name": "a", "cores": a_cores, "memory": 1024, "copies": 3, "strategy": "SPREAD",
+                          "rate": 20},
+                         {"name": "b", "cores": 1.0, "memory": 1024, "copies": 2, "strategy": "BINPACK", "rate": 8},
+                         {"name": "z", "cores": 1.0, "memory": 1024, "copies": 0, "strategy": "SPREAD", "rate": 2}],
+                        initial=initial, scaling={"status": "ENABLED", "min_instance_count": 0, "max_instance_count": 3,
+                                                  "scale_in_policy": {"strategy": scale_in, "maximum_step_size": 1,
+                                                                      "cooldown_in_minutes": 5}},
+                        duration="12min", mttf=mttf, routing=routing, seed=7)
+    sc = scenario(raw)
+    parts: list[RequestRecords] = []
+    result = simulate(sc, requests_sink=parts.append)
+    records = RequestRecords.concat(parts)
+    instances = run_copies(result.events.to_pandas(), result.fleet)
+    assert any(i.serving and i.serving[0][0] > 0 for i in instances), "copies loaded during the run"
+
+    order = np.lexsort((records.variant, records.arrival_s))
+    times, local = records.arrival_s[order], records.variant[order].astype(np.int64)
+    n = len(times)
+    streams = RandomStreams(sc.experiment.experiment.seed)
+    draws = {"choice": [0.0] * (n + 1), "overhead": [0.0] * (n + 1)}   # targeted requests; overhead not compared
+    variants = [NaiveVariant(v.routing) for v in result.fleet.variants]
+    for v in result.fleet.variants:
+        if v.component is not None:
+            count = int((local == v.index).sum()) + 1
+            draws[("route", v.index)] = list(streams.draws(f"{v.stream_prefix}/route",
+                                                           lambda rng, size: rng.random(size)).take(count))
+            draws[("service", v.index, 0)] = list(streams.draws(f"{v.stream_prefix}/service",
+                                                                v.entry.service_time.sample).take(count))
+    platform = sc.experiment.platform
+    requests, _, _ = naive_flow(variants, instances, np.linspace(0, 1, len(variants) + 1)[1:],
+                                (times, local, records.payload_bytes[order], np.full(n, -1, np.int64)), [], draws,
+                                [0.0] * len(variants), 0.0, [[0.0]] * len(variants), platform.max_payload_size,
+                                platform.invocation_timeout, sc.experiment.experiment.duration)
+    expected = sorted((r["arrival"], r["variant"], r["instance"], r["status"], r["start"], r["complete"], r["active"])
+                      for r in requests)
+    got = sorted(zip(records.arrival_s.tolist(), records.variant.tolist(), records.instance.tolist(),
+                     records.status.tolist(), records.start_s.tolist(), records.complete_s.tolist(),
+                     records.active_instances.tolist()))
+    assert len(got) == len(expected) and (records.status == NO_CAPACITY).any()
+    assert got == expected
