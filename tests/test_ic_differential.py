@@ -261,17 +261,22 @@ def run_copies(events, fleet) -> list[NaiveStationInstance]:
 
 
 @pytest.mark.parametrize("routing", ["RANDOM", "LEAST_OUTSTANDING_REQUESTS"])
-@pytest.mark.parametrize("initial, a_cores, mttf, scale_in", [(1, 2.0, "2min", "IDLE_RELEASE"),
-                                                               (3, 1.0, None, "CONSOLIDATION")])
-def test_a_run_gives_every_request_as_the_naive_model_of_its_copies(routing, initial, a_cores, mttf, scale_in):
+@pytest.mark.parametrize("initial, a_cores, mttf, scale_in, pins", [
+    (1, 2.0, "2min", "IDLE_RELEASE", []),
+    (3, 1.0, None, "CONSOLIDATION", []),
+    (2, 2.0, None, "IDLE_RELEASE", [(3, 1), (6, 4)]),
+])
+def test_a_run_gives_every_request_as_the_naive_model_of_its_copies(routing, initial, a_cores, mttf, scale_in, pins):
     """Component "a" (3 copies), "b" (2 copies of 1 core) and "z" (none: NoCapacity). On one instance at
     first with 2-core copies of "a", they do not all fit: managed instance scaling launches instances,
     the pending copies load there and serve, instances fail every few minutes and their copies are
     displaced and placed anew. On three instances with 1-core copies, consolidation empties one onto the
-    others (the moved copy loads again) and releases it. The run's requests, fed with their components'
-    own draws (re-drawn from the named streams) to `naive_flow` with the copies' rows and serving
-    intervals from the event log, come out the same: copy, outcome, start, completion and the copies in
-    routing at arrival."""
+    others (the moved copy loads again) and releases it. With "a"'s copy count pinned by scheduled
+    actions (1 at minute 3, 4 at minute 6), serving copies are removed (their requests finish) and new
+    ones placed, loaded, or pending until an instance is launched. The run's requests, fed with their
+    components' own draws (re-drawn from the named streams) to `naive_flow` with the copies' rows and
+    serving intervals from the event log, come out the same: copy, outcome, start, completion and the
+    copies in routing at arrival."""
     raw = ic_experiment([{"name": "a", "cores": a_cores, "memory": 1024, "copies": 3, "strategy": "SPREAD",
                           "rate": 20},
                          {"name": "b", "cores": 1.0, "memory": 1024, "copies": 2, "strategy": "BINPACK", "rate": 8},
@@ -280,12 +285,23 @@ def test_a_run_gives_every_request_as_the_naive_model_of_its_copies(routing, ini
                                                   "scale_in_policy": {"strategy": scale_in, "maximum_step_size": 1,
                                                                       "cooldown_in_minutes": 5}},
                         duration="12min", mttf=mttf, routing=routing, seed=7)
+    if pins:   # Application Auto Scaling scheduled actions on "a"'s DesiredCopyCount
+        common = {"ServiceNamespace": "sagemaker", "ResourceId": "inference-component/a",
+                  "ScalableDimension": "sagemaker:inference-component:DesiredCopyCount"}
+        raw["autoscaling"] = {"targets": [{**common, "MinCapacity": 0, "MaxCapacity": 8}], "policies": [],
+                              "alarms": [], "scheduled_actions": [
+                                  {**common, "ScheduledActionName": f"pin-{k}",
+                                   "Schedule": f"at(2026-01-05T09:{minute:02d}:00)",
+                                   "ScalableTargetAction": {"MinCapacity": n, "MaxCapacity": n}}
+                                  for k, (minute, n) in enumerate(pins)]}
     sc = scenario(raw)
     parts: list[RequestRecords] = []
     result = simulate(sc, requests_sink=parts.append)
     records = RequestRecords.concat(parts)
     instances = run_copies(result.events.to_pandas(), result.fleet)
     assert any(i.serving and i.serving[0][0] > 0 for i in instances), "copies loaded during the run"
+    if pins:
+        assert any(i.serving and i.serving[0][1] < np.inf for i in instances), "copies removed while serving"
 
     order = np.lexsort((records.variant, records.arrival_s))
     times, local = records.arrival_s[order], records.variant[order].astype(np.int64)
