@@ -75,12 +75,12 @@ def components(draw):
     for v in range(draw(st.integers(1, 3))):
         variants.append(NaiveVariant(draw(st.sampled_from([ROUTING_RANDOM, ROUTING_LEAST_OUTSTANDING]))))
         for _ in range(draw(st.integers(0, 4))):
-            placed = draw(st.integers(0, QUARTERS - 1))
+            placed = draw(st.integers(0, QUARTERS // 2))           # most copies serve most of the run
             serving, at = [], placed + draw(st.integers(0, 8))       # loaded after 0-2 s
-            for _ in range(draw(st.integers(0, 2))):                 # in routing, out, maybe in again
+            for _ in range(draw(st.sampled_from([0, 1, 1, 2]))):    # never loaded; in routing, out, maybe in again
                 if at >= QUARTERS:
                     break
-                until = at + draw(st.integers(1, QUARTERS))
+                until = at + draw(st.integers(1, QUARTERS))          # beyond the horizon: to the end
                 serving.append((at / 4.0, until / 4.0 if until < QUARTERS else np.inf))
                 at = until + draw(st.integers(1, 8))
             copies.append((placed / 4.0, NaiveStationInstance(v, (draw(st.integers(1, 2)),),
