@@ -40,7 +40,7 @@ from simfleet.engine.simulation import simulate
 from simfleet.request_records import (MODEL_TIMEOUT, NO_CAPACITY, OK, QUEUE_FULL, ROUTING_LEAST_OUTSTANDING,
                                       ROUTING_RANDOM, RequestRecords)
 from simfleet.rng import RandomStreams
-from test_ic_engine import ic_experiment
+from ic_experiments import ic_experiment
 
 HORIZON = 12.0
 MAX_PAYLOAD = 1.0

@@ -25,7 +25,7 @@ from scipy import stats as _scipy_stats
 from conftest import scenario
 from simfleet.engine.simulation import simulate
 from simfleet.request_records import RequestRecords
-from test_ic_engine import ic_experiment
+from ic_experiments import ic_experiment
 
 pytestmark = pytest.mark.slow
 
