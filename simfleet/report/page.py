@@ -1,11 +1,12 @@
 """The report page: one self-contained HTML file (BokehJS inlined, no network) around the charts.
 
 `render_blocks` assembles a page of any kind (the job and sweep pages give it their own tables:
-`job_page`, `sweep_page`). The run page holds, in order: what was run, a notice for a run without traffic, the headline table,
-the charts by section, and the assumptions each run rests on. The headline cells keep summary.json's
-exact value in `data-value` beside the text shown; each chart's slot is `<div data-panel=KEY>`. The
-file is written under a temporary name and renamed (`outputs.atomic`), so a failed report never
-leaves half a page under the final name.
+`job_page`, `sweep_page`). The run page holds, in order: what was run, a notice for a run without
+traffic, the headline table, the charts by section (the inference-components section opens with
+the per-model cost table), and the assumptions each run rests on. The headline and cost cells keep
+summary.json's exact value in `data-value` beside the text shown; each chart's slot is
+`<div data-panel=KEY>`. The file is written under a temporary name and renamed (`outputs.atomic`),
+so a failed report never leaves half a page under the final name.
 """
 
 from __future__ import annotations
