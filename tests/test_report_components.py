@@ -199,34 +199,57 @@ def test_copies_and_every_copy_event_are_drawn(ic_run):
     panel = _panels(run)["ic-copies"]
     events = pd.read_parquet(ic_run / "events.parquet")
     copy_events = events[events["event"].str.startswith("Copy")]
-    assert len(panel.markers) == len(copy_events) > 0
-    assert sorted(m.kind for m in panel.markers) == sorted(copy_events["event"])
+    copy_markers = [m for m in panel.markers if m.kind != "scaling activity"]
+    assert len(copy_markers) == len(copy_events) > 0
+    assert sorted(m.kind for m in copy_markers) == sorted(copy_events["event"])
+    # a scaling activity of a component's copy count is marked on the copies, not on the instances
+    every = [json.loads(d) for e, d in zip(events["event"], events["detail"]) if e == "ScalingActivity"]
+    scaled = [d for d in every if d.get("inference_component")]
+    activities = [m for m in panel.markers if m.kind == "scaling activity"]
+    assert sorted((m.group, m.y) for m in activities) == sorted((d["inference_component"], d["new_capacity"])
+                                                              for d in scaled)
+    on_instances = [m for m in _panels(run)["instances"].markers if m.kind == "scaling activity"]
+    assert len(on_instances) == len(every) - len(scaled)
     for v in _summary(ic_run)["variants"]:
         name = v.get("InferenceComponentName")
         if not name:
             continue
         lines = {line.label.removeprefix(name + " "): line for line in panel.lines if line.group == name}
         assert lines["in service"].y.max() == v["inference_component"]["peak_copies_in_service"]
-        assert lines["desired"].y[0] == v["inference_component"]["copies_initial"]
+        assert lines["desired"].y[0] >= v["inference_component"]["copies_initial"]
         mine = [json.loads(d) for d in copy_events["detail"]]
         if any(d["inference_component"] == name for d, e in zip(mine, copy_events["event"]) if e == "CopyPending"):
             assert lines["pending"].y.max() >= 1  # a copy that waited is visible as such
-        in_service = [m for m in panel.markers if m.group == name and m.kind == "CopyInService"]
+        in_service = [m for m in copy_markers if m.group == name and m.kind == "CopyInService"]
         assert max(m.y for m in in_service) == v["inference_component"]["peak_copies_in_service"]
+
+
+def _serving(events: pd.DataFrame) -> dict[str, list[tuple[float, int]]]:
+    """Per component, (time_s, copies serving after it) at each copy event, replayed from the log."""
+    serving: dict[str, set] = {}
+    steps: dict[str, list[tuple[float, int]]] = {}
+    for t, e, d in zip(events["time_s"], events["event"], events["detail"]):
+        if not e.startswith("Copy"):
+            continue
+        d = json.loads(d)
+        mine = serving.setdefault(d["inference_component"], set())
+        if e == "CopyInService":
+            mine.add(d["copy"])
+        elif e in ("CopyDisplaced", "CopyRemoved"):
+            mine.discard(d["copy"])
+        steps.setdefault(d["inference_component"], []).append((float(t), len(mine)))
+    return steps
 
 
 def test_a_component_without_a_serving_copy_fails_until_its_first_copy_serves(ic_run):
     """The scale-from-zero episode, as the page draws it: NoCapacityInvocationFailures adding up to the
-    summary's NoCapacity outcomes, only before the component's first CopyInService, 100 % of the first
-    minute's requests."""
+    summary's NoCapacity outcomes, only in minutes when the component had no copy serving at some
+    instant (replayed from the copy events), 100 % of the requests of a first minute without a copy."""
     run = load_run(ic_run)
     panels = _panels(run)
     events = pd.read_parquet(ic_run / "events.parquet")
-    served = {}
-    for t, e, d in zip(events["timestamp"], events["event"], events["detail"]):
-        if e == "CopyInService":
-            served.setdefault(json.loads(d)["inference_component"], t)
-    start = run.start
+    steps = _serving(events)
+    start = np.datetime64(run.start.tz_convert(None))
     episodes = 0
     for v in _summary(ic_run)["variants"]:
         name = v.get("InferenceComponentName")
@@ -245,11 +268,14 @@ def test_a_component_without_a_serving_copy_fails_until_its_first_copy_serves(ic
             assert not share.y.any()
             continue
         episodes += 1
-        first = pd.Timestamp(served[name]).tz_convert(None)
-        failing = failures.x[failures.y > 0]
-        assert failing.max() < np.datetime64(first)  # none once a copy serves
-        assert share.y[0] == 100.0 and (share.x[0] == np.datetime64(start.tz_convert(None)))
-        assert not share.y[share.x > np.datetime64(first)].any()
+        for x, y in zip(failures.x, failures.y):
+            a = (x - start) / np.timedelta64(1, "s")
+            before = [n for t, n in steps.get(name, []) if t <= a]
+            within = [n for t, n in steps.get(name, []) if a < t < a + 60]
+            without_copy = (not before or before[-1] == 0) or 0 in within
+            assert without_copy or y == 0, f"{name}: {y} failures in the minute from {x} while a copy served"
+        if not [n for t, n in steps.get(name, []) if t < 60 and n > 0]:
+            assert share.x[0] == start and share.y[0] == 100.0  # no copy all of the first minute
     assert episodes >= 1
 
 

@@ -13,6 +13,7 @@ table is the page's (`page`), from `component_data`.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from simfleet.report.component_data import COPY_EVENTS, components, copy_events, has_components
@@ -53,6 +54,7 @@ def _copies(readers) -> Panel:
     for r in readers:
         gauges = {gauge: r.rows(gauge, "component") for gauge, *_ in COPY_GAUGES}
         events = copy_events(r.run)
+        activities = r.run.event_details("ScalingActivity")
         for ref in components(r.run):
             group = _name(r, ref.component)
             for gauge, statistic, word, dash, always in COPY_GAUGES:
@@ -70,13 +72,21 @@ def _copies(readers) -> Panel:
                     f"- {d['reason']}" if d.get("reason") else "") if part)
                 markers.append(Marker(group, r.x([row["timestamp"]])[0], float(row["serving"]), text,
                                       kind=row["event"]))
-    marked = ", ".join(kind for kind in COPY_EVENTS if any(m.kind == kind for m in markers))
+            for _, row in activities.iterrows():  # its copy count scaled by Application Auto Scaling
+                d = row["details"]
+                if d.get("inference_component") != ref.component:
+                    continue
+                text = (f"{d.get('old_capacity')} → {d.get('new_capacity')} copies; policy "
+                        f"{d.get('policy') or d.get('cause')}; alarm {d.get('alarm') or '-'}")
+                markers.append(Marker(group, r.x([row["timestamp"]])[0], float(d.get("new_capacity", np.nan)), text))
+    marked = ", ".join(kind for kind in ("scaling activity", *COPY_EVENTS) if any(m.kind == kind for m in markers))
     return Panel("ic-copies", "Copies per component (desired, in service, loading, pending)", "copies",
                  tuple(lines), tuple(markers),
                  note=(f"InServiceCopies (Average) solid, DesiredCopyCount (Maximum) dashed, LoadingCopies and "
-                       f"PendingCopies (Maximum) dotted and dash-dotted where some copy loaded or waited. Copy events "
-                       f"marked at the copies serving after them ({marked or 'none in this run'}); hover one for "
-                       "the copy, its instance and why."))
+                       f"PendingCopies (Maximum) dotted and dash-dotted where some copy loaded or waited. Marked: "
+                       f"{marked or 'nothing in this run'}; a scaling activity of the copy count at its new count "
+                       "(hover: old → new, policy, alarm), a copy event at the copies serving after it (hover: the "
+                       "copy, its instance and why)."))
 
 
 def _invocations(readers) -> Panel:
@@ -191,6 +201,6 @@ def component_section(readers) -> Section:
     """The section of runs with inference components; without panels (so left out) for the others."""
     if not any(has_components(r.run) for r in readers):
         return Section("Inference components", (), key=SECTION_KEY)
-    panels = [_copies(readers), _invocations(readers), _no_capacity(readers), _latency(readers),
+    panels = [_copies(readers), _no_capacity(readers), _invocations(readers), _latency(readers),
               *(_copy_utilization(readers, metric) for metric in COPY_UTILIZATION), _reservations(readers)]
     return Section("Inference components", tuple(p for p in panels if p is not None), key=SECTION_KEY)

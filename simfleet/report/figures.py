@@ -20,7 +20,7 @@ __all__ = ["draw_sections", "colour_map", "legend_below"]
 _HEIGHT = 250  # the plot and its axes; the legend adds its rows
 #: A marker's shape by its kind (`Marker.kind`): scaling activities, then an inference component's copy events.
 _MARKER_SHAPES = {"scaling activity": "triangle", "managed instance scaling": "diamond", "CopyPending": "square", "CopyPlaced": "circle",
-                  "CopyInService": "triangle", "CopyDisplaced": "x", "CopyRemoved": "inverted_triangle"}
+                  "CopyInService": "star", "CopyDisplaced": "x", "CopyRemoved": "inverted_triangle"}
 
 
 def colour_map(sections: list[Section]) -> dict[str, str]:

@@ -256,6 +256,8 @@ def _instances(readers) -> Panel | None:
     for r in readers:
         in_service, desired = r.rows("InServiceInstances"), r.rows("DesiredInstanceCount")
         activities = r.run.event_details("ScalingActivity")
+        # a component's copy count scaled (its detail names it) is drawn with its copies (`component_views`)
+        activities = activities[activities["details"].map(lambda d: not d.get("inference_component")).astype(bool)]
         for endpoint, variant in r.variants(serverless=False):
             group = r.group(endpoint, variant)
             mine = r.per_variant(in_service, endpoint, variant)
