@@ -9,6 +9,7 @@ the top of each page in headless Chromium (`simfleet.report.browser`), as a read
     docs/report-run.png          simfleet report runs/quickstart
     docs/report-serverless.png   simfleet report runs/serverless-vs-realtime (serverless and one instance)
     docs/report-compare.png      simfleet report runs/diurnal-day runs/diurnal-autoscaling (overlay)
+    docs/report-components.png   simfleet report runs/inference-components (per-model costs, copies)
     docs/report-job.png          simfleet recommend experiments/recommend-xgboost.toml; simfleet report runs/xgboost-fraud-sizing
     docs/report-sweep.png        simfleet sweep experiments/sweep-quickstart.toml; simfleet report DIR --slo p99=15ms
 
@@ -34,6 +35,7 @@ PAGES = {
     "report-run.png": ["quickstart"],
     "report-serverless.png": ["serverless-vs-realtime"],
     "report-compare.png": ["diurnal-day", "diurnal-autoscaling"],
+    "report-components.png": ["inference-components"],
 }
 #: image -> (what to produce, report options): a recommender job and a sweep
 FOLDERS = {

@@ -124,6 +124,8 @@ def _check_headline(browser: Browser, runs: dict[str, Path]) -> None:
             assert _float(raw) == value, f"{field} of {label}: page {raw} vs summary.json {value}"
             if value is None:
                 assert text == "n/a"
+            elif field == "instance_hours" and v.get("InferenceComponentName"):
+                assert text == "on host row"  # a component's instances are its host's
             elif not (field == "instance_hours" and v.get("serverless") is not None):
                 assert text == formatter(value)
     totals = browser.evaluate("[...document.querySelectorAll('#totals tbody tr')].map(tr => "
@@ -156,7 +158,37 @@ def test_a_run_page_renders_every_chart_with_data_and_summary_numbers(browser, r
         assert activities >= 2
         assert ["scaling activity", activities] in charts["instances"]
     assert browser.evaluate("document.querySelectorAll('.notice').length") == 0
+    assert browser.evaluate("document.querySelector('#inference-components, #component-costs')") is None
     _screenshot(browser, name)
+
+
+def test_a_run_with_inference_components_shows_its_section(browser, tmp_path):
+    """Per-model costs from summary.json, each component's charts, and the headline's component rows."""
+    from test_report_components import IC_PANELS, make_ic_run
+
+    run = make_ic_run(tmp_path / "inference-components")
+    page = _report([run], tmp_path / "report.html")
+    _open(browser, page)
+    _check_loaded_cleanly(browser)
+    charts = _charts(browser)
+    assert IC_PANELS <= set(charts), f"missing views: {IC_PANELS - set(charts)}"
+    summary = json.loads((run / "summary.json").read_text())
+    names = [v["InferenceComponentName"] for v in summary["variants"] if v.get("InferenceComponentName")]
+    for key in ("ic-copies", "ic-invocations", "ic-latency"):
+        for name in names:
+            assert any(series.startswith(f"{name} ") for series, _ in charts[key]), f"{key} has no series of {name}"
+    _check_headline(browser, {run.name: run})
+    rows = _table(browser, "#component-costs")
+    assert len(rows) == len(summary["inference_components"])
+    for row, expected in zip(rows, summary["inference_components"]):
+        assert row["data"]["component"] == (expected["InferenceComponentName"] or "")
+        for field, (raw, _) in row["cells"].items():
+            assert _float(raw) == expected[field], f"{field}: page {raw} vs summary.json {expected[field]}"
+    instances_cost = sum(v["hosting"]["instances_cost"] for v in summary["variants"] if v.get("hosting"))
+    total = browser.evaluate("({...document.querySelector('.cost-sum').dataset})")
+    assert float(total["total"]) == pytest.approx(instances_cost) and float(total["fleet"]) == instances_cost
+    assert browser.evaluate("document.querySelector('#inference-components h2').innerText") == "Inference components"
+    _screenshot(browser, "inference-components")
 
 
 def test_a_run_without_traffic_renders_and_says_so(browser, report_runs, tmp_path):

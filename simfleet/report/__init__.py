@@ -7,7 +7,9 @@ the order data flows through them:
 * `run_data`   - what a directory holds (`directory_kind`): a run directory, loaded;
 * `job_data`, `sweep_data` - a recommender job folder, a sweep dataset, loaded;
 * `sweep_options` - the sweep page's `--slo` and `--axes`, parsed;
+* `component_data` - a run's inference components: the per-model cost table, the copy events;
 * `views`      - the panels a user checks first, as plain series (no plotting library);
+* `component_views` - the inference-components section of a run page (runs with components only);
 * `plots`      - charts on numeric or categorical axes, as plain data (ramps, scatters, heat maps);
 * `job_views`, `sweep_views` - a job's ramps and recommendations; a sweep's Pareto fronts,
   cheapest run within the SLO and heat map;

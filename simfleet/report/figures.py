@@ -18,6 +18,9 @@ from simfleet.report.views import Panel, Section
 __all__ = ["draw_sections", "colour_map", "legend_below"]
 
 _HEIGHT = 250  # the plot and its axes; the legend adds its rows
+#: A marker's shape by its kind (`Marker.kind`): scaling activities, then an inference component's copy events.
+_MARKER_SHAPES = {"scaling activity": "triangle", "managed instance scaling": "diamond", "CopyPending": "square", "CopyPlaced": "circle",
+                  "CopyInService": "star", "CopyDisplaced": "x", "CopyRemoved": "inverted_triangle"}
 
 
 def colour_map(sections: list[Section]) -> dict[str, str]:
@@ -57,16 +60,17 @@ def _figure(panel: Panel, colours: dict[str, str], x_range):
         items.append(LegendItem(label=line.label, renderers=[renderer]))
     p.add_tools(HoverTool(renderers=line_renderers, formatters={"@x": "datetime"},
                           tooltips=[("series", "$name"), ("time", "@x{%F %H:%M:%S}"), ("value", "@y{0,0.[000]}")]))
-    if panel.markers:
-        source = ColumnDataSource({"x": np.array([m.x for m in panel.markers], dtype="datetime64[ms]"),
-                                   "y": np.array([m.y for m in panel.markers], dtype=float),
-                                   "text": [m.text for m in panel.markers],
-                                   "colour": [colours.get(m.group, "black") for m in panel.markers]})
-        marks = p.scatter("x", "y", source=source, marker="triangle", size=11, fill_color="colour",
-                          line_color="black", name="scaling activity")
-        items.append(LegendItem(label="scaling activity", renderers=[marks]))
+    for kind in dict.fromkeys(m.kind for m in panel.markers):  # one legend entry and shape per kind
+        mine = [m for m in panel.markers if m.kind == kind]
+        source = ColumnDataSource({"x": np.array([m.x for m in mine], dtype="datetime64[ms]"),
+                                   "y": np.array([m.y for m in mine], dtype=float),
+                                   "text": [m.text for m in mine],
+                                   "colour": [colours.get(m.group, "black") for m in mine]})
+        marks = p.scatter("x", "y", source=source, marker=_MARKER_SHAPES.get(kind, "diamond"), size=11,
+                          fill_color="colour", line_color="black", name=kind)
+        items.append(LegendItem(label=kind, renderers=[marks]))
         p.add_tools(HoverTool(renderers=[marks], formatters={"@x": "datetime"},
-                              tooltips=[("scaling activity", "@text"), ("at", "@x{%F %H:%M:%S}")]))
+                              tooltips=[(kind, "@text"), ("at", "@x{%F %H:%M:%S}")]))
     legend_below(p, items, _HEIGHT)
     return p
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simfleet.report.run_data import RunData
+from simfleet.report.run_data import RunData, is_component, is_hosting
 
-__all__ = ["Cell", "HeadlineRow", "Assumption", "headline_rows", "run_totals", "assumptions", "COLUMNS", "has_traffic"]
+__all__ = ["Cell", "HeadlineRow", "Assumption", "headline_rows", "run_totals", "assumptions", "COLUMNS", "has_traffic",
+           "IDLE"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,11 @@ class HeadlineRow:
     endpoint: str
     variant: str
     cells: tuple[Cell, ...]
+    component: str = ""  # an inference component's name; IDLE on the variant hosting components
+
+
+#: The component column of a variant hosting inference components: its row's cost is what no copy reserved.
+IDLE = "(idle)"
 
 
 #: (summary field, column heading, formatter). Latencies are shown in ms, rates in %, money in USD.
@@ -56,7 +62,9 @@ def _cell(field: str, value, formatter) -> Cell:
 
 
 def headline_rows(run: RunData) -> list[HeadlineRow]:
-    """One row per variant of `run`; a value summary.json leaves null (no traffic, no price) shows n/a."""
+    """One row per variant of `run`, and per inference component (its cost is its share of the hosting
+    instances', their instance-hours are on the hosting variant's row, whose cost is the idle part);
+    a value summary.json leaves null (no traffic, no price) shows n/a."""
     rows = []
     for v in run.summary["variants"]:
         cells = []
@@ -64,9 +72,12 @@ def headline_rows(run: RunData) -> list[HeadlineRow]:
             value = _lookup(v, field)
             if field == "instance_hours" and v.get("serverless") is not None:
                 cells.append(Cell(field, value, "serverless"))
+            elif field == "instance_hours" and is_component(v):
+                cells.append(Cell(field, value, "on host row"))
             else:
                 cells.append(_cell(field, value, formatter))
-        rows.append(HeadlineRow(run.label, v["EndpointName"], v["VariantName"], tuple(cells)))
+        component = v["InferenceComponentName"] if is_component(v) else IDLE if is_hosting(v) else ""
+        rows.append(HeadlineRow(run.label, v["EndpointName"], v["VariantName"], tuple(cells), component))
     return rows
 
 

@@ -1,11 +1,12 @@
 """The report page: one self-contained HTML file (BokehJS inlined, no network) around the charts.
 
 `render_blocks` assembles a page of any kind (the job and sweep pages give it their own tables:
-`job_page`, `sweep_page`). The run page holds, in order: what was run, a notice for a run without traffic, the headline table,
-the charts by section, and the assumptions each run rests on. The headline cells keep summary.json's
-exact value in `data-value` beside the text shown; each chart's slot is `<div data-panel=KEY>`. The
-file is written under a temporary name and renamed (`outputs.atomic`), so a failed report never
-leaves half a page under the final name.
+`job_page`, `sweep_page`). The run page holds, in order: what was run, a notice for a run without
+traffic, the headline table, the charts by section (the inference-components section opens with
+the per-model cost table), and the assumptions each run rests on. The headline and cost cells keep
+summary.json's exact value in `data-value` beside the text shown; each chart's slot is
+`<div data-panel=KEY>`. The file is written under a temporary name and renamed (`outputs.atomic`),
+so a failed report never leaves half a page under the final name.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import html
 from pathlib import Path
 
 from simfleet.errors import InputError
-from simfleet.report.headline import COLUMNS, assumptions, has_traffic, headline_rows, run_totals
+from simfleet.report.component_data import COST_COLUMNS, cost_rows, fleet_cost, has_components
+from simfleet.report.component_views import SECTION_KEY
+from simfleet.report.headline import COLUMNS, IDLE, assumptions, has_traffic, headline_rows, run_totals
 from simfleet.report.run_data import RunData
 from simfleet.report.views import Section, time_shifts
 
@@ -76,31 +79,40 @@ def _header(runs: list[RunData]) -> str:
     return "\n".join(parts)
 
 
+def _cells(cells) -> str:
+    """Table cells keeping summary.json's exact value in `data-value` beside the text shown."""
+    return "".join(f'<td data-field="{_e(c.field)}" data-value="{_e("" if c.value is None else repr(c.value))}">'
+                   f"{_e(c.text)}</td>" for c in cells)
+
+
 def _headline(runs: list[RunData]) -> str:
     several = len(runs) > 1
+    rows = [(run, row) for run in runs for row in headline_rows(run)]
+    with_components = any(row.component for _, row in rows)
     head = (("<th>run</th>" if several else "") + "<th>endpoint</th><th>variant</th>"
+            + ("<th>component</th>" if with_components else "")
             + "".join(f"<th>{_e(title)}</th>" for _, title, _ in COLUMNS))
     body = []
-    for run in runs:
-        for row in headline_rows(run):
-            cells = "".join(f'<td data-field="{_e(c.field)}" data-value="{_e("" if c.value is None else repr(c.value))}">'
-                            f"{_e(c.text)}</td>" for c in row.cells)
-            first = f'<td class="name">{_e(run.label)}</td>' if several else ""
-            body.append(f'<tr data-run="{_e(run.label)}" data-endpoint="{_e(row.endpoint)}" '
-                        f'data-variant="{_e(row.variant)}">{first}<td class="name">{_e(row.endpoint)}</td>'
-                        f'<td class="name">{_e(row.variant)}</td>{cells}</tr>')
-    totals = []
-    for run in runs:
-        cells = "".join(f'<td data-field="{_e(c.field)}" data-value="{_e("" if c.value is None else repr(c.value))}">'
-                        f"{_e(c.text)}</td>" for c in run_totals(run))
-        totals.append(f'<tr data-run="{_e(run.label)}"><td class="name">{_e(run.label)}</td>{cells}</tr>')
+    for run, row in rows:
+        first = f'<td class="name">{_e(run.label)}</td>' if several else ""
+        component = f'<td class="name">{_e(row.component)}</td>' if with_components else ""
+        body.append(f'<tr data-run="{_e(run.label)}" data-endpoint="{_e(row.endpoint)}" '
+                    f'data-variant="{_e(row.variant)}" data-component="{_e(row.component)}">{first}'
+                    f'<td class="name">{_e(row.endpoint)}</td><td class="name">{_e(row.variant)}</td>{component}'
+                    f"{_cells(row.cells)}</tr>")
+    totals = [f'<tr data-run="{_e(run.label)}"><td class="name">{_e(run.label)}</td>{_cells(run_totals(run))}</tr>'
+              for run in runs]
     return ('<h2>Headline</h2><div class="scroll"><table id="headline"><thead><tr>' + head + "</tr></thead><tbody>"
             + "".join(body) + "</tbody></table></div>"
             + '<div class="scroll"><table id="totals"><thead><tr><th>run</th><th>requests</th><th>duration</th>'
             "<th>cost</th></tr></thead><tbody>" + "".join(totals) + "</tbody></table></div>"
             '<p class="note">From summary.json. Latency is end to end (ModelLatency + OverheadLatency), run-level '
             "percentiles; cost per hour is the variant's cost over the run's duration; n/a where a value is "
-            "undefined (no request, no price).</p>")
+            "undefined (no request, no price).</p>"
+            + ('<p class="note">An inference component\'s row is its requests and its share of the instances\' '
+               "cost (by the resources its copies reserved); the hosting variant's row, component (idle), holds "
+               "the instance-hours and, as cost, what no copy reserved. Its rows add up to the instances' "
+               "cost.</p>" if with_components else ""))
 
 
 def _assumptions(runs: list[RunData]) -> str:
@@ -134,23 +146,63 @@ def _panel_html(panel, drawn: bool) -> tuple[str, str]:
     return opening, f'<p class="note">{_e(note)}</p></div>'
 
 
+def _component_costs(runs: list[RunData]) -> str:
+    """The per-model cost table of the runs with inference components (summary.json's
+    `inference_components`, as written), and per run what its rows add up to."""
+    several = len(runs) > 1
+    head = (("<th>run</th>" if several else "") + "<th>endpoint</th><th>variant</th><th>component</th><th>model</th>"
+            + "".join(f"<th>{_e(title)}</th>" for _, title, _ in COST_COLUMNS))
+    body, sums = [], []
+    for run in runs:
+        rows = cost_rows(run)
+        if not rows:
+            continue
+        for row in rows:
+            first = f'<td class="name">{_e(run.label)}</td>' if several else ""
+            component = IDLE if row.component is None else row.component
+            body.append(f'<tr data-run="{_e(run.label)}" data-endpoint="{_e(row.endpoint)}" '
+                        f'data-variant="{_e(row.variant)}" data-component="{_e(row.component or "")}"'
+                        f'{" data-idle=1" if row.component is None else ""}>{first}'
+                        f'<td class="name">{_e(row.endpoint)}</td><td class="name">{_e(row.variant)}</td>'
+                        f'<td class="name">{_e(component)}</td><td class="name">{_e(row.model)}</td>'
+                        f"{_cells(row.cells)}</tr>")
+        total = sum(c.value for row in rows for c in row.cells if c.field == "cost" and c.value is not None)
+        fleet = fleet_cost(run)
+        sums.append(f'<span class="cost-sum" data-run="{_e(run.label)}" data-total="{total!r}" '
+                    f'data-fleet="{"" if fleet is None else repr(fleet)}">'
+                    + (f"{_e(run.label)}: " if several else "")
+                    + f"${total:.4f} in all; the instances cost ${'n/a' if fleet is None else f'{fleet:.4f}'}</span>")
+    return ('<div class="scroll"><table id="component-costs"><thead><tr>' + head + "</tr></thead><tbody>"
+            + "".join(body) + "</tbody></table></div>"
+            '<p class="note">Cost per model, from summary.json: each component\'s share of the hosting instances\' '
+            "cost over the run, by the accelerators its copies reserved (on CPU instances: cores and memory), "
+            "and the idle row: what no copy reserved, instances without a copy included. The shares and the idle "
+            "row add up to the instances' cost (" + "; ".join(sums) + "). $/M requests: the share over the "
+            "component's requests (failed ones included).</p>")
+
+
 def render_page(runs: list[RunData], sections: list[Section], figures: dict[str, object]) -> str:
     """The whole page of run directories as one HTML string, BokehJS and the chart data inlined."""
     title = "simfleet report: " + ", ".join(run.label for run in runs)
-    return render_blocks(title, [_header(runs), _headline(runs)], sections, figures, [_assumptions(runs)])
+    tops = {SECTION_KEY: _component_costs(runs)} if any(has_components(run) for run in runs) else {}
+    return render_blocks(title, [_header(runs), _headline(runs)], sections, figures, [_assumptions(runs)], tops)
 
 
 def render_blocks(title: str, head: list[str], sections: list[Section], figures: dict[str, object],
-                  tail: list[str] = ()) -> str:
+                  tail: list[str] = (), tops: dict[str, str] | None = None) -> str:
     """A page of any kind: `head` HTML, the charts by section (each panel's slot, its figure or its
-    empty note), then `tail` HTML; one self-contained HTML string."""
+    empty note; `tops` HTML under the heading of the section with that key), then `tail` HTML; one
+    self-contained HTML string."""
     from bokeh.embed import file_html
     from bokeh.resources import INLINE
     from markupsafe import Markup
 
     blocks: list[tuple[str, object]] = [("html", Markup(part)) for part in head]
     for section in sections:
-        blocks.append(("html", Markup(f"<section><h2>{_e(section.title)}</h2>")))
+        key = f' id="{_e(section.key)}"' if section.key else ""
+        blocks.append(("html", Markup(f"<section{key}><h2>{_e(section.title)}</h2>")))
+        if tops and section.key in tops:
+            blocks.append(("html", Markup(tops[section.key])))
         for panel in section.panels:
             drawn = panel.key in figures
             before, after = _panel_html(panel, drawn)

@@ -18,7 +18,8 @@ import pyarrow.parquet as pq
 from simfleet.errors import InputError, Problem
 from simfleet.outputs.file_form import plain_strings
 
-__all__ = ["RunData", "load_run", "load_runs", "REQUIRED_FILES", "directory_kind", "KIND_NAMES"]
+__all__ = ["RunData", "load_run", "load_runs", "REQUIRED_FILES", "directory_kind", "KIND_NAMES", "is_component",
+           "is_hosting"]
 
 #: The files of a run directory the report reads (the others are not needed for the page).
 REQUIRED_FILES = ("metrics.parquet", "events.parquet", "summary.json", "manifest.json")
@@ -60,6 +61,16 @@ class RunData:
         rows = self.events[self.events["event"].eq(event)].copy()
         rows["details"] = [json.loads(text) if isinstance(text, str) and text else {} for text in rows["detail"]]
         return rows
+
+
+def is_component(row: dict) -> bool:
+    """A summary.json `variants` row of an inference component (its cost: its share of the instances')."""
+    return bool(row.get("InferenceComponentName"))
+
+
+def is_hosting(row: dict) -> bool:
+    """A `variants` row of a variant whose instances host inference components (its cost: the idle part)."""
+    return row.get("hosting") is not None
 
 
 #: How the report names each kind of directory in its messages.

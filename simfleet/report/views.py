@@ -3,8 +3,10 @@
 Each view is a `Panel` of `Line`s (and `Marker`s for scaling activities) read from a run's
 `metrics.parquet` and `events.parquet`, in the units a person reads (milliseconds, per minute,
 percent). Several runs give one panel with every run's lines, so "before and after" is one chart.
-A view that does not apply to any of the runs (no serverless variant, no pipeline) is left out; a
-view that applies but has no datapoint (a run without traffic) stays, empty, with a note saying why.
+A view that does not apply to any of the runs (no serverless variant, no pipeline; no variant
+counting its own requests when every variant hosts inference components, whose views are in
+`component_views`) is left out; a view that applies but has no datapoint (a run without traffic)
+stays, empty, with a note saying why.
 No plotting library is imported here: `figures` draws these panels.
 """
 
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simfleet.report.run_data import RunData
+from simfleet.report.run_data import RunData, is_component, is_hosting
 
 __all__ = ["Line", "Marker", "Panel", "Section", "build_sections", "time_shifts"]
 
@@ -42,12 +44,13 @@ class Line:
 
 @dataclass(frozen=True)
 class Marker:
-    """A point event drawn on a panel: a scaling activity, with what hovering it says."""
+    """A point event drawn on a panel (a scaling activity, a copy event), with what hovering it says."""
 
     group: str
     x: np.datetime64
     y: float
     text: str
+    kind: str = "scaling activity"  # its legend entry; each kind has its own shape
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class Panel:
 class Section:
     title: str
     panels: tuple[Panel, ...] = field(default_factory=tuple)
+    key: str = ""  # set where the page puts its own table at the top of the section
 
 
 # --- reading series ---------------------------------------------------------------------------------
@@ -112,20 +116,34 @@ class _Reader:
         stamps = pd.to_datetime(pd.Series(timestamps), utc=True) + self.shift
         return stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[ms]")
 
-    def variants(self, serverless: bool | None = None):
+    def variants(self, serverless: bool | None = None, requests: bool = False):
+        """The run's variants (an inference component's row is not one: `component_views` shows
+        those); with `requests`, only the variants whose own datapoints count requests (not those
+        hosting components, whose requests are counted per component)."""
         for v in self.run.summary["variants"]:
+            if is_component(v) or (requests and is_hosting(v)):
+                continue
             if serverless is None or (v.get("serverless") is not None) == serverless:
                 yield v["EndpointName"], v["VariantName"]
 
-    def rows(self, metric: str, level: str = "variant") -> pd.DataFrame:
+    def rows(self, metric: str, level: str = "variant", namespace: str | None = None) -> pd.DataFrame:
         m = self.metrics
         chosen = m["metric_name"].eq(metric)
+        if namespace is not None and "namespace" in m.columns:
+            chosen &= m["namespace"].eq(namespace)
         if level == "variant":
             chosen &= self.variant_level
         elif level == "instance":
             chosen &= m["InstanceId"].notna() & m["AcceleratorId"].isna()
         elif level == "container":
             chosen &= m["ContainerName"].notna() & m["InstanceId"].isna()
+        elif level == "component":  # an inference component's own datapoints, not a copy's
+            if "InferenceComponentName" not in m.columns:
+                return m.iloc[:0]
+            chosen &= m["InferenceComponentName"].notna()
+            for column in ("InstanceId", "ContainerId", "AcceleratorId"):
+                if column in m.columns:
+                    chosen &= m[column].isna()
         return m[chosen].sort_values("timestamp")
 
     def series(self, rows: pd.DataFrame, values) -> tuple[np.ndarray, np.ndarray]:
@@ -155,12 +173,19 @@ class _Reader:
 # --- the views -------------------------------------------------------------------------------------------
 
 
-def _latency(readers, metric: str, key: str, note: str) -> Panel:
+def _serve_requests(readers) -> bool:
+    """Some run has a variant whose own datapoints count requests (not only components' hosts)."""
+    return any(True for r in readers for _ in r.variants(requests=True))
+
+
+def _latency(readers, metric: str, key: str, note: str) -> Panel | None:
+    if not _serve_requests(readers):
+        return None
     lines = []
     percentiles = [c for c in _PERCENTILES if any(c in r.metrics.columns for r in readers)]
     for r in readers:
         rows = r.rows(metric)
-        for endpoint, variant in r.variants():
+        for endpoint, variant in r.variants(requests=True):
             mine = r.per_variant(rows, endpoint, variant)
             group = r.group(endpoint, variant)
             for column in percentiles:
@@ -171,11 +196,13 @@ def _latency(readers, metric: str, key: str, note: str) -> Panel:
                  empty_note="no request reached a container in this run", note=note)
 
 
-def _invocations(readers) -> Panel:
+def _invocations(readers) -> Panel | None:
+    if not _serve_requests(readers):
+        return None
     lines = []
     for r in readers:
         rows = r.rows("Invocations")
-        for endpoint, variant in r.variants():
+        for endpoint, variant in r.variants(requests=True):
             mine = r.per_variant(rows, endpoint, variant)
             group = r.group(endpoint, variant)
             x, y = r.series(mine, mine["sum"] * 60.0 / mine["period_s"])
@@ -185,12 +212,14 @@ def _invocations(readers) -> Panel:
                  note="Requests that reached each variant, errors included.")
 
 
-def _errors(readers) -> Panel:
+def _errors(readers) -> Panel | None:
+    if not _serve_requests(readers):
+        return None
     lines = []
     for r in readers:
         for metric, dash in (("Invocation4XXErrors", "dashed"), ("Invocation5XXErrors", "solid")):
             rows = r.rows(metric)
-            for endpoint, variant in r.variants():
+            for endpoint, variant in r.variants(requests=True):
                 mine = r.per_variant(rows, endpoint, variant)
                 group = r.group(endpoint, variant)
                 x, y = r.series(mine, mine["sum"] * 60.0 / mine["period_s"])
@@ -201,11 +230,34 @@ def _errors(readers) -> Panel:
                       "timeouts, full queues, no capacity).")
 
 
+#: What an instance event's reason starts with when managed instance scaling (inference components) acted.
+_MANAGED = "managed instance scaling"
+
+
+def _managed_actions(r, desired: pd.DataFrame, endpoint: str, variant: str) -> list[Marker]:
+    """Instances launched and released by a hosting variant's managed instance scaling (no
+    ScalingActivity is logged for it), marked at the desired count of their period."""
+    markers = []
+    for event in ("InstanceLaunched", "InstanceDraining"):
+        rows = r.per_variant(r.run.event_details(event), endpoint, variant)
+        for _, row in rows.iterrows():
+            reason = str(row["details"].get("reason", ""))
+            if not reason.startswith(_MANAGED):
+                continue
+            before = desired[desired["timestamp"] <= row["timestamp"]]
+            y = float(before["maximum"].iloc[-1]) if len(before) else np.nan
+            markers.append(Marker(r.group(endpoint, variant), r.x([row["timestamp"]])[0], y,
+                                  f"{event} {row['InstanceId']}: {reason}", kind=_MANAGED))
+    return markers
+
+
 def _instances(readers) -> Panel | None:
     lines, markers = [], []
     for r in readers:
         in_service, desired = r.rows("InServiceInstances"), r.rows("DesiredInstanceCount")
         activities = r.run.event_details("ScalingActivity")
+        # a component's copy count scaled (its detail names it) is drawn with its copies (`component_views`)
+        activities = activities[activities["details"].map(lambda d: not d.get("inference_component")).astype(bool)]
         for endpoint, variant in r.variants(serverless=False):
             group = r.group(endpoint, variant)
             mine = r.per_variant(in_service, endpoint, variant)
@@ -219,10 +271,15 @@ def _instances(readers) -> Panel | None:
                 text = (f"{d.get('old_capacity')} → {d.get('new_capacity')}; policy {d.get('policy') or d.get('cause')}; "
                         f"alarm {d.get('alarm') or '-'}")
                 markers.append(Marker(group, r.x([row["timestamp"]])[0], float(d.get("new_capacity", np.nan)), text))
+            markers += _managed_actions(r, r.per_variant(desired, endpoint, variant), endpoint, variant)
     if not lines:
         return None
-    note = ("Each triangle is a scaling activity: hover it for old → new capacity, the policy and the alarm."
-            if markers else "No scaling activity in this run.")
+    kinds = {m.kind for m in markers}
+    note = " ".join(text for kind, text in (
+        ("scaling activity", "Each triangle is a scaling activity: hover it for old → new capacity, the policy and "
+                             "the alarm."),
+        (_MANAGED, "Each diamond is an instance launched or released by managed instance scaling (inference "
+                   "components): hover it for why.")) if kind in kinds) or "No scaling activity in this run."
     return Panel("instances", "Instances and scaling activities", "instances", tuple(lines),
                  tuple(markers), note=note)
 
@@ -325,18 +382,25 @@ def _container_latency(readers) -> Panel | None:
                  tuple(lines), note="Each container of an inference pipeline or a multi-container endpoint.")
 
 
+def _present(*panels) -> tuple[Panel, ...]:
+    return tuple(p for p in panels if p is not None)
+
+
 def build_sections(runs: list[RunData]) -> list[Section]:
     """Every view that applies to at least one of `runs`, grouped as the page shows them."""
+    from simfleet.report.component_views import component_section
+
     several = len(runs) > 1
     names = _variant_names(runs)
     readers = [_Reader(run, shift, names, several) for run, shift in zip(runs, time_shifts(runs))]
     sections = [
-        Section("Latency", (
+        Section("Latency", _present(
             _latency(readers, "ModelLatency", "model-latency",
                      "From dispatch to the container's answer, queueing in the container included."),
             _latency(readers, "OverheadLatency", "overhead-latency",
                      "SageMaker's own time per request (cold starts included on serverless variants)."))),
-        Section("Traffic and errors", (_invocations(readers), _errors(readers))),
+        Section("Traffic and errors", _present(_invocations(readers), _errors(readers))),
+        component_section(readers),
         Section("Capacity", tuple(p for p in [_instances(readers)] if p is not None)),
         Section("Utilization", tuple(p for p in (_utilization(readers, metric, scale) for metric, scale in _UTILIZATION)
                                      if p is not None)),
