@@ -15,7 +15,7 @@ import pytest
 from simfleet.engine.simulation import simulate
 from simfleet.errors import EXIT_INVALID_INPUT, InputError
 from simfleet.scenario import load_experiment
-from test_bad_input import BASE, assert_at, edit, invoke, load_problems, write
+from input_problems import BASE, assert_at, edit, invoke, load_problems, write
 
 IC = "inference_components[0]"
 CRR = f"{IC}.specification.compute_resource_requirements"
