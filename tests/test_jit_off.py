@@ -5,7 +5,7 @@ kernels' bodies (`simfleet.engine.kernels.flow`, `simfleet.metrics.aggregation_k
 plain Python: Python-level tools see them (coverage, debuggers), and NumPy's bounds checks, which
 compiled code skips, catch any read past an array. The tests marked `jit_off` (differential tests
 against the naive oracles, the aggregation kernels against their NumPy definitions) are run here
-in a subprocess with the JIT off; their own example budgets hold (the tier takes about 30 s).
+in a subprocess with the JIT off; their own example budgets hold (the tier takes about 40 s of CPU time).
 
 Not in the tier yet: `tests/test_flow_differential.py` and `tests/test_closed_loop.py`. With the
 JIT off they show that the flow kernel reads a closed-loop user's payload draw before it checks
