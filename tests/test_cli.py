@@ -199,6 +199,33 @@ def test_the_progress_display_does_not_change_the_run(experiment, tmp_path):
         assert (tmp_path / "with" / name).read_bytes() == (tmp_path / "without" / name).read_bytes(), name
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_run_shows_its_progress_when_stderr_is_a_terminal(experiment, tmp_path):
+    """A real process whose stderr is a pseudo-terminal: the progress line is drawn there and erased at
+    the end; stdout (a pipe) still gets the run table."""
+    import pty
+
+    main, terminal = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "simfleet", "run", str(experiment), "--out", str(tmp_path / "o")],
+                               stdout=subprocess.PIPE, stderr=terminal, cwd=tmp_path)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:   # the process closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    stdout = process.communicate(timeout=300)[0].decode()
+    os.close(main)
+    assert process.returncode == 0, shown
+    assert b"simulated 0:0" in shown and b" of 0:02:00 (" in shown and b"requests, wall" in shown, shown
+    assert shown.endswith(b"\r\x1b[2K"), shown   # erased before the table
+    assert stdout.startswith("simulated ") and "endpoint/variant" in stdout
+
+
 def test_run_table_fits_100_columns_with_30_character_names():
     from simfleet.cli import run_table
 

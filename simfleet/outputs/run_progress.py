@@ -2,8 +2,8 @@
 
 The line reads ``simulated 0:12:30 of 1:00:00 (21 %), 45,210 requests, wall 3.1 s, eta 12 s``: the
 arrival instant of the latest request dispatched, the requests dispatched so far, the wall time
-since the first batch and the time left at that pace (wall time per simulated second so far, times
-the simulated seconds left). It is fed the engine's request batches (the same hand-over the request
+since the run began (its set-up included) and the time left at that pace (wall time per simulated
+second so far, times the simulated seconds left). It is fed the engine's request batches (the same hand-over the request
 trace gets), redrawn at most every `interval_s` of wall time, and erased when the run ends, so the
 run table follows on a clean line. When stderr is not a terminal (a pipe, a log, CI) it writes
 nothing. A run without traffic has no batches: it shows nothing.
