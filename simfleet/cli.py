@@ -127,7 +127,11 @@ def run_table(summary: dict) -> list[str]:
 
     70 columns plus the longest endpoint/variant name, so a 100-column terminal holds names of up
     to 30 characters."""
-    names = [f"{v['EndpointName']}/{v['VariantName']}" for v in summary["variants"]]
+    # an inference component's row is endpoint/variant/component (copies, its share of the cost); its
+    # hosting variant's row carries the idle capacity
+    names = [f"{v['EndpointName']}/{v['VariantName']}" + (f"/{v['InferenceComponentName']}"
+             if v.get("InferenceComponentName") else " (idle)" if v.get("hosting") else "")
+             for v in summary["variants"]]
     width = max(len("endpoint/variant"), *map(len, names))
     rows = [["endpoint/variant", *(header for header, _ in _COLUMNS)]]
     serverless = False
@@ -136,6 +140,9 @@ def run_table(summary: dict) -> list[str]:
         if v.get("serverless") is not None:   # a serverless variant has environments, not instances
             serverless = True
             mean, peak = "-", "-"
+        elif v.get("inference_component") is not None:  # copies
+            copies = v["inference_component"]
+            mean, peak = f"{copies['mean_copies_in_service']:.2f}", str(copies["peak_copies_in_service"])
         else:
             mean, peak = f"{v['mean_instances_in_service']:.2f}", str(v["peak_instances_in_service"])
         rate = v["error_rate"]
@@ -146,6 +153,9 @@ def run_table(summary: dict) -> list[str]:
     lines.append(f"mean, peak inst: instances in service over the run{' (-: serverless)' if serverless else ''}; "
                  "err %: error rate")
     lines.append("p50, p99 ms: end-to-end latency, arrival to answer; $/hour: cost per hour; run cost $: whole run")
+    if any(v.get("hosting") for v in summary["variants"]):
+        lines.append("inference components (endpoint/variant/component): inst = copies, cost = its share of the "
+                     "instances by reservation; (idle): what no copy reserved")
     return lines
 
 

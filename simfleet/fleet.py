@@ -22,7 +22,7 @@ its population of models as arrays by model code, the cache tiers of each instan
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from simfleet.catalog import InstanceType
 from simfleet.catalog.serverless import ServerlessPrices, load_serverless_prices
@@ -30,6 +30,8 @@ from simfleet.config.serverless import (DEFAULT_ACCOUNT_MAX_CONCURRENCY, DEFAULT
                                         DEFAULT_MAX_PAYLOAD_SIZE, DEFAULT_RESPONSE_SIZE)
 from simfleet.config.containers import NO_TARGET, container_hostnames, container_index, default_hostname
 from simfleet.distributions import Distribution
+from simfleet.inference_components.runtime import (ComponentRuntime, HostingRuntime, component_runtime, copy_entry,
+                                                   hosting_runtime)
 from simfleet.multi_model.runtime import MultiModelRuntime, build_multi_model_runtime
 from simfleet.config.publish_periods import PublishPlan, publish_plan
 from simfleet.profiles import ServiceEntry
@@ -37,7 +39,8 @@ from simfleet.request_records import ROUTING_LEAST_OUTSTANDING, ROUTING_RANDOM
 from simfleet.scenario import Scenario
 from simfleet.serverless_sizing import size_serverless
 
-__all__ = ["ContainerRuntime", "ServerlessRuntime", "MultiModelRuntime", "VariantRuntime", "Fleet", "build_fleet", "instance_id",
+__all__ = ["ContainerRuntime", "ServerlessRuntime", "MultiModelRuntime", "ComponentRuntime", "HostingRuntime",
+           "VariantRuntime", "Fleet", "build_fleet", "instance_id",
            "serverless_prices", "NO_TARGET"]
 
 ROUTING_CODES = {"RANDOM": ROUTING_RANDOM, "LEAST_OUTSTANDING_REQUESTS": ROUTING_LEAST_OUTSTANDING}
@@ -110,6 +113,26 @@ class VariantRuntime:
     serverless: ServerlessRuntime | None = None
     # A multi-model variant: its population, cache tiers and settings (None: one model).
     multi_model: MultiModelRuntime | None = None
+    # A variant that hosts inference components: its instances take no request themselves (one
+    # station without workers each); `hosting.components` are the fleet variants of its components.
+    hosting: HostingRuntime | None = None
+    # An inference component: a fleet variant whose request-plane instances are its copies, with the
+    # hosting variant's endpoint, variant name, instance type and routing, and its own model.
+    component: ComponentRuntime | None = None
+
+    @property
+    def stream_prefix(self) -> str:
+        """The prefix of the named random streams of its requests (`.../service`, `.../route`, ...)."""
+        if self.component is not None:
+            return f"component/{self.endpoint_name}/{self.component.name}"
+        return f"variant/{self.endpoint_name}/{self.variant_name}"
+
+    @property
+    def label(self) -> str:
+        """How messages and the summary name it: the variant, or the inference component."""
+        if self.component is not None:
+            return f"inference component {self.component.name!r}"
+        return f"variant {self.variant_name!r} of endpoint {self.endpoint_name!r}"
 
     def model_code(self, target_model: str) -> int:
         """The code of a request's `TargetModel` on a multi-model variant: the model's position in the
@@ -212,8 +235,12 @@ def _serverless(scenario: Scenario, spec, prices: ServerlessPrices) -> tuple[Ser
 def build_fleet(scenario: Scenario) -> Fleet:
     variants = []
     prices = None
-    for e_index, endpoint in enumerate(scenario.experiment.endpoints):
+    experiment = scenario.experiment
+    for e_index, endpoint in enumerate(experiment.endpoints):
         for spec in endpoint.production_variants:
+            if experiment.hosts_components(endpoint.endpoint_name, spec.variant_name):
+                variants += _hosting_variants(scenario, len(variants), e_index, endpoint, spec)
+                continue
             if spec.serverless_config is not None:
                 prices = prices or serverless_prices(scenario)
                 serverless, container = _serverless(scenario, spec, prices)
@@ -226,7 +253,7 @@ def build_fleet(scenario: Scenario) -> Fleet:
             if spec.multi_model:
                 multi_model = build_multi_model_runtime(
                     spec, endpoint.endpoint_name, scenario.profiles[spec.model_name], containers[0].entry, instance,
-                    scenario.profiles, scenario.experiment.multi_model, scenario.experiment.experiment.seed)
+                    scenario.profiles, experiment.multi_model, experiment.experiment.seed)
             variants.append(VariantRuntime(
                 index=len(variants),
                 endpoint_index=e_index,
@@ -240,11 +267,43 @@ def build_fleet(scenario: Scenario) -> Fleet:
                 model_error_rate=spec.model_error_rate,
                 model_error_status=spec.model_error_status,
                 initial_instance_count=count,
-                plan=publish_plan(scenario.experiment, endpoint),
+                plan=publish_plan(experiment, endpoint),
                 containers=containers,
                 direct=spec.execution_mode == "Direct",
                 serverless=serverless,
                 multi_model=multi_model,
             ))
-    names = tuple(e.endpoint_name for e in scenario.experiment.endpoints)
+    names = tuple(e.endpoint_name for e in experiment.endpoints)
     return Fleet(names, tuple(variants))
+
+
+def _hosting_variants(scenario: Scenario, first: int, e_index: int, endpoint, spec) -> list[VariantRuntime]:
+    """A variant that hosts inference components, then a fleet variant per component it hosts (in
+    the order of `[[inference_components]]`), numbered from `first`."""
+    experiment = scenario.experiment
+    settings = experiment.inference_component_settings
+    instance = scenario.catalog[spec.instance_type]
+    components = [c for c in experiment.inference_components
+                  if c.endpoint_name == endpoint.endpoint_name and experiment.component_variant(c) == spec.variant_name]
+    entries = [copy_entry(scenario.profiles[c.specification.model_name], instance, c, settings) for c in components]
+    common = dict(endpoint_index=e_index, endpoint_name=endpoint.endpoint_name, variant_name=spec.variant_name,
+                  instance_type=instance, routing=ROUTING_CODES[spec.routing_config.routing_strategy],
+                  model_error_rate=spec.model_error_rate, model_error_status=spec.model_error_status,
+                  plan=publish_plan(experiment, endpoint), direct=False)
+    # the host's own station has no workers and no queue: no request is ever routed to it
+    idle = replace(entries[0], workers=0, max_queue_size=0, load_time_s=0.0)
+    host = VariantRuntime(
+        index=first, model_name="", entry=idle, weight=spec.initial_variant_weight,
+        initial_instance_count=spec.initial_instance_count,
+        containers=(ContainerRuntime(default_hostname(0), "", idle),),
+        hosting=hosting_runtime(instance, spec.managed_instance_scaling,
+                                tuple(range(first + 1, first + 1 + len(components))), settings),
+        **common)
+    out = [host]
+    for k, (component, entry) in enumerate(zip(components, entries)):
+        model = component.specification.model_name
+        out.append(VariantRuntime(
+            index=first + 1 + k, model_name=model, entry=entry, weight=0.0, initial_instance_count=0,
+            containers=(ContainerRuntime(default_hostname(0), model, entry),),
+            component=component_runtime(component, first, entry.load_time_s, settings), **common))
+    return out

@@ -155,7 +155,8 @@ def _scenario(raw: dict, source: str, base_dir: Path, lines: dict, problems: lis
 
 def _autoscaling(experiment: Experiment, source: str, base_dir: Path, lines: dict):
     """The Application Auto Scaling requests of `[autoscaling]` (inline, or its JSON `file`), validated
-    against the experiment: targets name its variants, alarms read metrics it publishes."""
+    against the experiment: targets name its variants or inference components, alarms read metrics
+    it publishes."""
     section = experiment.autoscaling
     if section is None:
         return None, []
@@ -179,8 +180,11 @@ def _autoscaling(experiment: Experiment, source: str, base_dir: Path, lines: dic
     variants = {(e.endpoint_name, v.variant_name) for e in experiment.endpoints for v in e.production_variants}
     serverless = {(e.endpoint_name, v.variant_name): v.serverless_config.max_concurrency
                   for e in experiment.endpoints for v in e.production_variants if v.serverless_config is not None}
+    components = {c.inference_component_name: (c.endpoint_name, experiment.component_variant(c))
+                  for c in experiment.inference_components}
     try:
-        config = load_autoscaling(data, document_source, variants=variants, serverless=serverless)
+        config = load_autoscaling(data, document_source, variants=variants, serverless=serverless,
+                                  components=components)
     except InputError as error:
         return None, [problem(undotted(p.key), p.message) for p in error.problems]
     found = []

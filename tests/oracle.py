@@ -14,7 +14,8 @@ simfleet's results request for request.
 `naive_flow` is the oracle of stations and routes (DESIGN §2.1): one endpoint's open-loop arrivals
 and closed-loop users together, through serial pipelines or directly named containers, a process
 per user, per request and per hop, with the kernel's tie order stated as SimPy priorities
-(`tests/test_flow_differential.py` compares them hop for hop).
+(`tests/test_flow_differential.py` compares them hop for hop). Its instances may enter and leave
+routing at given instants, as inference component copies do (`tests/test_ic_differential.py`).
 """
 
 from __future__ import annotations
@@ -206,6 +207,12 @@ class NaiveStationInstance:
     variant: int
     workers: tuple[int, ...]       # per container of the variant's route
     queue_limits: tuple[int, ...]
+    # when it is in routing: [from, until) intervals (an inference component's copy enters routing
+    # when loaded and leaves when removed); always, by default
+    serving: tuple[tuple[float, float], ...] = ((-np.inf, np.inf),)
+
+    def serves(self, t: float) -> bool:
+        return any(lo <= t < hi for lo, hi in self.serving)
 
 
 @dataclass
@@ -236,6 +243,12 @@ def naive_flow(variants: list[NaiveVariant], instances: list[NaiveStationInstanc
     finished it by then; it stops at its failure. A user sends its
     next request (answer + overhead) + think after its answer. Times are scheduled at the instants
     computed (not as now + delay), so that they are the same floats as the kernel's.
+
+    An instance takes new requests only at the instants its `serving` intervals hold: a request
+    sent at t0 is routed among (and counts as `active`) the instances of its variant serving at t0,
+    and fails with NO_CAPACITY when none does; an instance leaving routing still serves what it
+    accepted. (The engine advances the request plane to t, then changes routing: a change at t
+    applies to the requests sent at t and after.)
 
     Returns (requests, hops): per request [arrival, variant, instance, status, payload, service sum,
     first start, complete, model latency, overhead, active, container], per hop
@@ -276,9 +289,10 @@ def naive_flow(variants: list[NaiveVariant], instances: list[NaiveStationInstanc
         u = take(("route", local))
         services = {c: take(("service", local, c)) + payload / 1000.0 * payload_time_per_kb[local][c] for c in route}
         model_error = error_rates[local] > 0 and take(("error", local)) < error_rates[local]
+        serving = [m for m in members[local] if instances[m].serves(t0)]
         row = {"arrival": t0, "variant": local, "instance": -1, "status": OK, "payload": payload,
                "service": sum(services[c] for c in route) if route else 0.0, "start": t0, "complete": t0,
-               "overhead": overhead, "active": len(members[local]), "container": container}
+               "overhead": overhead, "active": len(serving), "container": container}
         if len(route) == 1:
             row["service"] = services[route[0]]
         state = {"done": False, "last_complete": None}
@@ -294,13 +308,13 @@ def naive_flow(variants: list[NaiveVariant], instances: list[NaiveStationInstanc
             return answer(PAYLOAD_TOO_LARGE, t0, 0.0)
         if not route:
             return answer(INVALID_TARGET, t0, 0.0)
-        if not members[local]:
+        if not serving:
             return answer(NO_CAPACITY, t0, 0.0)
         if variant.strategy == ROUTING_RANDOM:
-            i = members[local][min(int(u * len(members[local])), len(members[local]) - 1)]
+            i = serving[min(int(u * len(serving)), len(serving) - 1)]
         else:
-            best = min(outstanding(m) for m in members[local])
-            tied = [m for m in members[local] if outstanding(m) == best]
+            best = min(outstanding(m) for m in serving)
+            tied = [m for m in serving if outstanding(m) == best]
             i = tied[min(int(u * len(tied)), len(tied) - 1)]
         row["instance"] = i
 

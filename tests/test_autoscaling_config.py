@@ -111,8 +111,9 @@ CASES = [
      "autoscaling.targets[0].MaxCapacity", "MaxCapacity = 0", "less than MinCapacity"),
     ("string capacity", ("MinCapacity = 1", 'MinCapacity = "1"'),
      "autoscaling.targets[0].MinCapacity", 'MinCapacity = "1"', "integer"),
-    ("metric not simulated yet", ('MetricName = "CPUUtilization"', 'MetricName = "CPUReservation"'),
-     "autoscaling.alarms[0].MetricName", 'MetricName = "CPUReservation"', "does not simulate yet"),
+    ("metric not simulated yet", ('MetricName = "CPUUtilization"\nNamespace = "/aws/sagemaker/Endpoints"',
+                                  'MetricName = "ApproximateBacklogSizePerInstance"\nNamespace = "AWS/SageMaker"'),
+     "autoscaling.alarms[0].MetricName", 'MetricName = "ApproximateBacklogSizePerInstance"', "does not simulate yet"),
     ("alarm period shorter than the metric's", ("Period = 60", "Period = 30"),
      "autoscaling.alarms[0].Period", "Period = 30", "not a multiple of the 60 s"),
     ("dimension set not published", ('Dimensions = [{ Name = "EndpointName", Value = "ep" }, '

@@ -73,11 +73,13 @@ CASES = [
     # RegisterScalableTarget
     ({f"{T}.ServiceNamespace": "ecs"}, f"{T}.ServiceNamespace", "Input should be 'sagemaker'"),
     ({f"{T}.ResourceId": "endpoint/my-endpoint"}, f"{T}.ResourceId", "expected 'endpoint/<endpoint-name>/variant/"),
+    ({f"{T}.ResourceId": "inference-component/"}, f"{T}.ResourceId", "or 'inference-component/<inference-component-name>'"),
     ({f"{T}.ResourceId": "endpoint/-bad/variant/v"}, f"{T}.ResourceId", "expected 'endpoint/<endpoint-name>"),
     ({f"{T}.ResourceId": "x" * 1601}, f"{T}.ResourceId", "expected 1 to 1600 characters, got 1601"),
     ({f"{T}.ResourceId": ""}, f"{T}.ResourceId", "expected 1 to 1600 characters, got 0"),
-    ({f"{T}.ScalableDimension": "sagemaker:inference-component:DesiredCopyCount"}, f"{T}.ScalableDimension",
-     "Input should be 'sagemaker:variant:DesiredInstanceCount' or 'sagemaker:variant:DesiredProvisionedConcurrency'"),
+    ({f"{T}.ScalableDimension": "sagemaker:variant:DesiredCopyCount"}, f"{T}.ScalableDimension",
+     "Input should be 'sagemaker:variant:DesiredInstanceCount', 'sagemaker:variant:DesiredProvisionedConcurrency' or "
+     "'sagemaker:inference-component:DesiredCopyCount'"),
     ({f"{T}.MinCapacity": -1}, f"{T}.MinCapacity", "greater than or equal to 0"),
     ({f"{T}.MinCapacity": "1"}, f"{T}.MinCapacity", "valid integer"),
     ({f"{T}.MaxCapacity": DEL}, f"{T}.MaxCapacity", "required key is missing"),
@@ -107,7 +109,8 @@ CASES = [
     ({f"{TT}.TargetValue": float("nan")}, f"{TT}.TargetValue", "finite number"),
     ({f"{TT}.TargetValue": DEL}, f"{TT}.TargetValue", "required key is missing"),
     ({f"{TT}.PredefinedMetricSpecification.PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
-     f"{TT}.PredefinedMetricSpecification.PredefinedMetricType", "for a SageMaker variant expected one of"),
+     f"{TT}.PredefinedMetricSpecification.PredefinedMetricType",
+     "for a SageMaker variant or inference component expected one of"),
     ({f"{TT}.PredefinedMetricSpecification.PredefinedMetricType": "SageMakerVariantProvisionedConcurrencyUtilization"},
      f"{TT}.PredefinedMetricSpecification.PredefinedMetricType",
      "does not measure sagemaker:variant:DesiredInstanceCount; its predefined metric is "

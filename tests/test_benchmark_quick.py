@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 SUITE = Path(__file__).resolve().parent.parent / "benchmarks" / "suite.py"
-WORKLOADS = ("open_loop", "day", "closed_loop", "pipeline", "serverless", "multi_model", "recommender", "kernel",
-             "jit")
+WORKLOADS = ("open_loop", "day", "closed_loop", "pipeline", "serverless", "multi_model", "inference_components",
+             "recommender", "kernel", "jit")
 
 
 def _spread(figures: dict) -> None:

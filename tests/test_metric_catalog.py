@@ -166,7 +166,7 @@ def test_every_entry_is_well_formed():
 def test_available_capabilities():
     assert AVAILABLE_CAPABILITIES == frozenset({"real-time", "high-resolution", "inference-recommender", "pipelines",
                                                 "multi-container", "serverless", "serverless-provisioned-concurrency",
-                                                "multi-model"})
+                                                "multi-model", "inference-components"})
     assert AVAILABLE_CAPABILITIES <= set(CAPABILITIES)
     # the multi-model cache is simfleet's only disk model
     assert metric_spec("/aws/sagemaker/Endpoints", "DiskUtilization").capability == "multi-model"
@@ -349,7 +349,18 @@ def emitted():
          "inference_execution_config": {"mode": "Direct"},
          "containers": [{"container_hostname": "a", "model_name": "stage-a"},
                         {"container_hostname": "b", "model_name": "stage-b"}]}]})
-    raw["traffic"] = [{"kind": "poisson", "rate": 20, "endpoint_name": "pipeline"},
+    # inference components on a 4-GPU instance: one with copies, one scaled to zero (NoCapacity)
+    raw["endpoints"].append({"endpoint_name": "components", "production_variants": [
+        {"variant_name": "A", "instance_type": "ml.g5.12xlarge", "initial_instance_count": 1,
+         "managed_instance_scaling": {"min_instance_count": 0, "max_instance_count": 2}}]})
+    raw["inference_components"] = [
+        {"inference_component_name": name, "endpoint_name": "components", "runtime_config": {"copy_count": copies},
+         "specification": {"model_name": "toy", "compute_resource_requirements": {
+             "number_of_accelerator_devices_required": 1, "number_of_cpu_cores_required": 2,
+             "min_memory_required_in_mb": 4096}}} for name, copies in (("served", 2), ("zero", 0))]
+    raw["traffic"] = [{"kind": "poisson", "rate": 20, "endpoint_name": "components", "target_inference_component": "served"},
+                      {"kind": "poisson", "rate": 5, "endpoint_name": "components", "target_inference_component": "zero"},
+                      {"kind": "poisson", "rate": 20, "endpoint_name": "pipeline"},
                       {"kind": "poisson", "rate": 20, "endpoint_name": "direct", "target_container_hostname": "a"},
                       {"kind": "poisson", "rate": 100, "endpoint_name": "ep"},
                       {"kind": "poisson", "rate": 50, "endpoint_name": "plain"},

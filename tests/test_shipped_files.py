@@ -7,16 +7,17 @@ import pytest
 import simfleet
 from simfleet.catalog import load_catalog
 from simfleet.engine.simulation import simulate
-from simfleet.errors import InputError
 from simfleet.profiles import ProfileSources, builtin_profile_dir, fit_problems, load_profile
-from simfleet.request_records import CACHE_HIT, CACHE_NONE, RequestRecords
+import numpy as np
+
+from simfleet.request_records import CACHE_HIT, CACHE_NONE, NO_CAPACITY, RequestRecords
 from simfleet.scenario import load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = sorted((ROOT / "models").glob("*.toml"))
 EXPERIMENTS = sorted(p for p in (ROOT / "experiments").glob("*.toml")
                      if not p.name.startswith(("sweep-", "recommend-", "inference-components")))
-#: Inference components: validated, not yet simulated (issue 17: the engine integration comes next).
+#: Inference components (checked against the example's own story below).
 COMPONENTS = sorted((ROOT / "experiments").glob("inference-components*.toml"))
 SWEEPS = sorted((ROOT / "experiments").glob("sweep-*.toml"))
 #: Inference Recommender jobs (`simfleet recommend`); the JSON one is an AWS request, run with --model.
@@ -67,18 +68,32 @@ def test_examples_validate(path):
     load_experiment(path, ["experiment.duration=10min"])
 
 
-@pytest.mark.parametrize("path", COMPONENTS, ids=[p.stem for p in COMPONENTS])
-def test_inference_component_examples_validate_and_simulate_refuses_them(path):
-    scenario = load_experiment(path, ["experiment.duration=10min"])
-    assert scenario.experiment.inference_components
-    with pytest.raises(InputError) as caught:
-        simulate(scenario)
-    [problem] = caught.value.problems
-    assert problem.key == "inference_components" and "cannot be simulated yet" in problem.message
+def test_the_inference_component_example_scales_to_zero_and_back():
+    """The shipped example against its own story: the thumbnails start with no copy and fail with
+    NoCapacity until the first copy serves, scale in to zero copies in their quiet spell (minutes
+    15-40), and come back after it; the other models never lack a copy; the cost table adds up."""
+    import json
 
-
-def test_the_inference_component_example_ships():
-    assert [p.stem for p in COMPONENTS] == ["inference-components"]
+    [path] = COMPONENTS
+    parts: list[RequestRecords] = []
+    result = simulate(load_experiment(path), requests_sink=parts.append)
+    records = RequestRecords.concat(parts)
+    names = {v.index: v.component.name for v in result.fleet.variants if v.component is not None}
+    events = result.events.to_pandas()
+    copies = events[events.event.isin(["CopyInService", "CopyRemoved"])]
+    thumbnails = [(t, kind) for t, kind, d in zip(copies.time_s, copies.event, copies.detail)
+                  if json.loads(d)["inference_component"] == "resnet-thumbnails"]
+    first_serving = min(t for t, kind in thumbnails if kind == "CopyInService")
+    removed = [t for t, kind in thumbnails if kind == "CopyRemoved"]
+    assert removed and 15 * 60 < min(removed) < 40 * 60          # scaled in to zero in the quiet spell
+    assert any(t > 40 * 60 for t, kind in thumbnails if kind == "CopyInService")  # and back after it
+    failed = records.status == NO_CAPACITY
+    failed_names = {names[int(v)] for v in np.unique(records.variant[failed])}
+    assert failed_names == {"resnet-thumbnails"}
+    assert records.arrival_s[failed].min() < first_serving
+    table = result.summary["inference_components"]
+    host = next(v for v in result.summary["variants"] if v.get("hosting"))
+    assert abs(sum(row["cost"] for row in table) - host["hosting"]["instances_cost"]) < 1e-9
 
 
 def test_the_pipeline_examples_ship():

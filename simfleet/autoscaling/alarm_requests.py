@@ -59,7 +59,8 @@ class PutMetricAlarm(_Spec):
     """A static-threshold alarm on one metric that drives a step scaling policy.
 
     AlarmActions name step scaling policies: a PolicyName, or a policy ARN ending
-    ``:resource/sagemaker/endpoint/<e>/variant/<v>:policyName/<name>``. Decision: MetricName,
+    ``:resource/sagemaker/endpoint/<e>/variant/<v>:policyName/<name>`` (for an inference
+    component ``:resource/sagemaker/inference-component/<ic>:policyName/<name>``). Decision: MetricName,
     Namespace, Period, EvaluationPeriods, Threshold, ComparisonOperator and at least one AlarmAction
     are required (optional in the API only because of metric-math and PromQL alarms, refused
     here); ExtendedStatistic is limited to percentiles pNN; anomaly-detection operators, metric

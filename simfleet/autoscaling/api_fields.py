@@ -16,23 +16,32 @@ from pydantic import BeforeValidator
 
 from simfleet.schema.aws_fields import integer, one_of, text
 
-__all__ = ["SAGEMAKER", "VARIANT_DIMENSION", "PROVISIONED_DIMENSION", "SCALABLE_DIMENSIONS", "VARIANT_METRIC_TYPES",
-           "PROVISIONED_METRIC_TYPES", "METRIC_TYPES_BY_DIMENSION", "DEFAULT_COOLDOWN_S", "STANDARD_UNITS"]
+__all__ = ["SAGEMAKER", "VARIANT_DIMENSION", "PROVISIONED_DIMENSION", "COMPONENT_DIMENSION", "SCALABLE_DIMENSIONS",
+           "VARIANT_METRIC_TYPES", "PROVISIONED_METRIC_TYPES", "COMPONENT_METRIC_TYPES", "METRIC_TYPES_BY_DIMENSION",
+           "DEFAULT_COOLDOWN_S", "STANDARD_UNITS"]
 
 SAGEMAKER = "sagemaker"
 #: A real-time variant's instance count.
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 #: A serverless variant's provisioned concurrency (§3.1; 0 allowed: no provisioned environments).
 PROVISIONED_DIMENSION = "sagemaker:variant:DesiredProvisionedConcurrency"
-SCALABLE_DIMENSIONS = (VARIANT_DIMENSION, PROVISIONED_DIMENSION)
+#: An inference component's copy count (§3.1; 0 allowed: scale to zero, §3.6). Its ResourceId is
+#: ``inference-component/<InferenceComponentName>``.
+COMPONENT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
+SCALABLE_DIMENSIONS = (VARIANT_DIMENSION, PROVISIONED_DIMENSION, COMPONENT_DIMENSION)
 #: Predefined metric types of the `MetricType` enumeration that apply to endpoint variants (§3.2).
 VARIANT_METRIC_TYPES = ("SageMakerVariantInvocationsPerInstance",
                         "SageMakerVariantConcurrentRequestsPerModelHighResolution")
 #: ... and to a serverless variant's provisioned concurrency (§3.2).
 PROVISIONED_METRIC_TYPES = ("SageMakerVariantProvisionedConcurrencyUtilization",)
+#: ... and to an inference component's copies (§3.2).
+COMPONENT_METRIC_TYPES = ("SageMakerInferenceComponentInvocationsPerCopy",
+                          "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution")
 #: The predefined metric types each scalable dimension can track.
-METRIC_TYPES_BY_DIMENSION = {VARIANT_DIMENSION: VARIANT_METRIC_TYPES, PROVISIONED_DIMENSION: PROVISIONED_METRIC_TYPES}
-#: Cooldown default for SageMaker endpoint variants, both directions and step policies (§3.3).
+METRIC_TYPES_BY_DIMENSION = {VARIANT_DIMENSION: VARIANT_METRIC_TYPES, PROVISIONED_DIMENSION: PROVISIONED_METRIC_TYPES,
+                             COMPONENT_DIMENSION: COMPONENT_METRIC_TYPES}
+#: Cooldown default for SageMaker endpoint variants and inference components, both directions and step
+#: policies (§3.3).
 DEFAULT_COOLDOWN_S = 300
 #: CloudWatch `StandardUnit` enumeration.
 STANDARD_UNITS = ("Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes",
@@ -49,7 +58,10 @@ _XML = re.compile("[\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff\r\n\t]*")
 _PRINT = re.compile(r"[\x20-\x7e]+")  # Java \p{Print}
 _ACTION_NAME = re.compile("(?!((^[ ]+.*)|(.*([\u0000-\u001f]|[\u007f-\u009f]|[:/|])+.*)|(.*[ ]+$))).+", re.S)
 _NAME63 = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
-_RESOURCE_ID = re.compile(rf"endpoint/(?P<endpoint>{_NAME63})/variant/(?P<variant>{_NAME63})")
+#: A variant's ResourceId, or an inference component's (whose name pattern, botocore's
+#: ``[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?`` of 1 to 63 characters, is the same language).
+_RESOURCE_ID = re.compile(rf"endpoint/(?P<endpoint>{_NAME63})/variant/(?P<variant>{_NAME63})"
+                          rf"|inference-component/(?P<component>{_NAME63})")
 
 
 def _timestamp(value) -> datetime:
@@ -73,8 +85,9 @@ def _timestamp(value) -> datetime:
 Capacity = integer(ge=0)
 CooldownSeconds = integer(ge=0)
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
-ResourceIdText = text(1, 1600, _RESOURCE_ID, "'endpoint/<endpoint-name>/variant/<variant-name>' (names of up to 63 "
-                  "letters, digits and inner hyphens)")
+ResourceIdText = text(1, 1600, _RESOURCE_ID, "'endpoint/<endpoint-name>/variant/<variant-name>' or "
+                      "'inference-component/<inference-component-name>' (names of up to 63 letters, digits and inner "
+                      "hyphens)")
 MetricNameText = text(1, 255)
 NamespaceText = text(1, 255, re.compile(r"[^:].*", re.S), "a namespace not starting with ':'")
 StatisticName = Literal["Average", "Minimum", "Maximum", "SampleCount", "Sum"]
@@ -85,7 +98,8 @@ _ActionName = text(1, 256, _ACTION_NAME, "no ':', '/', '|' or control characters
                    "spaces")
 _Percentile = text(1, 20, re.compile(r"p(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,10})?)"), "a percentile like 'p99' or "
                    "'p99.9'")
-_VariantMetricType = one_of(VARIANT_METRIC_TYPES + PROVISIONED_METRIC_TYPES, what="for a SageMaker variant ")
+_VariantMetricType = one_of(VARIANT_METRIC_TYPES + PROVISIONED_METRIC_TYPES + COMPONENT_METRIC_TYPES,
+                            what="for a SageMaker variant or inference component ")
 _MissingData = one_of(("breaching", "notBreaching", "ignore", "missing"))
 _LowSampleCount = one_of(("evaluate", "ignore"))
 _Text255 = text(1, 255)

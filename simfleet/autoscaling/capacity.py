@@ -177,11 +177,18 @@ class StepAdjustment:
 
 
 def select_step(
-    metric: float, threshold: float, steps: Sequence[StepAdjustment]
+    metric: float, threshold: float, steps: Sequence[StepAdjustment], comparison: str | None = None
 ) -> StepAdjustment | None:
-    """The step whose interval holds `metric`, or None; "above" means metric > threshold."""
+    """The step whose interval holds `metric`, or None; "above" means metric > threshold.
+
+    Decision (AWS is silent on a value equal to the threshold): when the alarm's `comparison` is
+    `GreaterThanOrEqualToThreshold`, a value equal to the threshold breached upward, so it is
+    "above" and falls in the step whose lower bound is 0 (inclusive above); otherwise (and without
+    `comparison`, `AutoscalingSettings.step_at_threshold = "below"`) it is on the "below" side (a
+    `...OrEqual` scale-in alarm's value at the threshold falls in the step whose upper bound is 0).
+    """
     breach = metric - threshold
-    above = metric > threshold
+    above = metric > threshold or (metric == threshold and comparison == "GreaterThanOrEqualToThreshold")
     for step in steps:
         if step.contains(breach, above):
             return step
@@ -214,8 +221,11 @@ def step_scaling_capacity(
     *,
     min_adjustment_magnitude: int | None = None,
     base_capacity: int | None = None,
+    comparison: str | None = None,
 ) -> int:
     """Capacity after a step-scaling policy acts on an aggregated `metric`, within [min, max].
+
+    `comparison` is the ComparisonOperator of the alarm that invoked the policy (see `select_step`).
 
     `base_capacity` is the capacity the adjustment starts from; during a scale-out cooldown pass
     `Cooldowns.scale_out_base` so the capacity added by the previous scale-out counts toward
@@ -239,7 +249,7 @@ def step_scaling_capacity(
             f"step scaling: MinAdjustmentMagnitude must be an integer >= 0, got "
             f"{min_adjustment_magnitude!r}"
         )
-    step = select_step(metric, threshold, steps)
+    step = select_step(metric, threshold, steps, comparison)
     if step is None:
         return clamp(current, min_capacity, max_capacity)
     adj = step.scaling_adjustment

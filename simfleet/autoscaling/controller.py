@@ -4,9 +4,10 @@ Pure state, no engine: the engine feeds published datapoints to `TargetControlle
 calls `evaluate(t)` when alarm periods may end, and `scheduled(t, action)` when a scheduled
 action fires; each returns what happened (alarm transitions, decisions, blocked invocations)
 and updates `desired`, the target's capacity: a real-time variant's DesiredInstanceCount, which
-the engine reconciles with launches and drains, or a serverless variant's
-DesiredProvisionedConcurrency, which the engine gives its pool of execution environments. The
-logic is the same for both; only the capacity's unit differs.
+the engine reconciles with launches and drains, a serverless variant's
+DesiredProvisionedConcurrency, which the engine gives its pool of execution environments, or an
+inference component's DesiredCopyCount, which the engine places (or removes) as copies. The logic
+is the same for all; only the capacity's unit differs (`RegisterScalableTarget.unit`).
 
 Documented rules [TT], [BOTO-AAS], reference §3.3–3.5, and where they live:
 * the managed alarms of target tracking and their defaults: `alarms.target_tracking_alarms`,
@@ -25,11 +26,16 @@ Decisions where AWS is silent:
 * target tracking projects the metric from the instances it was measured on: desired =
   ceil(instances x metric / target). For the Sum of `InvocationsPerInstance` that is the
   request-weighted mean of the 1/instances each request emitted (SampleCount / Sum), so
-  instances x metric is exactly the period's invocations; for other metrics, the mean number in
-  service over the alarm period (for provisioned concurrency, the mean provisioned level).
+  instances x metric is exactly the period's invocations (likewise copies for the Sum of
+  `InvocationsPerCopy`, emitted 1/copies per request); for other metrics, the mean number in
+  service over the alarm period (for provisioned concurrency, the mean provisioned level; for
+  an inference component, the mean number of copies serving).
   Instances still launching count toward the current capacity,
   so a scale-out is not repeated for load they will take (as the documented "capacity added by
   the previous scale-out counts toward the next" intends);
+* a step policy's metric value equal to its alarm's threshold is above the threshold (the step
+  whose lower bound is 0) when the alarm is GreaterThanOrEqualToThreshold, below it otherwise
+  (`capacity.select_step`; `AutoscalingSettings.step_at_threshold`);
 * an invocation that cannot act is reported once until its reason changes;
 * each policy keeps its own cooldowns, and every scaling activity of the target, whichever
   policy caused it, is recorded in all of them (so any scale-out ends every scale-in cooldown);
@@ -53,10 +59,13 @@ from simfleet.config.experiment import AutoscalingSettings
 
 __all__ = ["TargetController", "Decision", "Blocked", "Evaluation"]
 
+#: Metrics each request emits as 1/capacity (1/instances, 1/copies) (`simfleet/cloudwatch/catalog.toml`).
+_PER_REQUEST_NORMALIZED = frozenset({"InvocationsPerInstance", "InvocationsPerCopy"})
+
 
 @dataclass(frozen=True)
 class Decision:
-    """A scaling activity: the capacity (instances or provisioned concurrency) from `old` to `new`, and why."""
+    """A scaling activity: the capacity (instances, provisioned concurrency or copies) from `old` to `new`, and why."""
 
     time_s: float
     old: int
@@ -119,7 +128,8 @@ class _Policy:
 
 
 class TargetController:
-    """Application Auto Scaling for one variant's DesiredInstanceCount or DesiredProvisionedConcurrency."""
+    """Application Auto Scaling for one scalable target: a variant's DesiredInstanceCount or
+    DesiredProvisionedConcurrency, or an inference component's DesiredCopyCount."""
 
     def __init__(self, target: RegisterScalableTarget, policies, alarms_for, settings: AutoscalingSettings,
                  initial_capacity: int):
@@ -248,8 +258,7 @@ class TargetController:
             config = policy.request.TargetTrackingScalingPolicyConfiguration
             measured_on = self._measured_on(feed, t, in_service)
             if measured_on <= 0:
-                what = "provisioned environment" if self.target.provisioned else "instance"
-                blocked(current, f"no {what} was in service to project the metric from")
+                blocked(current, f"no {self.target.unit} was in service to project the metric from")
                 return None
             desired = target_tracking_capacity(current, metric, config.TargetValue, lo, hi, direction=feed.direction,
                                                disable_scale_in=config.DisableScaleIn, measured_on=measured_on)
@@ -260,7 +269,9 @@ class TargetController:
             base = policy.cooldowns.scale_out_base if policy.cooldowns.in_scale_out_cooldown(t) else None
             desired = step_scaling_capacity(current, metric, feed.alarm.threshold, config.AdjustmentType, steps,
                                             lo, hi, min_adjustment_magnitude=config.MinAdjustmentMagnitude,
-                                            base_capacity=base)
+                                            base_capacity=base,
+                                            comparison=feed.alarm.comparison if self.settings.step_at_threshold
+                                            == "alarm" else None)
         if desired == current:
             bound = "MaxCapacity" if desired == hi else "MinCapacity" if desired == lo else None
             if bound:
@@ -268,10 +279,12 @@ class TargetController:
             elif policy.kind == "StepScaling":
                 why = f"the step adjustment leaves the capacity at {current}"
             elif feed.direction == "out":
-                pending = "provisioning" if self.target.provisioned else "pending instances"
+                pending = {"instance": "pending instances", "copy": "pending copies"}.get(self.target.unit,
+                                                                                          "provisioning")
                 why = f"the capacity {current}, {pending} included, already covers it"
             else:
-                unit = "a provisioned environment" if self.target.provisioned else "an instance"
+                unit = {"instance": "an instance", "copy": "a copy"}.get(self.target.unit,
+                                                                         "a provisioned environment")
                 why = f"removing {unit} would put the metric back above target"
             blocked(desired, why)
             return None
@@ -290,7 +303,8 @@ class TargetController:
         """The capacity (instances, or provisioned level) the alarm's metric value stands for (see the
         module's decisions)."""
         spec, values = feed.watch.spec, feed.watch.last
-        if spec.metric == "InvocationsPerInstance" and spec.statistic == "Sum" and values is not None and values.total > 0:
+        if (spec.metric in _PER_REQUEST_NORMALIZED and spec.statistic == "Sum" and values is not None
+                and values.total > 0):
             return values.count / values.total  # each request emitted 1/instances: count / Sum = their mean
         return in_service(t - feed.alarm.period_s, t)
 

@@ -13,7 +13,7 @@ from typing import Any, get_args, get_origin
 from pydantic import ValidationError
 
 from simfleet.autoscaling.alarm_requests import PutMetricAlarm
-from simfleet.autoscaling.api_fields import PROVISIONED_DIMENSION, VARIANT_DIMENSION
+from simfleet.autoscaling.api_fields import COMPONENT_DIMENSION, PROVISIONED_DIMENSION, VARIANT_DIMENSION
 from simfleet.autoscaling.policies import PutScalingPolicy, PutScheduledAction, RegisterScalableTarget
 from simfleet.errors import InputError, Problem
 from simfleet.schema.aws_fields import DEFER as _DEFER, Spec as _Spec, spec_in
@@ -95,22 +95,38 @@ def _simulated_metrics() -> frozenset[tuple[str, str]]:
     return frozenset(spec.key for spec in metric_catalog())
 
 
-def _cross_problems(built: dict, failed: dict, variants, serverless) -> list[tuple[tuple, str]]:
+def _cross_problems(built: dict, failed: dict, variants, serverless, components) -> list[tuple[tuple, str]]:
     """References between requests: targets, policies and alarms that name each other; targets
     whose scalable dimension the variant does not have (instances of a serverless variant,
-    provisioned concurrency of a real-time one); provisioned-concurrency capacities above the
-    variant's MaxConcurrency."""
+    provisioned concurrency of a real-time one); inference components the experiment does not
+    define; variant targets on a variant that hosts inference components; provisioned-concurrency
+    capacities above the variant's MaxConcurrency."""
     found: list[tuple[tuple, str]] = []
     targets: dict[tuple, int] = {}
+    hosting = set(components.values()) if components is not None else set()
     for i, target in built["targets"]:
         if target.target_key in targets:
             found.append((("targets", i, "ResourceId"), f"{target.ResourceId} is registered twice "
                           f"(also targets[{targets[target.target_key]}])"))
         targets.setdefault(target.target_key, i)
+        if not target.consistent:
+            continue  # reported by the request itself
+        if target.copies:
+            if components is not None and target.component_name not in components:
+                known = ", ".join(components) or "none"
+                found.append((("targets", i, "ResourceId"), f"no inference component {target.component_name!r} in "
+                              f"the experiment (its inference components: {known})"))
+            continue
         key = (target.endpoint_name, target.variant_name)
         if variants is not None and key not in variants:
             found.append((("targets", i, "ResourceId"), f"no endpoint {target.endpoint_name!r} with variant "
                           f"{target.variant_name!r} in the experiment"))
+        elif key in hosting:
+            names = ", ".join(name for name, where in components.items() if where == key)
+            found.append((("targets", i, "ResourceId"), f"variant {target.variant_name!r} of {target.endpoint_name!r} "
+                          f"hosts inference components ({names}): it has no {target.ScalableDimension} of its own, "
+                          "its instances follow managed_instance_scaling and the copies placed on them; scale a "
+                          f"component's copies with ResourceId 'inference-component/<name>' and {COMPONENT_DIMENSION}"))
         elif key in serverless and target.ScalableDimension == VARIANT_DIMENSION:
             found.append((("targets", i, "ScalableDimension"), f"variant {target.variant_name!r} of "
                           f"{target.endpoint_name!r} is serverless: a serverless variant has no instances; its "
@@ -126,11 +142,14 @@ def _cross_problems(built: dict, failed: dict, variants, serverless) -> list[tup
             found += _above_max_concurrency(action.ScalableTargetAction,
                                             ("scheduled_actions", i, "ScalableTargetAction"),
                                             serverless.get((action.endpoint_name, action.variant_name)))
-    targets_failed = bool(failed["targets"])
+    # a target refused on its own (or mixing a variant's and a component's names) is not reported again
+    # through every request that names it
+    targets_failed = bool(failed["targets"]) or any(not t.consistent for _, t in built["targets"])
     named: dict[tuple, int] = {}
     for section, name_key in (("policies", "PolicyName"), ("scheduled_actions", "ScheduledActionName")):
         for i, request in built[section]:
-            if not targets_failed and (request.ResourceId, request.ScalableDimension) not in targets:
+            if not targets_failed and request.consistent and (request.ResourceId, request.ScalableDimension) \
+                    not in targets:
                 found.append(((section, i, "ResourceId"), f"no scalable target {request.ResourceId} is registered "
                               "in targets"))
             key = (section, request.ResourceId, getattr(request, name_key))
@@ -190,17 +209,24 @@ def _above_max_concurrency(request, loc: tuple, max_concurrency: int | None) -> 
             if (value := getattr(request, name)) is not None and value > max_concurrency]
 
 
-def load_autoscaling(data: dict, source: str, *, variants=None, serverless=None) -> AutoscalingConfig:
+def load_autoscaling(data: dict, source: str, *, variants=None, serverless=None, components=None) -> AutoscalingConfig:
     """Validate an autoscaling document; raise `InputError` with every problem found.
 
     `variants`, when given, is the set of (EndpointName, VariantName) the experiment defines, and
-    every target must name one of them; `serverless` maps the serverless ones among them to their
-    MaxConcurrency (a set of them skips the MaxConcurrency checks): no target may scale one by
+    every variant target must name one of them; `serverless` maps the serverless ones among them to
+    their MaxConcurrency (a set of them skips the MaxConcurrency checks): no target may scale one by
     `sagemaker:variant:DesiredInstanceCount`, nor any other by
     `sagemaker:variant:DesiredProvisionedConcurrency`, and the capacities of a provisioned-concurrency
-    target (registered or scheduled) are at most its MaxConcurrency.
+    target (registered or scheduled) are at most its MaxConcurrency. `components` maps each
+    InferenceComponentName of the experiment to its (EndpointName, VariantName): every
+    `inference-component/<name>` target must name one of them, and no variant target may name a
+    variant that hosts components (simfleet gives such a variant no instance-count target: its
+    instances follow managed instance scaling). With `variants` given and `components` not, the
+    experiment has no inference components.
     """
     serverless = dict.fromkeys(serverless) if isinstance(serverless, (set, frozenset)) else dict(serverless or {})
+    if components is None and variants is not None:
+        components = {}
     if not isinstance(data, dict):
         raise InputError.single(source, f"expected a table of {', '.join(_SECTIONS)}, got {type(data).__name__}")
     problems: list[Problem] = []
@@ -225,7 +251,7 @@ def load_autoscaling(data: dict, source: str, *, variants=None, serverless=None)
                 continue
             located += _walk(request, (section, i))
             built[section].append((i, request))
-    located += _cross_problems(built, failed, variants, serverless)
+    located += _cross_problems(built, failed, variants, serverless, components)
     problems += [Problem(source, dotted(loc), message) for loc, message in located]
     if problems:
         raise InputError(problems)

@@ -4,9 +4,12 @@ An alarm (user-defined for step scaling, managed for target tracking) watches on
 a namespace, a name and an exact set of dimensions, aggregated with one statistic over its
 period. `policy_watches` and `alarm_watch` turn the validated requests into `WatchSpec`s;
 `watch_problems` checks each against what the run publishes: the metric is simulated, the
-dimension set is one the endpoint publishes, the endpoint and variant exist, and the alarm
-period is a whole number of the metric's publish periods (a shorter alarm period would see
-datapoints that are not published yet, and never act).
+dimension set is one the endpoint publishes, the endpoint and variant (or the inference
+component, for a stream of dimension ``InferenceComponentName``) exist, and the alarm period is
+a whole number of the metric's publish periods (a shorter alarm period would see datapoints that
+are not published yet, and never act). Predefined metrics of a variant target read the variant's
+stream (``EndpointName, VariantName``), those of an inference-component target the component's
+(``InferenceComponentName``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ __all__ = ["WatchSpec", "PREDEFINED_METRICS", "policy_watches", "alarm_watch", "
 
 #: PredefinedMetricType -> (namespace, metric name, high resolution, the `AutoscalingSettings` field
 #: naming its statistic) [BOTO-AAS], reference §3.2. AWS does not state the resolution of the
-#: provisioned-concurrency metric: simfleet reads it at the standard one-minute period.
+#: provisioned-concurrency metric: simfleet reads it at the standard one-minute period. The
+#: inference-component metrics are read as their variant counterparts are: InvocationsPerCopy at one
+#: minute with `invocations_statistic` (like InvocationsPerInstance), ConcurrentRequestsPerCopy at
+#: high resolution with `concurrency_statistic` (like ConcurrentRequestsPerModel); AWS states the
+#: statistic of neither.
 PREDEFINED_METRICS = {
     "SageMakerVariantInvocationsPerInstance":
         ("AWS/SageMaker", "InvocationsPerInstance", False, "invocations_statistic"),
@@ -31,6 +38,10 @@ PREDEFINED_METRICS = {
         ("AWS/SageMaker", "ConcurrentRequestsPerModel", True, "concurrency_statistic"),
     "SageMakerVariantProvisionedConcurrencyUtilization":
         ("AWS/SageMaker", "ServerlessProvisionedConcurrencyUtilization", False, "provisioned_concurrency_statistic"),
+    "SageMakerInferenceComponentInvocationsPerCopy":
+        ("AWS/SageMaker", "InvocationsPerCopy", False, "invocations_statistic"),
+    "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution":
+        ("AWS/SageMaker", "ConcurrentRequestsPerCopy", True, "concurrency_statistic"),
 }
 
 
@@ -60,15 +71,19 @@ def _dims(pairs) -> tuple[tuple[str, str], ...]:
 def policy_watches(policy: PutScalingPolicy, settings: AutoscalingSettings) -> tuple[WatchSpec, WatchSpec]:
     """(scale-out watch, scale-in watch) of a target-tracking policy's managed alarms.
 
-    Predefined metrics read the variant's stream; on the high-resolution metric the scale-out
-    alarm reads 10 s periods and the scale-in alarm stays at one minute [ASDEF].
+    Predefined metrics read the target's stream (the variant's, or the inference component's); on
+    the high-resolution metrics the scale-out alarm reads 10 s periods and the scale-in alarm stays
+    at one minute [ASDEF].
     """
     config = policy.TargetTrackingScalingPolicyConfiguration
     period = settings.target_tracking_period
     if config.PredefinedMetricSpecification is not None:
         namespace, metric, high, statistic_key = PREDEFINED_METRICS[
             config.PredefinedMetricSpecification.PredefinedMetricType]
-        dims = _dims([("EndpointName", policy.endpoint_name), ("VariantName", policy.variant_name)])
+        if policy.component_name is not None:
+            dims = _dims([("InferenceComponentName", policy.component_name)])
+        else:
+            dims = _dims([("EndpointName", policy.endpoint_name), ("VariantName", policy.variant_name)])
         statistic = getattr(settings, statistic_key)
         out_period = settings.high_resolution_out_period if high else period
         return (WatchSpec(namespace, metric, dims, statistic, out_period),
@@ -97,7 +112,17 @@ def watch_problems(watch: WatchSpec, experiment: Experiment) -> list[tuple[tuple
                  "simfleet does not simulate yet: the alarm would never get data")]
     dims = watch.dimension_map
     endpoints = {e.endpoint_name: e for e in experiment.endpoints}
-    endpoint = endpoints.get(dims.get("EndpointName"))
+    if "InferenceComponentName" in dims and "EndpointName" not in dims:
+        components = {c.inference_component_name: c for c in experiment.inference_components}
+        component = components.get(dims["InferenceComponentName"])
+        if component is None:
+            return [(("Dimensions",), f"InferenceComponentName {dims['InferenceComponentName']!r} is not an inference "
+                     f"component of the experiment (inference components: {', '.join(components) or 'none'})")]
+        endpoint = endpoints.get(component.endpoint_name)
+        if endpoint is None:
+            return []  # the component's own endpoint_name is reported with the experiment's problems
+    else:
+        endpoint = endpoints.get(dims.get("EndpointName"))
     if endpoint is None:
         return [(("Dimensions",), f"EndpointName {dims.get('EndpointName')!r} is not an endpoint of the experiment "
                  f"(endpoints: {', '.join(endpoints)})")]

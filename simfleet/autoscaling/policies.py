@@ -1,17 +1,20 @@
-"""Autoscaling input: the requests a user sends to Application Auto Scaling for a SageMaker variant.
+"""Autoscaling input: the requests a user sends to Application Auto Scaling for SageMaker.
 
 `RegisterScalableTarget`, `PutScalingPolicy` (target tracking and step scaling) and
 `PutScheduledAction`, as the very JSON of the API (PascalCase members). Constraints come from
 botocore's `application-autoscaling` 2016-02-06 model (required members, lengths, patterns,
 enumerations, minimums) and from the documentation it carries (reference/sagemaker-semantics.md
-§3, [BOTO-AAS]): step-adjustment rules, cooldown defaults (300 s for SageMaker). Only SageMaker
-endpoint variants are accepted: a real-time variant's instance count
+§3, [BOTO-AAS]): step-adjustment rules, cooldown defaults (300 s for SageMaker). The SageMaker
+scalable targets are accepted: a real-time variant's instance count
 (`sagemaker:variant:DesiredInstanceCount`) and a serverless variant's provisioned concurrency
-(`sagemaker:variant:DesiredProvisionedConcurrency`); which variant may use which dimension, and the
-capacity bounds that depend on the variant, are checked against the experiment by
-`document.load_autoscaling`. Choices where
-AWS is silent are marked "Decision" in the docstrings below. `document.load_autoscaling` gathers
-these requests with the alarms of `alarm_requests`; nothing here simulates.
+(`sagemaker:variant:DesiredProvisionedConcurrency`), both on a ResourceId
+``endpoint/<endpoint>/variant/<variant>``, and an inference component's copy count
+(`sagemaker:inference-component:DesiredCopyCount`) on ``inference-component/<name>``; a ResourceId
+of one kind with a dimension of the other is refused. Which variant or component may use which
+dimension, and the capacity bounds that depend on the variant, are checked against the
+experiment by `document.load_autoscaling`. Choices where AWS is silent are marked "Decision" in
+the docstrings below. `document.load_autoscaling` gathers these requests with the alarms of
+`alarm_requests`; nothing here simulates.
 """
 
 from functools import cache
@@ -19,7 +22,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict
 
-from simfleet.autoscaling.api_fields import (_ActionName, Capacity, CooldownSeconds, DEFAULT_COOLDOWN_S,
+from simfleet.autoscaling.api_fields import (_ActionName, Capacity, COMPONENT_DIMENSION, CooldownSeconds, DEFAULT_COOLDOWN_S,
                                              METRIC_TYPES_BY_DIMENSION, MetricNameText, NamespaceText, _PolicyName, _PositiveInt,
                                              _RESOURCE_ID, ResourceIdText, StatisticName, _Text1023, _Text1024,
                                              _Text255, Timestamp, UnitName, _VariantMetricType, _XmlText)
@@ -33,11 +36,18 @@ __all__ = [
     "PutScheduledAction",
 ]
 
+#: What one unit of each scalable dimension is (for messages and the engine's capacities).
+_UNITS = {"sagemaker:variant:DesiredInstanceCount": "instance",
+          "sagemaker:variant:DesiredProvisionedConcurrency": "provisioned environment",
+          COMPONENT_DIMENSION: "copy"}
+
+
 class _TargetRequest(_Spec):
     ServiceNamespace: Literal["sagemaker"]
     ResourceId: ResourceIdText
     ScalableDimension: Literal["sagemaker:variant:DesiredInstanceCount",
-                               "sagemaker:variant:DesiredProvisionedConcurrency"]
+                               "sagemaker:variant:DesiredProvisionedConcurrency",
+                               "sagemaker:inference-component:DesiredCopyCount"]
 
     @property
     def target_key(self) -> tuple[str, str]:
@@ -49,12 +59,45 @@ class _TargetRequest(_Spec):
         return self.ScalableDimension == "sagemaker:variant:DesiredProvisionedConcurrency"
 
     @property
-    def endpoint_name(self) -> str:
+    def copies(self) -> bool:
+        """Does the request scale an inference component's copy count?"""
+        return self.ScalableDimension == COMPONENT_DIMENSION
+
+    @property
+    def unit(self) -> str:
+        """One unit of the capacity: "instance", "provisioned environment" or "copy"."""
+        return _UNITS[self.ScalableDimension]
+
+    @property
+    def endpoint_name(self) -> str | None:
+        """The endpoint of a variant ResourceId (None for an inference component's)."""
         return _RESOURCE_ID.fullmatch(self.ResourceId)["endpoint"]
 
     @property
-    def variant_name(self) -> str:
+    def variant_name(self) -> str | None:
+        """The variant of a variant ResourceId (None for an inference component's)."""
         return _RESOURCE_ID.fullmatch(self.ResourceId)["variant"]
+
+    @property
+    def component_name(self) -> str | None:
+        """The InferenceComponentName of an ``inference-component/<name>`` ResourceId (None for a variant's)."""
+        return _RESOURCE_ID.fullmatch(self.ResourceId)["component"]
+
+    @property
+    def consistent(self) -> bool:
+        """Do the ResourceId and the ScalableDimension name the same kind of resource?"""
+        return (self.component_name is not None) == self.copies
+
+    def target_problems(self) -> list[tuple[tuple, str]]:
+        """A variant ResourceId with the copy-count dimension, or a component's with a variant's."""
+        if self.consistent:
+            return []
+        if self.copies:
+            return [(("ScalableDimension",), f"{COMPONENT_DIMENSION} scales an inference component, whose ResourceId "
+                     f"is 'inference-component/<name>', not {self.ResourceId!r}")]
+        return [(("ScalableDimension",), f"{self.ScalableDimension} scales an endpoint variant, whose ResourceId is "
+                 f"'endpoint/<endpoint>/variant/<variant>'; {self.ResourceId!r} is an inference component: scale "
+                 f"its copies with {COMPONENT_DIMENSION}")]
 
 
 # --- RegisterScalableTarget -------------------------------------------------------------------
@@ -81,8 +124,9 @@ def _tag_map(value):
 
 class RegisterScalableTarget(_TargetRequest):
     """Decision: MinCapacity and MaxCapacity are required (AWS requires them for a *new* target,
-    and every target here is new). MinCapacity 0 is accepted, as the API allows for variants and
-    for provisioned concurrency (where 0 means no provisioned environments)."""
+    and every target here is new). MinCapacity 0 is accepted, as the API allows for variants, for
+    provisioned concurrency (where 0 means no provisioned environments) and for inference
+    components (scale to zero, §3.6)."""
 
     MinCapacity: Capacity
     MaxCapacity: Capacity
@@ -91,9 +135,11 @@ class RegisterScalableTarget(_TargetRequest):
     Tags: _optional(Annotated[dict[str, str], BeforeValidator(_tag_map)]) = None
 
     def semantic_problems(self):
+        found = self.target_problems()
         if self.MaxCapacity < self.MinCapacity:
-            return [(("MaxCapacity",), f"MaxCapacity {self.MaxCapacity} is less than MinCapacity {self.MinCapacity}")]
-        return []
+            found.append((("MaxCapacity",), f"MaxCapacity {self.MaxCapacity} is less than MinCapacity "
+                          f"{self.MinCapacity}"))
+        return found
 
 
 # --- PutScalingPolicy: target tracking ---------------------------------------------------------
@@ -256,7 +302,7 @@ class PutScalingPolicy(_TargetRequest):
     def semantic_problems(self):
         wanted = f"{self.PolicyType}PolicyConfiguration"
         other = ({"TargetTrackingScalingPolicyConfiguration", "StepScalingPolicyConfiguration"} - {wanted}).pop()
-        found = []
+        found = self.target_problems()
         if getattr(self, wanted) is None:
             found.append(((wanted,), f"required for PolicyType {self.PolicyType}"))
         if getattr(self, other) is not None:
@@ -322,7 +368,8 @@ class PutScheduledAction(_TargetRequest):
         return parse_schedule(self.Schedule)
 
     def semantic_problems(self):
+        found = self.target_problems()
         if self.StartTime is not None and self.EndTime is not None and self.EndTime <= self.StartTime:
-            return [(("EndTime",), f"EndTime {self.EndTime.isoformat()} is not after StartTime "
-                     f"{self.StartTime.isoformat()}")]
-        return []
+            found.append((("EndTime",), f"EndTime {self.EndTime.isoformat()} is not after StartTime "
+                          f"{self.StartTime.isoformat()}"))
+        return found

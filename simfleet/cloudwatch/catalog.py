@@ -98,7 +98,7 @@ CAPABILITIES = ("real-time", "high-resolution", "inference-components", "multi-m
                 "inference-recommender", "disk")
 AVAILABLE_CAPABILITIES = frozenset({"real-time", "high-resolution", "inference-recommender", "pipelines",
                                     "multi-container", "serverless", "serverless-provisioned-concurrency",
-                                    "multi-model"})
+                                    "multi-model", "inference-components"})
 
 Namespace = Literal[NAMESPACES]
 Unit = Literal[UNITS]

@@ -548,6 +548,10 @@ class AutoscalingSettings(StrictModel):
                                        "the mean share of the provisioned environments busy over the period")
     evaluation_range_extra: StrictInt = Field(
         default=2, ge=0, le=100, description="CloudWatch reads N + this many periods when data is missing")
+    step_at_threshold: Literal["alarm", "below"] = Field(
+        default="alarm", description="step scaling, a metric value equal to the alarm threshold (not documented): "
+                                     "'alarm' puts it above (in the step whose lower bound is 0) when the alarm is "
+                                     "GreaterThanOrEqualToThreshold, below otherwise; 'below' always below")
     action_repeat_interval: Duration = Field(
         default=60.0, description="an alarm in ALARM invokes its scaling policy again this often "
                                   "(CloudWatch: Auto Scaling actions repeat while the state lasts)")

@@ -53,7 +53,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
+from pydantic import Field, StrictFloat, StrictInt, field_validator, model_validator
 
 from simfleet.catalog import InstanceType
 from simfleet.schema.quantities import Size, StrictModel
@@ -226,10 +226,6 @@ class InferenceComponentSettings(StrictModel):
                                              "w x its cores / the instance's cores + (1 - w) x its memory / the "
                                              "instance's memory (AWS attributes cost by GPU allocation only, ML blog "
                                              "on enhanced metrics, 2026). ASSUMPTION: 0.5")
-    require_target_inference_component: StrictBool = Field(
-        default=True, description="refuse traffic to an endpoint that hosts inference components without "
-                                  "target_inference_component. AWS does not say what such a request gets; simfleet "
-                                  "cannot tell which model it is for")
 
 
 @dataclass(frozen=True)
@@ -388,10 +384,11 @@ def _traffic_problems(experiment: "Experiment", hosting: dict,
         components = by_endpoint.get(endpoint, {})
         target = traffic.target_inference_component
         if target is None:
-            if components and settings.require_target_inference_component:
+            if components:
                 out.append((where + ("target_inference_component",),
                             f"required key is missing (endpoint {endpoint!r} hosts inference components: "
-                            f"{', '.join(sorted(components))}; InvokeEndpoint names one in InferenceComponentName)"))
+                            f"{', '.join(sorted(components))}; InvokeEndpoint names one in InferenceComponentName, "
+                            "and simfleet cannot tell which model a request without it is for)"))
             continue
         if not components:
             out.append((where + ("target_inference_component",),

@@ -15,6 +15,8 @@ __all__ = ["EVENT_DETAILS", "detail_problems", "detail_table"]
 # Types: "integer", "number" (integer or fraction), "string", "boolean"; a trailing "?" allows null;
 # "number?[]" is a list of numbers or nulls. Optional members are marked with a leading "*".
 _WINDOW = {"window_start_s": "number", "window_s": "number"}
+#: The inference component a scaling event concerns (its endpoint and hosting variant are the event's own).
+_COMPONENT = {"*inference_component": "string"}
 _EVIDENCE = {"*alarm": "string", "*metric": "string", "*threshold": "number", "*comparison": "string",
              "*datapoints": "number?[]", "*value": "number?"}
 
@@ -33,18 +35,26 @@ EVENT_DETAILS: dict[str, dict[str, str]] = {
     "InstanceFailed": {"reason": "string", "billed_s": "number"},
     "InstanceLaunchCancelled": {"reason": "string", "billed_s": "number"},
     "AlarmStateChange": {"alarm": "string", "old_state": "string", "new_state": "string", "reason": "string",
-                         "datapoints": "number?[]", "threshold": "number"},
-    "ScalingBlocked": {"policy": "string", "current": "integer", "desired": "integer", "reason": "string"},
+                         "datapoints": "number?[]", "threshold": "number", **_COMPONENT},
+    "ScalingBlocked": {"policy": "string", "current": "integer", "desired": "integer", "reason": "string",
+                       **_COMPONENT},
     "ScalingActivity": {"old_capacity": "integer", "new_capacity": "integer", "cause": "string",
-                        "policy": "string?", "reason": "string", **_EVIDENCE},
+                        "policy": "string?", "reason": "string", **_EVIDENCE, **_COMPONENT},
     "ScheduledAction": {"action": "string", "schedule": "string", "min_capacity": "integer",
-                        "max_capacity": "integer", "suspended": "boolean"},
+                        "max_capacity": "integer", "suspended": "boolean", **_COMPONENT},
     "ProvisionedConcurrencyChange": {"old_level": "integer", "new_level": "integer", "reason": "string"},
     "ServerlessActivity": {**_WINDOW, "cold_starts": "integer", "reaps": "integer", "provisioned_added": "integer",
                            "provisioned_released": "integer", "throttles": "integer", "spillovers": "integer"},
     "ModelCacheActivity": {**_WINDOW, "downloads": "integer", "loads": "integer", "unloads": "integer",
                            "deletions": "integer", "downloads_abandoned": "integer", "loads_abandoned": "integer",
                            "misses": "integer", "model_not_ready": "integer"},
+    # inference component copies (engine.component_copies); ContainerId-like names in `copy`
+    "CopyPending": {"inference_component": "string", "copy": "string", "reason": "string"},
+    "CopyPlaced": {"inference_component": "string", "copy": "string", "load_s": "number", "reason": "string"},
+    "CopyInService": {"inference_component": "string", "copy": "string", "placed_s": "number"},
+    "CopyRemoved": {"inference_component": "string", "copy": "string", "reason": "string", "was": "string"},
+    # a copy whose instance left service (failed, released): placed anew elsewhere, or pending
+    "CopyDisplaced": {"inference_component": "string", "copy": "string", "reason": "string", "was": "string"},
 }
 
 

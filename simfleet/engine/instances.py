@@ -78,10 +78,14 @@ class InstanceManager:
         self.duration_s = duration_s
         self.instances: list[_Instance] = []
         self.desired = [v.initial_instance_count for v in fleet.variants]
+        # called with each instance entering service, and with each leaving it (drained, failed)
+        self.on_in_service: list = []
+        self.on_out_of_service: list = []
         self._provisioning = []
         self._failures = []
         for variant in fleet.variants:
-            if variant.instance_type is None:  # a serverless variant: environments, never instances
+            # a serverless variant: environments, never instances; an inference component: copies
+            if variant.instance_type is None or variant.component is not None:
                 self._provisioning.append(None)
                 self._failures.append(None)
                 continue
@@ -146,6 +150,8 @@ class InstanceManager:
                                 instance_type=variant.instance_type.name, workers=variant.entry.workers,
                                 reason="initial instance")
                 self._watch_failure(instance)
+                for listener in self.on_in_service:
+                    listener(instance)
         for variant in self.fleet.variants:
             self._record(variant.index)
 
@@ -169,6 +175,14 @@ class InstanceManager:
             for instance in serving[:excess]:
                 self._drain(instance, reason)
         self._record(variant_index)
+
+    def release(self, instance: "_Instance", reason: str) -> None:
+        """Drain one in-service instance chosen by the caller and lower the desired count by one
+        (managed instance scaling releases the instances that host no copy)."""
+        self.advance_to(self.env.now)
+        self.desired[instance.variant] -= 1
+        self._drain(instance, reason)
+        self._record(instance.variant)
 
     def _new(self, variant: VariantRuntime, now: float, state: str) -> _Instance:
         _, workers, queue_limits = variant.stations()
@@ -205,6 +219,8 @@ class InstanceManager:
                         launch_s=now - instance.launched_s)
         self._record(instance.variant)
         self._watch_failure(instance)
+        for listener in self.on_in_service:
+            listener(instance)
 
     def _drain(self, instance: _Instance, reason: str) -> None:
         now = self.env.now
@@ -212,6 +228,8 @@ class InstanceManager:
         instance.state = DRAINING
         instance.out_of_service_s = now
         variant = self.fleet.variants[instance.variant]
+        for listener in self.on_out_of_service:
+            listener(instance)
         idle = self.plane.idle_at(instance.index)
         self.events.add(now, "InstanceDraining", variant.endpoint_name, variant.variant_name, instance.id,
                         reason=reason, in_flight_until_s=None if idle is None else max(now, idle))
@@ -261,6 +279,8 @@ class InstanceManager:
         instance.out_of_service_s = now
         self._end(instance, FAILED, now, "InstanceFailed", "health check failed")
         self._launch(self.fleet.variants[instance.variant], f"replacement for {instance.id}")
+        for listener in self.on_out_of_service:  # (after the replacement: it counts as launching)
+            listener(instance)
         self._record(instance.variant)
 
     def _record(self, variant: int) -> None:

@@ -66,15 +66,14 @@ class RequestDriver:
             for index, spec in users.items():
                 if (spec.endpoint_name or fleet.endpoint_names[0]) == name:
                     population = UserPopulation.from_spec(spec, name, [v.variant_name for v in variants], index,
-                                                          streams, flow)
+                                                          streams, flow, local=_target(variants, spec))
                     self.populations.append((index, population))
-            local = {v.variant_name: k for k, v in enumerate(variants)}
             mine = [(index, s) for index, s in sources if s.endpoint_name == name]
             self.endpoints.append({
                 "flow": flow,
                 "sources": [s for _, s in mine],
                 "indices": [index for index, _ in mine],
-                "targets": [-1 if s.target_variant is None else local[s.target_variant] for _, s in mine],
+                "targets": [_target(variants, s) for _, s in mine],
             })
         self.now = 0.0
 
@@ -185,6 +184,17 @@ def _model_codes(flow: EndpointFlow, part) -> np.ndarray:
     return flow.model_codes(part.models.names)[part.models.codes]
 
 
+def _target(variants: list[VariantRuntime], source) -> int:
+    """The number among its endpoint's flow variants of the variant a traffic source (or its spec)
+    targets: its inference component's, else its `target_variant`'s; -1 when the weights decide."""
+    component = getattr(source, "target_inference_component", None)
+    if component is not None:
+        return next(k for k, v in enumerate(variants) if v.component is not None and v.component.name == component)
+    if source.target_variant is None:
+        return -1
+    return next(k for k, v in enumerate(variants) if v.component is None and v.variant_name == source.target_variant)
+
+
 def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.random(n)
 
@@ -192,7 +202,7 @@ def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
 def _flow_variant(variant: VariantRuntime, streams: RandomStreams) -> FlowVariant:
     """The streams of a variant's requests: its first container's service times keep the name a
     single-container variant's have (`.../service`), the others are named by container."""
-    prefix = f"variant/{variant.endpoint_name}/{variant.variant_name}"
+    prefix = variant.stream_prefix
     services = tuple(
         streams.draws(f"{prefix}/service" if c == 0 else f"{prefix}/container/{container.hostname}/service",
                       container.entry.service_time.sample)

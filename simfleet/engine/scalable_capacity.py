@@ -1,5 +1,5 @@
-"""What a scalable target scales inside a run: a real-time variant's instances or a serverless
-variant's provisioned concurrency.
+"""What a scalable target scales inside a run: a real-time variant's instances, a serverless
+variant's provisioned concurrency or an inference component's copies.
 
 The autoscaler (`engine.autoscaler`) decides capacities with the one policy logic of
 `simfleet.autoscaling`, whatever the target scales; the target's capacity here gives the capacity
@@ -12,7 +12,12 @@ capacity:
   variant's pool of execution environments (`EnvironmentPools.set_provisioned`), changed at the
   time of the change once the request driver has taken every request before it, the resulting
   environment events passed to the metric sinks (`RequestDriver.provisioned_changes`), and each
-  change of the level logged as a `ProvisionedConcurrencyChange` event (old and new level).
+  change of the level logged as a `ProvisionedConcurrencyChange` event (old and new level);
+* `CopyCount` (`sagemaker:inference-component:DesiredCopyCount`): the engine's component copies
+  (`engine.component_copies.ComponentCopies`, passed in as `components`) reconcile the fleet
+  variant of the component (one per component, `VariantRuntime.component`) with the desired
+  number of copies, placing or removing copies; the capacity the metrics were measured on is the
+  mean number of copies serving over the window (`mean_serving`).
 
 simfleet's choices where AWS is silent (reference §3.1, §4):
 * a level of 0 means no provisioned environment: every request is served on demand (and none is
@@ -39,7 +44,7 @@ from simfleet.engine.instances import InstanceManager
 from simfleet.engine.timing import at_time
 from simfleet.fleet import VariantRuntime
 
-__all__ = ["InstanceCount", "ProvisionedConcurrency", "PROVISIONED_EVENT"]
+__all__ = ["InstanceCount", "ProvisionedConcurrency", "CopyCount", "PROVISIONED_EVENT"]
 
 PROVISIONED_EVENT = "ProvisionedConcurrencyChange"
 
@@ -63,6 +68,33 @@ class InstanceCount:
 
     def apply(self, desired: int, t: float, reason: str) -> None:
         self.instances.reconcile(self.variant.index, desired, reason)
+
+
+class CopyCount:
+    """An inference component's DesiredCopyCount.
+
+    `variant` is the component's fleet variant (its `component` gives the component's name, its
+    hosting variant and its initial copy count); `components` is the engine's copies of every
+    component, with `reconcile(variant_index, desired, reason)` and
+    `mean_serving(variant_index, begin, end)`.
+    """
+
+    unit = "copy"
+
+    def __init__(self, components, variant: VariantRuntime):
+        self.components = components
+        self.variant = variant
+
+    @property
+    def initial(self) -> int:
+        return self.variant.component.initial_copies
+
+    def mean(self, begin: float, end: float) -> float:
+        """Mean number of the component's copies serving over [begin, end)."""
+        return self.components.mean_serving(self.variant.index, begin, end)
+
+    def apply(self, desired: int, t: float, reason: str) -> None:
+        self.components.reconcile(self.variant.index, desired, reason)
 
 
 class ProvisionedConcurrency:

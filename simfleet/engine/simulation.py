@@ -21,6 +21,7 @@ from simfleet.config.experiment import ClosedLoopTraffic
 from simfleet.scenario import Scenario
 from simfleet.config.publish_periods import clock_tick_s, publish_plan
 from simfleet.engine.autoscaler import Autoscaler
+from simfleet.engine.component_copies import ComponentCopies
 from simfleet.engine.environment_pools import EnvironmentPools
 from simfleet.engine.model_caches import ModelCaches
 from simfleet.engine.events import EventLog
@@ -30,9 +31,9 @@ from simfleet.engine.request_driver import RequestDriver
 from simfleet.engine.request_plane import RequestPlane
 from simfleet.engine.users import UserPopulation
 from simfleet.engine.timing import at_time
-from simfleet.errors import InputError
 from simfleet.fleet import Fleet, build_fleet
 from simfleet.metrics.aggregator import MetricsAggregator
+from simfleet.metrics.component_costs import component_costs
 from simfleet.metrics.load_generator import LoadGenerator, LoadGeneratorMetrics
 from simfleet.metrics.model_cache_activity import ModelCacheActivity
 from simfleet.metrics.model_cache_totals import ModelCacheTotals
@@ -120,11 +121,6 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     run is then exactly the run of that shorter duration (summary, billing and `RunEnd` included).
     """
     experiment = scenario.experiment
-    if experiment.inference_components:
-        # Until copies are stations (issue 17, engine integration): `simfleet validate` accepts the file.
-        raise InputError.single(scenario.source, "inference components are validated but cannot be simulated yet "
-                                "(the engine does not place or route copies); `simfleet validate` checks the file",
-                                key="inference_components")
     duration = experiment.experiment.duration
     start = experiment.experiment.start_time
     streams = RandomStreams(experiment.experiment.seed)
@@ -156,7 +152,13 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     driver_sinks: list[Callable[[RequestRecords], None]] = []
     driver = RequestDriver(scenario, fleet, plane, streams, list(zip(source_indices, sources)), driver_sinks)
     instances = InstanceManager(env, plane, fleet, experiment.instances, streams, events, driver.advance_to, duration)
-    aggregator = MetricsAggregator(fleet, experiment.metrics, start, instances.counts_at)
+    components = None
+    counts_at = instances.counts_at
+    if any(v.hosting is not None for v in fleet.variants):
+        components = ComponentCopies(env, plane, fleet, instances, events, driver.advance_to,
+                                     lambda: clock is not None and clock.triggered)
+        counts_at = _counts(fleet, instances, components)
+    aggregator = MetricsAggregator(fleet, experiment.metrics, start, counts_at, components)
     load_generators = LoadGeneratorMetrics(
         [LoadGenerator(p.job_name, p.endpoint_name, p.knots, index) for index, p in driver.populations
                 if p.job_name is not None],
@@ -184,14 +186,18 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
 
     events.add(0.0, "RunStart", seed=experiment.experiment.seed, duration_s=duration, tick_s=tick)
     driver.provisioned_changes()  # the provisioned environments that exist from the start
+    if components is not None:
+        components.start()
     instances.start()
+    if components is not None:
+        components.started()
     autoscaler = None
     if watcher is not None:
         aggregator.buffer.listeners.append(watcher.on_datapoint)
     if scenario.autoscaling is not None:
         autoscaler = Autoscaler(env, scenario.autoscaling, experiment.autoscaling.settings, fleet, instances, events,
                                 start, duration, driver.advance_to, run_over, plane.pools, driver.provisioned_changes,
-                                experiment.serverless.provisioned_concurrency_delay)
+                                experiment.serverless.provisioned_concurrency_delay, components=components)
         aggregator.buffer.listeners.append(autoscaler.on_datapoint)
         autoscaler.start_processes()
     for index, source in zip(source_indices, sources):
@@ -221,13 +227,33 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     busy_by_variant = [0.0] * len(fleet.variants)
     for index, variant_index in enumerate(plane.instance_variant):
         busy_by_variant[variant_index] += busy[index]
-    fleet_time = [FleetTime(instances.billed_seconds(v.index, duration), instances.in_service_seconds(v.index, duration),
-                            instances.peak_in_service(v.index)) for v in fleet.variants]
+    fleet_time = [_fleet_time(v, instances, components, duration) for v in fleet.variants]
     mean_busy = [b / t.in_service_s if t.in_service_s else 0.0 for b, t in zip(busy_by_variant, fleet_time)]
-    summary = build_summary(fleet, totals, fleet_time, mean_busy, duration, serverless, cache_totals)
+    shares = None
+    if components is not None:
+        shares = component_costs(fleet, components.intervals(duration))
+    summary = build_summary(fleet, totals, fleet_time, mean_busy, duration, serverless, cache_totals, shares)
     metrics, metric_values = aggregator.buffer.tables()
     ids = tuple(instance.id for instance in instances.instances)
     return RunResult(metrics, metric_values, events.table(), summary, fleet, ids)
+
+
+def _fleet_time(variant, instances: InstanceManager, components: ComponentCopies | None, duration: float) -> FleetTime:
+    """A variant's instance time; an inference component's copy time (its copies are not billed:
+    the hosting variant's instances are, and the component's share of them is its cost)."""
+    if variant.component is not None:
+        return FleetTime(0.0, components.serving_seconds(variant.index, duration), components.peak_serving(variant.index))
+    return FleetTime(instances.billed_seconds(variant.index, duration), instances.in_service_seconds(variant.index, duration),
+                     instances.peak_in_service(variant.index))
+
+
+def _counts(fleet: Fleet, instances: InstanceManager, components: ComponentCopies):
+    """The count gauges of a variant: its instances', or an inference component's copies'."""
+    def counts_at(variant: int, times):
+        if fleet.variants[variant].component is not None:
+            return components.counts_at(variant, times)
+        return instances.counts_at(variant, times)
+    return counts_at
 
 
 def _log_activity(events: EventLog, rows, event: str = ACTIVITY_EVENT) -> None:

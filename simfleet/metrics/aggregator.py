@@ -39,12 +39,15 @@ import numpy as np
 
 from simfleet.config.experiment import MetricsSection
 from simfleet.metrics.aggregation_kernels import sample_occupancy
-from simfleet.request_records import ENV_NONE, MODEL_ERROR, MODEL_TIMEOUT, OK
+from simfleet.cloudwatch.distribution import Distribution
+from simfleet.inference_components.placement import Capacity
+from simfleet.request_records import ENV_NONE, MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK
 from simfleet.request_records import CacheRecords, EnvironmentRecords, HopRecords, RequestRecords, group_slices
 from simfleet.fleet import Fleet, instance_id
 from simfleet.metrics.datapoints import DatapointBuffer
 from simfleet.metrics.emission import (ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE, SIMFLEET_NAMESPACE,
                                        STATUS_NAMES, device_utilization, fleet_gauge_values, utilization_values)
+from simfleet.metrics.component_utilization import COMPONENT_NAMESPACE, CopyUse, copy_use, copy_values, host_values
 from simfleet.metrics.invocation_datapoints import invocation_distributions
 from simfleet.metrics.model_cache_gauges import CacheOccupancy, cache_steps, sample_times
 from simfleet.metrics.model_cache_metrics import ModelCacheMetrics
@@ -60,10 +63,17 @@ _SERVED_TABLE[[OK, MODEL_ERROR, MODEL_TIMEOUT]] = True
 class MetricsAggregator:
     """Turns request records and instance busy time into datapoints as their periods close."""
 
-    def __init__(self, fleet: Fleet, settings: MetricsSection, start: dt.datetime, instance_counts=None):
-        """`instance_counts(variant_index, times)` gives the instance-count gauges (`fleet_gauge_values`)."""
+    def __init__(self, fleet: Fleet, settings: MetricsSection, start: dt.datetime, instance_counts=None,
+                 components=None):
+        """`instance_counts(variant_index, times)` gives the count gauges (`fleet_gauge_values`): an
+        inference component's are its copies'; `components` (`engine.component_copies.ComponentCopies`)
+        tells where each copy runs, for the metrics of inference components."""
         self.fleet = fleet
         self.instance_counts = instance_counts
+        self.components = components
+        self._copy_use: dict[int, tuple] = {}  # copy row -> its use over the utilization period just closed
+        # hosting variants publish after their components, whose copies' use they sum
+        self._utilization_order = sorted(fleet.variants, key=lambda v: v.hosting is not None)
         self.sample_interval = settings.concurrency_sample_interval
         self.start = start
         self.accelerator_dimension = settings.accelerator_dimension
@@ -159,7 +169,7 @@ class MetricsAggregator:
         closing = [v for v in self.fleet.variants if _ends_at(t, v.plan.invocation_s)]
         if closing:
             self._emit_requests(t, closing)
-        for variant in self.fleet.variants:
+        for variant in self._utilization_order:
             if _ends_at(t, variant.plan.utilization_s):
                 self._emit_utilization(t, variant, slot_busy, instance_variant, in_service, first_station)
                 if variant.index in self._serverless:
@@ -182,6 +192,14 @@ class MetricsAggregator:
         return self.start + dt.timedelta(seconds=end_s - period_s)
 
     def _dims(self, variant, instance: int | None = None, device: int | None = None) -> dict:
+        if variant.component is not None:  # `instance`: a copy's row
+            dims = {"InferenceComponentName": variant.component.name}
+            if instance is not None:
+                dims["InstanceId"] = instance_id(self.components.host_of_row(instance) + 1)
+                dims["ContainerId"] = self.components.container_id(instance)
+            if device is not None:
+                dims[self.accelerator_dimension] = str(device)
+            return dims
         dims = {"EndpointName": variant.endpoint_name, "VariantName": variant.variant_name}
         if instance is not None:
             dims["InstanceId"] = instance_id(instance + 1)
@@ -194,7 +212,11 @@ class MetricsAggregator:
             period = variant.plan.invocation_s
             parts = self._pending[variant.index].take_answered_before(t)
             if not parts:
+                if variant.component is not None:
+                    self._emit_idle_copies(t, variant)
                 continue
+            if variant.component is not None:
+                self._emit_no_capacity(t, variant, parts)
             published = _Published.of(parts, self.include_rejected)
             if not len(published.status):
                 continue
@@ -207,6 +229,8 @@ class MetricsAggregator:
                 for metric, unit, dist in invocation_distributions(group.status, group.active_instances,
                                                                    group.model_latency_s, group.overhead_s,
                                                                    variant, self.buffer.scale):
+                    if variant.component is not None and metric == "InvocationsPerInstance":
+                        metric = "InvocationsPerCopy"  # 1 / copies in service, by analogy (catalog notes)
                     if not serverless or (INVOCATION_NAMESPACE, metric) in serverless_metrics():
                         self.buffer.add_distribution(timestamp, period, INVOCATION_NAMESPACE, metric, unit, dims, dist)
             if serverless and published.setup_s is not None:
@@ -220,6 +244,29 @@ class MetricsAggregator:
         for variant in closing:
             if len(variant.containers) > 1 and not variant.direct:
                 self._emit_pipeline_containers(t, variant)
+
+    def _emit_idle_copies(self, t: float, variant) -> None:
+        """`InvocationsPerCopy` of 0 for a component with a copy in service and no request in the period.
+
+        simfleet's choice: AWS's scale-to-zero guide scales copies in to zero by target tracking on
+        this metric, which needs datapoints in idle periods (a managed alarm without data never acts)."""
+        period = variant.plan.invocation_s
+        times = t - period + np.arange(max(1, int(round(period / self.sample_interval)))) * self.sample_interval
+        if self.instance_counts(variant.index, times)["InServiceCopies"].max() > 0:
+            self.buffer.add_distribution(self._timestamp(t, period), period, INVOCATION_NAMESPACE, "InvocationsPerCopy",
+                                         "None", self._dims(variant),
+                                         Distribution.from_distinct(np.array([0.0]), [1], 0.0, self.buffer.scale))
+
+    def _emit_no_capacity(self, t: float, variant, parts: list[RequestRecords]) -> None:
+        """`NoCapacityInvocationFailures` of an inference component: a 1 for each request that found
+        no copy in service, in periods that have one (emitted on the event only [ZERO])."""
+        failures = sum(int(np.count_nonzero(part.status == NO_CAPACITY)) for part in parts)
+        if failures:
+            period = variant.plan.invocation_s
+            self.buffer.add_distribution(self._timestamp(t, period), period, INVOCATION_NAMESPACE,
+                                         "NoCapacityInvocationFailures", "None", self._dims(variant),
+                                         Distribution.from_distinct(np.array([1.0]), [failures], float(failures),
+                                                                    self.buffer.scale))
 
     def _emit_direct_containers(self, timestamp, period: int, variant, published: "_Published") -> None:
         """A direct-invocation endpoint's per-container `Invocations`, 4XX, 5XX, `OverheadLatency` and
@@ -277,6 +324,12 @@ class MetricsAggregator:
         every = (first_station[mine][:, None] + np.arange(n_stations)).ravel()
         mark[every] = slot_busy[every]
         self._busy_mark = mark
+        if variant.component is not None:
+            self._emit_copies(t, variant, members, busy_slots[0].sum(axis=1))
+            return
+        if variant.hosting is not None:
+            self._emit_hosting(t, variant, members)
+            return
         if not len(members):
             return
         timestamp = self._timestamp(t, period)
@@ -307,6 +360,45 @@ class MetricsAggregator:
                 for device, value in enumerate(per_device):
                     self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit,
                                     self._dims(variant, int(instance), device), np.array([value]))
+
+    def _emit_copies(self, t: float, variant, rows: np.ndarray, busy_workers: np.ndarray) -> None:
+        """Each serving copy's utilization over its reservation; kept for its host's metrics."""
+        use = copy_use(variant, busy_workers)
+        for k, row in enumerate(rows):
+            self._copy_use[int(row)] = (use.cpu_vcpus[k], use.gpus[k], use.memory_bytes[k], use.gpu_memory_bytes[k])
+        if not len(rows):
+            return
+        period = variant.plan.utilization_s
+        timestamp = self._timestamp(t, period)
+        values = copy_values(variant, use)
+        for metric, unit, per_copy in values:
+            self.buffer.add(timestamp, period, COMPONENT_NAMESPACE, metric, unit, self._dims(variant), per_copy)
+        if variant.plan.enhanced:
+            for k, row in enumerate(rows):
+                for metric, unit, per_copy in values:
+                    self.buffer.add(timestamp, period, COMPONENT_NAMESPACE, metric, unit,
+                                    self._dims(variant, int(row)), per_copy[k: k + 1])
+
+    def _emit_hosting(self, t: float, variant, members: np.ndarray) -> None:
+        """A hosting variant's instances: what their copies reserve and use (`component_utilization`)."""
+        copies, self._copy_use = self._copy_use, {}
+        if not len(members):
+            return
+        on: dict[int, list] = {}
+        for row, use in copies.items():
+            on.setdefault(self.components.host_of_row(row), []).append(use)
+        used = [None if int(i) not in on else CopyUse(*np.array(on[int(i)]).T) for i in members]
+        reserved = [self.components.reserved_on(int(i)) or Capacity() for i in members]
+        period = variant.plan.utilization_s
+        timestamp = self._timestamp(t, period)
+        values = host_values(variant, reserved, used)
+        for metric, unit, per_instance in values:
+            self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit, self._dims(variant), per_instance)
+        if variant.plan.enhanced:
+            for k, instance in enumerate(members):
+                for metric, unit, per_instance in values:
+                    self.buffer.add(timestamp, period, ENDPOINT_NAMESPACE, metric, unit,
+                                    self._dims(variant, int(instance)), per_instance[k: k + 1])
 
     def _emit_serverless_gauges(self, t: float, variant) -> None:
         """A serverless variant's sampled gauges (`serverless_gauges.SampledState.close`)."""
@@ -344,14 +436,15 @@ class MetricsAggregator:
         timestamp = self._timestamp(t, period)
         for variant in self.fleet.variants:
             members = np.flatnonzero((instance_variant == variant.index) & in_service)
-            if not len(members):
+            if not len(members) or variant.hosting is not None:  # a host's instances take no request themselves
                 continue
-            self.buffer.add(timestamp, period, INVOCATION_NAMESPACE, "ConcurrentRequestsPerModel", "None",
-                            self._dims(variant), counts[members].ravel())
+            metric = "ConcurrentRequestsPerModel" if variant.component is None else "ConcurrentRequestsPerCopy"
+            self.buffer.add(timestamp, period, INVOCATION_NAMESPACE, metric, "None", self._dims(variant),
+                            counts[members].ravel())
             if variant.plan.enhanced:
                 for row in members:
-                    self.buffer.add(timestamp, period, INVOCATION_NAMESPACE, "ConcurrentRequestsPerModel",
-                                    "None", self._dims(variant, int(row)), counts[row])
+                    self.buffer.add(timestamp, period, INVOCATION_NAMESPACE, metric, "None",
+                                    self._dims(variant, int(row)), counts[row])
 
 
 def _ends_at(t: float, period_s: int) -> bool:

@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass
 
 from simfleet.fleet import Fleet
+from simfleet.metrics.component_costs import HostCosts
 from simfleet.metrics.emission import STATUS_NAMES
 from simfleet.metrics.model_cache_totals import ModelCacheTotals
 from simfleet.metrics.run_totals import RunTotals
@@ -44,9 +45,11 @@ class FleetTime:
 
 def build_summary(fleet: Fleet, totals: RunTotals, fleet_time: list[FleetTime], mean_busy_workers: list[float],
                   duration_s: float, serverless: ServerlessTotals | None = None,
-                  multi_model: ModelCacheTotals | None = None) -> dict:
+                  multi_model: ModelCacheTotals | None = None,
+                  component_costs: dict[int, HostCosts] | None = None) -> dict:
     """`serverless` and `multi_model` hold the run totals of the serverless and the multi-model
-    variants (needed when there are any)."""
+    variants, `component_costs` the cost split of the variants hosting inference components
+    (needed when there are any)."""
     variants = []
     missing_prices = []
     for variant, vt in zip(fleet.variants, totals.variants):
@@ -54,7 +57,12 @@ def build_summary(fleet: Fleet, totals: RunTotals, fleet_time: list[FleetTime], 
         ok = int(vt.status_counts[0])
         time = fleet_time[variant.index]
         instance = variant.instance_type
-        if variant.serverless is None:
+        if variant.component is not None or variant.hosting is not None:
+            price = instance.price_per_hour
+            cost, extra = _components(fleet, variant, component_costs, time, duration_s)
+            if price is None:
+                missing_prices.append(_missing(variant, "price_per_hour", instance.name))
+        elif variant.serverless is None:
             price = instance.price_per_hour
             cost = price * time.billed_s / 3600 if price is not None else None
             if price is None:
@@ -71,6 +79,7 @@ def build_summary(fleet: Fleet, totals: RunTotals, fleet_time: list[FleetTime], 
             "model": variant.model_name,
             "instance_type": instance.name if instance is not None else None,
             "instance_count": variant.initial_instance_count,
+            **({"InferenceComponentName": variant.component.name} if variant.component is not None else {}),
             "peak_instances_in_service": time.peak_in_service,
             "mean_instances_in_service": time.in_service_s / duration_s,
             "workers_per_instance": variant.entry.workers if instance is not None else None,
@@ -95,8 +104,14 @@ def build_summary(fleet: Fleet, totals: RunTotals, fleet_time: list[FleetTime], 
             "cost_per_million_requests": cost / requests * 1e6 if cost is not None and requests else None,
             **extra,
         })
+        if variant.component is not None:  # copies, not instances: they are in its `inference_component` object
+            variants[-1].update(peak_instances_in_service=0, mean_instances_in_service=0.0, instance_hours=0.0,
+                                in_service_instance_hours=0.0, price_per_hour=None)
     costs = [v["cost"] for v in variants]
     total_requests = sum(v["requests"] for v in variants)
+    tables = {}
+    if component_costs:
+        tables["inference_components"] = _component_table(fleet, variants, component_costs)
     return {
         "duration_s": duration_s,
         "requests": total_requests,
@@ -107,7 +122,55 @@ def build_summary(fleet: Fleet, totals: RunTotals, fleet_time: list[FleetTime], 
                         "metrics.parquet percentiles are exact up to 150 distinct values per datapoint, "
                         "else within half a histogram bucket (metrics.histogram_scale)",
         "variants": variants,
+        **tables,
     }
+
+
+def _components(fleet: Fleet, variant, costs: dict[int, HostCosts], time: FleetTime,
+                duration_s: float) -> tuple[float | None, dict]:
+    """(cost, extra object) of an inference component (its share of its host's cost) or of a
+    variant that hosts components (the idle part: what no copy reserved, and empty instances)."""
+    if variant.hosting is not None:
+        host = costs[variant.index]
+        return host.idle, {"hosting": {
+            "components": [fleet.variants[k].component.name for k in variant.hosting.components],
+            "instances_cost": host.total, "idle_cost": host.idle,
+            "managed_instance_scaling": None if variant.hosting.scaling is None else {
+                "min_instance_count": variant.hosting.scaling.min_instances,
+                "max_instance_count": variant.hosting.scaling.max_instances,
+                "strategy": variant.hosting.scaling.strategy}}}
+    component = variant.component
+    host = costs[component.host]
+    share = None if host.by_component is None else host.by_component[component.name]
+    return share, {"inference_component": {
+        "copies_initial": component.initial_copies,
+        "peak_copies_in_service": time.peak_in_service,
+        "mean_copies_in_service": time.in_service_s / duration_s if duration_s else None,
+        "copy_hours": time.in_service_s / 3600,
+        "reservation_per_copy": {"cpu_cores": component.cpu_cores, "accelerators": component.accelerators,
+                                 "memory_mb": component.memory_mb},
+        "share_of_instances_cost": share / host.total if share is not None and host.total else None,
+    }}
+
+
+def _component_table(fleet: Fleet, rows: list[dict], costs: dict[int, HostCosts]) -> list[dict]:
+    """The per-model cost table: each component's share of its host's cost, then the host's idle
+    part; the rows of one host add up to its instances' cost."""
+    out = []
+    for index, host in costs.items():
+        variant = fleet.variants[index]
+        for k in variant.hosting.components:
+            row = rows[k]
+            out.append({"EndpointName": variant.endpoint_name, "VariantName": variant.variant_name,
+                        "InferenceComponentName": fleet.variants[k].component.name, "model": row["model"],
+                        "requests": row["requests"], "cost": row["cost"],
+                        "share": row["cost"] / host.total if row["cost"] is not None and host.total else None,
+                        "cost_per_million_requests": row["cost_per_million_requests"]})
+        out.append({"EndpointName": variant.endpoint_name, "VariantName": variant.variant_name,
+                    "InferenceComponentName": None, "model": "(idle capacity)", "requests": 0, "cost": host.idle,
+                    "share": host.idle / host.total if host.idle is not None and host.total else None,
+                    "cost_per_million_requests": None})
+    return out
 
 
 def _missing(variant, price: str, of: str) -> dict:

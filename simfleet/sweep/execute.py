@@ -53,6 +53,11 @@ HEADLINE_FIELDS = (
     ("loads_abandoned", pa.int64()),
     ("hit_latency_p99_ms", pa.float64()),
     ("miss_latency_p99_ms", pa.float64()),
+    # inference components (null in a run without any): each component's share of its instances' cost
+    # per hour, by InferenceComponentName, the unreserved remainder, and requests that found no copy
+    ("component_cost_per_hour", pa.map_(pa.string(), pa.float64())),
+    ("idle_cost_per_hour", pa.float64()),
+    ("no_capacity_failures", pa.int64()),
 )
 
 #: Control-plane events that take an instance out of service (`simfleet.engine.instances`): a drained
@@ -146,7 +151,26 @@ def headline(summary: dict, events: pa.Table) -> dict:
     row["peak_instances"] = peak_instances(events)
     row.update(_serverless_headline(variants))
     row.update(_multi_model_headline(variants, duration_s))
+    row.update(_component_headline(variants, duration_s))
     return {name: _finite(row[name]) for name, _ in HEADLINE_FIELDS}
+
+
+def _component_headline(variants: list[dict], duration_s: float) -> dict:
+    """Cost per hour of each inference component (its share) and of the idle remainder, summed over the
+    hosting variants, and the requests answered NoCapacity (see HEADLINE_FIELDS)."""
+    hosts = [v for v in variants if v.get("hosting") is not None]
+    if not hosts:
+        return dict.fromkeys(("component_cost_per_hour", "idle_cost_per_hour", "no_capacity_failures"))
+    from simfleet.metrics.emission import NO_CAPACITY, STATUS_NAMES
+
+    def per_hour(cost):
+        return None if cost is None or not duration_s else cost / duration_s * 3600
+
+    components = [v for v in variants if v.get("InferenceComponentName")]
+    idle = [v["cost"] for v in hosts]
+    return {"component_cost_per_hour": [(v["InferenceComponentName"], per_hour(v["cost"])) for v in components],
+            "idle_cost_per_hour": per_hour(sum(idle)) if all(c is not None for c in idle) else None,
+            "no_capacity_failures": sum(v["outcomes"].get(STATUS_NAMES[NO_CAPACITY], 0) for v in components)}
 
 
 def _serverless_headline(variants: list[dict]) -> dict:

@@ -30,7 +30,8 @@ __all__ = ["SweepFile", "SweepSection", "Sampling", "Axis", "structural_problems
 RESERVED_COLUMNS = frozenset({
     "run_id", "replicate", "seed", "status", "error", "requests", "error_rate", "latency_p50_ms",
     "latency_p90_ms", "latency_p99_ms", "throughput_per_s", "cost_per_hour", "cost_per_million",
-    "peak_instances", "mean_instances", "wall_s"})
+    "peak_instances", "mean_instances", "wall_s", "component_cost_per_hour", "idle_cost_per_hour",
+    "no_capacity_failures"})
 #: Axis names are column names and Hive partition names (`name=value` folders).
 AXIS_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 #: Dotted experiment keys as `--set` takes them: `endpoints.0.production_variants.0.instance_type`.

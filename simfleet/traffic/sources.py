@@ -42,6 +42,7 @@ class TrafficSource:
     target_variant: str | None
     target_container_hostname: str | None  # the source's fixed TargetContainerHostname, if any
     target_model: str | None               # the source's fixed TargetModel, if any
+    target_inference_component: str | None  # the source's InferenceComponentName, if any
 
     def take_until(self, t: float) -> Arrivals:  # pragma: no cover
         raise NotImplementedError
@@ -56,6 +57,7 @@ class RateDrivenSource(TrafficSource):
         self.target_variant = spec.target_variant
         self.target_container_hostname = spec.target_container_hostname
         self.target_model = spec.target_model
+        self.target_inference_component = spec.target_inference_component
         knots = [(0.0, spec.rate)] if spec.rate is not None else [tuple(k) for k in spec.schedule]
         self.rate = RateFunction.build(knots, spec.interpolation,
                                        [(b.start, b.duration, b.extra_rate) for b in spec.bursts])
@@ -100,6 +102,7 @@ class ReplaySource(TrafficSource):
         self.target_variant = spec.target_variant
         self.target_container_hostname = spec.target_container_hostname
         self.target_model = spec.target_model
+        self.target_inference_component = spec.target_inference_component
         path = base_dir / spec.file
         table = read_trace(path)
         for column in (spec.time_column, spec.payload_column, spec.target_container_hostname_column,
