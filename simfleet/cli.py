@@ -3,12 +3,15 @@
 Exit codes (listed in `simfleet --help`): 0 success, 1 a job ran but failed (some sweep runs, or a
 recommender job with no recommendation), 2 usage error (typer/click), 3 invalid input
 (`errors.EXIT_INVALID_INPUT`), with one line per problem on stderr and never a traceback for a
-user's mistake. Startup stays light: the engine (numba), the query layer and pandas are imported
+user's mistake. `run`, `sweep` and `recommend` take `--quiet` (errors only) and `--json` (one JSON
+object on stdout instead of the table); `run` shows its progress on stderr when that is a terminal
+(`outputs.run_progress`). Startup stays light: the engine (numba), the query layer and pandas are imported
 inside the commands that need them, so `--help`, `--version` and `validate` never load them.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from enum import Enum
@@ -65,31 +68,53 @@ def run(
     set_: List[str] = typer.Option([], "--set", help="override a key: --set endpoints.0.production_variants.0.initial_instance_count=3"),
     requests: Optional[bool] = typer.Option(None, "--requests/--no-requests", help="write requests.parquet"),
     report: bool = typer.Option(False, "--report", help="also write the run's HTML report (RUN_DIR/report.html)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors: no progress, no run table"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout instead of the run table: "
+                                                       "run_dir, wall_s, report and summary (summary.json's content)"),
 ) -> None:
-    """Simulate EXPERIMENT and write its run directory."""
+    """Simulate EXPERIMENT and write its run directory.
+
+    On a terminal, a progress line on stderr shows the simulated time, the requests so far, the wall
+    time and an estimate of the time left; it is silent when stderr is not a terminal."""
     from simfleet.scenario import load_experiment
     from simfleet.outputs.run_directory import run_to_directory
+    from simfleet.outputs.run_progress import RunProgress
 
     overrides = list(set_) + ([f"experiment.seed={seed}"] if seed is not None else [])
+    progress = None
     try:
         scenario = load_experiment(experiment, overrides)
         out_dir = out or Path("runs") / scenario.experiment.experiment.name
+        if not quiet:
+            progress = RunProgress(scenario.experiment.experiment.duration)
         began = time.perf_counter()
-        result = run_to_directory(scenario, out_dir, requests)
+        result = run_to_directory(scenario, out_dir, requests,
+                                  on_requests=progress.add if progress is not None and progress.tty else None)
     except InputError as error:
         _fail(error)
+    finally:
+        if progress is not None:
+            progress.close()
     elapsed = time.perf_counter() - began
     summary = result.summary
-    typer.echo(f"simulated {summary['requests']:,} requests over {summary['duration_s']:g} s "
-               f"in {elapsed:.2f} s of wall time -> {out_dir}")
-    for line in run_table(summary):
-        typer.echo(line)
+    if not quiet and not as_json:
+        typer.echo(f"simulated {summary['requests']:,} requests over {summary['duration_s']:g} s "
+                   f"in {elapsed:.2f} s of wall time -> {out_dir}")
+        for line in run_table(summary):
+            typer.echo(line)
     stale = out_dir / "report.html"
+    written = None
     if report:
         from simfleet.report.cli import write_run_report
-        typer.echo(f"report -> {write_run_report(out_dir)}")
+        written = write_run_report(out_dir)
+        if not quiet and not as_json:
+            typer.echo(f"report -> {written}")
     elif stale.is_file():
         stale.unlink()  # a run never leaves an earlier run's files beside its own (DESIGN §5)
+    if as_json:
+        typer.echo(json.dumps({"run_dir": str(out_dir), "wall_s": round(elapsed, 3),
+                               "report": None if written is None else str(written), "summary": summary},
+                              indent=2, allow_nan=False))
 
 
 #: The run table's columns after the endpoint/variant one: (header, width).

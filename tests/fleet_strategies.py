@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conftest import base_experiment
+from small_experiments import base_experiment
 
 __all__ = ["experiments"]
 

@@ -1,9 +1,47 @@
-"""Experiments with inference components for the tests: an endpoint whose variant hosts components
-on ml.c5.xlarge instances, served by the toy profile (tests/data/models/toy.toml)."""
+"""Experiments with inference components for the tests: `ic_experiment`, an endpoint whose variant
+hosts components on ml.c5.xlarge instances, served by the toy profile (tests/data/models/toy.toml);
+`COMPONENTS`, the same kind of file as TOML text, for the configuration tests (one component of the
+toy profile on ml.g5.12xlarge: 48 vCPUs, 4 GPUs, 192 GiB = 196608 MiB; toy runs on g5 with one GPU
+per worker)."""
 
 from __future__ import annotations
 
-from conftest import base_experiment
+from small_experiments import base_experiment
+
+#: a valid experiment whose variant hosts one component (`toy-ic`), the base the configuration tests edit
+COMPONENTS = """\
+[experiment]
+name = "t"
+start_time = 2026-01-05T09:00:00Z
+duration = "2min"
+seed = 1
+model_paths = ["models"]
+
+[[endpoints]]
+endpoint_name = "ep"
+
+[[endpoints.production_variants]]
+variant_name = "A"
+instance_type = "ml.g5.12xlarge"
+initial_instance_count = 2
+managed_instance_scaling = { min_instance_count = 1, max_instance_count = 4 }
+
+[[inference_components]]
+inference_component_name = "toy-ic"
+endpoint_name = "ep"
+variant_name = "A"
+runtime_config = { copy_count = 3 }
+
+[inference_components.specification]
+model_name = "toy"
+compute_resource_requirements = { number_of_accelerator_devices_required = 1, number_of_cpu_cores_required = 4, min_memory_required_in_mb = 4096 }
+scheduling_config = { placement_strategy = "SPREAD" }
+
+[[traffic]]
+kind = "poisson"
+rate = 50
+target_inference_component = "toy-ic"
+"""
 
 #: ml.c5.xlarge as copies see it: 4 vCPUs (cores, by default) and 8 GiB.
 C5_CORES, C5_MIB = 4, 8192

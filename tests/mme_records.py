@@ -11,6 +11,8 @@ With `load_timeout`, a download or a load still unfinished `load_timeout` after 
 started it is given up then (CACHE_DOWNLOAD_ABANDONED or CACHE_LOAD_ABANDONED from its start until
 then, a 429 for its request): until then it holds its disk or memory (no room is made from it), and
 a request for the same model on that instance waits for it and gets a 429 too.
+
+`run_aggregator` feeds such records to the metrics aggregator tick by tick, as the engine would.
 """
 
 from __future__ import annotations
@@ -19,13 +21,17 @@ import math
 
 import numpy as np
 
-from conftest import base_experiment, scenario
+from small_experiments import base_experiment, scenario
 from simfleet.fleet import build_fleet
+from simfleet.metrics.aggregator import MetricsAggregator
 from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_DOWNLOAD_ABANDONED, CACHE_HIT, CACHE_LOAD,
                                       CACHE_LOAD_ABANDONED, CACHE_MISS, CACHE_NONE, CACHE_UNLOAD, MODEL_NOT_FOUND,
                                       MODEL_NOT_READY, NO_CACHE_ROOM, OK, CacheRecords, RequestRecords)
 
 MODELS = 6
+#: the metrics tests' synthetic runs: their length and instances (`run_aggregator` feeds that many)
+DURATION_S = 600.0
+INSTANCES = 2
 
 
 def mme_fleet(instances: int = 2):
@@ -136,3 +142,28 @@ def synthetic_run(rng: np.random.Generator, variant, n: int, duration_s: float, 
                                  np.array(columns[4], np.float64))
     assert CACHE_NONE == 0
     return records, cache_records
+
+
+def run_aggregator(fleet, experiment, records, caches, end_s=DURATION_S, interval=None):
+    """Feed each 10 s tick's arrivals and the cache events decided by then, close every tick."""
+    settings_ = experiment.metrics if interval is None else \
+        experiment.metrics.model_copy(update={"concurrency_sample_interval": interval})
+    aggregator = MetricsAggregator(fleet, settings_, experiment.experiment.start_time)
+    iv = np.zeros(INSTANCES, np.int32)
+    serving = np.ones(INSTANCES, bool)
+    stations = np.arange(INSTANCES)
+    given_ = np.zeros(len(caches), bool)
+    for t in np.arange(10.0, end_s + 1, 10.0):
+        aggregator.add(records.select((records.arrival_s >= t - 10) & (records.arrival_s < t)))
+        # an event is decided at the arrival of the request that caused it, at most minutes early
+        now = ~given_ & (caches.time_s - 120.0 < t)
+        given_ |= now
+        aggregator.add_cache(type(caches)(*(getattr(caches, f)[now] for f in
+                                            ("time_s", "instance", "model", "kind", "duration_s"))))
+        busy = np.zeros((INSTANCES, fleet.variants[0].entry.workers))
+        aggregator.close_tick(t, busy, iv, serving, stations)
+    return aggregator.buffer.tables()[0].to_pandas()
+
+
+def rows(frame, metric):
+    return frame[frame.metric_name == metric]

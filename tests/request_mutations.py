@@ -1,8 +1,25 @@
-"""Walking AWS-shaped request dicts for mutation tests (autoscaling and recommender requests)."""
+"""Walking and editing AWS-shaped request dicts for mutation tests (autoscaling and recommender requests)."""
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
+
+DEL = object()  # `set_path` marker: remove the key
+
+
+def set_path(doc, path: str, value):
+    """Set (or with DEL remove) the dotted/indexed `path` in `doc` (`policies[0].PolicyName`); a list
+    index one past the end appends."""
+    keys = [int(p) if p.isdigit() else p for p in path.replace("[", ".").replace("]", "").split(".")]
+    node = doc
+    for key in keys[:-1]:
+        node = node[key]
+    if value is DEL:
+        del node[keys[-1]]
+    elif isinstance(node, list) and keys[-1] == len(node):
+        node.append(value)
+    else:
+        node[keys[-1]] = value
 
 
 def member_paths(node, prefix=()):

@@ -13,7 +13,7 @@ import dataclasses
 
 import numpy as np
 
-from conftest import base_experiment, scenario
+from small_experiments import base_experiment, scenario
 from simfleet.fleet import Fleet, ServerlessRuntime, build_fleet
 from simfleet.request_records import (ENV_COLD, ENV_NONE, ENV_PROVISIONED, ENV_PROVISIONED_ADDED, ENV_REAPED,
                                       ENV_RELEASED, ENV_SPILLOVER_COLD, ENV_SPILLOVER_WARM, ENV_STARTED, ENV_WARM,

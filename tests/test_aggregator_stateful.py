@@ -9,15 +9,19 @@ fed whose response fell in a closed period — and no request may be published t
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from conftest import base_experiment, nearest_rank_value, scenario
+from reference_statistics import nearest_rank_value
+from small_experiments import base_experiment, scenario
 from simfleet.request_records import OK
 from simfleet.request_records import RequestRecords
 from simfleet.fleet import build_fleet
 from simfleet.metrics.aggregator import MetricsAggregator
+
+pytestmark = pytest.mark.jit_off  # also run with numba's JIT off (tests/test_jit_off.py)
 
 
 class AggregatorMachine(RuleBasedStateMachine):

@@ -13,104 +13,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from autoscaling_experiments import BASE, RID, STEP_ALARM
+from input_problems import edit, line_number, load_problems, write
 from simfleet.cli import app
-from simfleet.errors import EXIT_INVALID_INPUT, InputError
+from simfleet.errors import EXIT_INVALID_INPUT
 from simfleet.scenario import load_experiment
-
-MODELS = Path(__file__).parent / "data" / "models"
-RID = "endpoint/ep/variant/A"
-
-BASE = f"""\
-[experiment]
-name = "t"
-start_time = 2026-01-05T09:00:00Z
-duration = "10min"
-seed = 1
-model_paths = ["models"]
-
-[[endpoints]]
-endpoint_name = "ep"
-
-[[endpoints.production_variants]]
-variant_name = "A"
-model_name = "toy"
-instance_type = "ml.c5.xlarge"
-initial_instance_count = 2
-
-[[traffic]]
-kind = "poisson"
-rate = 50
-
-[instances]
-provisioning_time = {{ kind = "constant", value = "60s" }}
-
-[[autoscaling.targets]]
-ServiceNamespace = "sagemaker"
-ResourceId = "{RID}"
-ScalableDimension = "sagemaker:variant:DesiredInstanceCount"
-MinCapacity = 1
-MaxCapacity = 4
-
-[[autoscaling.policies]]
-PolicyName = "tt"
-ServiceNamespace = "sagemaker"
-ResourceId = "{RID}"
-ScalableDimension = "sagemaker:variant:DesiredInstanceCount"
-PolicyType = "TargetTrackingScaling"
-
-[autoscaling.policies.TargetTrackingScalingPolicyConfiguration]
-TargetValue = 1000.0
-PredefinedMetricSpecification = {{ PredefinedMetricType = "SageMakerVariantInvocationsPerInstance" }}
-"""
-
-STEP_ALARM = f"""
-[[autoscaling.policies]]
-PolicyName = "step"
-ServiceNamespace = "sagemaker"
-ResourceId = "{RID}"
-ScalableDimension = "sagemaker:variant:DesiredInstanceCount"
-PolicyType = "StepScaling"
-
-[autoscaling.policies.StepScalingPolicyConfiguration]
-AdjustmentType = "ChangeInCapacity"
-StepAdjustments = [{{ MetricIntervalLowerBound = 0.0, ScalingAdjustment = 1 }}]
-
-[[autoscaling.alarms]]
-AlarmName = "high"
-AlarmActions = ["step"]
-MetricName = "CPUUtilization"
-Namespace = "/aws/sagemaker/Endpoints"
-Statistic = "Average"
-Dimensions = [{{ Name = "EndpointName", Value = "ep" }}, {{ Name = "VariantName", Value = "A" }}]
-Period = 60
-EvaluationPeriods = 2
-Threshold = 80.0
-ComparisonOperator = "GreaterThanThreshold"
-"""
-
-
-def edit(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, f"test bug: {old!r} must occur exactly once"
-    return text.replace(old, new)
-
-
-def line_of(text: str, needle: str) -> int:
-    hits = [n for n, line in enumerate(text.splitlines(), start=1) if needle in line]
-    assert len(hits) == 1, f"test bug: {needle!r} is on lines {hits}"
-    return hits[0]
-
-
-def problems(path: Path):
-    with pytest.raises(InputError) as caught:
-        load_experiment(path)
-    return caught.value.problems
-
-
-def write(directory: Path, text: str) -> Path:
-    path = directory / "exp.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
 
 def test_the_base_loads_with_its_requests(workdir):
     scenario = load_experiment(write(workdir, BASE + STEP_ALARM))
@@ -173,43 +80,43 @@ CONSEQUENCES = {
 @pytest.mark.parametrize("case", [pytest.param(c, id=c[0]) for c in CASES])
 def test_bad_request_reported_on_its_key_and_line(case, workdir):
     name, (old, new), key, needle, fragment = case
-    text = edit(BASE + STEP_ALARM, old, new)
+    text = edit(BASE + STEP_ALARM, [(old, new)])
     path = write(workdir, text)
-    found = problems(path)
+    found = load_problems(path)
     assert {p.key for p in found} == {key} | CONSEQUENCES.get(name, set()), [str(p) for p in found]
     [problem] = [p for p in found if p.key == key]
     assert problem.file == str(path)
     assert problem.key == key, str(problem)
     assert fragment in problem.message, str(problem)
-    assert problem.line == line_of(text, needle), str(problem)
+    assert problem.line == line_number(text, needle), str(problem)
 
 
 def test_several_problems_at_once(workdir):
-    text = edit(edit(BASE + STEP_ALARM, "TargetValue = 1000.0", "TargetValue = -5.0"), "Period = 60", "Period = 30")
-    keys = {p.key for p in problems(write(workdir, text))}
+    text = edit(BASE + STEP_ALARM, [("TargetValue = 1000.0", "TargetValue = -5.0"), ("Period = 60", "Period = 30")])
+    keys = {p.key for p in load_problems(write(workdir, text))}
     assert "autoscaling.policies[0].TargetTrackingScalingPolicyConfiguration.TargetValue" in keys
     # the alarm problem needs a valid document first: reported once the policy is fixed
-    text = edit(BASE + STEP_ALARM, "Period = 60", "Period = 30")
-    text = edit(text, "MetricName = \"CPUUtilization\"", "MetricName = \"CPUUtilisation\"")
-    assert {p.key for p in problems(write(workdir, text))} == {"autoscaling.alarms[0].MetricName"}
+    text = edit(BASE + STEP_ALARM, [("Period = 60", "Period = 30")])
+    text = edit(text, [("MetricName = \"CPUUtilization\"", "MetricName = \"CPUUtilisation\"")])
+    assert {p.key for p in load_problems(write(workdir, text))} == {"autoscaling.alarms[0].MetricName"}
 
 
 def test_high_resolution_out_period_must_fit_the_concurrency_metric(workdir):
-    text = edit(BASE, '"SageMakerVariantInvocationsPerInstance"',
-                '"SageMakerVariantConcurrentRequestsPerModelHighResolution"')
+    text = edit(BASE, [('"SageMakerVariantInvocationsPerInstance"',
+                        '"SageMakerVariantConcurrentRequestsPerModelHighResolution"')])
     load_experiment(write(workdir, text))  # 10 s periods on a 10 s metric
-    text = edit(text, "[instances]", "[autoscaling.settings]\nhigh_resolution_out_period = 20\n\n[instances]")
+    text = edit(text, [("[instances]", "[autoscaling.settings]\nhigh_resolution_out_period = 20\n\n[instances]")])
     load_experiment(write(workdir, text))  # 20 s: two datapoints per period
-    enhanced = edit(BASE, 'endpoint_name = "ep"\n', 'endpoint_name = "ep"\nmetrics_config = { enable_enhanced_metrics '
-                    '= true, metric_publish_frequency_in_seconds = 120 }\n')
-    [problem] = problems(write(workdir, enhanced))
+    enhanced = edit(BASE, [('endpoint_name = "ep"\n', 'endpoint_name = "ep"\nmetrics_config = { enable_enhanced_metrics '
+                            '= true, metric_publish_frequency_in_seconds = 120 }\n')])
+    [problem] = load_problems(write(workdir, enhanced))
     assert problem.key.startswith("autoscaling.policies[0].TargetTrackingScalingPolicyConfiguration")
     assert "not a multiple of the 120 s" in problem.message and "target_tracking_period" in problem.message
 
 
 def test_requests_inline_and_in_a_file_is_an_error(workdir):
     text = BASE.replace("[[autoscaling.targets]]", '[autoscaling]\nfile = "scaling.json"\n\n[[autoscaling.targets]]')
-    [problem] = problems(write(workdir, text))
+    [problem] = load_problems(write(workdir, text))
     assert problem.key == "autoscaling" and "not both" in problem.message
 
 
@@ -239,28 +146,28 @@ def test_problems_in_the_json_file_name_that_file(workdir):
     document = _document()
     document["policies"][0]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] = "high"
     path = _file_experiment(workdir, document)
-    [problem] = problems(path)
+    [problem] = load_problems(path)
     assert problem.file == str(workdir / "scaling.json")
     assert problem.key == "policies[0].TargetTrackingScalingPolicyConfiguration.TargetValue"
 
 
 def test_json_syntax_error_has_its_line(workdir):
     text = json.dumps(_document(), indent=2).replace('"MinCapacity": 1,', '"MinCapacity": 1,,')
-    [problem] = problems(_file_experiment(workdir, text))
+    [problem] = load_problems(_file_experiment(workdir, text))
     assert problem.file == str(workdir / "scaling.json") and "not valid JSON" in problem.message
-    assert problem.line == line_of(text, '"MinCapacity": 1,,')
+    assert problem.line == line_number(text, '"MinCapacity": 1,,')
 
 
 def test_missing_json_file(workdir):
     path = _file_experiment(workdir, "{}")
     (workdir / "scaling.json").unlink()
-    [problem] = problems(path)
+    [problem] = load_problems(path)
     assert problem.key == "autoscaling.file" and "no such file" in problem.message
-    assert problem.line == line_of(path.read_text(), 'file = "scaling.json"')
+    assert problem.line == line_number(path.read_text(), 'file = "scaling.json"')
 
 
 def test_cli_run_exits_3_and_writes_nothing(workdir):
-    path = write(workdir, edit(BASE, "TargetValue = 1000.0", "TargetValue = 0.0"))
+    path = write(workdir, edit(BASE, [("TargetValue = 1000.0", "TargetValue = 0.0")]))
     out = workdir / "out"
     result = CliRunner().invoke(app, ["run", str(path), "--out", str(out)])
     assert result.exit_code == EXIT_INVALID_INPUT, result.output

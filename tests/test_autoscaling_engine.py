@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from conftest import base_experiment, scenario
+from small_experiments import base_experiment, scenario
 from simfleet.autoscaling.capacity import DEFAULT_COOLDOWN_S
 from simfleet.autoscaling.schedules import fire_times
 from simfleet.config.experiment import AutoscalingSettings

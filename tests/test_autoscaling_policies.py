@@ -13,11 +13,10 @@ from simfleet.autoscaling import alarm_requests, api_fields, document, policies
 from simfleet.autoscaling.document import AutoscalingConfig, load_autoscaling
 from simfleet.autoscaling.policies import PutScheduledAction, StepAdjustment
 from simfleet.errors import InputError
-from request_mutations import mutate
+from request_mutations import DEL, mutate, set_path
 
 RID = "endpoint/my-endpoint/variant/AllTraffic"
 DIM = "sagemaker:variant:DesiredInstanceCount"
-DEL = object()  # mutation marker: remove the key
 
 
 def valid_document():
@@ -52,20 +51,6 @@ def valid_document():
              "Threshold": 1000.0, "ComparisonOperator": "GreaterThanThreshold",
              "TreatMissingData": "notBreaching", "AlarmActions": ["step-out"]}],
     }
-
-
-def _set(doc, path: str, value):
-    """Set (or with DEL remove) the dotted/indexed `path` in `doc`; a list index may append."""
-    keys = [int(p) if p.isdigit() else p for p in path.replace("[", ".").replace("]", "").split(".")]
-    node = doc
-    for key in keys[:-1]:
-        node = node[key]
-    if value is DEL:
-        del node[keys[-1]]
-    elif isinstance(node, list) and keys[-1] == len(node):
-        node.append(value)
-    else:
-        node[keys[-1]] = value
 
 
 def _problems(doc):
@@ -268,7 +253,7 @@ CASES = [
 def test_each_constraint_names_its_key(mutations, key, message):
     doc = valid_document()
     for path, value in mutations.items():
-        _set(doc, path, value if value is DEL else copy.deepcopy(value))
+        set_path(doc, path, value if value is DEL else copy.deepcopy(value))
     problems = _problems(doc)
     at_key = [p for p in problems if p.key == key]
     assert len(at_key) == 1, [str(p) for p in problems]
@@ -278,11 +263,11 @@ def test_each_constraint_names_its_key(mutations, key, message):
 
 def test_every_problem_is_reported_at_once():
     doc = valid_document()
-    _set(doc, f"{T}.MaxCapacity", 0)
-    _set(doc, "policies[0].PolicyName", 5)
-    _set(doc, f"{STEP}.StepAdjustments[1].MetricIntervalLowerBound", 90)
-    _set(doc, f"{S}.Schedule", "rate(0 days)")
-    _set(doc, f"{A}.Period", 45)
+    set_path(doc, f"{T}.MaxCapacity", 0)
+    set_path(doc, "policies[0].PolicyName", 5)
+    set_path(doc, f"{STEP}.StepAdjustments[1].MetricIntervalLowerBound", 90)
+    set_path(doc, f"{S}.Schedule", "rate(0 days)")
+    set_path(doc, f"{A}.Period", 45)
     keys = {p.key for p in _problems(doc)}
     assert {f"{T}.MaxCapacity", "policies[0].PolicyName", f"{STEP}.StepAdjustments[1].MetricIntervalLowerBound",
             f"{S}.Schedule", f"{A}.Period"} <= keys
@@ -290,8 +275,8 @@ def test_every_problem_is_reported_at_once():
 
 def test_cross_field_rule_inside_an_invalid_request_is_still_reported():
     doc = valid_document()
-    _set(doc, "policies[1].PolicyName", "")  # a field error in the same request
-    _set(doc, f"{STEP}.StepAdjustments[1].MetricIntervalLowerBound", 110)
+    set_path(doc, "policies[1].PolicyName", "")  # a field error in the same request
+    set_path(doc, f"{STEP}.StepAdjustments[1].MetricIntervalLowerBound", 110)
     keys = {p.key for p in _problems(doc)}
     assert {"policies[1].PolicyName", f"{STEP}.StepAdjustments[1].MetricIntervalLowerBound"} <= keys
 

@@ -1,5 +1,5 @@
 """An endpoint given as CreateEndpointConfig (+ CreateModel) request JSON, with traffic in TOML
-(`simfleet/aws_requests.py`).
+(`simfleet/aws_requests/`).
 
 The shipped pair in experiments/aws/ is valid against botocore's SageMaker service model and runs
 to the same summary, byte for byte, as the hand-written TOML it stands for; each bad input gives
@@ -289,15 +289,15 @@ def test_validate_reports_a_bad_request_file(tmp_path):
 
 
 @pytest.mark.parametrize("shape_name, known", [
-    ("CreateEndpointConfigInput", ("_CONFIG_KEYS", "_CONFIG_IGNORED", "_CONFIG_REFUSED")),
-    ("ProductionVariant", ("_VARIANT_KEYS", "_VARIANT_IGNORED", "_VARIANT_REFUSED")),
-    ("CreateModelInput", ("_MODEL_KEYS", "_MODEL_IGNORED")),
-    ("ContainerDefinition", ("_CONTAINER_KEYS", "_CONTAINER_IGNORED")),
+    ("CreateEndpointConfigInput", ("CONFIG_KEYS", "CONFIG_IGNORED", "CONFIG_REFUSED")),
+    ("ProductionVariant", ("VARIANT_KEYS", "VARIANT_IGNORED", "VARIANT_REFUSED")),
+    ("CreateModelInput", ("MODEL_KEYS", "MODEL_IGNORED")),
+    ("ContainerDefinition", ("CONTAINER_KEYS", "CONTAINER_IGNORED")),
 ])
 def test_every_botocore_member_has_a_decision(sagemaker, shape_name, known):
-    import simfleet.aws_requests as requests
+    import simfleet.aws_requests.shapes as shapes
 
-    decided = set().union(*(set(getattr(requests, name)) for name in known))
+    decided = set().union(*(set(getattr(shapes, name)) for name in known))
     assert set(sagemaker.shape_for(shape_name).members) == decided
 
 

@@ -4,54 +4,25 @@ Each problem must be (a) an `InputError` from the API, or exit code 3 with no tr
 CLI, (b) one line naming the file, the key path and what was expected, and (c) when the problem
 sits in a TOML file, located on the right line. Experiments are written as real TOML text into
 `tmp_path`, and expected line numbers are found in that text by the tests themselves (never taken
-from simfleet's own line scanner).
+from simfleet's own line scanner): the helpers are `input_problems`'.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from simfleet.cli import app
+from input_problems import (BASE, Case, assert_at, assert_exit_invalid, edit, invoke, line_number, load_problems,
+                            write)
 from simfleet.engine.simulation import simulate
 from simfleet.errors import EXIT_INVALID_INPUT, InputError, Problem
 from simfleet.outputs import run_directory
 from simfleet.profiles import load_profile
 from simfleet.scenario import load_experiment
+from small_experiments import MODELS
 
-MODELS = Path(__file__).parent / "data" / "models"
 P = "endpoints[0].production_variants[0]"
-
-# Line numbers:  1 [experiment] ... 12 [[endpoints]] ... 15 [[endpoints.production_variants]] ...
-# 21 [[traffic]], 22 kind, 23 rate.
-BASE = """\
-[experiment]
-name = "t"
-start_time = 2026-01-05T09:00:00Z
-duration = "2min"
-seed = 1
-model_paths = ["models"]
-
-[metrics]
-high_resolution = false
-percentiles = [50, 90, 99]
-
-[[endpoints]]
-endpoint_name = "ep"
-
-[[endpoints.production_variants]]
-variant_name = "A"
-model_name = "toy"
-instance_type = "ml.c5.xlarge"
-initial_instance_count = 2
-
-[[traffic]]
-kind = "poisson"
-rate = 50
-"""
 
 SECOND_VARIANT_A = """\
 [[endpoints.production_variants]]
@@ -76,78 +47,7 @@ initial_instance_count = 1
 
 
 # ---------------------------------------------------------------------------------------------
-# helpers
-
-
-def edit(text: str, edits) -> str:
-    for old, new in edits:
-        assert text.count(old) == 1, f"test bug: {old!r} must occur exactly once"
-        text = text.replace(old, new)
-    return text
-
-
-def line_number(text: str, needle) -> int:
-    """1-based line of `needle` in `text`; `needle` is a substring, or (substring, occurrence)."""
-    needle, occurrence = needle if isinstance(needle, tuple) else (needle, None)
-    hits = [n for n, line in enumerate(text.splitlines(), start=1) if needle in line]
-    if occurrence is None:
-        assert len(hits) == 1, f"test bug: {needle!r} is on lines {hits}"
-        return hits[0]
-    return hits[occurrence - 1]
-
-
-def write(directory: Path, text: str, name: str = "exp.toml") -> Path:
-    path = directory / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def load_problems(path: Path, overrides=()) -> list[Problem]:
-    with pytest.raises(InputError) as caught:
-        load_experiment(path, list(overrides))
-    problems = caught.value.problems
-    assert problems, "an InputError carries at least one problem"
-    # The exception's text is the problems, one per line.
-    assert str(caught.value).splitlines() == [str(p) for p in problems]
-    return problems
-
-
-def assert_at(problem: Problem, text: str, at: dict) -> None:
-    """The problem names one of the acceptable key paths and the line that key is written on."""
-    assert problem.key in at, f"key path {problem.key!r} is not one of {sorted(at)}: {problem}"
-    expected = line_number(text, at[problem.key])
-    assert problem.line == expected, f"line {problem.line}, expected {expected}: {problem}"
-    assert str(problem) == f"{problem.file}:{expected}: {problem.key}: {problem.message}"
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def assert_exit_invalid(result) -> list[str]:
-    """Exit 3 through typer.Exit (no crash), no traceback, one `error:` line per problem."""
-    assert result.exit_code == EXIT_INVALID_INPUT, (result.exit_code, result.output, result.exception)
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
-    lines = result.stderr.splitlines()
-    assert lines and all(line.startswith("error: ") for line in lines), result.stderr
-    return lines
-
-
-# ---------------------------------------------------------------------------------------------
 # one problem each: a table of cases, checked through the API (reported, located) and the CLI
-
-
-@dataclass
-class Case:
-    id: str
-    edits: list
-    at: dict  # acceptable key path -> needle of the line it is written on
-    expect: tuple  # fragments of the message: what is wrong and what was expected
-    text: str = field(init=False, default="")
-
-    def __post_init__(self):
-        self.text = edit(BASE, self.edits)
 
 
 CASES = [

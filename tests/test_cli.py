@@ -18,12 +18,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
-from simfleet.cli import app
 from simfleet.errors import EXIT_INVALID_INPUT, EXIT_USAGE
+from input_problems import invoke
+from small_experiments import MODELS
 
-MODELS = Path(__file__).parent / "data" / "models"
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone.utc)
 RUN_FILES = {"metrics.parquet", "metric_values.parquet", "events.parquet", "summary.json", "manifest.json"}
 SHIPPED_FAMILIES = ("c5", "c6i", "m5", "r5", "g4dn", "g5", "g6", "p3", "p4d", "inf2")
@@ -67,10 +66,6 @@ def experiment(tmp_path: Path) -> Path:
     path = tmp_path / "experiment.toml"
     path.write_text(EXPERIMENT, encoding="utf-8")
     return path
-
-
-def invoke(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def run_ok(experiment: Path, out: Path, *args):
@@ -165,6 +160,70 @@ def test_run_table_says_what_each_number_is(experiment, tmp_path):
     notes = lines[lines.index(header) + 1 + len(summary(tmp_path / "out")["variants"]):]
     assert any("end-to-end latency" in line for line in notes) and any("mean, peak inst" in line for line in notes)
     assert all(len(line) <= 100 for line in lines[lines.index(header):]), lines
+
+
+def test_run_quiet_prints_nothing(experiment, tmp_path):
+    result = run_ok(experiment, tmp_path / "out", "--quiet")
+    assert result.stdout == "" and result.stderr == ""
+    assert files_in(tmp_path / "out") == RUN_FILES
+
+
+def test_run_json_is_the_summary_on_stdout_and_nothing_else(experiment, tmp_path):
+    out = tmp_path / "out"
+    result = run_ok(experiment, out, "--json")
+    printed = json.loads(result.stdout)   # stdout holds exactly one JSON document
+    assert set(printed) == {"run_dir", "wall_s", "report", "summary"}
+    assert printed["run_dir"] == str(out) and printed["report"] is None and printed["wall_s"] > 0
+    assert printed["summary"] == summary(out)
+    assert result.stderr == ""            # not a terminal: no progress line
+    assert json.loads(run_ok(experiment, tmp_path / "quiet", "--json", "--quiet").stdout)["summary"] == summary(out)
+
+
+def test_the_progress_display_does_not_change_the_run(experiment, tmp_path):
+    """On a terminal the progress line reads every request batch (beside the request trace); the run
+    directory is byte for byte the one written without it."""
+    import io
+
+    from simfleet.outputs.run_directory import run_to_directory
+    from simfleet.outputs.run_progress import RunProgress
+    from simfleet.scenario import load_experiment
+
+    scenario = load_experiment(experiment)
+    stream = io.StringIO()
+    progress = RunProgress(scenario.experiment.experiment.duration, stream, tty=True, interval_s=0.0)
+    run_to_directory(scenario, tmp_path / "with", requests=True, on_requests=progress.add)
+    run_to_directory(scenario, tmp_path / "without", requests=True)
+    assert progress.requests == summary(tmp_path / "with")["requests"]
+    assert "requests, wall" in stream.getvalue()
+    for name in RUN_FILES | {"requests.parquet"}:
+        assert (tmp_path / "with" / name).read_bytes() == (tmp_path / "without" / name).read_bytes(), name
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_run_shows_its_progress_when_stderr_is_a_terminal(experiment, tmp_path):
+    """A real process whose stderr is a pseudo-terminal: the progress line is drawn there and erased at
+    the end; stdout (a pipe) still gets the run table."""
+    import pty
+
+    main, terminal = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "simfleet", "run", str(experiment), "--out", str(tmp_path / "o")],
+                               stdout=subprocess.PIPE, stderr=terminal, cwd=tmp_path)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:   # the process closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    stdout = process.communicate(timeout=300)[0].decode()
+    os.close(main)
+    assert process.returncode == 0, shown
+    assert b"simulated 0:0" in shown and b" of 0:02:00 (" in shown and b"requests, wall" in shown, shown
+    assert shown.endswith(b"\r\x1b[2K"), shown   # erased before the table
+    assert stdout.startswith("simulated ") and "endpoint/variant" in stdout
 
 
 def test_run_table_fits_100_columns_with_30_character_names():
@@ -385,12 +444,12 @@ def test_catalog_family_filter():
 
 @pytest.mark.parametrize("command, expected", [
     ([], ["run", "validate", "catalog"]),
-    (["run"], ["experiment", "--out", "--seed", "--set", "--requests", "--no-requests"]),
+    (["run"], ["experiment", "--out", "--seed", "--set", "--requests", "--no-requests", "--quiet", "--json"]),
     (["validate"], ["files", "experiment", "model profile", "sweep", "recommender job", "autoscaling", "trace",
                     "--kind", "experiment|profile|sweep|job|autoscaling|endpoint_config|model|queries|trace", "--model"]),
     (["recommend"], ["--cost", "--latency", "--throughput", "lowest|low|moderate|high|highest",
-                     "--cost-metric", "costperhour|costperinference"]),
-    (["sweep"], ["--executor", "local|dask"]),
+                     "--cost-metric", "costperhour|costperinference", "--quiet", "--json"]),
+    (["sweep"], ["--executor", "local|dask", "--quiet", "--json"]),
     (["catalog"], ["--family"]),
 ])
 def test_help(command, expected):

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from conftest import base_experiment, scenario
+from small_experiments import base_experiment, scenario
 from simfleet.engine.endpoint_flow import EndpointFlow, FlowVariant, GivenValues, dispatch_given, no_arrivals
 from simfleet.request_records import MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK, QUEUE_FULL
 from simfleet.request_records import RequestRecords

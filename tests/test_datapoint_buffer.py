@@ -7,11 +7,14 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simfleet.cloudwatch.distribution import Distribution
 from simfleet.metrics.datapoints import DatapointBuffer, _DistributionColumns
+
+pytestmark = pytest.mark.jit_off  # also run with numba's JIT off (tests/test_jit_off.py)
 
 START = dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)
 

@@ -9,6 +9,7 @@ invisible.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,8 @@ from oracle import NaiveInstance, naive_dispatch
 from simfleet.request_records import ROUTING_LEAST_OUTSTANDING, ROUTING_RANDOM
 from simfleet.engine.endpoint_flow import dispatch_given
 from simfleet.engine.request_plane import RequestPlane
+
+pytestmark = pytest.mark.jit_off  # also run with numba's JIT off (tests/test_jit_off.py)
 
 
 @st.composite

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import base_experiment, scenario
+from small_experiments import base_experiment, scenario
 from fleet_strategies import experiments
 from simfleet.request_records import RequestRecords
 from simfleet.engine.simulation import simulate

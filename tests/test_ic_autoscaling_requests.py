@@ -48,9 +48,9 @@ from simfleet.engine.events import EventLog
 from simfleet.engine.scalable_capacity import CopyCount, InstanceCount
 from simfleet.errors import InputError
 from simfleet.scenario import load_experiment
-from test_autoscaling_config import BASE as VARIANT_BASE
-from test_bad_input import assert_at, edit, load_problems, write
-from test_ic_config import COMPONENTS
+from autoscaling_experiments import BASE as VARIANT_BASE
+from ic_experiments import COMPONENTS
+from input_problems import assert_at, edit, load_problems, write
 
 ROOT = Path(__file__).resolve().parents[1]
 IC_NAME = "resnet-thumbnails"

@@ -13,45 +13,12 @@ from __future__ import annotations
 import pytest
 
 from simfleet.scenario import load_experiment
-from test_bad_input import BASE, assert_at, edit, invoke, load_problems, write
+from ic_experiments import COMPONENTS
+from input_problems import BASE, assert_at, edit, invoke, load_problems, write
 
 IC = "inference_components[0]"
 CRR = f"{IC}.specification.compute_resource_requirements"
 V = "endpoints[0].production_variants[0]"
-
-COMPONENTS = """\
-[experiment]
-name = "t"
-start_time = 2026-01-05T09:00:00Z
-duration = "2min"
-seed = 1
-model_paths = ["models"]
-
-[[endpoints]]
-endpoint_name = "ep"
-
-[[endpoints.production_variants]]
-variant_name = "A"
-instance_type = "ml.g5.12xlarge"
-initial_instance_count = 2
-managed_instance_scaling = { min_instance_count = 1, max_instance_count = 4 }
-
-[[inference_components]]
-inference_component_name = "toy-ic"
-endpoint_name = "ep"
-variant_name = "A"
-runtime_config = { copy_count = 3 }
-
-[inference_components.specification]
-model_name = "toy"
-compute_resource_requirements = { number_of_accelerator_devices_required = 1, number_of_cpu_cores_required = 4, min_memory_required_in_mb = 4096 }
-scheduling_config = { placement_strategy = "SPREAD" }
-
-[[traffic]]
-kind = "poisson"
-rate = 50
-target_inference_component = "toy-ic"
-"""
 
 
 def test_a_valid_file_validates_and_runs(workdir):

@@ -31,7 +31,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import scenario
+from small_experiments import scenario
 from oracle import NaiveStationInstance, NaiveUser, NaiveVariant, naive_flow
 from simfleet.engine.endpoint_flow import EndpointFlow, FlowVariant, GivenValues
 from simfleet.engine.kernels.flow import Arrivals

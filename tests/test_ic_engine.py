@@ -22,7 +22,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import scenario
+from small_experiments import scenario
 from ic_experiments import C5_CORES, C5_MIB, ic_experiment
 from simfleet.engine.simulation import simulate
 from simfleet.inference_components.placement import Capacity

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from scipy import stats as _scipy_stats
 
-from conftest import scenario
+from small_experiments import scenario
 from simfleet.engine.simulation import simulate
 from simfleet.request_records import RequestRecords
 from ic_experiments import ic_experiment

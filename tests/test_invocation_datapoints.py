@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import base_experiment, scenario
+from small_experiments import base_experiment, scenario
 from simfleet.cloudwatch.distribution import Distribution
 from simfleet.fleet import build_fleet
 from simfleet.metrics.aggregator import MetricsAggregator
@@ -24,6 +24,8 @@ from simfleet.metrics.emission import MODEL_ERROR_OUTCOMES, REACHED_CONTAINER, S
 from simfleet.metrics.invocation_datapoints import invocation_distributions
 from simfleet.request_records import NO_CAPACITY, OK, PAYLOAD_TOO_LARGE
 from simfleet.request_records import RequestRecords
+
+pytestmark = pytest.mark.jit_off  # also run with numba's JIT off (tests/test_jit_off.py)
 
 
 _FLEET = build_fleet(scenario(base_experiment()))

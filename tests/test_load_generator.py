@@ -19,7 +19,6 @@ import json
 import math
 import re
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,7 +26,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import base_experiment, nearest_rank_value, scenario
+from reference_statistics import nearest_rank_value
+from small_experiments import MODELS, base_experiment, scenario
 from simfleet.engine.simulation import simulate
 from simfleet.errors import InputError
 from simfleet.metrics.run_totals import RunTotals
@@ -38,7 +38,6 @@ from simfleet.scenario import load_experiment
 NS = "/aws/sagemaker/InferenceRecommendationsJobs"
 CLIENT_METRICS = ("ClientInvocations", "ClientInvocationErrors", "ClientLatency", "NumberOfUsers")
 START = pd.Timestamp("2026-01-05T09:00:00Z")
-MODELS = Path(__file__).parent / "data" / "models"
 JOB_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,63}$"
 OTHER_DIMENSIONS = ("VariantName", "ContainerName", "InstanceId", "InferenceComponentName", "ContainerId",
                     "AcceleratorId")

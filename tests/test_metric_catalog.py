@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import base_experiment, scenario
+from small_experiments import base_experiment, scenario
 from simfleet.engine.simulation import simulate
 from simfleet.errors import InputError
 from simfleet.cloudwatch import catalog_docs
@@ -378,8 +378,7 @@ def _multi_model_emitted():
     cache runs it end to end in `simulate`: then it joins the run above)."""
     import numpy as np
 
-    from mme_records import mme_fleet, synthetic_run
-    from test_mme_metrics import run_aggregator
+    from mme_records import mme_fleet, run_aggregator, synthetic_run
 
     fleet, experiment = mme_fleet(2)
     records, caches = synthetic_run(np.random.default_rng(3), fleet.variants[0], 300, 240.0, 2, slow=True)

@@ -29,7 +29,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import base_experiment, nearest_rank_value, scenario
+from reference_statistics import nearest_rank_value
+from small_experiments import base_experiment, scenario
 from fleet_strategies import experiments
 from simfleet.request_records import (MODEL_ERROR, MODEL_TIMEOUT, NO_CAPACITY, OK, PAYLOAD_TOO_LARGE,
                                               QUEUE_FULL)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mme_records import mme_fleet
+from mme_records import DURATION_S, INSTANCES, mme_fleet, rows, run_aggregator
 from simfleet.metrics.model_cache_activity import COUNTS, ModelCacheActivity
 from simfleet.metrics.model_cache_gauges import DISK, GPU_MEMORY, LOADED, MEMORY, CacheOccupancy
 from simfleet.metrics.model_cache_totals import ModelCacheTotals
@@ -25,7 +25,6 @@ from simfleet.metrics.run_totals import RunTotals
 from simfleet.metrics.summary import FleetTime, build_summary
 from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_DOWNLOAD_ABANDONED, CACHE_LOAD,
                                       CACHE_LOAD_ABANDONED, CACHE_UNLOAD, CacheRecords, RequestRecords)
-from test_mme_metrics import DURATION_S, INSTANCES, rows, run_aggregator
 
 #: A runtime with what `cache_steps` reads: three models, two copies per load, GPU memory too.
 RUNTIME = SimpleNamespace(memory_bytes=np.array([100.0, 200.0, 400.0]), gpu_memory_bytes=np.array([10.0, 20.0, 40.0]),

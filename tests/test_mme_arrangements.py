@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import base_experiment, scenario
+from small_experiments import base_experiment, scenario
 from simfleet.engine.simulation import simulate
 from simfleet.request_records import (CACHE_DOWNLOAD, CACHE_DOWNLOAD_ABANDONED, CACHE_HIT, CACHE_LOAD,
                                       CACHE_LOAD_ABANDONED, MODEL_NOT_FOUND, MODEL_NOT_READY, OK, CacheRecords,

@@ -22,6 +22,7 @@ same model sequence (`tests/lru_reference.py`).
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,6 +35,8 @@ from simfleet.engine.request_plane import RequestPlane
 from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD_ABANDONED, CACHE_HIT, CACHE_LOAD_ABANDONED,
                                       CACHE_MISS, CACHE_UNLOAD, MODEL_NOT_FOUND, MODEL_NOT_READY, NO_CACHE_ROOM,
                                       NO_CAPACITY, OK, QUEUE_FULL, ROUTING_LEAST_OUTSTANDING, RequestRecords)
+
+pytestmark = pytest.mark.jit_off  # also run with numba's JIT off (tests/test_jit_off.py)
 
 HORIZON = 16.0
 MAX_PAYLOAD = 1.0

@@ -15,8 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mme_records import mme_fleet, synthetic_run
-from simfleet.metrics.aggregator import MetricsAggregator
+from mme_records import DURATION_S, INSTANCES, mme_fleet, rows, run_aggregator, synthetic_run
 from simfleet.metrics.emission import error_class
 from simfleet.metrics.model_cache_activity import COUNTS, ModelCacheActivity
 from simfleet.metrics.model_cache_totals import ModelCacheTotals
@@ -24,38 +23,13 @@ from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_DOWNLO
                                       CACHE_LOAD_ABANDONED, CACHE_MISS, CACHE_UNLOAD, MODEL_NOT_FOUND, MODEL_NOT_READY,
                                       NO_CACHE_ROOM)
 
-DURATION_S = 600.0
-INSTANCES = 2
+pytestmark = pytest.mark.jit_off  # also run with numba's JIT off (tests/test_jit_off.py)
+
 LIMIT_S = 90.0   # the load limit of the slow synthetic runs (downloads take 20-120 s there, loads 8-80 s)
 
 
 def limit(slow: bool):
     return LIMIT_S if slow else None
-
-
-def run_aggregator(fleet, experiment, records, caches, end_s=DURATION_S, interval=None):
-    """Feed each 10 s tick's arrivals and the cache events decided by then, close every tick."""
-    settings_ = experiment.metrics if interval is None else \
-        experiment.metrics.model_copy(update={"concurrency_sample_interval": interval})
-    aggregator = MetricsAggregator(fleet, settings_, experiment.experiment.start_time)
-    iv = np.zeros(INSTANCES, np.int32)
-    serving = np.ones(INSTANCES, bool)
-    stations = np.arange(INSTANCES)
-    given_ = np.zeros(len(caches), bool)
-    for t in np.arange(10.0, end_s + 1, 10.0):
-        aggregator.add(records.select((records.arrival_s >= t - 10) & (records.arrival_s < t)))
-        # an event is decided at the arrival of the request that caused it, at most minutes early
-        now = ~given_ & (caches.time_s - 120.0 < t)
-        given_ |= now
-        aggregator.add_cache(type(caches)(*(getattr(caches, f)[now] for f in
-                                            ("time_s", "instance", "model", "kind", "duration_s"))))
-        busy = np.zeros((INSTANCES, fleet.variants[0].entry.workers))
-        aggregator.close_tick(t, busy, iv, serving, stations)
-    return aggregator.buffer.tables()[0].to_pandas()
-
-
-def rows(frame, metric):
-    return frame[frame.metric_name == metric]
 
 
 @settings(max_examples=15)

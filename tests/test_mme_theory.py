@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import base_experiment, scenario
+from small_experiments import base_experiment, scenario
 from lru_reference import che_hit_ratio, zipf_popularity
 from simfleet.engine.simulation import simulate
 from simfleet.request_records import (CACHE_DELETE, CACHE_DOWNLOAD, CACHE_HIT, CACHE_LOAD, CACHE_MISS, CACHE_NONE,

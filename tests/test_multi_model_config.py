@@ -2,15 +2,15 @@
 `multi_model_config` and `model_population`, the `[multi_model]` settings, `target_model` on
 traffic, population generation, the cache tiers and the fleet's `MultiModelRuntime`.
 
-Bad input follows `tests/test_bad_input.py`: one problem per case, one line naming the file, the key
-path the user wrote and the line it is on. Expected values are computed here from the inputs
-(test profile `toy`, the catalog's ml.c5.xlarge: 4 vCPUs, 8 GiB), never copied from simfleet's output.
+Bad input follows `tests/test_bad_input.py` (with the helpers of `tests/input_problems.py`): one
+problem per case, one line naming the file, the key path the user wrote and the line it is on.
+Expected values are computed here from the inputs (test profile `toy`, the catalog's ml.c5.xlarge: 4
+vCPUs, 8 GiB), never copied from simfleet's output.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ from simfleet.config.multi_model import ModelPopulationSpec, MultiModelSettings
 from simfleet.fleet import build_fleet
 from simfleet.multi_model.population import build_population, draw_models
 from simfleet.scenario import load_experiment
-from test_bad_input import assert_at, edit, invoke, load_problems, write
+from input_problems import Case as ProblemCase, assert_reported_on_its_key, edit, invoke, load_problems, write
 
 P = "endpoints[0].production_variants[0]"
 MP = f"{P}.model_population"
@@ -273,16 +273,8 @@ def test_drawn_models_follow_the_cdf(weights, uniforms):
 # bad input: one problem each, on the key the user wrote
 
 
-@dataclass
-class Case:
-    id: str
-    edits: list
-    at: dict  # acceptable key path -> needle of the line it is written on
-    expect: tuple  # fragments of the message
-    text: str = field(init=False, default="")
-
-    def __post_init__(self):
-        self.text = edit(MME, self.edits)
+class Case(ProblemCase):
+    base = MME
 
 
 def models(*entries: str, extra: str = "") -> tuple[str, str]:
@@ -416,14 +408,7 @@ def test_the_base_is_valid(workdir):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_reported_on_its_key(case: Case, workdir):
-    path = write(workdir, case.text)
-    problems = load_problems(path)
-    assert len(problems) == 1, "\n".join(map(str, problems))
-    [problem] = problems
-    assert problem.file == str(path)
-    for fragment in case.expect:
-        assert fragment in problem.message, f"{fragment!r} not in: {problem}"
-    assert_at(problem, case.text, case.at)
+    assert_reported_on_its_key(case, workdir)
 
 
 def test_replay_target_model_column(workdir):

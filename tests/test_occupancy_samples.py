@@ -10,12 +10,15 @@ dropped.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simfleet.metrics.aggregation_kernels import sample_occupancy
 from simfleet.request_records import MODEL_ERROR, MODEL_TIMEOUT, OK
 from simfleet.metrics.emission import STATUS_NAMES
+
+pytestmark = pytest.mark.jit_off  # also run with numba's JIT off (tests/test_jit_off.py)
 
 SERVED = np.zeros(len(STATUS_NAMES), np.bool_)
 SERVED[[OK, MODEL_ERROR, MODEL_TIMEOUT]] = True

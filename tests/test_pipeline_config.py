@@ -2,8 +2,9 @@
 `containers` and `inference_execution_config`, `target_container_hostname` on traffic and in replayed
 traces, the fleet's containers and its hostname -> container index rule, and the shipped examples.
 
-Bad input follows `tests/test_bad_input.py`: one problem per case, one line naming the file, the key
-path the user wrote and the line it is on. Nothing here runs a pipeline: the engine side lands apart.
+Bad input follows `tests/test_bad_input.py` (with the helpers of `tests/input_problems.py`): one
+problem per case, one line naming the file, the key path the user wrote and the line it is on.
+Nothing here runs a pipeline: the engine side lands apart.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from simfleet.rng import RandomStreams
 from simfleet.scenario import load_experiment
 from simfleet.traffic.hostnames import TargetHostnames
 from simfleet.traffic.sources import build_source
-from test_bad_input import MODELS, assert_at, assert_exit_invalid, edit, invoke, load_problems, write
+from small_experiments import MODELS
+from input_problems import assert_at, assert_exit_invalid, edit, invoke, load_problems, write
 
 ROOT = Path(__file__).resolve().parent.parent
 P = "endpoints[0].production_variants[0]"
@@ -179,7 +181,7 @@ def test_target_hostnames_that_sagemaker_answers_with_400_are_accepted(workdir, 
 
 
 def test_a_hostname_on_a_single_container_endpoint_is_accepted(workdir):
-    from test_bad_input import BASE
+    from input_problems import BASE
     text = edit(BASE, [("rate = 50", 'rate = 50\ntarget_container_hostname = "main"')])
     [variant] = fleet_of(write(workdir, text)).variants
     assert variant.container_index("main") == 1  # unknown: the engine answers 400

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from conftest import base_experiment, scenario
+from small_experiments import base_experiment, scenario
 from simfleet.engine.simulation import simulate
 from simfleet.request_records import OK, RequestRecords
 

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from simfleet.cli import app
 from simfleet.errors import EXIT_INVALID_INPUT, EXIT_USAGE
 from simfleet.query import RunMetrics
-from test_query_store import START_S, Stream, latency_stream, naive_statistic, write_run
+from reference_statistics import naive_statistic
+from stored_runs import START_S, Stream, latency_stream, write_run
 
 DIMS = ["Name=EndpointName,Value=ep", "Name=VariantName,Value=A"]
 STATS = ["get-metric-statistics", "--namespace", "AWS/SageMaker", "--metric-name", "ModelLatency",

@@ -11,7 +11,7 @@ import pytest
 
 from simfleet.cloudwatch.distribution import Distribution
 from simfleet.query import RunMetrics
-from test_query_store import START_S, Stream, latency_stream, stored_rows, write_run
+from stored_runs import START_S, Stream, latency_stream, stored_rows, write_run
 
 UNITS = {"Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes",
          "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second",

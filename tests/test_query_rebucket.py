@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from simfleet.cloudwatch.distribution import Distribution
 from simfleet.query import RunMetrics
 from simfleet.query.rebucket import align_start, bucket_count, valid_period
-from test_query_store import START_S, Stream, naive_statistic, write_run
+from reference_statistics import naive_statistic
+from stored_runs import START_S, Stream, write_run
 
 DAY_MS = 86_400_000
 

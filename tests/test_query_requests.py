@@ -17,7 +17,7 @@ from simfleet.query.requests import parse_get_metric_data, parse_get_metric_stat
 from simfleet.query.shapes import (INPUT_SHAPES, BooleanShape, IntegerShape, ListShape, StringShape,
                                    StructureShape, TimestampShape)
 from simfleet.query.timestamps import parse_timestamp
-from test_query_store import START_S, latency_stream, write_run
+from stored_runs import START_S, latency_stream, write_run
 
 MODEL = botocore.session.get_session().get_service_model("cloudwatch")
 PARSERS = {"ListMetrics": parse_list_metrics, "GetMetricStatistics": parse_get_metric_statistics,

@@ -15,7 +15,8 @@ from botocore.validate import ParamValidator
 
 from simfleet.errors import InputError
 from simfleet.query import RunMetrics
-from test_query_store import START_S, Stream, latency_stream, naive_statistic, write_run
+from reference_statistics import naive_statistic
+from stored_runs import START_S, Stream, latency_stream, write_run
 
 MODEL = botocore.session.get_session().get_service_model("cloudwatch")
 ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")

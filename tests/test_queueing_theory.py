@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import stats as _scipy_stats
 
-from conftest import base_experiment, scenario
+from small_experiments import base_experiment, scenario
 from simfleet.request_records import RequestRecords
 from simfleet.engine.simulation import simulate
 

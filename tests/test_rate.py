@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import base_experiment, scenario
+from small_experiments import base_experiment, scenario
 from simfleet.request_records import RequestRecords
 from simfleet.engine.simulation import simulate
 from simfleet.traffic.rate import RateFunction

@@ -28,9 +28,8 @@ from simfleet.schema.json_lines import json_key_lines
 from simfleet.recommender.traffic_pattern import Phase, TrafficPattern
 from simfleet.recommender.traffic_schedule import UserSchedule, phase_end_users
 from simfleet.schema.aws_fields import DEFER as _DEFER, spec_in as _spec_in
-from request_mutations import mutate
+from request_mutations import DEL, mutate, set_path
 
-DEL = object()  # mutation marker: remove the key
 ROLE = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20211026"
 PACKAGE = "arn:aws:sagemaker:us-east-1:123456789012:model-package/xgboost-churn/1"
 PROFILES = available_profiles([builtin_profile_dir()])
@@ -64,20 +63,6 @@ def aws_request():
 
 def valid_job():
     return dict(aws_request(), simfleet={"model": "xgboost-tabular", "seed": 7})
-
-
-def _set(doc, path: str, value):
-    """Set (or with DEL remove) the dotted/indexed `path` in `doc`; a list index may append."""
-    keys = [int(p) if p.isdigit() else p for p in path.replace("[", ".").replace("]", "").split(".")]
-    node = doc
-    for key in keys[:-1]:
-        node = node[key]
-    if value is DEL:
-        del node[keys[-1]]
-    elif isinstance(node, list) and keys[-1] == len(node):
-        node.append(value)
-    else:
-        node[keys[-1]] = value
 
 
 def _problems(doc, **kwargs):
@@ -316,7 +301,7 @@ def test_each_constraint_names_its_key(case):
     mutations, key, message, *also = case
     doc = valid_job()
     for path, value in mutations.items():
-        _set(doc, path, value if value is DEL else copy.deepcopy(value))
+        set_path(doc, path, value if value is DEL else copy.deepcopy(value))
     problems = _problems(doc)
     at_key = [p for p in problems if p.key == key]
     assert len(at_key) == 1, [str(p) for p in problems]
@@ -327,12 +312,12 @@ def test_each_constraint_names_its_key(case):
 
 def test_every_problem_is_reported_at_once():
     doc = valid_job()
-    _set(doc, "JobName", "load_test")
-    _set(doc, f"{P0}.SpawnRate", 3)  # continuity broken at Phases[1]
-    _set(doc, f"{EC}[1].InstanceType", "ml.t2.medium")
-    _set(doc, f"{SC}.MaxInvocations", 50_000)
-    _set(doc, "simfleet.seed", "7")
-    _set(doc, "Tags", [{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}])
+    set_path(doc, "JobName", "load_test")
+    set_path(doc, f"{P0}.SpawnRate", 3)  # continuity broken at Phases[1]
+    set_path(doc, f"{EC}[1].InstanceType", "ml.t2.medium")
+    set_path(doc, f"{SC}.MaxInvocations", 50_000)
+    set_path(doc, "simfleet.seed", "7")
+    set_path(doc, "Tags", [{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}])
     keys = [p.key for p in _problems(doc)]
     assert sorted(keys) == sorted(["JobName", f"{TP}.Phases[1].InitialNumberOfUsers", f"{EC}[1].InstanceType",
                                    f"{SC}.MaxInvocations", "simfleet.seed", "Tags[1].Key"])
@@ -340,10 +325,10 @@ def test_every_problem_is_reported_at_once():
 
 def test_cross_field_rules_still_run_next_to_invalid_members():
     doc = valid_job()
-    _set(doc, f"{IC}.VolumeKmsKeyId", "bad key")  # InputConfig itself is invalid...
-    _set(doc, f"{IC}.JobDurationInSeconds", 100)  # ...yet its rules about other members still run
-    _set(doc, SC, DEL)
-    _set(doc, "RoleArn", "nope")  # and so do the request's rules that do not read RoleArn
+    set_path(doc, f"{IC}.VolumeKmsKeyId", "bad key")  # InputConfig itself is invalid...
+    set_path(doc, f"{IC}.JobDurationInSeconds", 100)  # ...yet its rules about other members still run
+    set_path(doc, SC, DEL)
+    set_path(doc, "RoleArn", "nope")  # and so do the request's rules that do not read RoleArn
     keys = {p.key for p in _problems(doc)}
     assert keys == {f"{IC}.VolumeKmsKeyId", TP, SC, "RoleArn"}
 
@@ -416,7 +401,7 @@ def test_model_argument_replaces_the_file_and_is_checked():
 def test_stairs_from_the_guide():
     doc = valid_job()
     for path, value in STAIRS.items():
-        _set(doc, path, value)
+        set_path(doc, path, value)
     pattern = load_job(doc, "job.json").request.InputConfig.TrafficPattern
     # "the length of each step is DurationInSeconds / NumberOfSteps" [IRLOAD]
     assert pattern.duration_s == 240
@@ -490,8 +475,8 @@ def test_json_and_toml_files_give_the_same_job(tmp_path):
 
 def test_problems_in_files_carry_their_line(tmp_path):
     doc = valid_job()
-    _set(doc, f"{TP}.Phases[1].SpawnRate", 9)
-    _set(doc, f"{EC}[2].InstanceType", "ml.t2.medium")
+    set_path(doc, f"{TP}.Phases[1].SpawnRate", 9)
+    set_path(doc, f"{EC}[2].InstanceType", "ml.t2.medium")
     path = tmp_path / "job.json"
     text = json.dumps(doc, indent=2)
     path.write_text(text)

@@ -309,6 +309,29 @@ def test_default_job_runs_its_candidates(tmp_path):
         assert result.succeeded and result.initial_instance_count == 1
 
 
+def test_cli_quiet_and_json(tmp_path):
+    """--json: one JSON object on stdout holding the response recommendations.json holds; --quiet:
+    nothing at all."""
+    from typer.testing import CliRunner
+
+    from simfleet.cli import app
+
+    doc = {"JobName": "default-job", "JobType": "Default", "RoleArn": "arn:aws:iam::123456789012:role/R",
+           "InputConfig": {"ModelName": "fraud-model", "ContainerConfig": {"SupportedInstanceTypes": ["ml.c5.large"]}},
+           "simfleet": {"model": "xgboost-tabular", "default_ramp": "2min"}}
+    path = tmp_path / "default.json"
+    path.write_text(json.dumps(doc))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["recommend", str(path), "--out", str(out), "--workers", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed["response"] == json.loads((out / "recommendations.json").read_text())
+    assert printed["load_tests"] == len(json.loads((out / "steps.json").read_text())["Steps"]) == 1
+    assert printed["out"] == str(out) and printed["requests"] > 0
+    quiet = CliRunner().invoke(app, ["recommend", str(path), "--out", str(tmp_path / "q"), "--workers", "1", "--quiet"])
+    assert quiet.exit_code == 0 and quiet.stdout == "" and quiet.stderr == ""
+
+
 # --- bad job files ---------------------------------------------------------------------------------
 
 def _recommend(tmp_path, doc, *args, suffix=".json"):

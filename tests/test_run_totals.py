@@ -6,6 +6,7 @@ edges, sums of ``round(seconds / 1e-9)`` per request, outcome counts by variant.
 """
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -13,6 +14,8 @@ from hypothesis.extra.numpy import arrays
 from simfleet.request_records import RequestRecords
 from simfleet.metrics.emission import REACHED_CONTAINER, STATUS_NAMES
 from simfleet.metrics.run_totals import ExactSum, LatencyHistogram, RunTotals
+
+pytestmark = pytest.mark.jit_off  # also run with numba's JIT off (tests/test_jit_off.py)
 
 latencies = arrays(np.float64, st.integers(1, 500),
                    elements=st.floats(0, 5e4, allow_nan=False, allow_infinity=False))

@@ -24,7 +24,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import base_experiment, scenario
+from small_experiments import base_experiment, scenario
 from simfleet.config.experiment import AutoscalingSettings
 from simfleet.engine.simulation import simulate
 from simfleet.errors import InputError

@@ -2,16 +2,15 @@
 `[serverless]` settings, the serverless prices, the sizing rules (compute share, scaled service
 times, cold-start distribution) and the fleet's `ServerlessRuntime`.
 
-Bad input follows `tests/test_bad_input.py`: one problem per case, one line naming the file, the key
-path the user wrote and the line it is on. Nothing here runs a serverless endpoint: the engine side
-lands apart.
+Bad input follows `tests/test_bad_input.py` (with the helpers of `tests/input_problems.py`): one
+problem per case, one line naming the file, the key path the user wrote and the line it is on.
+Nothing here runs a serverless endpoint: the engine side lands apart.
 """
 
 from __future__ import annotations
 
 import math
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,8 @@ from simfleet.fleet import build_fleet
 from simfleet.request_records import ROUTING_RANDOM
 from simfleet.scenario import load_experiment
 from simfleet.serverless_sizing import compute_factor, size_serverless, vcpus_for
-from test_bad_input import MODELS, assert_at, edit, load_problems, write
+from input_problems import Case as ProblemCase, assert_reported_on_its_key, edit, write
+from small_experiments import MODELS
 
 P = "endpoints[0].production_variants[0]"
 SC = f"{P}.serverless_config"
@@ -253,16 +253,8 @@ def test_sizing_directly_matches_the_fleet(workdir):
 # bad input: one problem each, on the key the user wrote
 
 
-@dataclass
-class Case:
-    id: str
-    edits: list
-    at: dict  # acceptable key path -> needle of the line it is written on
-    expect: tuple  # fragments of the message
-    text: str = field(init=False, default="")
-
-    def __post_init__(self):
-        self.text = edit(SRV, self.edits)
+class Case(ProblemCase):
+    base = SRV
 
 
 AUTOSCALING = """
@@ -358,14 +350,7 @@ def test_the_base_is_valid(workdir):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_reported_on_its_key(case: Case, workdir):
-    path = write(workdir, case.text)
-    problems = load_problems(path)
-    assert len(problems) == 1, "\n".join(map(str, problems))
-    [problem] = problems
-    assert problem.file == str(path)
-    for fragment in case.expect:
-        assert fragment in problem.message, f"{fragment!r} not in: {problem}"
-    assert_at(problem, case.text, case.at)
+    assert_reported_on_its_key(case, workdir)
 
 
 def test_the_shipped_prices_name_their_sources():

@@ -14,6 +14,7 @@ released) exactly as `tests/oracle.py`'s `naive_serverless` does.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,8 @@ from simfleet.engine.kernels.flow import Arrivals
 from simfleet.engine.request_plane import RequestPlane
 from simfleet.request_records import (ENV_COLD, ENV_PROVISIONED, ENV_REAPED, ENV_SPILLOVER_COLD, ENV_WARM,
                                       MODEL_TIMEOUT, ROUTING_RANDOM, THROTTLED)
+
+pytestmark = pytest.mark.jit_off  # also run with numba's JIT off (tests/test_jit_off.py)
 
 HORIZON = 16.0
 MAX_PAYLOAD = 1.0

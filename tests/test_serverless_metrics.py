@@ -26,6 +26,8 @@ from simfleet.request_records import (ENV_COLD, ENV_NONE, ENV_PROVISIONED, ENV_P
                                       ENV_RELEASED, ENV_SPILLOVER_COLD, ENV_SPILLOVER_WARM, ENV_STARTED, ENV_WARM,
                                       MODEL_ERROR, THROTTLED, EnvironmentRecords)
 
+pytestmark = pytest.mark.jit_off  # also run with numba's JIT off (tests/test_jit_off.py)
+
 DURATION_S = 600.0
 
 
@@ -330,7 +332,7 @@ def test_activity_rows_count_each_minute_once_per_variant():
 def test_the_request_trace_writes_setup_and_environment(tmp_path):
     import pyarrow.parquet as pq
 
-    from conftest import base_experiment, scenario
+    from small_experiments import base_experiment, scenario
     from simfleet.fleet import build_fleet
     from simfleet.metrics.emission import ENVIRONMENT_NAMES
     from simfleet.outputs.requests_trace import RequestTrace

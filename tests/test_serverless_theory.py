@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from conftest import base_experiment, scenario
+from small_experiments import base_experiment, scenario
 from simfleet.engine.simulation import simulate
 from simfleet.request_records import (ENV_COLD, ENV_NONE, ENV_PROVISIONED, ENV_SPILLOVER_COLD, ENV_SPILLOVER_WARM,
                                       ENV_WARM, THROTTLED, RequestRecords)

@@ -17,10 +17,10 @@ from simfleet.sweep.dataset import run_marks, run_metrics_dir
 from simfleet.sweep.runner import run_sweep
 from simfleet.sweep.executors import DaskExecutor, LocalExecutor
 from simfleet.sweep.plan import load_sweep
+from small_experiments import DATA
 
 distributed = pytest.importorskip("distributed")
 
-DATA = Path(__file__).parent / "data"
 
 BASE = """\
 [experiment]

@@ -35,8 +35,8 @@ from simfleet.sweep.executors import LocalExecutor
 from simfleet.sweep.plan import load_sweep
 from simfleet.sweep.progress import Progress
 from simfleet.sweep.runner import run_sweep
+from small_experiments import DATA
 
-DATA = Path(__file__).parent / "data"
 SIMFLEET = [sys.executable, "-m", "simfleet"]
 
 BASE = """\
@@ -259,6 +259,29 @@ def test_a_failing_run_is_recorded_and_retried_and_the_sweep_goes_on(tmp_path, m
     assert mark.stat().st_mtime_ns != before  # retried
 
 
+def test_cli_quiet_and_json(tmp_path, monkeypatch):
+    """--json: one JSON object on stdout, its counts those of runs.parquet; --quiet: nothing but the
+    error line of the failed run."""
+    path = write_sweep(tmp_path, duration="1min")
+    plan = load_sweep(path)
+    bad = dataclasses.replace(plan.runs[1], overrides=plan.runs[1].overrides[:-1] + (
+        ("endpoints.0.production_variants.0.initial_instance_count", "many"),))
+    monkeypatch.setattr("simfleet.sweep.plan.load_sweep",
+                        lambda *args, **kwargs: dataclasses.replace(plan, runs=(plan.runs[0], bad) + plan.runs[2:]))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out), "--workers", "1", "--json"])
+    assert result.exit_code == 1, result.output
+    printed = json.loads(result.stdout)
+    statuses = [row["status"] for row in pq.read_table(out / "runs.parquet").to_pylist()]
+    assert (printed["total"], printed["ok"], printed["failed"], printed["skipped"]) == (
+        len(statuses), statuses.count("ok"), statuses.count("failed"), 0)
+    assert printed["sweep"] == plan.name and printed["runs_file"] == str(out / "runs.parquet")
+    again = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"])
+    assert again.exit_code == 1 and again.stdout == ""
+    assert again.stderr.splitlines() == [line for line in again.stderr.splitlines() if line.startswith("error: ")]
+    assert len(again.stderr.splitlines()) == 1
+
+
 def test_run_task_reports_an_invalid_experiment_in_one_line(tmp_path):
     raw = {"experiment": {"name": "x"}}
     row = run_task(RunTask("0" * 16, 1, raw, "base.toml", str(tmp_path), str(tmp_path / "m")))
@@ -418,7 +441,7 @@ def test_peak_instances_replays_entries_into_and_exits_from_service():
 def test_peak_instances_of_an_autoscaled_run_equals_the_engine_count():
     """The event replay against the instance manager's own in-service count (the summary)."""
     from simfleet.sweep.execute import peak_instances
-    from conftest import base_experiment, scenario
+    from small_experiments import base_experiment, scenario
     raw = base_experiment(duration="20min")
     rid = "endpoint/ep/variant/A"
     target = {"ServiceNamespace": "sagemaker", "ResourceId": rid,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import config as numba_config
 from numba import njit, types
 from numba.extending import intrinsic
 
@@ -71,14 +72,25 @@ def _accumulate_totals(variant, status, arrival, start, model_latency, response,
 _SLICES = 256
 
 
+def _float_bits_python(x) -> int:
+    """The IEEE 754 bits of a float64, as an int64: the plain-Python form of `_float_bits`, what the
+    kernels call when numba's JIT is off (``NUMBA_DISABLE_JIT=1``, the test tier that covers their
+    bodies with Python-level tools), where a numba intrinsic cannot be called."""
+    return int(np.float64(x).view(np.int64))
+
+
 @intrinsic
-def _float_bits(typingctx, x):
+def _float_bits_compiled(typingctx, x):
     """The IEEE 754 bits of a float64, as an int64 (a register move, not a libm call)."""
     if x == types.float64:
         def codegen(context, builder, signature, args):
             return builder.bitcast(args[0], context.get_value_type(types.int64))
         return types.int64(types.float64), codegen
     return None
+
+
+#: what `_binade_slice` calls: the intrinsic when compiled, its Python form with the JIT off
+_float_bits = _float_bits_python if numba_config.DISABLE_JIT else _float_bits_compiled
 
 
 @njit(cache=True, inline="always")

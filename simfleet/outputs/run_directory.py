@@ -4,6 +4,7 @@ and `requests.parquet` when the experiment asks for it (DESIGN §5)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from simfleet.engine.simulation import RunResult, simulate
 from simfleet.fleet import build_fleet
@@ -11,6 +12,7 @@ from simfleet.outputs.atomic import write_json, write_table
 from simfleet.outputs.file_form import file_table, provenance
 from simfleet.outputs.manifest import build_manifest
 from simfleet.outputs.requests_trace import RequestTrace
+from simfleet.request_records import RequestRecords
 from simfleet.rng import RandomStreams
 from simfleet.scenario import Scenario
 
@@ -19,8 +21,12 @@ __all__ = ["run_to_directory", "write_run", "RUN_FILES"]
 RUN_FILES = ("metrics.parquet", "metric_values.parquet", "events.parquet", "summary.json", "manifest.json")
 
 
-def run_to_directory(scenario: Scenario, out_dir: str | Path, requests: bool | None = None) -> RunResult:
-    """Simulate `scenario` and write its run directory; returns the in-memory result too."""
+def run_to_directory(scenario: Scenario, out_dir: str | Path, requests: bool | None = None,
+                     on_requests: Callable[[RequestRecords], None] | None = None) -> RunResult:
+    """Simulate `scenario` and write its run directory; returns the in-memory result too.
+
+    `on_requests`, when given, is handed every dispatched batch too (the command line's progress
+    display); it only reads them, so the run does not depend on it."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_requests = scenario.experiment.output.requests if requests is None else requests
@@ -28,8 +34,14 @@ def run_to_directory(scenario: Scenario, out_dir: str | Path, requests: bool | N
     if write_requests:
         trace = RequestTrace(out / "requests.parquet", build_fleet(scenario),
                              scenario.experiment.experiment.start_time, provenance(scenario))
+    sinks = [sink for sink in (trace, on_requests) if sink is not None]
+
+    def hand_over(records: RequestRecords) -> None:
+        for sink in sinks:
+            sink(records)
+
     try:
-        result = simulate(scenario, requests_sink=trace)
+        result = simulate(scenario, requests_sink=hand_over if sinks else None)
     except BaseException:
         if trace is not None:
             trace.abort()

@@ -55,12 +55,18 @@ def recommend(
                                                help="importance of throughput in the ranking"),
     cost_metric: CostMetric = typer.Option(CostMetric.CostPerHour, "--cost-metric",
                                            help="the cost the ranking compares"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors: no progress, no table"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout instead of the table: "
+                                                       "out, load_tests, simulated_s, requests, wall_s and response "
+                                                       "(the DescribeInferenceRecommendationsJob response, as "
+                                                       "recommendations.json holds it)"),
 ) -> None:
     """Load test every endpoint configuration of JOB_FILE and write recommendations.json."""
     from simfleet.recommender.job_file import load_job_file
     from simfleet.recommender.job_output import write_job
     from simfleet.recommender.job_runner import run_job
     from simfleet.recommender.ranking import Preferences, table
+    from simfleet.recommender.responses import to_json
 
     try:
         preferences = Preferences(cost.value, latency.value, throughput.value, cost_metric.value)
@@ -77,21 +83,28 @@ def recommend(
     out_dir = out or Path("runs") / name
 
     def progress(spec, result) -> None:
+        if quiet:
+            return
         verdict = (f"{result.max_invocations} invocations/min, {result.model_latency_ms:.1f} ms"
                    if result.succeeded and result.model_latency_ms is not None else
                    f"{result.max_invocations} invocations/min" if result.succeeded else result.failure_reason)
         typer.echo(f"  test {spec.index + 1} {spec.label}: {result.stop.condition} -> {verdict}", err=True)
 
     began = time.perf_counter()
-    typer.echo(f"job {name} ({job.request.JobType}), model {job.model}", err=True)
+    if not quiet:
+        typer.echo(f"job {name} ({job.request.JobType}), model {job.model}", err=True)
     outcome = run_job(job, workers=workers, progress=progress)
     response = write_job(outcome, out_dir, preferences)
     elapsed = time.perf_counter() - began
     simulated = sum(o.length_s for o in outcome.outcomes if o is not None)
     requests = sum(o.requests for o in outcome.outcomes if o is not None)
-    typer.echo(f"{len(outcome.results)} load tests, {simulated / 60:.0f} simulated minutes, {requests:,} requests "
-               f"in {elapsed:.1f} s of wall time -> {out_dir}")
-    typer.echo(table(outcome.results, preferences))
+    if as_json:
+        typer.echo(to_json({"out": str(out_dir), "load_tests": len(outcome.results), "simulated_s": simulated,
+                            "requests": requests, "wall_s": round(elapsed, 3), "response": response}))
+    elif not quiet:
+        typer.echo(f"{len(outcome.results)} load tests, {simulated / 60:.0f} simulated minutes, {requests:,} requests "
+                   f"in {elapsed:.1f} s of wall time -> {out_dir}")
+        typer.echo(table(outcome.results, preferences))
     if response["Status"] != "COMPLETED":
         typer.echo(f"error: job {name} FAILED: {response.get('FailureReason', '')}", err=True)
         raise typer.Exit(1)

@@ -7,6 +7,9 @@ base experiment (one line per problem on stderr, before anything runs).
 
 from __future__ import annotations
 
+import io
+import json
+import time
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -32,6 +35,9 @@ def sweep(
     scheduler: Optional[str] = typer.Option(None, "--scheduler",
                                             help="Dask scheduler address (default: a local Dask cluster)"),
     set_: List[str] = typer.Option([], "--set", help="override a key of the base experiment: --set key=value"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors: no progress, no summary line"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout instead of the summary line: "
+                                                       "sweep, dataset, runs_file, total, ok, failed, skipped, wall_s"),
 ) -> None:
     """Run every point of SWEEP_FILE into the dataset DIR: runs.parquet plus per-run metrics."""
     from simfleet.sweep.runner import run_sweep
@@ -54,12 +60,20 @@ def sweep(
     except MissingDependency as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_USAGE)
-    typer.echo(f"sweep {plan.name}: {len(plan.runs)} runs on {pool.description} -> {out}", err=True)
+    if not quiet:
+        typer.echo(f"sweep {plan.name}: {len(plan.runs)} runs on {pool.description} -> {out}", err=True)
+    began = time.perf_counter()
     with pool:
-        outcome = run_sweep(plan, out, pool)
+        # quiet: the progress lines go nowhere
+        outcome = run_sweep(plan, out, pool, **({"stream": io.StringIO(), "tty": False} if quiet else {}))
     skipped = f", {outcome.skipped} already finished" if outcome.skipped else ""
-    typer.echo(f"sweep {plan.name}: {outcome.total} runs: {outcome.ok} ok, {outcome.failed} failed{skipped} "
-               f"-> {out / 'runs.parquet'}")
+    if as_json:
+        typer.echo(json.dumps({"sweep": plan.name, "dataset": str(out), "runs_file": str(out / "runs.parquet"),
+                               "total": outcome.total, "ok": outcome.ok, "failed": outcome.failed,
+                               "skipped": outcome.skipped, "wall_s": round(time.perf_counter() - began, 3)}, indent=2))
+    elif not quiet:
+        typer.echo(f"sweep {plan.name}: {outcome.total} runs: {outcome.ok} ok, {outcome.failed} failed{skipped} "
+                   f"-> {out / 'runs.parquet'}")
     if outcome.failed:
         typer.echo(f"error: {outcome.failed} of {outcome.total} runs failed; their errors are in the "
                    "error column of runs.parquet; re-run the same command to retry them", err=True)
