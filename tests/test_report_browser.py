@@ -164,7 +164,7 @@ def test_a_run_page_renders_every_chart_with_data_and_summary_numbers(browser, r
 
 def test_a_run_with_inference_components_shows_its_section(browser, tmp_path):
     """Per-model costs from summary.json, each component's charts, and the headline's component rows."""
-    from test_report_components import IC_PANELS, make_ic_run
+    from report_inputs import IC_PANELS, make_ic_run
 
     run = make_ic_run(tmp_path / "inference-components")
     page = _report([run], tmp_path / "report.html")

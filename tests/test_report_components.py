@@ -19,28 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from report_inputs import IC_PANELS, make_ic_run
 from simfleet.report.component_data import cost_rows, fleet_cost
 from simfleet.report.headline import IDLE, headline_rows
 from simfleet.report.run_data import load_run
 from simfleet.report.views import build_sections
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "experiments" / "inference-components.toml"
-#: The example with its components waiting for an instance at the start (module docstring).
-IC_OVERRIDES = ["experiment.duration=10min", "endpoints.0.production_variants.0.initial_instance_count=1",
-                "inference_components.2.runtime_config.copy_count=1",
-                "endpoints.0.metrics_config.enable_enhanced_metrics=true"]
-IC_PANELS = {"ic-copies", "ic-invocations", "ic-no-capacity", "ic-latency", "ic-reservations",
-             "ic-utilization-CPUUtilizationNormalized", "ic-utilization-MemoryUtilizationNormalized",
-             "ic-utilization-GPUUtilizationNormalized", "ic-utilization-GPUMemoryUtilizationNormalized"}
-
-
-def make_ic_run(out: Path) -> Path:
-    from simfleet.outputs.run_directory import run_to_directory
-    from simfleet.scenario import load_experiment
-
-    run_to_directory(load_experiment(EXAMPLE, IC_OVERRIDES), out)
-    return out
-
 
 @pytest.fixture(scope="module")
 def ic_run(tmp_path_factory) -> Path:
