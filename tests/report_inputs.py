@@ -156,7 +156,8 @@ class ReportFolders:
 # --- a run with inference components (the report's components section) --------------------------------
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "experiments" / "inference-components.toml"
-#: The example with its components waiting for an instance at the start (module docstring).
+#: The example with its components waiting for an instance at the start: one initial instance, the
+#: thumbnails starting with a copy, enhanced metrics (per-copy datapoints).
 IC_OVERRIDES = ["experiment.duration=10min", "endpoints.0.production_variants.0.initial_instance_count=1",
                 "inference_components.2.runtime_config.copy_count=1",
                 "endpoints.0.metrics_config.enable_enhanced_metrics=true"]
