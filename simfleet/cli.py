@@ -1,9 +1,10 @@
 """The `simfleet` command line (typer): run, validate, catalog, plus sweep, recommend, metrics and report.
 
 Exit codes (listed in `simfleet --help`): 0 success, 1 a job ran but failed (some sweep runs, or a
-recommender job with no recommendation), 2 usage error (typer/click), 3 invalid input
-(`errors.EXIT_INVALID_INPUT`), with one line per problem on stderr and never a traceback for a
-user's mistake. Startup stays light: the engine (numba), the query layer and pandas are imported
+recommender job with no recommendation), 2 usage error (typer/click), 3 invalid input or an output
+that cannot be written (`errors.EXIT_INVALID_INPUT`), with one line per problem on stderr and never
+a traceback for a user's mistake; 130 and 143 when Ctrl-C (SIGINT) or SIGTERM ended the command
+(`outputs.interrupts`). Startup stays light: the engine (numba), the query layer and pandas are imported
 inside the commands that need them, so `--help`, `--version` and `validate` never load them.
 """
 
@@ -25,7 +26,9 @@ from simfleet.sweep.cli import sweep as sweep_command
 
 _EXIT_CODES = ("Exit codes: 0 success; 1 a sweep or recommender job ran but failed (some runs failed, or no "
                "recommendation); 2 usage error (unknown command or option, bad option value); 3 invalid input "
-               "(one 'error:' line per problem, naming file, line and key).")
+               "(one 'error:' line per problem, naming file, line and key), or an --out that cannot be "
+               "written (a file, no permission, a full disk; nothing is written); 130 interrupted by Ctrl-C "
+               "(SIGINT), 143 by SIGTERM (nothing half-written is left).")
 
 # rich_markup_mode=None: click's plain help and one-line usage errors ("Error: Invalid value for
 # '--cost': 'urgent' is not one of …"), not rich's boxes, which wrap a message over several lines.
@@ -65,17 +68,40 @@ def run(
     set_: List[str] = typer.Option([], "--set", help="override a key: --set endpoints.0.production_variants.0.initial_instance_count=3"),
     requests: Optional[bool] = typer.Option(None, "--requests/--no-requests", help="write requests.parquet"),
     report: bool = typer.Option(False, "--report", help="also write the run's HTML report (RUN_DIR/report.html)"),
+    force: bool = typer.Option(False, "--force", help="replace --out even if it is a directory simfleet did not "
+                                                      "write (an earlier run directory is always replaced whole)"),
 ) -> None:
-    """Simulate EXPERIMENT and write its run directory."""
+    """Simulate EXPERIMENT and write its run directory (replacing an earlier run's as a whole)."""
+    from simfleet.outputs.interrupts import interruptible
+
+    state: dict = {}
+    with interruptible(lambda: _run_interrupted(state)):
+        _run(experiment, out, seed, set_, requests, report, force, state)
+
+
+def _run_interrupted(state: dict) -> str:
+    output = state.get("output")
+    if output is None:
+        return "nothing was written"
+    if output.committed:
+        return f"the run directory {output.shown} was written" + ("; its report was not" if state["report"] else "")
+    return f"nothing was written ({output.shown} is as it was)"
+
+
+def _run(experiment: Path, out: Optional[Path], seed: Optional[int], set_: List[str], requests: Optional[bool],
+         report: bool, force: bool, state: dict) -> None:
     from simfleet.scenario import load_experiment
+    from simfleet.outputs.directory import OutputDirectory
     from simfleet.outputs.run_directory import run_to_directory
 
     overrides = list(set_) + ([f"experiment.seed={seed}"] if seed is not None else [])
+    state["report"] = report
     try:
         scenario = load_experiment(experiment, overrides)
         out_dir = out or Path("runs") / scenario.experiment.experiment.name
+        state["output"] = output = OutputDirectory(out_dir, force=force)
         began = time.perf_counter()
-        result = run_to_directory(scenario, out_dir, requests)
+        result = run_to_directory(scenario, output, requests)
     except InputError as error:
         _fail(error)
     elapsed = time.perf_counter() - began
@@ -84,12 +110,9 @@ def run(
                f"in {elapsed:.2f} s of wall time -> {out_dir}")
     for line in run_table(summary):
         typer.echo(line)
-    stale = out_dir / "report.html"
     if report:
         from simfleet.report.cli import write_run_report
         typer.echo(f"report -> {write_run_report(out_dir)}")
-    elif stale.is_file():
-        stale.unlink()  # a run never leaves an earlier run's files beside its own (DESIGN §5)
 
 
 #: The run table's columns after the endpoint/variant one: (header, width).

@@ -2,7 +2,9 @@
 
 Registered on the main `simfleet` app as the `sweep` command. Exit codes: 0 every run ok, 1 some
 runs failed (recorded in runs.parquet; the others still ran), 2 usage error, 3 invalid sweep or
-base experiment (one line per problem on stderr, before anything runs).
+base experiment, or an --out that cannot hold the dataset (one line per problem on stderr, before
+anything runs), or a dataset that could not be written (a full disk: the finished runs are kept),
+130/143 interrupted by SIGINT/SIGTERM (the finished runs are kept; the same command resumes).
 """
 
 from __future__ import annotations
@@ -34,6 +36,31 @@ def sweep(
     set_: List[str] = typer.Option([], "--set", help="override a key of the base experiment: --set key=value"),
 ) -> None:
     """Run every point of SWEEP_FILE into the dataset DIR: runs.parquet plus per-run metrics."""
+    from simfleet.outputs.interrupts import interruptible
+
+    with interruptible(lambda: _interrupted(out)):
+        _sweep(sweep_file, out, workers, executor, scheduler, set_)
+
+
+def _interrupted(out: Path) -> str:
+    from simfleet.sweep.dataset import run_marks
+
+    if not out.is_dir():
+        return "nothing was written"
+    finished = len(run_marks(out))
+    return (f"{finished} finished run{'s are' if finished != 1 else ' is'} kept in {out}; "
+            "run the same command again to resume")
+
+
+def _fail(error: InputError) -> None:
+    for problem in error.problems:
+        typer.echo(f"error: {problem}", err=True)
+    raise typer.Exit(EXIT_INVALID_INPUT)
+
+
+def _sweep(sweep_file: Path, out: Path, workers: Optional[int], executor: "ExecutorKind", scheduler: Optional[str],
+           set_: List[str]) -> None:
+    from simfleet.outputs.directory import writing
     from simfleet.sweep.runner import run_sweep
     from simfleet.sweep.executors import MissingDependency, make_executor
     from simfleet.sweep.plan import load_sweep
@@ -43,20 +70,23 @@ def sweep(
         raise typer.Exit(EXIT_USAGE)
     try:
         plan = load_sweep(sweep_file, list(set_))
-        from simfleet.sweep.dataset import check_column_names
+        from simfleet.sweep.dataset import check_column_names, check_destination
         check_column_names(plan)
+        check_destination(out)
     except InputError as error:
-        for problem in error.problems:
-            typer.echo(f"error: {problem}", err=True)
-        raise typer.Exit(EXIT_INVALID_INPUT)
+        _fail(error)
     try:
         pool = make_executor(executor.value, workers, scheduler)
     except MissingDependency as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_USAGE)
     typer.echo(f"sweep {plan.name}: {len(plan.runs)} runs on {pool.description} -> {out}", err=True)
-    with pool:
-        outcome = run_sweep(plan, out, pool)
+    try:
+        with pool, writing(out, "sweep dataset", "; the runs that finished are kept: run the same command "
+                                                  "again to resume"):
+            outcome = run_sweep(plan, out, pool)
+    except InputError as error:
+        _fail(error)
     skipped = f", {outcome.skipped} already finished" if outcome.skipped else ""
     typer.echo(f"sweep {plan.name}: {outcome.total} runs: {outcome.ok} ok, {outcome.failed} failed{skipped} "
                f"-> {out / 'runs.parquet'}")
