@@ -291,6 +291,35 @@ def test_signals_are_held_while_a_swap_runs_and_delivered_after():
     assert signal.getsignal(signal.SIGINT) is handler
 
 
+def test_ctrl_c_while_the_temporary_directory_is_made_leaves_nothing(tmp_path, monkeypatch):
+    real = OutputDirectory._make_parents
+
+    def interrupted(self):
+        real(self)
+        signal.raise_signal(signal.SIGINT)  # held back until the temporary directory exists
+
+    monkeypatch.setattr(OutputDirectory, "_make_parents", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with OutputDirectory(tmp_path / "new" / "run"):
+            pytest.fail("the block must not run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_held_sigterm_reaches_the_commands_handler_after_the_block():
+    from simfleet.outputs.interrupts import Terminated, _terminate
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        reached = False
+        with pytest.raises(Terminated):
+            with signals_held():
+                os.kill(os.getpid(), signal.SIGTERM)
+                reached = True
+        assert reached and signal.getsignal(signal.SIGTERM) is _terminate
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 # --- what counts as a simfleet directory (compared with a naive reading of the rule) ----------------
 
 NAMES = sorted(RUN_DIRECTORY_FILES | JOB_FOLDER_FILES | {"notes.txt", "data.csv", "x.parquet"})
@@ -530,9 +559,22 @@ def test_sweep_refuses_a_file_and_a_directory_that_is_not_a_dataset(workdir):
 
 
 def test_sweep_on_a_full_disk_is_one_line_and_keeps_the_finished_runs(workdir, monkeypatch):
-    from simfleet.sweep import dataset as dataset_module
+    from simfleet.sweep import dataset as dataset_module, executors
     from simfleet.sweep.dataset import run_marks
 
+    class InlineExecutor(executors.Executor):
+        """The runs in this process, one after the other (the pool's start-up is not what is tested here)."""
+
+        description = "this process"
+
+        def __init__(self, workers=None):
+            pass
+
+        def map_unordered(self, fn, tasks):
+            for task in tasks:
+                yield task, fn(task), None
+
+    monkeypatch.setattr(executors, "LocalExecutor", InlineExecutor)
     (workdir / "sweep.toml").write_text(SWEEP)
     real, marks = dataset_module.write_json, []
 
@@ -555,7 +597,7 @@ def test_sweep_on_a_full_disk_is_one_line_and_keeps_the_finished_runs(workdir, m
     metrics = sorted(p.parent.name for p in (out / "metrics").rglob("metrics.parquet"))
     assert metrics == [f"run_id={marks[0].stem}"]  # the run not recorded has no metrics folder
     assert not [p for p in out.rglob("*") if p.name.startswith(".")]
-    monkeypatch.undo()
+    monkeypatch.setattr(dataset_module, "write_json", real)
     result = invoke("sweep", workdir / "sweep.toml", "--out", out, "--workers", "1")
     assert result.exit_code == 0, result.output
     assert "1 already finished" in result.stdout

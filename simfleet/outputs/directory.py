@@ -124,23 +124,47 @@ def png_folder(path: str | Path) -> str | None:
 # --- signals and errors ------------------------------------------------------------------------------
 
 
+def _deliver(handler, signum: int, frame) -> None:
+    """What `handler` (a handler as `signal.getsignal` gives it) does with signal `signum`."""
+    if callable(handler):
+        handler(signum, frame)
+    elif handler == signal.SIG_DFL:
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+
 @contextmanager
 def signals_held() -> Iterator[None]:
     """Ctrl-C and SIGTERM arriving inside the block are delivered when it ends (main thread only;
-    elsewhere signals cannot be handled anyway)."""
+    elsewhere signals cannot be handled anyway).
+
+    The stand-in handler forwards to the real one once the block is over, so a signal arriving
+    while the handlers are being put back (`signal.signal` runs pending handlers first) is
+    neither lost nor left with the stand-in."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     pending: list[int] = []
-    held = (signal.SIGINT, signal.SIGTERM)
-    previous = {sig: signal.signal(sig, lambda signum, frame: pending.append(signum)) for sig in held}
+    holding = [True]
+    previous: dict = {}
+
+    def stand_in(signum, frame):
+        if holding[0]:
+            pending.append(signum)
+        else:
+            _deliver(previous[signum], signum, frame)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.signal(sig, stand_in)
+        previous[sig] = handler if handler is not None else signal.SIG_DFL  # None: not set from Python
     try:
         yield
     finally:
+        holding[0] = False
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if pending:
-            signal.raise_signal(pending[0])
+            _deliver(previous[pending[0]], pending[0], None)
 
 
 def _reason(error: OSError) -> str:
@@ -269,14 +293,17 @@ class OutputDirectory:
 
     def __enter__(self) -> Path:
         self.check()
-        with signals_held():
-            try:
+        try:
+            with signals_held():
                 self._remove_leftovers()
                 self._make_parents()
                 self.staging.mkdir()
-            except OSError as error:
+        except BaseException as error:  # a signal held back is delivered as the hold ends: here too
+            with signals_held():
                 self._discard()
+            if isinstance(error, OSError):
                 raise _cannot_write(self.shown, self.what, error) from None
+            raise
         return self.staging
 
     def __exit__(self, kind, error, trace) -> None:

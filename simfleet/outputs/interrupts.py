@@ -34,6 +34,14 @@ def exit_code(signum: int) -> int:
     return 128 + int(signum)
 
 
+def _forget_unhandled_interrupt() -> None:
+    """CPython marks a KeyboardInterrupt that leaves code run from a string (`exec("...")`, which
+    numba and dataclasses use) as unhandled, and then ends the process with SIGINT itself instead of
+    the exit code asked for, even when the interrupt was caught further up. Running a string resets
+    the mark (`run_eval_code_obj`), so the exit code is 130 as intended."""
+    exec("None")
+
+
 @contextmanager
 def interruptible(describe: Callable[[], str]) -> Iterator[None]:
     """End the block's work on SIGINT or SIGTERM with one `error:` line (`describe()` says what was
@@ -45,6 +53,7 @@ def interruptible(describe: Callable[[], str]) -> Iterator[None]:
     try:
         yield
     except (KeyboardInterrupt, Terminated) as error:
+        _forget_unhandled_interrupt()
         signum = error.signum if isinstance(error, Terminated) else signal.SIGINT
         typer.echo(f"error: interrupted by {signal.Signals(signum).name}; {describe()}", err=True)
         raise typer.Exit(exit_code(signum)) from None

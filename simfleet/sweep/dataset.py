@@ -162,11 +162,15 @@ class SweepDataset:
         for leftover in list(self.rows_dir.glob(".tmp-*")) + list(self.out.glob(".tmp-*")):
             leftover.unlink(missing_ok=True)
         write_json(self.out / SWEEP_FILE, self._sweep_document())
+        self.read_marks()
+        self.write_runs_table()
+
+    def read_marks(self) -> None:
+        """The rows of the planned runs from their completion marks (`runs/<run_id>.json`) on disk."""
         for path in run_marks(self.out):
             row = _read_row(path)
             if row is not None and row.get("run_id") == path.stem and path.stem in self._planned:
                 self.rows[path.stem] = row
-        self.write_runs_table()
 
     def is_finished(self, run_id: str) -> bool:
         row = self.rows.get(run_id)

@@ -24,6 +24,8 @@ import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Callable, Iterable, Iterator
 
+from simfleet.outputs.directory import signals_held
+
 __all__ = ["Executor", "LocalExecutor", "DaskExecutor", "MissingDependency", "make_executor"]
 
 Outcome = tuple[object, object, BaseException | None]  # (task, result, error)
@@ -81,7 +83,10 @@ class LocalExecutor(Executor):
         self._stopped = False
 
     def map_unordered(self, fn: Callable, tasks: Iterable) -> Iterator[Outcome]:
-        pending: dict[Future, object] = {self._pool.submit(fn, task): task for task in tasks}
+        # a submission may start a worker process; cut short, the half-started worker would be left
+        # behind, unknown to the pool: signals wait until every task is submitted
+        with signals_held():
+            pending: dict[Future, object] = {self._pool.submit(fn, task): task for task in tasks}
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)

@@ -5,9 +5,10 @@ process pool or Dask) as `RunTask`s, records each outcome as it arrives (a worke
 becomes a `failed` row) and reports progress.
 
 Ended early (Ctrl-C, SIGTERM, a full disk), it stops the executor's workers, keeps every run
-recorded so far (`runs.parquet` lists them), removes the metrics folders of the runs it had not
-recorded (whatever their workers had written), and removes the dataset folder altogether when
-this invocation created it and no run was recorded; then the exception goes on.
+marked finished so far (`runs.parquet` is rebuilt from the marks on disk: the interruption may
+have come between a mark and the table), removes the metrics folders of the runs it was running
+that are not marked ok (whatever their workers had written), and removes the dataset folder
+altogether when this invocation created it and no run is marked; then the exception goes on.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def run_sweep(plan, out: str | Path, executor, stream: TextIO | None = None, tty
     out = Path(out)
     created = not os.path.lexists(out)
     dataset = SweepDataset(out, plan)
-    todo, recorded = list(plan.runs), set()
+    todo = []  # the runs this invocation attempts
     progress = None
     try:
         dataset.prepare()
@@ -75,14 +76,13 @@ def run_sweep(plan, out: str | Path, executor, stream: TextIO | None = None, tty
                 row.update({name: None for name, _ in HEADLINE_FIELDS})
             row = {"run_id": row["run_id"], **points[task.run_id], **{k: v for k, v in row.items() if k != "run_id"}}
             dataset.record(row)
-            recorded.add(task.run_id)
             outcome.rows.append(row)
             progress.update(task.run_id, row["status"], row["wall_s"])
         dataset.close()
     except BaseException:
         with signals_held():
             getattr(executor, "abort", executor.close)()
-            _keep_what_finished(dataset, [run for run in todo if run.run_id not in recorded], created)
+            _keep_what_finished(dataset, todo, created)
         raise
     finally:
         if progress is not None:
@@ -90,19 +90,24 @@ def run_sweep(plan, out: str | Path, executor, stream: TextIO | None = None, tty
     return outcome
 
 
-def _keep_what_finished(dataset: SweepDataset, unfinished, created: bool) -> None:
-    """After an early end, with the workers stopped: `runs.parquet` of the recorded runs, no metrics
-    folder of an unrecorded one, and no dataset at all if this invocation created it and none finished."""
+def _keep_what_finished(dataset: SweepDataset, attempted, created: bool) -> None:
+    """After an early end, with the workers stopped: `runs.parquet` of the marked runs, no metrics
+    folder of an attempted run not marked ok, and no dataset at all if this invocation created it
+    and no run is marked."""
     out = dataset.out
-    if created and not dataset.rows and not (out.is_dir() and run_marks(out)):
+    marks = run_marks(out) if out.is_dir() else []
+    if created and not marks:
         shutil.rmtree(out, ignore_errors=True)
         return
     try:
-        dataset.close()
+        dataset.read_marks()
+        dataset.write_runs_table()
     except OSError:
         pass  # the table of the last successful write stays; the marks are the record
     top = out / METRICS_DIR
-    for run in unfinished:
+    for run in attempted:
+        if dataset.is_finished(run.run_id):
+            continue
         folder = run_metrics_dir(out, run)
         shutil.rmtree(folder, ignore_errors=True)
         for parent in folder.parents:  # partition folders left empty
