@@ -36,9 +36,9 @@ def exit_code(signum: int) -> int:
 
 def _forget_unhandled_interrupt() -> None:
     """CPython marks a KeyboardInterrupt that leaves code run from a string (`exec("...")`, which
-    numba and dataclasses use) as unhandled, and then ends the process with SIGINT itself instead of
-    the exit code asked for, even when the interrupt was caught further up. Running a string resets
-    the mark (`run_eval_code_obj`), so the exit code is 130 as intended."""
+    numba and dataclasses use) as unhandled, and a program run with `python -m` then ends with SIGINT
+    itself instead of the exit code asked for, even though the interrupt was caught further up.
+    Running a string resets the mark, so the exit code is 130 as intended."""
     exec("None")
 
 
