@@ -23,6 +23,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from simfleet.outputs.interrupts import Terminated
 from simfleet.sweep.dataset import run_marks
 
 REPO = Path(__file__).resolve().parents[1]
@@ -244,3 +245,9 @@ def test_an_interrupt_out_of_code_run_from_a_string_still_exits_130(tmp_path):
     done = subprocess.run([sys.executable, "-m", "exec_interrupted"], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=60)
     assert (done.returncode, done.stderr) == (130, "error: interrupted by SIGINT; nothing was written\n")
+
+
+def test_a_copy_of_terminated_names_the_same_signal():
+    original = Terminated(signal.SIGTERM)
+    copy = type(original)(*original.args)  # as SimPy re-raises the exception of a failed process
+    assert copy.signum == original.signum == signal.SIGTERM and str(copy) == "terminated by SIGTERM"

@@ -18,11 +18,20 @@ __all__ = ["Terminated", "interruptible", "exit_code"]
 
 
 class Terminated(BaseException):
-    """SIGTERM arrived (a `BaseException`, like `KeyboardInterrupt`: `except Exception` does not stop it)."""
+    """SIGTERM arrived (a `BaseException`, like `KeyboardInterrupt`: `except Exception` does not stop it).
+
+    Its only argument is the signal's number, so that a copy made as `type(e)(*e.args)` (SimPy
+    re-raises a failed process's exception so) is the same."""
 
     def __init__(self, signum: int = signal.SIGTERM):
-        super().__init__(f"terminated by {signal.Signals(signum).name}")
-        self.signum = signum
+        super().__init__(int(signum))
+
+    @property
+    def signum(self) -> int:
+        return self.args[0]
+
+    def __str__(self) -> str:
+        return f"terminated by {signal.Signals(self.signum).name}"
 
 
 def _terminate(signum, frame) -> None:
