@@ -270,9 +270,10 @@ def test_leftovers_of_a_killed_process_are_removed_and_a_live_ones_kept(tmp_path
     dead = int(done.stdout)
     assert not directory._process_alive(dead)
     gone = tmp_path / f".run.simfleet-new-{dead}"
+    mine = tmp_path / f".run.simfleet-new-{os.getpid()}"  # as an earlier writer in this process left it
     alive = tmp_path / f".run.simfleet-old-{os.getppid()}"
     other = tmp_path / f".other.simfleet-new-{dead}"
-    for folder in (gone, alive, other):
+    for folder in (gone, mine, alive, other):
         folder.mkdir()
         (folder / "metrics.parquet").write_text("half")
     with OutputDirectory(tmp_path / "run") as folder:

@@ -329,13 +329,15 @@ class OutputDirectory:
                                 for n in names for p in (self.staging, self.final))
 
     def _remove_leftovers(self) -> None:
-        """Temporary directories of this destination whose process is gone (killed outright)."""
+        """Temporary directories of this destination whose process is gone (killed outright), or that an
+        earlier writer in this process could not remove."""
         pattern = re.compile(re.escape(f".{self.final.name}{TEMPORARY_MARK}") + r"(new|old)-(\d+)")
         if not self.final.parent.is_dir():
             return
         for entry in self.final.parent.iterdir():
             match = pattern.fullmatch(entry.name)
-            if match and entry.is_dir() and not entry.is_symlink() and not _process_alive(int(match.group(2))):
+            pid = int(match.group(2)) if match else None
+            if match and entry.is_dir() and not entry.is_symlink() and (pid == os.getpid() or not _process_alive(pid)):
                 shutil.rmtree(entry, ignore_errors=True)
 
     def _make_parents(self) -> None:

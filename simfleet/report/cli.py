@@ -36,7 +36,8 @@ def report(
     """Write one self-contained HTML page (hover, zoom; opens offline) of the runs, job or sweep in DIR…"""
     from simfleet.outputs.interrupts import interruptible
 
-    with interruptible(lambda: "the report may be missing, but nothing half-written is left"):
+    with interruptible(lambda: "nothing half-written is left (the page and the PNG folder are each written "
+                               "whole or not at all)"):
         outcome = _build(dirs, out, png, slo, axes, force)
     size_kb = outcome.page.stat().st_size / 1024
     empty = f", {outcome.empty_panels} empty" if outcome.empty_panels else ""
