@@ -1,11 +1,12 @@
 """The `simfleet` command line (typer): run, validate, catalog, plus sweep, recommend, metrics and report.
 
 Exit codes (listed in `simfleet --help`): 0 success, 1 a job ran but failed (some sweep runs, or a
-recommender job with no recommendation), 2 usage error (typer/click), 3 invalid input
-(`errors.EXIT_INVALID_INPUT`), with one line per problem on stderr and never a traceback for a
-user's mistake. `run`, `sweep` and `recommend` take `--quiet` (errors only) and `--json` (one JSON
-object on stdout instead of the table); `run` shows its progress on stderr when that is a terminal
-(`outputs.run_progress`). Startup stays light: the engine (numba), the query layer and pandas are imported
+recommender job with no recommendation), 2 usage error (typer/click), 3 invalid input or an output
+that cannot be written (`errors.EXIT_INVALID_INPUT`), with one line per problem on stderr and never
+a traceback for a user's mistake; 130 and 143 when Ctrl-C (SIGINT) or SIGTERM ended the command
+(`outputs.interrupts`). `run`, `sweep` and `recommend` take `--quiet` (errors only) and `--json` (one
+JSON object on stdout instead of the table); `run` shows its progress on stderr when that is a
+terminal (`outputs.run_progress`). Startup stays light: the engine (numba), the query layer and pandas are imported
 inside the commands that need them, so `--help`, `--version` and `validate` never load them.
 """
 
@@ -28,7 +29,9 @@ from simfleet.sweep.cli import sweep as sweep_command
 
 _EXIT_CODES = ("Exit codes: 0 success; 1 a sweep or recommender job ran but failed (some runs failed, or no "
                "recommendation); 2 usage error (unknown command or option, bad option value); 3 invalid input "
-               "(one 'error:' line per problem, naming file, line and key).")
+               "(one 'error:' line per problem, naming file, line and key), or an --out that cannot be "
+               "written (a file, no permission, a full disk; nothing is written); 130 interrupted by Ctrl-C "
+               "(SIGINT), 143 by SIGTERM (nothing half-written is left).")
 
 # rich_markup_mode=None: click's plain help and one-line usage errors ("Error: Invalid value for
 # '--cost': 'urgent' is not one of …"), not rich's boxes, which wrap a message over several lines.
@@ -71,24 +74,47 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors: no progress, no run table"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout instead of the run table: "
                                                        "run_dir, wall_s, report and summary (summary.json's content)"),
+    force: bool = typer.Option(False, "--force", help="replace --out even if it is a directory simfleet did not "
+                                                      "write (an earlier run directory is always replaced whole)"),
 ) -> None:
-    """Simulate EXPERIMENT and write its run directory.
+    """Simulate EXPERIMENT and write its run directory (replacing an earlier run's as a whole).
 
     On a terminal, a progress line on stderr shows the simulated time, the requests so far, the wall
     time and an estimate of the time left; it is silent when stderr is not a terminal."""
+    from simfleet.outputs.interrupts import interruptible
+
+    state: dict = {}
+    with interruptible(lambda: _run_interrupted(state)):
+        _run(experiment, out, seed, set_, requests, report, force, quiet, as_json, state)
+
+
+def _run_interrupted(state: dict) -> str:
+    output = state.get("output")
+    if output is None:
+        return "nothing was written"
+    if output.committed:
+        return f"the run directory {output.shown} was written" + ("; its report was not" if state["report"] else "")
+    return f"nothing was written ({output.shown} is as it was)"
+
+
+def _run(experiment: Path, out: Optional[Path], seed: Optional[int], set_: List[str], requests: Optional[bool],
+         report: bool, force: bool, quiet: bool, as_json: bool, state: dict) -> None:
     from simfleet.scenario import load_experiment
+    from simfleet.outputs.directory import OutputDirectory
     from simfleet.outputs.run_directory import run_to_directory
     from simfleet.outputs.run_progress import RunProgress
 
     overrides = list(set_) + ([f"experiment.seed={seed}"] if seed is not None else [])
+    state["report"] = report
     progress = None
     try:
         scenario = load_experiment(experiment, overrides)
         out_dir = out or Path("runs") / scenario.experiment.experiment.name
+        state["output"] = output = OutputDirectory(out_dir, force=force)
         if not quiet:
             progress = RunProgress(scenario.experiment.experiment.duration)
         began = time.perf_counter()
-        result = run_to_directory(scenario, out_dir, requests,
+        result = run_to_directory(scenario, output, requests,
                                   on_requests=progress.add if progress is not None and progress.tty else None)
     except InputError as error:
         _fail(error)
@@ -102,15 +128,12 @@ def run(
                    f"in {elapsed:.2f} s of wall time -> {out_dir}")
         for line in run_table(summary):
             typer.echo(line)
-    stale = out_dir / "report.html"
     written = None
     if report:
         from simfleet.report.cli import write_run_report
         written = write_run_report(out_dir)
         if not quiet and not as_json:
             typer.echo(f"report -> {written}")
-    elif stale.is_file():
-        stale.unlink()  # a run never leaves an earlier run's files beside its own (DESIGN §5)
     if as_json:
         typer.echo(json.dumps({"run_dir": str(out_dir), "wall_s": round(elapsed, 3),
                                "report": None if written is None else str(written), "summary": summary},

@@ -737,23 +737,26 @@ def test_broken_profile_reported_once(tmp_path):
 
 
 def test_failed_run_late_leaves_no_partial_files(workdir, monkeypatch):
-    """A run that fails after the request trace has streamed rows leaves an empty run directory."""
+    """A run that fails after the request trace has streamed rows leaves no run directory: its files
+    were in the temporary directory beside it, which is removed."""
     path = write(workdir, BASE)
     out = workdir / "out"
+    before = set(workdir.iterdir())
     real = run_directory.simulate
     seen_partial = []
 
     def failing(scenario, requests_sink=None, **kwargs):
         real(scenario, requests_sink=requests_sink, **kwargs)
         requests_sink.flush()  # a row group is now in the temporary requests file
-        seen_partial.extend(p.name for p in out.iterdir())
+        [staging] = [p for p in workdir.iterdir() if p.name.startswith(".out.simfleet-new-")]
+        seen_partial.extend(p.name for p in staging.iterdir())
         raise InputError.single(workdir / "trace.csv", "simulated late failure")
 
     monkeypatch.setattr(run_directory, "simulate", failing)
     [line] = assert_exit_invalid(invoke("run", path, "--out", out, "--requests"))
     assert line.endswith("simulated late failure")
     assert seen_partial and all(name.startswith(".tmp-") for name in seen_partial), seen_partial
-    assert list(out.iterdir()) == []
+    assert set(workdir.iterdir()) == before
 
 
 def test_failed_run_keeps_no_metrics_from_invalid_input(workdir):

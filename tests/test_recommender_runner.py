@@ -399,12 +399,18 @@ def test_bad_simfleet_settings_name_the_key():
     assert sorted(p.key for p in caught.value.problems) == ["simfleet.default_ramp", "simfleet.think_time"]
 
 
-def test_rewriting_a_job_folder_leaves_no_test_of_the_earlier_job(tmp_path):
+def test_rewriting_a_job_folder_replaces_the_earlier_job_as_a_whole(tmp_path):
     out = tmp_path / "job"
     write_job(run_job(job(["ml.c5.large", "ml.m5.large"], phases=((1, 3, 120),)), workers=1), out)
-    (out / "tests" / "notes").mkdir()
-    (out / "tests" / "notes" / "mine.txt").write_text("kept")
-    write_job(run_job(job(["ml.c5.large"], phases=((1, 3, 120),)), workers=1), out)
-    assert sorted(p.name for p in (out / "tests").iterdir()) == ["notes", "test-job-1"]
+    smaller = run_job(job(["ml.c5.large"], phases=((1, 3, 120),)), workers=1)
+    write_job(smaller, out)
+    assert sorted(p.name for p in (out / "tests").iterdir()) == ["test-job-1"]
     steps = json.loads((out / "steps.json").read_text())["Steps"]
     assert len(steps) == 1
+    (out / "tests" / "notes").mkdir()  # a file of the user's inside: the folder is no longer only simfleet's
+    (out / "tests" / "notes" / "mine.txt").write_text("kept")
+    with pytest.raises(InputError, match="it holds 'tests/notes/mine.txt'.*add --force"):
+        write_job(smaller, out)
+    assert (out / "tests" / "notes" / "mine.txt").read_text() == "kept"
+    write_job(smaller, out, force=True)
+    assert sorted(p.name for p in (out / "tests").iterdir()) == ["test-job-1"]

@@ -1,5 +1,8 @@
 """Write a run directory: `metrics.parquet`, `metric_values.parquet`, `events.parquet`, `summary.json`, `manifest.json`,
-and `requests.parquet` when the experiment asks for it (DESIGN §5)."""
+and `requests.parquet` when the experiment asks for it (DESIGN §5).
+
+The directory is assembled under a temporary name and swapped in whole (`outputs.directory`): it
+holds this run's files only, and a failed or interrupted run leaves the destination as it was."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Callable
 from simfleet.engine.simulation import RunResult, simulate
 from simfleet.fleet import build_fleet
 from simfleet.outputs.atomic import write_json, write_table
+from simfleet.outputs.directory import OutputDirectory
 from simfleet.outputs.file_form import file_table, provenance
 from simfleet.outputs.manifest import build_manifest
 from simfleet.outputs.requests_trace import RequestTrace
@@ -21,34 +25,36 @@ __all__ = ["run_to_directory", "write_run", "RUN_FILES"]
 RUN_FILES = ("metrics.parquet", "metric_values.parquet", "events.parquet", "summary.json", "manifest.json")
 
 
-def run_to_directory(scenario: Scenario, out_dir: str | Path, requests: bool | None = None,
-                     on_requests: Callable[[RequestRecords], None] | None = None) -> RunResult:
+def run_to_directory(scenario: Scenario, out_dir: str | Path | OutputDirectory, requests: bool | None = None,
+                     force: bool = False, on_requests: Callable[[RequestRecords], None] | None = None) -> RunResult:
     """Simulate `scenario` and write its run directory; returns the in-memory result too.
 
+    `out_dir` replaces an earlier run directory as a whole; a directory simfleet did not write is
+    refused (`InputError`) unless `force`. An `OutputDirectory` may be given instead, to keep its state.
     `on_requests`, when given, is handed every dispatched batch too (the command line's progress
     display); it only reads them, so the run does not depend on it."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    output = out_dir if isinstance(out_dir, OutputDirectory) else OutputDirectory(out_dir, force=force)
     write_requests = scenario.experiment.output.requests if requests is None else requests
-    trace = None
-    if write_requests:
-        trace = RequestTrace(out / "requests.parquet", build_fleet(scenario),
-                             scenario.experiment.experiment.start_time, provenance(scenario))
-    sinks = [sink for sink in (trace, on_requests) if sink is not None]
+    with output as out:
+        trace = None
+        if write_requests:
+            trace = RequestTrace(out / "requests.parquet", build_fleet(scenario),
+                                 scenario.experiment.experiment.start_time, provenance(scenario))
+        sinks = [sink for sink in (trace, on_requests) if sink is not None]
 
-    def hand_over(records: RequestRecords) -> None:
-        for sink in sinks:
-            sink(records)
+        def hand_over(records: RequestRecords) -> None:
+            for sink in sinks:
+                sink(records)
 
-    try:
-        result = simulate(scenario, requests_sink=hand_over if sinks else None)
-    except BaseException:
+        try:
+            result = simulate(scenario, requests_sink=hand_over if sinks else None)
+        except BaseException:
+            if trace is not None:
+                trace.abort()
+            raise
         if trace is not None:
-            trace.abort()
-        raise
-    if trace is not None:
-        trace.commit()
-    write_run(out, scenario, result)
+            trace.commit()
+        write_run(out, scenario, result)
     return result
 
 

@@ -4,8 +4,9 @@ Registered on the main `simfleet` app as the `recommend` command. JOB is the
 `CreateInferenceRecommendationsJob` request JSON, unchanged (give the model profile with
 `--model`), or the same keys in TOML or JSON with a `simfleet` member. Exit codes: 0 the job
 COMPLETED (at least one recommendation), 1 it FAILED (no load test gave a recommendation; the
-output folder says why), 2 usage error, 3 invalid job (one line per problem on stderr, before
-anything runs).
+output folder says why), 2 usage error, 3 invalid job or an output folder that cannot be written
+(one line per problem on stderr, before anything runs), 130/143 interrupted by SIGINT/SIGTERM
+(nothing written).
 """
 
 from __future__ import annotations
@@ -60,10 +61,28 @@ def recommend(
                                                        "out, load_tests, simulated_s, requests, wall_s and response "
                                                        "(the DescribeInferenceRecommendationsJob response, as "
                                                        "recommendations.json holds it)"),
+    force: bool = typer.Option(False, "--force", help="replace --out even if it is a directory simfleet did not "
+                                                      "write (an earlier job folder is always replaced whole)"),
 ) -> None:
     """Load test every endpoint configuration of JOB_FILE and write recommendations.json."""
+    from simfleet.outputs.interrupts import interruptible
+
+    state: dict = {}
+    with interruptible(lambda: _interrupted(state)):
+        _recommend(job_file, out, model, workers, cost, latency, throughput, cost_metric, force, quiet, as_json, state)
+
+
+def _interrupted(state: dict) -> str:
+    output = state.get("output")
+    if output is not None and output.committed:
+        return f"the job folder {output.shown} was written"
+    return "nothing was written" + (f" ({output.shown} is as it was)" if output is not None else "")
+
+
+def _recommend(job_file, out, model, workers, cost, latency, throughput, cost_metric, force, quiet, as_json,
+               state) -> None:
     from simfleet.recommender.job_file import load_job_file
-    from simfleet.recommender.job_output import write_job
+    from simfleet.recommender.job_output import job_folder, write_job
     from simfleet.recommender.job_runner import run_job
     from simfleet.recommender.ranking import Preferences, table
     from simfleet.recommender.responses import to_json
@@ -75,12 +94,14 @@ def recommend(
         raise typer.Exit(EXIT_USAGE)
     try:
         job = load_job_file(job_file, model=model)
+        out_dir = out or Path("runs") / job.request.JobName
+        state["output"] = output = job_folder(out_dir, force)
+        output.check()  # before the load tests run
     except InputError as error:
         for problem in error.problems:
             typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(EXIT_INVALID_INPUT)
     name = job.request.JobName
-    out_dir = out or Path("runs") / name
 
     def progress(spec, result) -> None:
         if quiet:
@@ -94,7 +115,12 @@ def recommend(
     if not quiet:
         typer.echo(f"job {name} ({job.request.JobType}), model {job.model}", err=True)
     outcome = run_job(job, workers=workers, progress=progress)
-    response = write_job(outcome, out_dir, preferences)
+    try:
+        response = write_job(outcome, output, preferences)
+    except InputError as error:
+        for problem in error.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(EXIT_INVALID_INPUT)
     elapsed = time.perf_counter() - began
     simulated = sum(o.length_s for o in outcome.outcomes if o is not None)
     requests = sum(o.requests for o in outcome.outcomes if o is not None)

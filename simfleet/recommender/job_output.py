@@ -8,10 +8,10 @@
                                  (metrics.parquet with the load generator's ClientInvocations,
                                  ClientLatency, NumberOfUsers, events.parquet, summary.json …)
 
-Every file is written under a temporary name and renamed (`outputs.atomic`); the JSON files are
-written last, so a folder with `recommendations.json` holds a complete job. Writing a job into a
-folder that holds an earlier one replaces it: run directories of tests the new job does not have
-are removed (simfleet's files only).
+The folder is assembled under a temporary name and swapped in whole (`outputs.directory`): it
+holds this job's files only (an earlier job or run written there is replaced as a whole; a
+directory simfleet did not write is refused unless `force`), and a job that fails to write or is
+interrupted leaves the destination as it was.
 """
 
 from __future__ import annotations
@@ -19,15 +19,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from simfleet.outputs.atomic import write_json, write_text
+from simfleet.outputs.directory import OutputDirectory
 from simfleet.outputs.manifest import software_versions
-from simfleet.outputs.run_directory import RUN_FILES, write_run
+from simfleet.outputs.run_directory import write_run
 from simfleet.recommender.job_runner import JobOutcome
 from simfleet.recommender.load_test import load_test_experiment
 from simfleet.recommender.ranking import Preferences
 from simfleet.recommender.responses import describe_job_response, list_job_steps_response, to_json
 from simfleet.scenario import scenario_from_dict
 
-__all__ = ["write_job", "describe", "TESTS_FOLDER"]
+__all__ = ["write_job", "job_folder", "describe", "TESTS_FOLDER"]
 
 TESTS_FOLDER = "tests"
 
@@ -56,33 +57,23 @@ def _manifest(outcome: JobOutcome) -> dict:
     }
 
 
-def _remove_stale_runs(folder: Path, keep: set[str]) -> None:
-    """Run directories left in `tests/` by an earlier job written to the same folder (a test it had
-    and this one has not) would read as this job's: remove them (only simfleet's run files)."""
-    if not folder.is_dir():
-        return
-    for stale in folder.iterdir():
-        if stale.name in keep or not stale.is_dir() or not (stale / "manifest.json").is_file():
-            continue
-        for name in (*RUN_FILES, "requests.parquet"):
-            (stale / name).unlink(missing_ok=True)
-        if not any(stale.iterdir()):
-            stale.rmdir()
+def job_folder(out_dir: str | Path, force: bool = False) -> OutputDirectory:
+    """The job's output folder (check it with `.check()` before the job runs)."""
+    return OutputDirectory(out_dir, what="job folder", force=force)
 
 
-def write_job(outcome: JobOutcome, out_dir: str | Path, preferences: Preferences = Preferences()) -> dict:
-    """Write the job's folder; returns the DescribeInferenceRecommendationsJob response written."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = set()
-    for test in outcome.outcomes:
-        if test is not None:
-            scenario = scenario_from_dict(load_test_experiment(test.spec), outcome.job.source)
-            write_run(out / TESTS_FOLDER / test.spec.endpoint_name, scenario, test.run)
-            written.add(test.spec.endpoint_name)
-    _remove_stale_runs(out / TESTS_FOLDER, written)
-    write_json(out / "manifest.json", _manifest(outcome))
-    write_text(out / "steps.json", to_json(list_job_steps_response(outcome.results)) + "\n")
-    response = describe(outcome, preferences)
-    write_text(out / "recommendations.json", to_json(response) + "\n")
+def write_job(outcome: JobOutcome, out_dir: str | Path | OutputDirectory, preferences: Preferences = Preferences(),
+              force: bool = False) -> dict:
+    """Write the job's folder, replacing an earlier one as a whole (`force`: any directory); returns
+    the DescribeInferenceRecommendationsJob response written."""
+    output = out_dir if isinstance(out_dir, OutputDirectory) else job_folder(out_dir, force)
+    with output as out:
+        for test in outcome.outcomes:
+            if test is not None:
+                scenario = scenario_from_dict(load_test_experiment(test.spec), outcome.job.source)
+                write_run(out / TESTS_FOLDER / test.spec.endpoint_name, scenario, test.run)
+        write_json(out / "manifest.json", _manifest(outcome))
+        write_text(out / "steps.json", to_json(list_job_steps_response(outcome.results)) + "\n")
+        response = describe(outcome, preferences)
+        write_text(out / "recommendations.json", to_json(response) + "\n")
     return response

@@ -19,7 +19,7 @@ from simfleet.errors import InputError, Problem
 from simfleet.report.run_data import KIND_NAMES, directory_kind
 
 __all__ = ["build_report", "ReportOutcome", "MissingDependency", "default_out", "PAGE_READY", "PAGE_KINDS",
-           "PageKind", "load_report_input"]
+           "PageKind", "load_report_input", "png_output"]
 
 #: JavaScript that is true once BokehJS has drawn every chart of a report page.
 PAGE_READY = ("(() => { const slots = document.querySelectorAll('.panel[data-drawn]').length;"
@@ -176,10 +176,11 @@ def default_out(dirs: list[Path]) -> Path:
 
 
 def build_report(dirs: list[Path], out: Path | None = None, png_dir: Path | None = None, *,
-                 slo: str | None = None, axes: str | None = None) -> ReportOutcome:
+                 slo: str | None = None, axes: str | None = None, force: bool = False) -> ReportOutcome:
     """Write the report of `dirs` to `out` (default `default_out`); raises `InputError` for bad input
     (every directory's problem at once) and `MissingDependency` when an optional part is missing.
-    `slo` ("p99=100ms") and `axes` ("a,b") are the sweep page's options, as typed."""
+    `slo` ("p99=100ms") and `axes` ("a,b") are the sweep page's options, as typed. `png_dir` replaces
+    an earlier folder of report PNGs as a whole (`force`: any directory; `png_output`)."""
     from simfleet.report.page import check_out_path, write_page
 
     problems = []
@@ -194,9 +195,11 @@ def build_report(dirs: list[Path], out: Path | None = None, png_dir: Path | None
             check_out_path(out)
         except InputError as error:
             problems += error.problems
-    if png_dir is not None and Path(png_dir).exists() and not Path(png_dir).is_dir():
-        problems.append(InputError.single(png_dir, "--png: not a directory; expected a folder for the PNG files")
-                        .problems[0])
+    if png_dir is not None:
+        try:
+            png_output(png_dir, force).check()
+        except InputError as error:
+            problems += error.problems
     if problems:
         raise InputError(problems)
     try:
@@ -215,26 +218,33 @@ def build_report(dirs: list[Path], out: Path | None = None, png_dir: Path | None
     figures = kind.draw(sections)
     write_page(kind.render(loaded.data, loaded.options, sections, extra, figures), out)
     panels = [panel for section in sections for panel in section.panels]
-    pngs = tuple(write_pngs(out, Path(png_dir), [p.key for p in panels if p.key in figures])) if png_dir else ()
+    pngs = tuple(write_pngs(out, png_output(png_dir, force), [p.key for p in panels if p.key in figures])) \
+        if png_dir else ()
     return ReportOutcome(out, kind.count(loaded.data), len(figures), len(panels) - len(figures), pngs,
                          kind.subject(loaded.data))
 
 
-def write_pngs(page: Path, png_dir: Path, keys: list[str]) -> list[Path]:
-    """`page.png` (the whole page) and `<panel key>.png` per chart, as headless Chromium draws them."""
+def png_output(png_dir: Path, force: bool = False):
+    """`--png DIR` as an output directory: a folder of report PNGs, replaced as a whole."""
+    from simfleet.outputs.directory import OutputDirectory, png_folder
+
+    return OutputDirectory(png_dir, what="PNG folder", option="--png", force=force, recognise=png_folder)
+
+
+def write_pngs(page: Path, png_dir, keys: list[str]) -> list[Path]:
+    """`page.png` (the whole page) and `<panel key>.png` per chart, as headless Chromium draws them, into
+    `png_dir` (a path or a `png_output`), which they replace as a whole; returns their final paths."""
+    from simfleet.outputs.directory import OutputDirectory
     from simfleet.report.browser import Browser, BrowserError
 
+    output = png_dir if isinstance(png_dir, OutputDirectory) else png_output(Path(png_dir))
+    names = []
     try:
-        png_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InputError.single(png_dir, f"--png: cannot create the folder ({error.strerror or error})") from None
-    written = []
-    try:
-        with Browser(width=1100, height=900) as browser:
+        with output as folder, Browser(width=1100, height=900) as browser:
             browser.open(page, ready=PAGE_READY)
-            written.append(browser.screenshot(png_dir / "page.png"))
+            names.append(browser.screenshot(folder / "page.png").name)
             for key in keys:
-                written.append(browser.screenshot(png_dir / f"{key}.png", f'.panel[data-panel="{key}"]'))
+                names.append(browser.screenshot(folder / f"{key}.png", f'.panel[data-panel="{key}"]').name)
     except BrowserError as error:
         raise MissingDependency(f"--png: headless Chromium failed: {error}") from None
-    return written
+    return [output.shown / name for name in names]

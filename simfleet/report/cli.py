@@ -30,9 +30,15 @@ def report(
     axes: Optional[str] = typer.Option(None, "--axes", help="sweep: the heat map's two axes, e.g. "
                                                             "instance_type,instances (default: the first two "
                                                             "configuration axes)"),
+    force: bool = typer.Option(False, "--force", help="replace --png DIR even if it holds files other than a "
+                                                      "report's PNGs (an earlier report's are always replaced)"),
 ) -> None:
     """Write one self-contained HTML page (hover, zoom; opens offline) of the runs, job or sweep in DIR…"""
-    outcome = _build(dirs, out, png, slo, axes)
+    from simfleet.outputs.interrupts import interruptible
+
+    with interruptible(lambda: "nothing half-written is left (the page and the PNG folder are each written "
+                               "whole or not at all)"):
+        outcome = _build(dirs, out, png, slo, axes, force)
     size_kb = outcome.page.stat().st_size / 1024
     empty = f", {outcome.empty_panels} empty" if outcome.empty_panels else ""
     typer.echo(f"{outcome.subject}: {outcome.charts} charts{empty} -> {outcome.page} ({size_kb:,.0f} KB)")
@@ -45,11 +51,12 @@ def write_run_report(run_dir: Path) -> Path:
     return _build([run_dir], None, None).page
 
 
-def _build(dirs: list[Path], out: Path | None, png: Path | None, slo: str | None = None, axes: str | None = None):
+def _build(dirs: list[Path], out: Path | None, png: Path | None, slo: str | None = None, axes: str | None = None,
+           force: bool = False):
     from simfleet.report.build import MissingDependency, build_report
 
     try:
-        return build_report(list(dirs), out, png, slo=slo, axes=axes)
+        return build_report(list(dirs), out, png, slo=slo, axes=axes, force=force)
     except InputError as error:
         for problem in error.problems:
             typer.echo(f"error: {problem}", err=True)

@@ -2,7 +2,9 @@
 
 Registered on the main `simfleet` app as the `sweep` command. Exit codes: 0 every run ok, 1 some
 runs failed (recorded in runs.parquet; the others still ran), 2 usage error, 3 invalid sweep or
-base experiment (one line per problem on stderr, before anything runs).
+base experiment, or an --out that cannot hold the dataset (one line per problem on stderr, before
+anything runs), or a dataset that could not be written (a full disk: the finished runs are kept),
+130/143 interrupted by SIGINT/SIGTERM (the finished runs are kept; the same command resumes).
 """
 
 from __future__ import annotations
@@ -40,6 +42,31 @@ def sweep(
                                                        "sweep, dataset, runs_file, total, ok, failed, skipped, wall_s"),
 ) -> None:
     """Run every point of SWEEP_FILE into the dataset DIR: runs.parquet plus per-run metrics."""
+    from simfleet.outputs.interrupts import interruptible
+
+    with interruptible(lambda: _interrupted(out)):
+        _sweep(sweep_file, out, workers, executor, scheduler, set_, quiet, as_json)
+
+
+def _interrupted(out: Path) -> str:
+    from simfleet.sweep.dataset import run_marks
+
+    if not out.is_dir():
+        return "nothing was written"
+    finished = len(run_marks(out))
+    return (f"{finished} finished run{'s are' if finished != 1 else ' is'} kept in {out}; "
+            "run the same command again to resume")
+
+
+def _fail(error: InputError) -> None:
+    for problem in error.problems:
+        typer.echo(f"error: {problem}", err=True)
+    raise typer.Exit(EXIT_INVALID_INPUT)
+
+
+def _sweep(sweep_file: Path, out: Path, workers: Optional[int], executor: "ExecutorKind", scheduler: Optional[str],
+           set_: List[str], quiet: bool, as_json: bool) -> None:
+    from simfleet.outputs.directory import writing
     from simfleet.sweep.runner import run_sweep
     from simfleet.sweep.executors import MissingDependency, make_executor
     from simfleet.sweep.plan import load_sweep
@@ -49,12 +76,11 @@ def sweep(
         raise typer.Exit(EXIT_USAGE)
     try:
         plan = load_sweep(sweep_file, list(set_))
-        from simfleet.sweep.dataset import check_column_names
+        from simfleet.sweep.dataset import check_column_names, check_destination
         check_column_names(plan)
+        check_destination(out)
     except InputError as error:
-        for problem in error.problems:
-            typer.echo(f"error: {problem}", err=True)
-        raise typer.Exit(EXIT_INVALID_INPUT)
+        _fail(error)
     try:
         pool = make_executor(executor.value, workers, scheduler)
     except MissingDependency as error:
@@ -63,9 +89,13 @@ def sweep(
     if not quiet:
         typer.echo(f"sweep {plan.name}: {len(plan.runs)} runs on {pool.description} -> {out}", err=True)
     began = time.perf_counter()
-    with pool:
-        # quiet: the progress lines go nowhere
-        outcome = run_sweep(plan, out, pool, **({"stream": io.StringIO(), "tty": False} if quiet else {}))
+    try:
+        with pool, writing(out, "sweep dataset", "; the runs that finished are kept: run the same command "
+                                                  "again to resume"):
+            # quiet: the progress lines go nowhere
+            outcome = run_sweep(plan, out, pool, **({"stream": io.StringIO(), "tty": False} if quiet else {}))
+    except InputError as error:
+        _fail(error)
     skipped = f", {outcome.skipped} already finished" if outcome.skipped else ""
     if as_json:
         typer.echo(json.dumps({"sweep": plan.name, "dataset": str(out), "runs_file": str(out / "runs.parquet"),

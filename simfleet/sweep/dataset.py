@@ -11,6 +11,9 @@ discovery (which skips names starting with "." or "_") and readers of `runs.parq
 see complete files. A run's json is written after its metrics file, and `runs.parquet` is
 rebuilt from the rows of `runs/*.json` after every completed run: a killed sweep leaves a valid
 table of what finished, and the next attempt skips runs marked ok and retries the others.
+
+A dataset grows in place (it resumes, so it is never swapped in whole as a run directory is):
+`check_destination` lets `--out` be a new path, an empty directory or a sweep dataset only.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import pyarrow.parquet as pq
 from simfleet.errors import InputError, Problem
 from simfleet.metrics.schema import DIMENSIONS, KEY_COLUMNS, STAT_COLUMNS
 from simfleet.outputs.atomic import write_json, write_table
+from simfleet.outputs.directory import check_new_or_directory
 from simfleet.outputs.manifest import software_versions
 from simfleet.version import simfleet_version
 from simfleet.sweep.execute import HEADLINE_FIELDS
@@ -35,7 +39,7 @@ from simfleet.sweep.execute import HEADLINE_FIELDS
 __all__ = [
     "SweepDataset", "RUNS_FILE", "SWEEP_FILE", "METRICS_DIR", "ROWS_DIR", "FIXED_COLUMNS",
     "axis_fields", "runs_schema", "run_metrics_dir", "run_marks", "read_runs", "metrics_dataset", "versions",
-    "check_column_names",
+    "check_column_names", "check_destination",
 ]
 
 RUNS_FILE = "runs.parquet"
@@ -92,6 +96,23 @@ def check_column_names(plan) -> None:
         raise InputError(problems)
 
 
+def check_destination(out: str | Path) -> None:
+    """`--out` can hold the sweep's dataset: a new path, an empty directory, or a sweep dataset (its
+    `sweep.json`) to resume; not a file, nor a directory holding anything else. One-line `InputError`."""
+    check_new_or_directory(out, "sweep dataset", in_place=True)
+    folder = Path(out)
+    if not folder.is_dir() or (folder / SWEEP_FILE).is_file():
+        return
+    try:
+        entries = sorted(entry.name for entry in folder.iterdir())
+    except OSError as error:
+        raise InputError.single(out, f"cannot be read ({error.strerror or error})") from None
+    if entries:
+        raise InputError.single(out, f"is not a sweep dataset (no {SWEEP_FILE}; it holds {entries[0]!r}); a sweep "
+                                     "writes into a new or empty folder, or resumes its own dataset: choose "
+                                     "another --out")
+
+
 def runs_schema(plan) -> pa.Schema:
     """`runs.parquet`'s schema, with provenance in its metadata."""
     fields = [pa.field(n, t) for n, t in _LEADING] + axis_fields(plan) + [pa.field(n, t) for n, t in _TRAILING]
@@ -141,11 +162,15 @@ class SweepDataset:
         for leftover in list(self.rows_dir.glob(".tmp-*")) + list(self.out.glob(".tmp-*")):
             leftover.unlink(missing_ok=True)
         write_json(self.out / SWEEP_FILE, self._sweep_document())
+        self.read_marks()
+        self.write_runs_table()
+
+    def read_marks(self) -> None:
+        """The rows of the planned runs from their completion marks (`runs/<run_id>.json`) on disk."""
         for path in run_marks(self.out):
             row = _read_row(path)
             if row is not None and row.get("run_id") == path.stem and path.stem in self._planned:
                 self.rows[path.stem] = row
-        self.write_runs_table()
 
     def is_finished(self, run_id: str) -> bool:
         row = self.rows.get(run_id)

@@ -6,6 +6,10 @@ task carries everything its run depends on. An exception raised outside the task
 worker process that died, a lost Dask worker) is yielded in place of the result, so the caller
 records that run as failed and goes on.
 
+An executor left by an exception (Ctrl-C, SIGTERM, a full disk) is aborted, not closed: its
+workers are stopped at once instead of finishing their runs (`abort`). Local workers ignore
+Ctrl-C, which a terminal sends to every process of the command: the parent alone decides.
+
 Dask (`simfleet[dask]`) is imported only when asked for. Its workers must be able to import
 simfleet and to read the base experiment's folder and write to the output folder (a shared file
 system), since each run writes its own metrics file.
@@ -15,9 +19,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Callable, Iterable, Iterator
+
+from simfleet.outputs.directory import signals_held
 
 __all__ = ["Executor", "LocalExecutor", "DaskExecutor", "MissingDependency", "make_executor"]
 
@@ -39,11 +46,23 @@ class Executor:
     def close(self) -> None:
         pass
 
+    def abort(self) -> None:
+        """Stop at once: running tasks are abandoned, pending ones cancelled."""
+        self.close()
+
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, kind, error, trace) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def _ignore_interrupts() -> None:
+    """A local worker's initializer: Ctrl-C reaches the whole process group; the parent handles it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class LocalExecutor(Executor):
@@ -59,10 +78,15 @@ class LocalExecutor(Executor):
                                             "simfleet.scenario"])
         else:
             context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                         initializer=_ignore_interrupts)
+        self._stopped = False
 
     def map_unordered(self, fn: Callable, tasks: Iterable) -> Iterator[Outcome]:
-        pending: dict[Future, object] = {self._pool.submit(fn, task): task for task in tasks}
+        # a submission may start a worker process; cut short, the half-started worker would be left
+        # behind, unknown to the pool: signals wait until every task is submitted
+        with signals_held():
+            pending: dict[Future, object] = {self._pool.submit(fn, task): task for task in tasks}
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -75,7 +99,25 @@ class LocalExecutor(Executor):
                 future.cancel()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if not self._stopped:
+            self._stopped = True
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def abort(self, timeout_s: float = 5.0) -> None:
+        """Terminate the worker processes (SIGTERM, then SIGKILL after `timeout_s`) and wait for them."""
+        if self._stopped:
+            return
+        self._stopped = True
+        # the pool has no public way to stop running tasks before Python 3.14 (terminate_workers)
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout_s)
+            if process.is_alive():
+                process.kill()
+                process.join()
 
 
 class DaskExecutor(Executor):
@@ -122,6 +164,7 @@ class DaskExecutor(Executor):
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+        self._cluster = None
 
 
 def make_executor(kind: str, workers: int | None = None, scheduler: str | None = None) -> Executor:
