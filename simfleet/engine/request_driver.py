@@ -184,6 +184,9 @@ def _stall_problem(source: str, stall: UsersStalled) -> Problem:
                    f"once ({name}) and, with no think time and no overhead, each user sends again at the same "
                    f"instant, so simulated time never passes; give think_time (or platform.overhead_latency) a "
                    f"positive value, or fix what refuses the requests")
+
+
+def _hostname_codes(flow: EndpointFlow, part) -> np.ndarray:
     """The kernel's hostname code of each arrival of a source's part (0: it names no container)."""
     if part.hostnames is None:
         return np.zeros(len(part.times), np.int64)
