@@ -150,23 +150,40 @@ def _check_model(path: Path, model: str | None) -> str:
 _TIME_COLUMN = "timestamp"
 
 
-def _check_trace(path: Path, model: str | None) -> str:
+def _check_trace(path: Path, model: str | None) -> tuple[str, tuple[Problem, ...]]:
     """As a replay reads it: a readable CSV or Parquet file with request times in `timestamp`
-    (seconds from the start, or ISO 8601 timestamps). An experiment that replays it with another
-    `time_column` checks that column when it is validated."""
-    from simfleet.traffic.trace_file import read_trace, trace_times
+    (seconds from the start, or ISO 8601 timestamps), finite and in order. An experiment that
+    replays it with another `time_column` checks that column, and which of its times fall in the
+    run, when it is validated."""
+    import pandas as pd
 
-    if not path.exists():
-        raise InputError.single(path, "no such trace file")
-    table = read_trace(path)
+    from simfleet.config.limits import LimitsSection
+    from simfleet.traffic.trace_file import read_trace, replay_window, trace_times
+
+    table = read_trace(path, LimitsSection().max_trace_size)
     if _TIME_COLUMN not in table.columns:
         raise InputError.single(path, f"no column {_TIME_COLUMN!r}, the request times a replay reads by default "
                                       f"(columns: {', '.join(map(str, table.columns))}); an experiment naming "
                                       "another time_column checks it when validated", _TIME_COLUMN)
     if len(table) == 0:
         raise InputError.single(path, "no requests: the trace has no rows", _TIME_COLUMN)
-    trace_times(table[_TIME_COLUMN], 0.0, path, _TIME_COLUMN)
-    return f"{len(table):,} requests"
+    column = table[_TIME_COLUMN]
+    numeric = pd.api.types.is_numeric_dtype(column)
+    times = trace_times(column, 0.0, path, _TIME_COLUMN)
+    window = replay_window(times, float("inf"), numeric)
+    warnings = []
+    if window.out_of_order:
+        warnings.append(Problem(str(path), _TIME_COLUMN, f"the times are not in order ({window.out_of_order:,} rows "
+                                                         "earlier than the row before): a replay sorts them; check "
+                                                         "that this is the column of request times"))
+    if window.epoch_like:
+        warnings.append(Problem(str(path), _TIME_COLUMN, "these numbers look like Unix epoch seconds or milliseconds, "
+                                                         "but a replay reads numbers as seconds from the start of the "
+                                                         "run: write ISO 8601 times, or give the replay a time_offset"))
+    elif numeric and window.before:
+        warnings.append(Problem(str(path), _TIME_COLUMN, f"{window.before:,} times are negative: a replay sends "
+                                                         "none of them (seconds from the start of the run)"))
+    return f"{len(table):,} requests", tuple(warnings)
 
 
 KINDS: dict[str, InputKind] = {kind.name: kind for kind in (
@@ -217,6 +234,8 @@ def detect_kind(path: Path) -> str:
     unreadable = file_problem(path, "file")
     if unreadable is not None and unreadable.endswith("it is a folder"):
         raise InputError.single(path, "is a folder: give the files in it")
+    if unreadable is not None and not unreadable.startswith("no such"):
+        raise InputError.single(path, unreadable)  # a device, a FIFO, a loop: whatever its suffix
     if suffix not in (".toml", ".json") and suffix not in _TRACE_SUFFIXES:
         raise InputError.single(path, f"cannot tell which simfleet input this is from its suffix "
                                       f"{path.suffix or '(none)'!r}: expected .toml, .json, .csv or .parquet, "

@@ -38,8 +38,8 @@ def _readable(path: Path, max_bytes: float | None = None) -> None:
     if problem is not None:
         raise InputError.single(path, problem)
     if max_bytes is not None and (size := path.stat().st_size) > max_bytes:
-        raise InputError.single(path, f"the trace is {size / 2**20:,.0f} MiB, more than limits.max_trace_size "
-                                      f"({max_bytes / 2**20:,.0f} MiB); raise limits.max_trace_size to replay it")
+        raise InputError.single(path, f"the trace is {size:,} bytes, more than limits.max_trace_size "
+                                      f"({max_bytes:,.0f} bytes); raise limits.max_trace_size to replay it")
 
 
 def trace_columns(path: Path) -> list[str]:
@@ -87,7 +87,7 @@ def trace_times(column: pd.Series, start_epoch_s: float, path: Path, key: str) -
     finite = np.isfinite(times)
     if not finite.all():
         row = int(np.argmin(finite))
-        raise InputError.single(path, f"times must be finite numbers, row {row + 1} holds {column.iloc[row]!r} "
+        raise InputError.single(path, f"times must be finite numbers, row {row + 1} holds {times[row]} "
                                       "(an empty cell?)", key)
     return times
 
