@@ -34,7 +34,8 @@ class Workload:
 
 def workloads() -> list[Workload]:
     """Every workload, in the order the suite runs them."""
-    from workloads import closed_loop, day, jit, kernel, multi_model, open_loop, pipeline, recommender, serverless
+    from workloads import (closed_loop, day, jit, kernel, multi_model, open_loop, pipeline, recommender, scaling,
+                           serverless)
 
     return [open_loop.WORKLOAD, day.WORKLOAD, closed_loop.WORKLOAD, pipeline.WORKLOAD, serverless.WORKLOAD,
-            multi_model.WORKLOAD, recommender.WORKLOAD, kernel.WORKLOAD, jit.WORKLOAD]
+            multi_model.WORKLOAD, recommender.WORKLOAD, kernel.WORKLOAD, jit.WORKLOAD, scaling.WORKLOAD]

@@ -11,9 +11,9 @@ instance type without a price), give warnings.
 
 Memory grows with: the instances at their most (per-instance state and metric series), the
 closed-loop users, the multi-model population, the replay traces (read whole), the metric
-datapoints (duration / period × dimensions), and, with `output.requests`, the requests (about
-100 bytes each in `requests.parquet`). The requests themselves stream through the engine in
-segments and do not accumulate.
+datapoints (duration / period x dimensions). The requests stream through the engine in segments
+and do not accumulate; with `output.requests` they go to `requests.parquet` on disk (about 70
+bytes each on the quickstart).
 """
 
 from __future__ import annotations
