@@ -11,18 +11,52 @@ import datetime as dt
 import re
 from typing import Annotated
 
-from pydantic import BeforeValidator, ConfigDict, BaseModel
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from simfleet.units import DURATION_UNITS, parse_duration, parse_size
 
-__all__ = ["Duration", "Size", "Rate", "Bandwidth", "StrictModel", "Pair", "Timestamp", "parse_rate", "parse_bandwidth"]
+__all__ = ["Duration", "Size", "Rate", "Bandwidth", "StrictModel", "MAX_NUMBER", "Pair", "Timestamp", "parse_rate", "parse_bandwidth"]
+
+
+#: The largest magnitude of any number a spec holds (a float; an integer may reach 2**128, for seeds).
+#: Far above any quantity simfleet simulates (sizes stop at 1 EiB, about 1.2e18), far below where
+#: products and sums of them overflow a float: a price or a median near the float limit is refused.
+MAX_NUMBER = 2.0**63
+_MAX_INTEGER = 2**128
 
 
 class StrictModel(BaseModel):
-    """Base of every declarative spec: unknown keys and non-finite numbers are errors, and values
-    are not coerced (strict): `true` and `"3"` are not numbers, `2.5` is not an integer."""
+    """Base of every declarative spec: unknown keys, non-finite numbers and numbers beyond
+    `MAX_NUMBER` are errors, and values are not coerced (strict): `true` and `"3"` are not
+    numbers, `2.5` is not an integer."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
+
+    @model_validator(mode="after")
+    def _numbers_in_range(self):
+        errors = [InitErrorDetails(type=PydanticCustomError("value_error", message), loc=(name, *where), input=None)
+                  for name, value in self.__dict__.items() for where, message in _out_of_range(value)]
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+
+def _out_of_range(value, where: tuple = ()):
+    """(path within `value`, message) of every number in it beyond `MAX_NUMBER`; nested specs
+    check their own."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, float) and abs(value) > MAX_NUMBER:
+        yield where, f"a number of at most {MAX_NUMBER:.3g} in magnitude is expected, got {value:.6g}"
+    elif isinstance(value, int) and abs(value) >= _MAX_INTEGER:
+        yield where, "an integer below 2**128 in magnitude is expected"
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _out_of_range(item, where + (index,))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _out_of_range(item, where + (key,))
 
 
 #: The highest rate accepted: far above any endpoint (and `[limits] max_requests` caps the requests a
