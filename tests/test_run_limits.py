@@ -504,3 +504,34 @@ def test_percentile_above_the_histogram_is_unknown_not_clamped():
     histogram.counts[5] = 90
     assert histogram.percentile(50) == pytest.approx(LatencyHistogram.EDGES[5])
     assert histogram.percentile(95) is None
+
+
+def test_numbers_near_the_float_limit_are_refused_in_every_spec(workdir):
+    """Not only quantities with units: a plain number of any spec (here an autoscaling TargetValue)."""
+    text = BASE + """
+[[autoscaling.targets]]
+ServiceNamespace = "sagemaker"
+ResourceId = "endpoint/ep/variant/A"
+ScalableDimension = "sagemaker:variant:DesiredInstanceCount"
+MinCapacity = 1
+MaxCapacity = 4
+
+[[autoscaling.policies]]
+PolicyName = "p"
+ServiceNamespace = "sagemaker"
+ResourceId = "endpoint/ep/variant/A"
+ScalableDimension = "sagemaker:variant:DesiredInstanceCount"
+PolicyType = "TargetTrackingScaling"
+TargetTrackingScalingPolicyConfiguration = { TargetValue = 1e300, PredefinedMetricSpecification = { PredefinedMetricType = "SageMakerVariantInvocationsPerInstance" } }
+"""
+    line = assert_refused_everywhere(workdir, text, "TargetTrackingScalingPolicyConfiguration.TargetValue",
+                                     "at most 9.22e+18")
+    assert f":{line_of(text, 'TargetValue')}:" in line
+
+
+def test_sweep_base_that_is_a_fifo_is_refused(workdir):
+    os.mkfifo(workdir / "exp.toml")
+    (workdir / "sweep.toml").write_text('[sweep]\nname = "s"\nbase = "exp.toml"\nseed = 1\n\n[[axes]]\n'
+                                        'key = "traffic.0.rate"\nvalues = [1, 2]\n')
+    [line] = refused(invoke("validate", workdir / "sweep.toml"))
+    assert "sweep.base" in line and "not a regular file" in line
