@@ -180,10 +180,10 @@ def _stall_problem(source: str, stall: UsersStalled) -> Problem:
     """The one-line error of closed-loop users that would send forever at one instant."""
     name = STATUS_NAMES.get(stall.status, str(stall.status))
     return Problem(source, f"traffic[{stall.source}]",
-                   f"the run cannot go on: at {stall.time_s:g} s these closed-loop users' requests are refused at "
-                   f"once ({name}) and, with no think time and no overhead, each user sends again at the same "
-                   f"instant, so simulated time never passes; give think_time (or platform.overhead_latency) a "
-                   f"positive value, or fix what refuses the requests")
+                   f"the run cannot go on: at {stall.time_s:g} s these closed-loop users' requests are answered at "
+                   f"once (status {name}) and, with no think time and no overhead, each user sends again at the "
+                   f"same instant, so simulated time never passes; give think_time (or platform.overhead_latency) "
+                   f"a positive value, or fix what answers the requests at once")
 
 
 def _hostname_codes(flow: EndpointFlow, part) -> np.ndarray:
