@@ -26,7 +26,8 @@ import numpy as np
 
 from simfleet.autoscaling.document import AutoscalingConfig
 from simfleet.catalog import Catalog
-from simfleet.config.experiment import ClosedLoopTraffic, Experiment, OpenLoopTraffic, ReplayTraffic
+from simfleet.config.experiment import (MAX_DURATION_S, ClosedLoopTraffic, Experiment, OpenLoopTraffic,
+                                       ReplayTraffic)
 from simfleet.schema.validation import dotted
 from simfleet.traffic.rate import RateFunction
 from simfleet.traffic.trace_file import read_trace, replay_window, trace_times
@@ -185,8 +186,13 @@ def _replay(spec: ReplayTraffic, where: tuple, base_dir: Path, start_epoch: floa
             hint = "numbers are read as seconds from the start of the run (time_offset shifts them)"
         else:
             hint = "timestamps without a time zone are read as UTC; compare them with experiment.start_time"
-        problems.append((where + ("file",), f"no request of trace {spec.file!r} falls in the run "
-                                            f"([0, {duration:g}) s from experiment.start_time): {span}; {hint}"))
+        message = (f"no request of trace {spec.file!r} falls in the run ([0, {duration:g}) s from "
+                   f"experiment.start_time): {span}")
+        if window.before == window.rows or window.epoch_like or float(times.min()) >= MAX_DURATION_S:
+            problems.append((where + ("file",), f"{message}; {hint}"))  # no run could replay them
+        else:  # a shortened run (a sweep's, a test's): a longer one would replay them
+            warnings.append((where + ("file",), f"{message}: the replay sends none (experiment.duration is "
+                                                "shorter than the trace's start)"))
         return 0
     if window.replayed < window.rows:
         warnings.append((where + ("file",), f"{window.rows - window.replayed:,} of the {window.rows:,} requests of "

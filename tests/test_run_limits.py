@@ -373,6 +373,19 @@ def test_trace_before_the_run_is_refused(workdir):
     assert_refused_everywhere(workdir, text, "traffic[0].file", "no request", "UTC")
 
 
+def test_trace_after_the_end_of_a_shortened_run_warns(workdir):
+    """Every time after the end, but within what a longer run could replay: a shortened run (a sweep's
+    constant duration) replays none, and says so."""
+    text = replay(workdir, "timestamp\n200\n300\n")
+    path = workdir / "exp.toml"
+    path.write_text(text)
+    result = invoke("validate", path)
+    assert result.exit_code == 0, result.output
+    [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert "traffic[0].file: no request of trace 'trace.csv' falls in the run" in warning
+    assert "sends none" in warning
+
+
 def test_trace_partly_outside_the_run_warns_with_counts(workdir):
     text = replay(workdir, "timestamp\n-5\n1\n2\n3\n500\n")
     path = workdir / "exp.toml"
