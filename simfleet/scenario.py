@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,9 +91,12 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
             problems.append(Problem("--set", assignment, "expected key=value, e.g. experiment.seed=7"))
             continue
         try:
-            value = tomllib.loads(f"v = {text.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text.strip()
+            value = parse_toml(f"v = {text.strip()}", "--set")["v"]
+        except InputError as error:
+            if "nested more than" in error.problems[0].message:
+                problems.append(Problem("--set", key.strip(), error.problems[0].message))
+                continue
+            value = text.strip()  # not a TOML literal: a bare string
         parts = [int(p) if p.isdigit() else p for p in key.strip().split(".")]
         node = raw
         try:

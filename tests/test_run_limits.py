@@ -548,3 +548,11 @@ def test_sweep_base_that_is_a_fifo_is_refused(workdir):
                                         'key = "traffic.0.rate"\nvalues = [1, 2]\n')
     [line] = refused(invoke("validate", workdir / "sweep.toml"))
     assert "sweep.base" in line and "not a regular file" in line
+
+
+def test_set_value_nested_too_deep(workdir):
+    (workdir / "exp.toml").write_text(BASE)
+    deep = "[" * 5000 + "]" * 5000
+    [line] = refused(invoke("run", workdir / "exp.toml", "--out", workdir / "out", "--set", f"metrics.percentiles={deep}"))
+    assert line.startswith("error: --set: metrics.percentiles: ") and "nested more than" in line
+    assert not (workdir / "out").exists()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,9 +114,9 @@ def _parse_assignment(assignment: str) -> tuple[str, object]:
     """A ``key=value`` `--set` assignment as (key, value), parsed as `apply_overrides` parses it."""
     key, _, text = assignment.partition("=")
     try:
-        value = tomllib.loads(f"v = {text.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = text.strip()
+        value = parse_toml(f"v = {text.strip()}", "--set")["v"]
+    except InputError:
+        value = text.strip()  # not a TOML literal (or nested too deeply: apply_overrides reports that)
     return key.strip(), value
 
 
