@@ -50,7 +50,8 @@ _PAYLOAD_DRAWS = 4096
 class Workload:
     """What a run will do, estimated from its experiment."""
 
-    requests: float
+    requests: float        # open-loop and replayed: what `limits.max_requests` caps
+    user_requests: float   # closed-loop, at most: users x duration / (think time + overhead), means
     users: int
     traffic_sources: int
     instances: int
@@ -63,7 +64,7 @@ class Workload:
     @property
     def wall_s(self) -> float:
         """Wall time estimate, in seconds (see `REQUESTS_PER_WALL_S`)."""
-        return self.requests / REQUESTS_PER_WALL_S + self.samples / SAMPLES_PER_WALL_S
+        return (self.requests + self.user_requests) / REQUESTS_PER_WALL_S + self.samples / SAMPLES_PER_WALL_S
 
 
 def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: AutoscalingConfig | None,
@@ -77,7 +78,7 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
     start_epoch = experiment.experiment.start_time.timestamp()
     overhead_mean = experiment.platform.overhead_latency.build().mean
 
-    requests = 0.0
+    requests = user_requests = 0.0
     users = 0
     knots = 0
     for index, spec in enumerate(experiment.traffic):
@@ -93,8 +94,12 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
             knots += len(spec.knots())
             users += most
             cycle = spec.think_time.build().mean + overhead_mean
-            if cycle > 0:  # else the service times bound them, which the profiles hold
-                requests += most * duration / cycle
+            # An upper bound that leaves the service times out: users wait for their answers, so the
+            # fleet's capacity bounds them too. Not capped (it would refuse load tests that run
+            # fine), only counted in the long-run estimate; with no think time and no overhead at
+            # all, the fleet alone bounds them (or, refused at once, the run stops: `UsersStalled`).
+            if cycle > 0:
+                user_requests += most * duration / cycle
         elif isinstance(spec, ReplayTraffic):
             requests += _replay(spec, where, base_dir, start_epoch, duration, limits.max_trace_size, problems,
                                 warnings)
@@ -108,7 +113,7 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
     failures = instances * duration / mttf if mttf is not None else 0.0
     samples = instances * duration / experiment.metrics.concurrency_sample_interval
     models = sum(v.model_population.size for _, v in variants if v.model_population is not None)
-    work = Workload(requests, users, len(experiment.traffic), instances, failures, samples, len(variants), models,
+    work = Workload(requests, user_requests, users, len(experiment.traffic), instances, failures, samples, len(variants), models,
                     knots)
 
     def cap(value: float, key: str, what: str, where: tuple = ("limits",)) -> None:
@@ -117,7 +122,8 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
             problems.append((where, f"{what}: {_count(value)}, more than limits.{key} ({_count(limit)}); raise "
                                     f"limits.{key} if the run is meant to be this large"))
 
-    cap(work.requests, "max_requests", "expected requests (rate x duration, all traffic)", ("traffic",))
+    cap(work.requests, "max_requests", "expected requests (open-loop rate x duration and replayed rows, all "
+        "traffic)", ("traffic",))
     cap(work.users, "max_users", "closed-loop users at once (all traffic entries)", ("traffic",))
     cap(work.traffic_sources, "max_traffic_sources", "traffic entries", ("traffic",))
     cap(work.instances, "max_instances", "instances the fleet may hold at once (initial counts, or "
@@ -131,7 +137,7 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
     cap(work.schedule_knots, "max_schedule_knots", "traffic schedule knots and bursts", ("traffic",))
     if not problems and work.wall_s > limits.slow_run_warning:
         warnings.append((("experiment", "duration"),
-                         f"a long run: about {_count(work.requests)} requests and {_count(work.samples)} concurrency "
+                         f"a long run: about {_count(work.requests + work.user_requests)} requests and {_count(work.samples)} concurrency "
                          f"samples, roughly {_wall(work.wall_s)} of wall time (limits.slow_run_warning: "
                          f"{_wall(limits.slow_run_warning)})"))
     warnings += _price_warnings(experiment, catalog)

@@ -556,3 +556,14 @@ def test_set_value_nested_too_deep(workdir):
     [line] = refused(invoke("run", workdir / "exp.toml", "--out", workdir / "out", "--set", f"metrics.percentiles={deep}"))
     assert line.startswith("error: --set: metrics.percentiles: ") and "nested more than" in line
     assert not (workdir / "out").exists()
+
+
+def test_closed_loop_users_are_not_refused_for_their_upper_bound():
+    """Users wait for their answers, so the fleet bounds their requests: many users with no think time
+    over a long run are not refused by max_requests (their bound without service times is only an
+    estimate of how long the run takes)."""
+    raw = base_experiment(duration="1d")
+    raw["traffic"] = [{"kind": "users", "users": 1000}]
+    s = scenario(raw)
+    [warning] = s.warnings
+    assert warning.key == "experiment.duration" and warning.message.startswith("a long run")

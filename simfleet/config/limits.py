@@ -23,8 +23,8 @@ class LimitsSection(StrictModel):
 
     max_requests: StrictInt = Field(
         default=1_000_000_000, ge=1, le=10**12,
-        description="requests the run is expected to simulate (open-loop rate × duration, plus bursts and "
-                    "replayed rows; closed-loop users are bounded by the time a request takes at least)")
+        description="open-loop requests the run is expected to simulate (rate × duration, plus bursts) and "
+                    "replayed rows; closed-loop users wait for their answers, so the fleet bounds their requests")
     max_users: StrictInt = Field(default=100_000, ge=1, le=10**7,
                                  description="closed-loop users active at once, over all traffic entries")
     max_traffic_sources: StrictInt = Field(default=1_000, ge=1, le=10**6, description="[[traffic]] entries")
