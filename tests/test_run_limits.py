@@ -567,3 +567,29 @@ def test_closed_loop_users_are_not_refused_for_their_upper_bound():
     s = scenario(raw)
     [warning] = s.warnings
     assert warning.key == "experiment.duration" and warning.message.startswith("a long run")
+
+
+def test_models_cap_on_the_shipped_multi_model_experiment():
+    """The shipped multi-model experiment is within the default caps; max_models below its population
+    refuses it, naming the key."""
+    from simfleet.scenario import load_experiment
+
+    path = Path(__file__).parent.parent / "experiments" / "multi-model.toml"
+    load_experiment(path, ["experiment.duration=10min"])
+    with pytest.raises(InputError) as caught:
+        load_experiment(path, ["experiment.duration=10min", "limits.max_models=1"])
+    [problem] = caught.value.problems
+    assert "models of multi-model populations" in problem.message and "limits.max_models (1)" in problem.message
+    assert problem.file == str(path)
+
+
+@pytest.mark.parametrize("limit, change, expected", [
+    ("max_variants", ("[[traffic]]", '[[endpoints.production_variants]]\nvariant_name = "B"\nmodel_name = "toy"\n'
+                                     'instance_type = "ml.c5.xlarge"\ninitial_instance_count = 1\n\n[[traffic]]'),
+     "production variants: 2"),
+    ("max_traffic_sources", ("rate = 50", 'rate = 50\n\n[[traffic]]\nkind = "constant"\nrate = 5'),
+     "traffic entries: 2"),
+])
+def test_count_caps(workdir, limit, change, expected):
+    assert_refused_everywhere(workdir, edit(BASE, change) + f"\n[limits]\n{limit} = 1\n", expected,
+                              f"limits.{limit} (1)")
