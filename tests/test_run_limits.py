@@ -593,3 +593,12 @@ def test_models_cap_on_the_shipped_multi_model_experiment():
 def test_count_caps(workdir, limit, change, expected):
     assert_refused_everywhere(workdir, edit(BASE, change) + f"\n[limits]\n{limit} = 1\n", expected,
                               f"limits.{limit} (1)")
+
+
+def test_shipped_experiments_give_no_warning():
+    """The warnings mean something: none of the shipped experiments, as shipped, gives one."""
+    from simfleet.input_kinds import check_file
+
+    for path in sorted((Path(__file__).parent.parent / "experiments").glob("*.toml")):
+        kind, _, warnings = check_file(path)
+        assert warnings == (), (path, warnings)
