@@ -18,6 +18,7 @@ bytes each on the quickstart).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,24 +165,23 @@ def _replay(spec: ReplayTraffic, where: tuple, base_dir: Path, start_epoch: floa
             max_bytes: float, problems: list, warnings: list) -> int:
     """The requests a replay will send; problems for a trace that sends none or whose time column is
     another column's, warnings for rows it will not send and times out of order."""
-    import pandas as pd
-
     path = base_dir / spec.file
-    table = read_trace(path, max_bytes)
-    if spec.time_column not in table.columns:
-        return 0  # reported by the name checks
     others = {spec.payload_column, spec.target_container_hostname_column, spec.target_model_column} - {None}
     if spec.time_column in others:
         problems.append((where + ("time_column",), f"time_column {spec.time_column!r} is also the trace's "
                                                    "payload, hostname or model column; name the column of request "
                                                    "times"))
         return 0
-    column = table[spec.time_column]
-    if len(column) == 0:
+    info = path.stat()
+    loaded = _trace_times(str(path), info.st_mtime_ns, info.st_size, info.st_ino, spec.time_column, max_bytes,
+                          f"{dotted(where)}.time_column")
+    if loaded is None:
+        return 0  # no such column: reported by the name checks
+    numeric, epoch_times = loaded
+    if len(epoch_times) == 0:
         problems.append((where + ("file",), f"trace {spec.file!r} has no rows: the replay would send no request"))
         return 0
-    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-    times = trace_times(column, start_epoch, path, f"{dotted(where)}.time_column") + spec.time_offset
+    times = (epoch_times if numeric else epoch_times - start_epoch) + spec.time_offset
     window = replay_window(times, duration, numeric)
     span = f"its times run from {_seconds(float(times.min()))} to {_seconds(float(times.max()))} from the start"
     if window.replayed == 0:
@@ -210,6 +210,25 @@ def _replay(spec: ReplayTraffic, where: tuple, base_dir: Path, start_epoch: floa
                                                    f"({window.out_of_order:,} rows earlier than the row before): the "
                                                    "replay sorts them; check that it is the column of request times"))
     return window.replayed
+
+
+@functools.lru_cache(maxsize=8)
+def _trace_times(path: str, mtime_ns: int, size: int, inode: int, column: str, max_bytes: float,
+                 key: str) -> tuple[bool, np.ndarray] | None:
+    """(numeric column, its times: numbers as written, date-times as Unix seconds) of a trace's
+    time column, or None when it has no such column. Kept for the few most recent files, keyed by
+    their identity and modification time, so that a sweep validating a thousand points of one
+    replayed experiment reads its trace once (the run itself reads it again, `traffic.sources`)."""
+    import pandas as pd
+
+    table = read_trace(Path(path), max_bytes)
+    if column not in table.columns:
+        return None
+    values = table[column]
+    numeric = bool(pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values))
+    times = trace_times(values, 0.0, Path(path), key)
+    times.flags.writeable = False
+    return numeric, times
 
 
 def _payload_warnings(payload, limit: float) -> list[str]:
