@@ -57,6 +57,12 @@ def _main(version: bool = typer.Option(False, "--version", is_eager=True, callba
     """Simulate SageMaker-style inference endpoint fleets before deploying them."""
 
 
+def _warn(warnings) -> None:
+    """What will run but may mislead or take long, one `warning:` line each on stderr."""
+    for problem in warnings:
+        typer.echo(f"warning: {problem}", err=True)
+
+
 def _fail(error: InputError) -> None:
     for problem in error.problems:
         typer.echo(f"error: {problem}", err=True)
@@ -109,6 +115,7 @@ def _run(experiment: Path, out: Optional[Path], seed: Optional[int], set_: List[
     progress = None
     try:
         scenario = load_experiment(experiment, overrides)
+        _warn(scenario.warnings)
         out_dir = out or Path("runs") / scenario.experiment.experiment.name
         state["output"] = output = OutputDirectory(out_dir, force=force)
         if not quiet:
@@ -221,8 +228,9 @@ def validate(
     problems: dict = {}  # each problem once, even when two files share it (a sweep and its base experiment)
     for path in files:
         try:
-            name, note = check_file(path, kind.value if kind else None, model)
+            name, note, warnings = check_file(path, kind.value if kind else None, model)
             typer.echo(f"ok: {path} ({name}{': ' + note if note else ''})")
+            _warn(warnings)
         except InputError as error:
             problems.update(dict.fromkeys(error.problems))
     if problems:

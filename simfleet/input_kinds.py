@@ -13,8 +13,6 @@ validating never loads the engine (numba) or the query layer.
 
 from __future__ import annotations
 
-import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -39,7 +37,8 @@ class InputKind:
     name: str
     looks_like: str                              # for messages: how the kind is recognised
     recognise: Callable[[str, object], bool]     # (suffix, parsed document or None) -> is this kind
-    check: Callable[[Path, str | None], str]     # (path, --model) -> a note for the ok line, or raises
+    # (path, --model) -> a note for the ok line, or (note, warnings), or raises `InputError`
+    check: Callable[[Path, str | None], str | tuple[str, tuple[Problem, ...]]]
 
 
 def _table(document) -> dict:
@@ -52,8 +51,7 @@ def _table(document) -> dict:
 def _check_experiment(path: Path, model: str | None) -> str:
     from simfleet.scenario import load_experiment
 
-    load_experiment(path)
-    return ""
+    return "", load_experiment(path).warnings
 
 
 def _check_profile(path: Path, model: str | None) -> str:
@@ -152,23 +150,40 @@ def _check_model(path: Path, model: str | None) -> str:
 _TIME_COLUMN = "timestamp"
 
 
-def _check_trace(path: Path, model: str | None) -> str:
+def _check_trace(path: Path, model: str | None) -> tuple[str, tuple[Problem, ...]]:
     """As a replay reads it: a readable CSV or Parquet file with request times in `timestamp`
-    (seconds from the start, or ISO 8601 timestamps). An experiment that replays it with another
-    `time_column` checks that column when it is validated."""
-    from simfleet.traffic.trace_file import read_trace, trace_times
+    (seconds from the start, or ISO 8601 timestamps), finite and in order. An experiment that
+    replays it with another `time_column` checks that column, and which of its times fall in the
+    run, when it is validated."""
+    import pandas as pd
 
-    if not path.exists():
-        raise InputError.single(path, "no such trace file")
-    table = read_trace(path)
+    from simfleet.config.limits import LimitsSection
+    from simfleet.traffic.trace_file import read_trace, replay_window, trace_times
+
+    table = read_trace(path, LimitsSection().max_trace_size)
     if _TIME_COLUMN not in table.columns:
         raise InputError.single(path, f"no column {_TIME_COLUMN!r}, the request times a replay reads by default "
                                       f"(columns: {', '.join(map(str, table.columns))}); an experiment naming "
                                       "another time_column checks it when validated", _TIME_COLUMN)
     if len(table) == 0:
         raise InputError.single(path, "no requests: the trace has no rows", _TIME_COLUMN)
-    trace_times(table[_TIME_COLUMN], 0.0, path, _TIME_COLUMN)
-    return f"{len(table):,} requests"
+    column = table[_TIME_COLUMN]
+    numeric = pd.api.types.is_numeric_dtype(column)
+    times = trace_times(column, 0.0, path, _TIME_COLUMN)
+    window = replay_window(times, float("inf"), numeric)
+    warnings = []
+    if window.out_of_order:
+        warnings.append(Problem(str(path), _TIME_COLUMN, f"the times are not in order ({window.out_of_order:,} rows "
+                                                         "earlier than the row before): a replay sorts them; check "
+                                                         "that this is the column of request times"))
+    if window.epoch_like:
+        warnings.append(Problem(str(path), _TIME_COLUMN, "these numbers look like Unix epoch seconds or milliseconds, "
+                                                         "but a replay reads numbers as seconds from the start of the "
+                                                         "run: write ISO 8601 times, or give the replay a time_offset"))
+    elif numeric and window.before:
+        warnings.append(Problem(str(path), _TIME_COLUMN, f"{window.before:,} times are negative: a replay sends "
+                                                         "none of them (seconds from the start of the run)"))
+    return f"{len(table):,} requests", tuple(warnings)
 
 
 KINDS: dict[str, InputKind] = {kind.name: kind for kind in (
@@ -201,33 +216,32 @@ KINDS: dict[str, InputKind] = {kind.name: kind for kind in (
 def _parsed(path: Path, suffix: str):
     """The document to recognise: TOML or JSON parsed, None for a trace; raises `InputError` for a
     file that cannot be read or parsed (one problem, with its line where the parser gives one)."""
-    from simfleet.input_files import parse_json, read_input_text
+    from simfleet.input_files import parse_json, parse_toml, read_input_text
 
     if suffix in _TRACE_SUFFIXES:
         return None
     text = read_input_text(path, "file", encoding="utf-8-sig")
-    if suffix == ".json":
-        return parse_json(text, path)
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        found = re.search(r"at line (\d+)", str(error))
-        raise InputError.single(path, f"not valid TOML: {error}", line=int(found.group(1)) if found else None) from None
+    return parse_json(text, path) if suffix == ".json" else parse_toml(text, path)
 
 
 def detect_kind(path: Path) -> str:
     """The name of the kind of input at `path`, recognised from its content (its suffix for traces).
     Raises `InputError` (one problem) when it cannot be read or is none of the kinds."""
+    from simfleet.input_files import file_problem
+
     path = Path(path)
     suffix = path.suffix.lower()
-    if path.is_dir():
+    unreadable = file_problem(path, "file")
+    if unreadable is not None and unreadable.endswith("it is a folder"):
         raise InputError.single(path, "is a folder: give the files in it")
+    if unreadable is not None and not unreadable.startswith("no such"):
+        raise InputError.single(path, unreadable)  # a device, a FIFO, a loop: whatever its suffix
     if suffix not in (".toml", ".json") and suffix not in _TRACE_SUFFIXES:
         raise InputError.single(path, f"cannot tell which simfleet input this is from its suffix "
                                       f"{path.suffix or '(none)'!r}: expected .toml, .json, .csv or .parquet, "
                                       "or give --kind")
-    if not path.exists():
-        raise InputError.single(path, "no such file")
+    if unreadable is not None:
+        raise InputError.single(path, unreadable)
     document = _parsed(path, suffix)
     for kind in KINDS.values():
         if kind.recognise(suffix, document):
@@ -238,9 +252,12 @@ def detect_kind(path: Path) -> str:
                                   f"{expected}; or give --kind")
 
 
-def check_file(path: Path, kind: str | None = None, model: str | None = None) -> tuple[str, str]:
-    """Check `path` as the command that reads it would: (kind name, note for the ok line).
-    Raises `InputError` with every problem found."""
+def check_file(path: Path, kind: str | None = None,
+               model: str | None = None) -> tuple[str, str, tuple[Problem, ...]]:
+    """Check `path` as the command that reads it would: (kind name, note for the ok line, warnings:
+    what will run but may mislead). Raises `InputError` with every problem found."""
     path = Path(path)
     name = kind or detect_kind(path)
-    return name, KINDS[name].check(path, model)
+    result = KINDS[name].check(path, model)
+    note, warnings = (result, ()) if isinstance(result, str) else result
+    return name, note, tuple(warnings)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +35,10 @@ from simfleet.config.experiment import Experiment
 from simfleet.config.inference_components import component_problems
 from simfleet.config.publish_periods import alignment_s
 from simfleet.errors import InputError, Problem
-from simfleet.input_files import parse_json, read_input_text
+from simfleet.input_files import file_problem, parse_json, parse_toml, read_input_text
 from simfleet.multi_model.capacity import cache_tiers, copies_per_load, is_gpu_variant, model_fit_problems
 from simfleet.multi_model.population import build_population
+from simfleet.run_limits import estimate_workload
 from simfleet.profiles import (GIB, ModelProfile, available_profiles, builtin_profile_dir, fit_problems,
                                load_profile)
 from simfleet.schema.toml_lines import key_lines, line_of
@@ -59,16 +59,15 @@ class Scenario:
     source: str
     base_dir: Path
     autoscaling: AutoscalingConfig | None = None
+    #: What will run but may mislead or take long (`simfleet.run_limits`): printed by `run` and `validate`.
+    warnings: tuple[Problem, ...] = ()
 
 
 def load_experiment(path: str | Path, overrides: list[str] = ()) -> Scenario:
     """Load `path`, apply ``key=value`` overrides (``--set``), validate and resolve."""
     path = Path(path)
     text = read_input_text(path, "experiment file")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputError.single(path, f"not valid TOML: {error}") from None
+    raw = parse_toml(text, path)
     return _assemble(raw, str(path), path.resolve().parent, key_lines(text), overrides)
 
 
@@ -92,9 +91,12 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
             problems.append(Problem("--set", assignment, "expected key=value, e.g. experiment.seed=7"))
             continue
         try:
-            value = tomllib.loads(f"v = {text.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text.strip()
+            value = parse_toml(f"v = {text.strip()}", "--set")["v"]
+        except InputError as error:
+            if "nested more than" in error.problems[0].message:
+                problems.append(Problem("--set", key.strip(), error.problems[0].message))
+                continue
+            value = text.strip()  # not a TOML literal: a bare string
         parts = [int(p) if p.isdigit() else p for p in key.strip().split(".")]
         node = raw
         try:
@@ -150,7 +152,18 @@ def _scenario(raw: dict, source: str, base_dir: Path, lines: dict, problems: lis
     autoscaling, scaling_problems = _autoscaling(experiment, source, base_dir, lines)
     if problems or more or scaling_problems:
         raise InputError(problems + more + scaling_problems)
-    return Scenario(experiment, catalog, profiles, source, base_dir, autoscaling)
+    try:
+        _, limit_problems, warnings = estimate_workload(experiment, catalog, autoscaling, base_dir)
+    except InputError as error:  # a replay trace that cannot be read: the problems name its file
+        raise InputError(error.problems) from None
+
+    def located(path: tuple, message: str) -> Problem:
+        return Problem(source, dotted(path), message, line_of(lines, path))
+
+    if limit_problems:
+        raise InputError([located(path, message) for path, message in limit_problems])
+    return Scenario(experiment, catalog, profiles, source, base_dir, autoscaling,
+                    tuple(located(path, message) for path, message in warnings))
 
 
 def _autoscaling(experiment: Experiment, source: str, base_dir: Path, lines: dict):
@@ -163,8 +176,10 @@ def _autoscaling(experiment: Experiment, source: str, base_dir: Path, lines: dic
     if section.file is not None:
         path = base_dir / section.file
         document_source, prefix = str(Path(source).parent / section.file), ()
-        if not path.exists():
-            return None, [Problem(source, "autoscaling.file", f"no such file {section.file!r}",
+        unreadable = file_problem(path, "file")
+        if unreadable is not None:
+            return None, [Problem(source, "autoscaling.file", unreadable.replace("no such file", f"no such file "
+                                                                                 f"{section.file!r}"),
                                   line_of(lines, ("autoscaling", "file")))]
         try:
             data = parse_json(read_input_text(path, "autoscaling document"), document_source)
@@ -219,7 +234,7 @@ class _NameChecks:
         experiment = _dict(raw.get("experiment"))
         folders = [f for f in _list(experiment.get("model_paths")) if isinstance(f, str)]
         for index, folder in enumerate(folders):
-            if not (base_dir / folder).is_dir():
+            if not _is_folder(base_dir / folder):
                 self.report(("experiment", "model_paths", index), f"no such folder {folder!r}")
         self.known_profiles = available_profiles([base_dir / f for f in folders] + [builtin_profile_dir()])
         types = set(load_catalog()) | set(_dict(raw.get("catalog")))
@@ -300,8 +315,10 @@ class _NameChecks:
 
     def _trace(self, where: tuple, traffic: dict) -> None:
         path = self.base_dir / traffic["file"]
-        if not path.is_file():
-            self.report(where + ("file",), f"no such trace file {traffic['file']!r}")
+        unreadable = file_problem(path, "trace file")
+        if unreadable is not None:
+            self.report(where + ("file",), unreadable.replace("no such trace file", f"no such trace file "
+                                                              f"{traffic['file']!r}"))
             return
         try:
             columns = trace_columns(path)
@@ -314,6 +331,13 @@ class _NameChecks:
             if isinstance(column, str) and column not in columns:
                 self.report(where + (key,), f"trace {traffic['file']!r} has no column {column!r} "
                             f"(columns: {', '.join(columns)})")
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):  # a path too long for the system, or with a NUL character
+        return False
 
 
 def _dict(value) -> dict:

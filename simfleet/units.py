@@ -14,7 +14,13 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["parse_duration", "parse_size", "DURATION_UNITS", "SIZE_UNITS"]
+__all__ = ["parse_duration", "parse_size", "DURATION_UNITS", "SIZE_UNITS", "MAX_DURATION_S", "MAX_SIZE_BYTES"]
+
+#: The longest duration and the largest size any input may give: far beyond any run (at most 31
+#: days) or any instance's memory, and far below where sums and products of them overflow a float
+#: or a `datetime`. Larger values are almost always a unit or exponent mistake.
+MAX_DURATION_S = 1e10          # about 317 years
+MAX_SIZE_BYTES = float(2**60)  # 1 EiB
 
 DURATION_UNITS: dict[str, float] = {
     "us": 1e-6,
@@ -61,11 +67,17 @@ def _split(text: object, kind: str, units: dict, example: str) -> tuple[float, s
 def parse_duration(text: object) -> float:
     """Return the duration in seconds, e.g. ``parse_duration("5 min") == 300.0``."""
     value, unit = _split(text, "duration", DURATION_UNITS, "90s")
-    return value * DURATION_UNITS[unit]
+    seconds = value * DURATION_UNITS[unit]
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"expected a duration of at most {MAX_DURATION_S:g} s (about 317 years), got {text!r}")
+    return seconds
 
 
 def parse_size(text: object) -> float:
     """Return the size in bytes, e.g. ``parse_size("16 GiB") == 17179869184.0``."""
     value, unit = _split(text, "size", SIZE_UNITS, "6 MiB")
-    return value * SIZE_UNITS[unit]
+    size = value * SIZE_UNITS[unit]
+    if size > MAX_SIZE_BYTES:
+        raise ValueError(f"expected a size of at most 1 EiB, got {text!r}")
+    return size
 

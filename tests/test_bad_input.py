@@ -282,7 +282,7 @@ def test_directory_instead_of_file(tmp_path):
     path.mkdir()
     [problem] = load_problems(path)
     assert problem.file == str(path)
-    assert "cannot read experiment file" in problem.message and "Is a directory" in problem.message
+    assert "cannot read experiment file: it is a folder" in problem.message
     [line] = assert_exit_invalid(invoke("run", path, "--out", tmp_path / "out"))
     assert line.startswith(f"error: {path}: cannot read experiment file")
     [line] = assert_exit_invalid(invoke("validate", path))

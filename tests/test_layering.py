@@ -35,6 +35,7 @@ LAYERS = [
     {"serverless_sizing", "multi_model", "inference_components"},  # a profile sized for serverless; a multi-model
     # population and cache; inference component copies placed and their cost shared
     # (scenario checks them, fleet builds them)
+    {"run_limits"},  # the work a run creates, estimated and held against the experiment's limits
     {"aws_requests"},  # CreateEndpointConfig and CreateModel requests translated into the experiment schema
     {"scenario"},  # scenario assembly
     {"fleet"},

@@ -3,11 +3,11 @@
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from simfleet.schema.quantities import parse_rate
-from simfleet.units import DURATION_UNITS, SIZE_UNITS, parse_duration, parse_size
+from simfleet.schema.quantities import MAX_RATE_PER_S, parse_rate
+from simfleet.units import DURATION_UNITS, MAX_DURATION_S, MAX_SIZE_BYTES, SIZE_UNITS, parse_duration, parse_size
 
 
 @pytest.mark.parametrize("text, seconds", [("250us", 250e-6), ("7ms", 0.007), ("90s", 90), ("5 min", 300),
@@ -41,9 +41,28 @@ def test_bad_rates_are_refused(bad):
 
 @given(st.floats(0, 1e6, allow_nan=False), st.sampled_from(sorted(DURATION_UNITS)))
 def test_duration_round_trip(value, unit):
+    assume(value * DURATION_UNITS[unit] <= MAX_DURATION_S)
     assert math.isclose(parse_duration(f"{value!r}{unit}"), value * DURATION_UNITS[unit], rel_tol=1e-12)
 
 
 @given(st.floats(0, 1e6, allow_nan=False), st.sampled_from(sorted(SIZE_UNITS)))
 def test_size_round_trip(value, unit):
     assert math.isclose(parse_size(f"{value!r} {unit}"), value * SIZE_UNITS[unit], rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("parse, text", [
+    (parse_duration, "1e300s"), (parse_duration, "400000d"), (parse_duration, "1e308h"),
+    (parse_size, "1e300 GB"), (parse_size, "2 EB".replace("EB", "TB").replace("2", "2e7")),
+    (parse_rate, "1e300/s"), (parse_rate, 10**400), (parse_rate, 2e9), (parse_rate, "1e12/min"),
+])
+def test_absurd_quantities_are_refused(parse, text):
+    """Far beyond any run, far below where products of them overflow: a unit or exponent mistake,
+    refused with the bound, never an OverflowError or an infinity later."""
+    with pytest.raises(ValueError, match="at most"):
+        parse(text)
+
+
+def test_bounds_are_accepted():
+    assert parse_duration(f"{MAX_DURATION_S!r}s") == MAX_DURATION_S
+    assert parse_size(f"{MAX_SIZE_BYTES!r} B") == MAX_SIZE_BYTES
+    assert parse_rate(MAX_RATE_PER_S) == MAX_RATE_PER_S

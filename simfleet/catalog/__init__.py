@@ -20,7 +20,7 @@ from simfleet.errors import InputError
 from simfleet.schema.quantities import Size, StrictModel
 from simfleet.schema.validation import problems_from_validation
 
-__all__ = ["InstanceType", "InstanceSpec", "InstanceOverride", "Catalog", "load_catalog", "family_of"]
+__all__ = ["InstanceType", "InstanceSpec", "InstanceOverride", "Catalog", "load_catalog", "family_of", "MAX_PRICE_PER_HOUR"]
 
 INSTANCE_TYPE_PATTERN = r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$"
 
@@ -30,6 +30,11 @@ def family_of(instance_type: str) -> str:
     return instance_type.split(".")[1]
 
 
+#: The highest hourly price accepted (the dearest SageMaker instance costs under $100 an hour): a
+#: price near the float limit would make every cost infinite.
+MAX_PRICE_PER_HOUR = 1e6
+
+
 class InstanceSpec(StrictModel):
     type: str = Field(pattern=INSTANCE_TYPE_PATTERN)
     vcpus: int = Field(ge=1, le=1024)
@@ -37,7 +42,7 @@ class InstanceSpec(StrictModel):
     accelerators: int = Field(ge=0, le=64)
     accelerator_model: str = ""
     accelerator_memory: Size
-    price_per_hour: float | None = Field(default=None, ge=0)
+    price_per_hour: float | None = Field(default=None, ge=0, le=MAX_PRICE_PER_HOUR)
     price_source: str | None = None
 
 
@@ -49,7 +54,7 @@ class InstanceOverride(StrictModel):
     accelerators: int | None = Field(default=None, ge=0, le=64)
     accelerator_model: str | None = None
     accelerator_memory: Size | None = None
-    price_per_hour: float | None = Field(default=None, ge=0)
+    price_per_hour: float | None = Field(default=None, ge=0, le=MAX_PRICE_PER_HOUR)
     price_source: str | None = None
 
 

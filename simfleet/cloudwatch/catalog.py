@@ -60,7 +60,7 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from simfleet.cloudwatch.statistics import BASIC_STATISTICS
 from simfleet.errors import InputError, Problem
@@ -108,8 +108,14 @@ Emission = Literal[EMISSIONS]
 Period = Literal[PERIODS]
 Capability = Literal[CAPABILITIES]
 
+#: The metric catalog is simfleet's own data file, not a user's input: its TOML arrays may fill tuples.
+_CATALOG_DATA = ConfigDict(**StrictModel.model_config) | ConfigDict(strict=False)
+
+
 class DimensionSet(StrictModel):
     """One documented combination of dimension names and the capabilities that publish it."""
+
+    model_config = _CATALOG_DATA
 
     names: tuple[DimensionName, ...] = Field(min_length=1)
     capabilities: tuple[Capability, ...] = ()
@@ -126,6 +132,8 @@ class DimensionSet(StrictModel):
 
 class MetricSpec(StrictModel):
     """One catalog entry: a metric of one namespace, as SageMaker documents it."""
+
+    model_config = _CATALOG_DATA
 
     namespace: Namespace
     name: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$", max_length=255)

@@ -34,12 +34,13 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from simfleet.catalog import INSTANCE_TYPE_PATTERN, InstanceOverride
 from simfleet.config.containers import ContainerDefinition, Hostname, InferenceExecutionConfig, container_problems
+from simfleet.config.limits import LimitsSection
 from simfleet.config.inference_components import (INFERENCE_COMPONENT_NAME, InferenceComponent,
                                                   InferenceComponentSettings, ManagedInstanceScaling)
 from simfleet.config.multi_model import ModelPopulationSpec, MultiModelConfig, MultiModelSettings, TargetModel
 from simfleet.config.serverless import ServerlessConfig, ServerlessSettings
 from simfleet.schema.distributions import SizeDistribution, TimeDistribution
-from simfleet.schema.quantities import Duration, Rate, Size, StrictModel
+from simfleet.schema.quantities import Duration, Pair, Rate, Size, StrictModel, Timestamp
 
 __all__ = [
     "Experiment", "ExperimentSection", "MetricsSection", "InstancesSection", "AutoscalingSection",
@@ -65,7 +66,7 @@ AWS_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 class ExperimentSection(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
     description: str = ""
-    start_time: dt.datetime = Field(description="UTC start of the simulated window, aligned to the metric period")
+    start_time: Timestamp = Field(description="UTC start of the simulated window, aligned to the metric period")
     duration: Duration
     seed: int = Field(default=0, ge=0, lt=2**63)
     model_paths: list[str] = Field(default_factory=list, description="extra profile folders, relative to this file")
@@ -83,6 +84,15 @@ class ExperimentSection(StrictModel):
         if not 1 <= value <= MAX_DURATION_S:
             raise ValueError(f"duration must be between 1s and 31d, got {value:g} s")
         return value
+
+    @model_validator(mode="after")
+    def _ends_by_year_9999(self):
+        """Timestamps of the run (metrics, events) are datetimes: the run must end within their range."""
+        if self.start_time > dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc) - dt.timedelta(seconds=self.duration):
+            raise _key_errors("ExperimentSection", [(("start_time",), "value_error",
+                                                     "the run would end after the year 9999 (start_time + duration), "
+                                                     "past the last date a timestamp can hold")])
+        return self
 
 
 class MetricsSection(StrictModel):
@@ -405,7 +415,7 @@ class OpenLoopTraffic(_TrafficCommon):
 
     kind: Literal["poisson", "constant"]
     rate: Rate | None = None
-    schedule: list[tuple[Duration, Rate]] | None = Field(
+    schedule: list[Pair(Duration, Rate)] | None = Field(
         default=None, description="[[time, rate], ...] knots from the start of the run")
     interpolation: Literal["linear", "step"] = "linear"
     bursts: list[Burst] = Field(default_factory=list)
@@ -454,7 +464,7 @@ class ClosedLoopTraffic(_TrafficCommon):
 
     kind: Literal["users"]
     users: StrictInt | None = Field(default=None, ge=0, le=100_000)
-    schedule: list[tuple[Duration, StrictInt]] | None = Field(
+    schedule: list[Pair(Duration, StrictInt)] | None = Field(
         default=None, description="[[time, users], ...] from the start of the run, a step function")
     think_time: TimeDistribution = Field(
         default_factory=lambda: {"kind": "constant", "value": "0s"}, validate_default=True,
@@ -566,8 +576,9 @@ class AutoscalingSettings(StrictModel):
     @field_validator("action_repeat_interval")
     @classmethod
     def _repeat(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError("action_repeat_interval must be greater than zero")
+        if value < 1:  # a shorter one is a unit mistake and makes a control event per microsecond
+            raise ValueError(f"action_repeat_interval must be at least 1s (CloudWatch evaluates alarms every 10 s at "
+                             f"best), got {value:g}s")
         return value
 
 
@@ -620,6 +631,8 @@ class Experiment(StrictModel):
         default_factory=list, description="CreateInferenceComponent requests: models hosted as copies that reserve "
                                           "cores, accelerators and memory on a variant's instances")
     traffic: list[TrafficSource] = Field(min_length=1)
+    limits: LimitsSection = Field(default_factory=LimitsSection,
+                                  description="caps on the work one run creates (`simfleet.run_limits`)")
 
     @model_validator(mode="after")
     def _every_variant_serves(self):

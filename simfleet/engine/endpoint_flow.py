@@ -36,16 +36,52 @@ from simfleet.engine.request_plane import RequestPlane
 from simfleet.request_records import CacheRecords, EnvironmentRecords, HopRecords, RequestRecords
 from simfleet.rng import BLOCK, BufferedDraws
 
-__all__ = ["EndpointFlow", "FlowVariant", "UserPool", "GivenValues", "dispatch_given", "no_arrivals", "WIDTH"]
+__all__ = ["EndpointFlow", "FlowVariant", "UserPool", "GivenValues", "dispatch_given", "no_arrivals", "WIDTH",
+           "UsersStalled", "SENDS_PER_INSTANT"]
 
 #: Values per draw row: a multiple of the streams' block, so the kernel stops to refill rarely.
 WIDTH = 2 * BLOCK
 #: Answered requests collected per kernel call when users may send any number of requests.
 USER_OUTPUT = 65_536
+#: Answers at one instant, taking no time, per active user, beyond which closed-loop users are stalled:
+#: each one's request is refused at once and it sends again at the same instant (no think time, no
+#: overhead), so simulated time never passes. A user sends more than once at an instant only then.
+SENDS_PER_INSTANT = 100
 #: Environment events (cold starts, reaps) collected per kernel call, beyond one per environment slot.
 _ENV_OUTPUT = 16_384
 #: Model cache events (downloads, loads, unloads, deletions) collected per kernel call, beyond one request's most.
 _CACHE_OUTPUT = 16_384
+
+
+class UsersStalled(Exception):
+    """Closed-loop users that send again and again at one instant, their requests refused at once:
+    time would never pass (see `SENDS_PER_INSTANT`)."""
+
+    def __init__(self, source: int, time_s: float, status: int):
+        self.source, self.time_s, self.status = source, time_s, status
+        super().__init__(f"closed-loop users of traffic source {source} stalled at {time_s:g} s (status {status})")
+
+
+class _StallWatch:
+    """Counts answers that take no time at one instant, over the full outputs of one `advance` call."""
+
+    def __init__(self):
+        self.instant = np.nan
+        self.answers = 0
+
+    def check(self, out: Out, users: int) -> None:
+        """Raise `UsersStalled` once more than `SENDS_PER_INSTANT` × `users` answers in a row came at
+        one instant with no time taken (a full output in which any answer took time resets the count)."""
+        n = int(out.count[0])
+        arrival, response = out.arrival[:n], out.response[:n]
+        if n == 0 or not (np.all(arrival == arrival[0]) and np.all(response == arrival[0])):
+            self.instant, self.answers = np.nan, 0
+            return
+        if arrival[0] != self.instant:
+            self.instant, self.answers = float(arrival[0]), 0
+        self.answers += n
+        if self.answers > SENDS_PER_INSTANT * max(users, 1):
+            raise UsersStalled(int(out.source[n - 1]), self.instant, int(out.status[n - 1]))
 
 
 @dataclass(frozen=True)
@@ -293,6 +329,7 @@ class EndpointFlow:
         # room for what one request may write (as `kernels.flow` counts it), beyond the batch
         loads = cache_out(_CACHE_OUTPUT + 2 * caches.mem_state.shape[1] * (len(routes.members) + 1) + 2) \
             if caches is not None else None
+        stalls = _StallWatch() if users is not None else None
         while True:
             # without routes of several containers or model caches, the kernel's specialisation
             # without pending hops
@@ -310,6 +347,8 @@ class EndpointFlow:
                 self._cache_parts.append(_columns(loads))
                 loads = cache_out(len(loads.time))
             elif reason == STOP_OUTPUT:
+                if stalls is not None:
+                    stalls.check(out, int(np.count_nonzero(users.active)))
                 parts.append(_columns(out))
                 hop_parts.append(_columns(hops))
                 out, hops = _out(max(capacity, 1)), _hop_out(hop_capacity)

@@ -98,6 +98,10 @@ class InstanceManager:
         # counts over time per variant: change times and the counts from then on
         self._times: list[list[float]] = [[0.0] for _ in fleet.variants]
         self._counts: list[list[tuple[int, int, int, int]]] = [[(d, 0, 0, 0)] for d in self.desired]
+        # instances per variant in each live state, kept as states change, so that a change costs the
+        # same however many instances the run has had (terminated and failed ones stay in `instances`)
+        self._in_state: list[dict[str, int]] = [dict.fromkeys((PENDING, IN_SERVICE, DRAINING), 0)
+                                                for _ in fleet.variants]
 
     # -- queries ------------------------------------------------------------------------------------
     def of_variant(self, variant: int, *states: str) -> list[_Instance]:
@@ -105,7 +109,8 @@ class InstanceManager:
 
     def capacity(self, variant: int) -> int:
         """Pending plus in-service instances: what the desired count is compared with."""
-        return len(self.of_variant(variant, PENDING, IN_SERVICE))
+        counts = self._in_state[variant]
+        return counts[PENDING] + counts[IN_SERVICE]
 
     def counts_at(self, variant: int, times: np.ndarray) -> dict[str, np.ndarray]:
         """Each gauge of `GAUGES` at `times` (the count in force at each instant)."""
@@ -190,7 +195,16 @@ class InstanceManager:
         billed_from = now if (self.settings.bill_provisioning or state == IN_SERVICE) else None
         instance = _Instance(index, variant.index, state, now, billed_from)
         self.instances.append(instance)
+        self._in_state[variant.index][state] += 1
         return instance
+
+    def _set_state(self, instance: _Instance, state: str) -> None:
+        counts = self._in_state[instance.variant]
+        if instance.state in counts:
+            counts[instance.state] -= 1
+        if state in counts:
+            counts[state] += 1
+        instance.state = state
 
     def _launch(self, variant: VariantRuntime, reason: str) -> None:
         now = self.env.now
@@ -208,7 +222,7 @@ class InstanceManager:
             return
         now = self.env.now
         self.advance_to(now)
-        instance.state = IN_SERVICE
+        self._set_state(instance, IN_SERVICE)
         instance.in_service_s = now
         if instance.billed_from_s is None:
             instance.billed_from_s = now
@@ -225,7 +239,7 @@ class InstanceManager:
     def _drain(self, instance: _Instance, reason: str) -> None:
         now = self.env.now
         self.plane.set_in_service(instance.index, False)
-        instance.state = DRAINING
+        self._set_state(instance, DRAINING)
         instance.out_of_service_s = now
         variant = self.fleet.variants[instance.variant]
         for listener in self.on_out_of_service:
@@ -253,7 +267,7 @@ class InstanceManager:
         self._record(instance.variant)
 
     def _end(self, instance: _Instance, state: str, now: float, event: str, reason: str) -> None:
-        instance.state = state
+        self._set_state(instance, state)
         billed = 0.0
         if instance.billed_from_s is not None:
             instance.billed_until_s = now
@@ -284,8 +298,8 @@ class InstanceManager:
         self._record(instance.variant)
 
     def _record(self, variant: int) -> None:
-        counts = (self.desired[variant], len(self.of_variant(variant, IN_SERVICE)),
-                  len(self.of_variant(variant, PENDING)), len(self.of_variant(variant, DRAINING)))
+        live = self._in_state[variant]
+        counts = (self.desired[variant], live[IN_SERVICE], live[PENDING], live[DRAINING])
         now = float(self.env.now)
         if self._times[variant][-1] == now:
             self._counts[variant][-1] = counts

@@ -18,11 +18,13 @@ import numpy as np
 
 from simfleet.config.experiment import ClosedLoopTraffic
 from simfleet.scenario import Scenario
-from simfleet.engine.endpoint_flow import EndpointFlow, FlowVariant, GivenValues, no_arrivals
+from simfleet.engine.endpoint_flow import EndpointFlow, FlowVariant, GivenValues, UsersStalled, no_arrivals
 from simfleet.engine.kernels.flow import Arrivals
 from simfleet.engine.request_plane import RequestPlane
 from simfleet.engine.users import UserPopulation
+from simfleet.errors import InputError, Problem
 from simfleet.fleet import Fleet, VariantRuntime
+from simfleet.metrics.emission import STATUS_NAMES
 from simfleet.request_records import CacheRecords, EnvironmentRecords, HopRecords, RequestRecords
 from simfleet.rng import RandomStreams
 from simfleet.traffic.sources import TrafficSource
@@ -40,6 +42,7 @@ class RequestDriver:
         platform = scenario.experiment.platform
         self.fleet = fleet
         self.plane = plane
+        self.source = scenario.source
         self.sinks = sinks
         self.hop_sinks: list[Callable[[HopRecords], None]] = []
         self.environment_sinks: list[Callable[[EnvironmentRecords], None]] = []
@@ -112,7 +115,10 @@ class RequestDriver:
         if t <= self.now:
             return
         for endpoint in self.endpoints:
-            records, hops = endpoint["flow"].advance(self.plane, self._arrivals(endpoint, t), t)
+            try:
+                records, hops = endpoint["flow"].advance(self.plane, self._arrivals(endpoint, t), t)
+            except UsersStalled as stall:
+                raise InputError([_stall_problem(self.source, stall)]) from None
             if records is not None:
                 for sink in self.sinks:
                     sink(records)
@@ -167,6 +173,16 @@ class RequestDriver:
             model = np.concatenate(models)[order] if models is not None else None
         return Arrivals(np.ascontiguousarray(times, np.float64), local, np.ascontiguousarray(payload, np.float64),
                         hostname, source, np.zeros(1, np.int64), model)
+
+
+def _stall_problem(source: str, stall: UsersStalled) -> Problem:
+    """The one-line error of closed-loop users that would send forever at one instant."""
+    name = STATUS_NAMES.get(stall.status, str(stall.status))
+    return Problem(source, f"traffic[{stall.source}]",
+                   f"the run cannot go on: at {stall.time_s:g} s these closed-loop users' requests are answered at "
+                   f"once (status {name}) and, with no think time and no overhead, each user sends again at the "
+                   f"same instant, so simulated time never passes; give think_time (or platform.overhead_latency) "
+                   f"a positive value, or fix what answers the requests at once")
 
 
 def _hostname_codes(flow: EndpointFlow, part) -> np.ndarray:

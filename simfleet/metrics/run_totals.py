@@ -47,7 +47,9 @@ class ExactSum:
 
 class LatencyHistogram:
     BINS_PER_DECADE = 200
-    LOW_S, HIGH_S = 1e-6, 1e4
+    # HIGH_S: about 3 years, above any latency a run of at most 31 days can give (a latency of 1e4 s,
+    # the former bound, is reachable: a queue that grows for hours)
+    LOW_S, HIGH_S = 1e-6, 1e8
     EDGES = LOW_S * 10 ** (np.arange(int(np.log10(HIGH_S / LOW_S) * BINS_PER_DECADE) + 1) / BINS_PER_DECADE)
     EDGES.flags.writeable = False
 
@@ -65,7 +67,9 @@ class LatencyHistogram:
             return None
         rank = max(1, int(np.ceil(p / 100 * total - 1e-9)))
         index = int(np.searchsorted(np.cumsum(self.counts), rank, side="left"))
-        return float(self.edges[min(index, len(self.edges) - 1)])
+        if index >= len(self.edges):  # above HIGH_S: unknown, never clamped to HIGH_S
+            return None
+        return float(self.edges[index])
 
 
 class VariantTotals:

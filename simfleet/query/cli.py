@@ -244,17 +244,23 @@ def _shorthand_dimension(option: str, word: str, value_required: bool) -> dict:
 def _json_value(option: str, text: str):
     source = "JSON"
     if text.startswith("file://"):
+        from simfleet.input_files import read_input_text
+
         path = Path(text[len("file://"):])
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise InputError([Problem(str(path), option, f"cannot read the file: {error.strerror}")]) from None
+            text = read_input_text(path, "file")  # a folder, a device or a FIFO: one line, never a hang
+        except InputError as error:
+            message = error.problems[0].message
+            raise InputError([Problem(str(path), option, message if message.startswith("cannot read")
+                                      else f"cannot read the file: {message}")]) from None
         source = f"JSON in {path}"
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError([Problem("", option, f"invalid {source}: {error.msg} at line {error.lineno} "
                                               f"column {error.colno}")]) from None
+    except RecursionError:
+        raise InputError([Problem("", option, f"invalid {source}: nested too deeply")]) from None
 
 
 def _help(command: str) -> str:

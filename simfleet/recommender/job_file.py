@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Mapping
@@ -53,14 +52,14 @@ from pydantic import Field, Strict, ValidationError, field_validator
 from simfleet.catalog import Catalog, load_catalog
 from simfleet.config.serverless import ServerlessConfig, ServerlessSettings
 from simfleet.errors import InputError, Problem
-from simfleet.input_files import parse_json, read_input_text
+from simfleet.input_files import parse_json, parse_toml, read_input_text
 from simfleet.profiles import ModelProfile, available_profiles, builtin_profile_dir, fit_problems, load_profile
 from simfleet.recommender.api_fields import _CATALOG, _semantic_only, _SIMFLEET, _walk
 from simfleet.recommender.job_request import CreateInferenceRecommendationsJob
 from simfleet.schema.json_lines import json_key_lines
 from simfleet.recommender.serverless_tests import check_setup_statistic
 from simfleet.schema.aws_fields import DEFER as _DEFER
-from simfleet.schema.quantities import Duration, StrictModel
+from simfleet.schema.quantities import Duration, StrictModel, Timestamp
 from simfleet.schema.toml_lines import key_lines, line_of
 from simfleet.schema.validation import dotted, problems_from_validation
 from simfleet.serverless_sizing import serverless_problems
@@ -80,7 +79,7 @@ class SimfleetSettings(StrictModel):
     model_paths: list[Annotated[str, Strict()]] = Field(default_factory=list)
     seed: Annotated[int, Strict(), Field(ge=0, lt=2**63)] = 0
     think_time: Duration = 0.0
-    start_time: dt.datetime = DEFAULT_START_TIME
+    start_time: Timestamp = DEFAULT_START_TIME
     region: Annotated[str, Strict(), Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = "us-east-1"
     default_users_per_worker: Annotated[float, Field(gt=0, le=100)] = 3.0
     default_ramp: Duration = 600.0
@@ -256,12 +255,7 @@ def load_job_file(path: str | Path, *, catalog: Catalog | None = None, model: st
         problems += [Problem(str(path), dotted(key), "written twice; JSON keeps only the last, remove one", line)
                      for key, line in repeated]
     else:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            found = re.search(r"at line (\d+)", str(error))
-            raise InputError.single(path, f"not valid TOML: {error}",
-                                    line=int(found.group(1)) if found else None) from None
+        data = parse_toml(text, path)
         lines = key_lines(text)
     folders = []
     settings = data.get(SIMFLEET_KEY) if isinstance(data, dict) else None

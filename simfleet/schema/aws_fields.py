@@ -66,7 +66,7 @@ def one_of(values: tuple[str, ...], what: str = ""):
 def _sequence(value):
     if not isinstance(value, (list, tuple)):
         raise ValueError(f"expected a list, got {type(value).__name__}")
-    return value
+    return tuple(value)  # a tuple: the schema is strict (`StrictModel`), and TOML and JSON give lists
 
 
 def list_of(tp, max_len: int | None = None, min_len: int = 0):

@@ -13,7 +13,7 @@ from typing import Annotated, Generic, Literal, TypeVar, Union
 from pydantic import Field, model_validator
 
 from simfleet import distributions as dist
-from simfleet.schema.quantities import Duration, Size, StrictModel
+from simfleet.schema.quantities import Duration, Pair, Size, StrictModel
 
 __all__ = ["TimeDistribution", "SizeDistribution", "FactorDistribution", "smallest_value"]
 
@@ -56,7 +56,7 @@ class GammaSpec(StrictModel, Generic[Q]):
 
 class EmpiricalSpec(StrictModel, Generic[Q]):
     kind: Literal["empirical"]
-    quantiles: list[tuple[float, Q]] = Field(min_length=2)
+    quantiles: list[Pair(float, Q)] = Field(min_length=2)
 
     @model_validator(mode="after")
     def _monotone(self):

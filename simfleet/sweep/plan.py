@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from simfleet.errors import InputError, Problem
-from simfleet.input_files import read_input_text
+from simfleet.input_files import file_problem, parse_toml, read_input_text
 from simfleet.rng import spawn_key
 from simfleet.aws_requests import expand_request_files
 from simfleet.scenario import Scenario, _blame_override, apply_overrides, scenario_from_dict
@@ -115,9 +114,9 @@ def _parse_assignment(assignment: str) -> tuple[str, object]:
     """A ``key=value`` `--set` assignment as (key, value), parsed as `apply_overrides` parses it."""
     key, _, text = assignment.partition("=")
     try:
-        value = tomllib.loads(f"v = {text.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = text.strip()
+        value = parse_toml(f"v = {text.strip()}", "--set")["v"]
+    except InputError:
+        value = text.strip()  # not a TOML literal (or nested too deeply: apply_overrides reports that)
     return key.strip(), value
 
 
@@ -203,10 +202,7 @@ class _Loader:
     def load(self) -> SweepPlan:
         path = self.path
         self.text = read_input_text(path, "sweep file")
-        try:
-            self.raw = tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as error:
-            raise InputError.single(path, f"not valid TOML: {error}") from None
+        self.raw = parse_toml(self.text, path)
         self.lines = key_lines(self.text)
         try:
             self.spec = SweepFile.model_validate(self.raw)
@@ -244,28 +240,28 @@ class _Loader:
     def _load_base(self) -> None:
         base = (self.path.parent / self.spec.sweep.base)
         where = ("sweep", "base")
+        problem = file_problem(base, "experiment file")
+        if problem is not None:
+            shown = f"experiment file {self.spec.sweep.base!r}"
+            self.report(where, problem.replace("no such experiment file", f"no such {shown} (relative to the sweep file)")
+                        .replace("cannot read experiment file", f"cannot read {shown}"))
+            raise InputError(self.problems)
         try:
-            self.base_text = base.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            self.report(where, f"no such experiment file {self.spec.sweep.base!r} (relative to the sweep file)")
-        except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
-            self.report(where, f"cannot read experiment file {self.spec.sweep.base!r}: {error}")
-        else:
-            try:
-                self.base_raw = tomllib.loads(self.base_text)
-            except tomllib.TOMLDecodeError as error:
-                self.add(Problem(str(base), "", f"not valid TOML: {error}"))
-            else:
-                self.base = base.resolve()
-                self.base_source = str(base)
-                self.base_lines = key_lines(self.base_text)
-                # AWS request files (endpoint_config_file) become TOML keys once, so that axes and
-                # constants can set them and every run carries them in its experiment
-                expansion = expand_request_files(self.base_raw, self.base_source, self.base.parent, self.base_lines)
-                if not expansion.problems:
-                    self.base_raw = expansion.raw
-                    return
-                self.problems += expansion.problems
+            self.base_text = read_input_text(base, "experiment file")
+            self.base_raw = parse_toml(self.base_text, base)
+        except InputError as error:
+            self.add(error.problems[0])
+            raise InputError(self.problems) from None
+        self.base = base.resolve()
+        self.base_source = str(base)
+        self.base_lines = key_lines(self.base_text)
+        # AWS request files (endpoint_config_file) become TOML keys once, so that axes and
+        # constants can set them and every run carries them in its experiment
+        expansion = expand_request_files(self.base_raw, self.base_source, self.base.parent, self.base_lines)
+        if not expansion.problems:
+            self.base_raw = expansion.raw
+            return
+        self.problems += expansion.problems
         raise InputError(self.problems)
 
     def _constants(self) -> None:

@@ -23,7 +23,7 @@ from pydantic import Field, StrictBool, StrictInt
 
 from simfleet.schema.quantities import StrictModel
 
-__all__ = ["SweepFile", "SweepSection", "Sampling", "Axis", "structural_problems", "value_kind",
+__all__ = ["SweepFile", "SweepSection", "Sampling", "Axis", "structural_problems", "value_kind", "expanded_runs",
            "RESERVED_COLUMNS", "AXIS_NAME_PATTERN", "KEY_PATTERN", "MAX_DEFAULT_PARTITION_VALUES"]
 
 #: Columns of `runs.parquet` that are not axes; an axis may not take one of these names.
@@ -53,6 +53,9 @@ class SweepSection(StrictModel):
     partition_by: list[str] | None = None
     set: dict[str, Any] = Field(default_factory=dict, description="constant overrides of every run")
     sampling: Sampling | None = None
+    max_runs: StrictInt = Field(default=10_000, ge=1, le=10**7,
+                                description="the most runs the sweep may expand to (every point is validated "
+                                            "before any run starts)")
 
 
 class Axis(StrictModel):
@@ -151,6 +154,12 @@ def structural_problems(spec: SweepFile) -> list[tuple[tuple, str]]:
         out.append((("axes", ranged[0]), "a range axis (low/high) needs [sweep.sampling] with method and count"))
     if spec.sweep.sampling is not None and not ranged:
         out.append((("sweep", "sampling"), "[sweep.sampling] needs at least one range axis (low/high)"))
+    runs = expanded_runs(spec)
+    if runs > spec.sweep.max_runs:
+        out.append((("sweep", "max_runs"), f"the axes expand to {runs:,} runs (values of the grid and zip axes "
+                                           f"multiplied, x sampling count x replicates), more than sweep.max_runs "
+                                           f"({spec.sweep.max_runs:,}); raise sweep.max_runs if the sweep is meant "
+                                           "to be this large"))
     for position, name in enumerate(spec.sweep.partition_by or []):
         if name not in seen_names:
             known = ", ".join(seen_names) or "none"
@@ -158,6 +167,14 @@ def structural_problems(spec: SweepFile) -> list[tuple[tuple, str]]:
         elif name in (spec.sweep.partition_by or [])[:position]:
             out.append((("sweep", "partition_by", position), f"axis {name!r} is listed twice"))
     return out
+
+
+def expanded_runs(spec: SweepFile) -> int:
+    """How many runs the sweep expands to (an exact integer, however large), before any is built."""
+    grid = math.prod(len(axis.values) for axis in spec.axes if axis.kind != "range" and axis.values)
+    sampled = spec.sweep.sampling.count if spec.sweep.sampling is not None and any(
+        axis.kind == "range" for axis in spec.axes) else 1
+    return grid * sampled * spec.sweep.replicates
 
 
 def _axis_problems(index: int, axis: Axis) -> list[tuple[tuple, str]]:

@@ -8,6 +8,7 @@ trace has them) when the run starts.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,15 +21,32 @@ from simfleet.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["trace_columns", "read_trace", "trace_times", "trace_hostnames"]
+__all__ = ["trace_columns", "read_trace", "trace_times", "trace_hostnames", "ReplayWindow", "replay_window"]
 
 _PARQUET = {".parquet", ".pq"}
+#: Numeric times at least this large are not offsets within a run (at most 31 days, 2.7e6 s) but,
+#: most likely, Unix epoch seconds (1e8 s is March 1973) or milliseconds.
+_EPOCH_LIKE_S = 1e8
+
+
+def _readable(path: Path, max_bytes: float | None = None) -> None:
+    """Refuse a trace that is no regular file (a folder, a device, a FIFO) or larger than `max_bytes`
+    (`[limits] max_trace_size`) before any reader opens it."""
+    from simfleet.input_files import file_problem
+
+    problem = file_problem(path, "trace file")
+    if problem is not None:
+        raise InputError.single(path, problem)
+    if max_bytes is not None and (size := path.stat().st_size) > max_bytes:
+        raise InputError.single(path, f"the trace is {size:,} bytes, more than limits.max_trace_size "
+                                      f"({max_bytes:,.0f} bytes); raise limits.max_trace_size to replay it")
 
 
 def trace_columns(path: Path) -> list[str]:
     """Column names, read from the header only."""
     import pandas as pd  # only replayed traces need it (importing pandas takes ~0.3 s)
 
+    _readable(path)
     try:
         if path.suffix.lower() in _PARQUET:
             return list(pq.read_schema(path).names)
@@ -37,9 +55,10 @@ def trace_columns(path: Path) -> list[str]:
         raise InputError.single(path, f"cannot read trace file: {error}") from None
 
 
-def read_trace(path: Path) -> pd.DataFrame:
+def read_trace(path: Path, max_bytes: float | None = None) -> pd.DataFrame:
     import pandas as pd  # only replayed traces need it (importing pandas takes ~0.3 s)
 
+    _readable(path, max_bytes)
     try:
         if path.suffix.lower() in _PARQUET:
             return pq.read_table(path).to_pandas()
@@ -53,6 +72,9 @@ def trace_times(column: pd.Series, start_epoch_s: float, path: Path, key: str) -
     times (UTC unless they say otherwise)."""
     import pandas as pd
 
+    if pd.api.types.is_bool_dtype(column):
+        raise InputError.single(path, "the time column holds true/false values, not times (seconds from the start, "
+                                      "or ISO 8601 timestamps)", key)
     if pd.api.types.is_numeric_dtype(column):
         times = column.to_numpy(np.float64)
     else:
@@ -62,9 +84,36 @@ def trace_times(column: pd.Series, start_epoch_s: float, path: Path, key: str) -
             raise InputError.single(path, f"cannot read {bad!r} as a time (use seconds from the start, "
                                           "or ISO 8601 timestamps)", key)
         times = (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(np.float64) - start_epoch_s
-    if not np.all(np.isfinite(times)):
-        raise InputError.single(path, "times must be finite numbers", key)
+    finite = np.isfinite(times)
+    if not finite.all():
+        row = int(np.argmin(finite))
+        raise InputError.single(path, f"times must be finite numbers, row {row + 1} holds {times[row]} "
+                                      "(an empty cell?)", key)
     return times
+
+
+@dataclass(frozen=True)
+class ReplayWindow:
+    """How a trace's times fall in a run's window [0, duration): what a replay will and will not send."""
+
+    rows: int
+    before: int          # times before the start
+    after: int           # times at or after the end
+    out_of_order: int    # rows earlier than the row before them (the replay sorts them)
+    epoch_like: bool     # numeric times that look like Unix epoch seconds or milliseconds
+
+    @property
+    def replayed(self) -> int:
+        return self.rows - self.before - self.after
+
+
+def replay_window(times: np.ndarray, duration_s: float, numeric: bool) -> ReplayWindow:
+    """Where `times` (seconds from the run's start, as `trace_times` gives them) fall in [0, duration_s)."""
+    before = int(np.count_nonzero(times < 0))
+    after = int(np.count_nonzero(times >= duration_s))
+    out_of_order = int(np.count_nonzero(np.diff(times) < 0))
+    epoch_like = numeric and len(times) > 0 and float(np.median(times)) >= _EPOCH_LIKE_S
+    return ReplayWindow(len(times), before, after, out_of_order, epoch_like)
 
 
 def trace_hostnames(path: Path, column: str, key: str) -> tuple[tuple[str, ...], np.ndarray]:
