@@ -17,10 +17,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from conftest import base_experiment, scenario
-from simfleet.cli import app
+from input_problems import invoke
+from small_experiments import base_experiment, scenario
 from simfleet.errors import EXIT_INVALID_INPUT, InputError
 from simfleet.input_files import MAX_NESTING
 from simfleet.metrics.run_totals import LatencyHistogram
@@ -60,10 +59,6 @@ def edit(text: str, *edits: tuple[str, str]) -> str:
 def line_of(text: str, needle: str) -> int:
     [hit] = [n for n, line in enumerate(text.splitlines(), start=1) if needle in line]
     return hit
-
-
-def invoke(*args) -> object:
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def refused(result) -> list[str]:
