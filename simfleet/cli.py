@@ -17,6 +17,7 @@ from typing import List, Optional
 
 import typer
 
+from simfleet.calibration.cli import calibrate as calibrate_command
 from simfleet.errors import EXIT_INVALID_INPUT, InputError
 from simfleet.query.cli import app as metrics_app
 from simfleet.recommender.cli import recommend as recommend_command
@@ -35,6 +36,7 @@ app.add_typer(metrics_app, name="metrics")
 app.command(name="sweep")(sweep_command)
 app.command(name="recommend")(recommend_command)
 app.command(name="report")(report_command)
+app.command(name="calibrate")(calibrate_command)
 
 
 def _print_version(value: bool) -> None:

@@ -1,0 +1,106 @@
+"""A calibration from observations to a fitted entry, saying which method gave which part.
+
+1. The periods are grouped into load levels (`observations.load_levels`).
+2. Service time: the direct fit of the least loaded level (`direct_fit`). It is kept when a
+   simulation of every level with it is within `settings.direct_tolerance_pct` of every observed
+   percentile (and, closed loop, throughput): queueing did not inflate the latency. Otherwise the
+   fit is by simulation (`simulated_fit`), starting from the direct fit.
+3. Workers: stated (`--workers N`), or with `--workers auto` fitted by simulation over
+   `simulated_fit.worker_candidates`; when the data cannot tell worker counts apart (no level
+   queues), the profile convention (one per vCPU, or per accelerator) among the closest.
+4. The fitted entry is replayed (`replay`) for the fit's quality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simfleet.calibration.candidate import Candidate
+from simfleet.calibration.direct_fit import direct_fit
+from simfleet.calibration.observations import LoadLevel, Observations, load_levels
+from simfleet.calibration.replay import ReplayRow, replay
+from simfleet.calibration.settings import CalibrationSettings
+from simfleet.calibration.simulated_fit import DISTANCE, distance, fit_by_simulation, worker_candidates
+from simfleet.calibration.workload import Workload
+from simfleet.catalog import InstanceType
+
+__all__ = ["Calibration", "calibrate"]
+
+#: Distances closer than this (in log-ratio RMS) do not tell two worker counts apart.
+_TIE = 0.01
+
+
+@dataclass(frozen=True)
+class Calibration:
+    candidate: Candidate
+    levels: list[LoadLevel]
+    methods: dict[str, str]          # part ("service time", "workers") -> method in words
+    replay: list[ReplayRow]
+    distance: float
+    simulations: int
+
+
+def calibrate(observations: Observations, instance: InstanceType, key: str, workers: int | None,
+              settings: CalibrationSettings, default_instances: int = 1) -> Calibration:
+    levels = load_levels(observations, settings.max_levels, default_instances)
+    workload = Workload(instance, key, observations.latency, settings)
+    direct = direct_fit(levels[0], settings.assumed_sigma)
+    convention = max(1, instance.accelerators) if instance.accelerators else instance.vcpus
+    if workers is not None:
+        counts, worker_method = [workers], "stated (--workers)"
+    else:
+        counts = worker_candidates(instance.vcpus, instance.accelerators, levels, direct.median_s)
+        worker_method = None
+    results = []
+    for count in counts:
+        start = Candidate(direct.median_s, direct.sigma, count)
+        sims = [workload.simulate(level, start, settings.fit_seed) for level in levels]
+        direct_distance = distance(levels, sims)
+        direct_ok = _within(levels, sims, settings.direct_tolerance_pct)
+        if direct_ok:
+            results.append((direct_distance, start, "direct"))
+        else:
+            fitted = fit_by_simulation(workload, levels, start, settings.grid_points, settings.grid_rounds,
+                                       settings.fit_seed)
+            results.append((fitted.distance, fitted.candidate, "simulation"))
+    best_distance = min(r[0] for r in results)
+    close = [r for r in results if r[0] <= best_distance + _TIE]
+    if workers is None:
+        tied = len(close) > 1
+        chosen = next((r for r in close if r[1].workers == convention), None) if tied else None
+        if chosen is None:
+            chosen = min(results, key=lambda r: (r[0], r[1].workers))
+            worker_method = (f"fitted by simulation (--workers auto): {chosen[1].workers} of "
+                             f"{', '.join(str(c) for c in counts)} gave the smallest distance")
+            if tied:
+                worker_method += " (others within 0.01: the data hardly tell them apart)"
+        else:
+            worker_method = (f"not identifiable from these data (worker counts {', '.join(str(r[1].workers) for r in close)} "
+                             f"fit within 0.01): the profile convention, one per "
+                             f"{'accelerator' if instance.accelerators else 'vCPU'} ({convention})")
+    else:
+        chosen = results[0]
+    dist, candidate, how = chosen
+    if how == "direct":
+        service_method = (f"direct ({direct.method}); its simulation reproduces every level within "
+                          f"{settings.direct_tolerance_pct:g} %, so queueing did not inflate the latency")
+    else:
+        service_method = (f"by simulation: lognormal minimising the distance {DISTANCE}, from the direct "
+                          f"estimate ({direct.method}), which missed by more than "
+                          f"{settings.direct_tolerance_pct:g} % (queueing or overhead inflates the observed "
+                          f"latency); distance {dist:.4f}")
+    if direct.sigma_assumed and how == "direct":
+        service_method += "; sigma ASSUMED"
+    methods = {"service time": service_method, "workers": worker_method}
+    rows = replay(workload, levels, candidate, settings.replay_seed)
+    return Calibration(candidate, levels, methods, rows, dist, workload.simulations)
+
+
+def _within(levels: list[LoadLevel], sims, tolerance_pct: float) -> bool:
+    for level, sim in zip(levels, sims):
+        for q, observed in level.latency_s.items():
+            if abs(sim.latency_s[q] / observed - 1) * 100 > tolerance_pct:
+                return False
+        if level.users is not None and abs(sim.throughput_per_s / level.rate_per_s - 1) * 100 > tolerance_pct:
+            return False
+    return True
