@@ -3,8 +3,8 @@
 What is read, per period (timestamp):
 
 * `ModelLatency` (AWS/SageMaker, **Microseconds**): percentiles `pNN`, `Average`, `SampleCount`;
-* `Invocations` (Sum): the period's requests (else ModelLatency's SampleCount);
-* `InvocationsPerInstance` (Sum): instances in service = Invocations / InvocationsPerInstance;
+* `Invocations` (Sum, unit None): the period's requests (else ModelLatency's SampleCount);
+* `InvocationsPerInstance` (Sum, unit None): instances in service = Invocations / InvocationsPerInstance;
 * `CPUUtilization` (/aws/sagemaker/Endpoints, Percent, optional): kept beside the period.
 
 A get-metric-data response holds values without saying which metric and statistic each result
@@ -33,7 +33,7 @@ __all__ = ["read_cloudwatch", "is_get_metric_data", "is_get_metric_statistics", 
 MIN_MODEL_LATENCY_US = 10.0
 DEFAULT_PERIOD_S = 60.0
 
-_UNITS = {"ModelLatency": "Microseconds", "Invocations": "Count", "InvocationsPerInstance": "Count",
+_UNITS = {"ModelLatency": "Microseconds", "Invocations": "None", "InvocationsPerInstance": "None",
           "CPUUtilization": "Percent"}
 _PERCENTILE = re.compile(r"^p(\d+(\.\d+)?)$")
 _USED_STATS = {"ModelLatency": "pNN, Average or SampleCount", "Invocations": "Sum",
@@ -74,7 +74,7 @@ class _Series:
         if metric not in _UNITS:
             _fail(file, key, f"metric {metric!r} is not one calibrate reads (expected ModelLatency, Invocations, "
                              "InvocationsPerInstance or CPUUtilization)")
-        if unit not in (None, "", "None") and unit != _UNITS[metric]:
+        if unit is not None and unit != _UNITS[metric]:
             _fail(file, key, f"{metric} in {unit!r}: expected {_UNITS[metric]} (CloudWatch's unit of {metric})")
         if not points:
             _fail(file, key, f"{metric} {stat}: no datapoints (the query matched no data: check the metric "

@@ -2,17 +2,20 @@
 
 1. The periods are grouped into load levels (`observations.load_levels`).
 2. Service time: the direct fit of the least loaded level (`direct_fit`). It is kept when a
-   simulation of every level with it is within `settings.direct_tolerance_pct` of every observed
-   percentile (and, closed loop, throughput): queueing did not inflate the latency. Otherwise the
+   simulation of the levels with it is within `settings.direct_tolerance_pct` of the observed
+   percentiles (and, closed loop, throughput) as the fit's distance measures it: queueing did not
+   inflate the latency. Otherwise the
    fit is by simulation (`simulated_fit`), starting from the direct fit.
 3. Workers: stated (`--workers N`), or with `--workers auto` fitted by simulation over
-   `simulated_fit.worker_candidates`; when the data cannot tell worker counts apart (no level
+   `simulated_fit.worker_candidates` (the service time searched for the `auto_searched_counts`
+   counts whose direct start is closest, the others judged by their direct start); when the data cannot tell worker counts apart (no level
    queues), the profile convention (one per vCPU, or per accelerator) among the closest.
 4. The fitted entry is replayed (`replay`) for the fit's quality.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from simfleet.calibration.candidate import Candidate
@@ -51,18 +54,24 @@ def calibrate(observations: Observations, instance: InstanceType, key: str, work
     else:
         counts = worker_candidates(instance.vcpus, instance.accelerators, levels, direct.median_s)
         worker_method = None
-    results = []
+    directs = []
     for count in counts:
         start = Candidate(direct.median_s, direct.sigma, count)
-        sims = [workload.simulate(level, start, settings.fit_seed) for level in levels]
-        direct_distance = distance(levels, sims)
-        direct_ok = _within(levels, sims, settings.direct_tolerance_pct)
-        if direct_ok:
+        directs.append((distance(levels, [workload.simulate(level, start, settings.fit_seed) for level in levels]),
+                        start))
+    # Only the worker counts whose direct start is closest are searched (--workers auto tries several).
+    ranked = sorted(range(len(directs)), key=lambda i: directs[i][0])
+    searched = set(ranked[:settings.auto_searched_counts])
+    results = []
+    for index, (direct_distance, start) in enumerate(directs):
+        if direct_distance <= math.log(1 + settings.direct_tolerance_pct / 100):
             results.append((direct_distance, start, "direct"))
-        else:
-            fitted = fit_by_simulation(workload, levels, start, settings.grid_points, settings.grid_rounds,
-                                       settings.fit_seed)
+        elif index in searched:
+            fitted = fit_by_simulation(workload, levels, start, settings.search_step, settings.search_tolerance,
+                                       settings.max_candidates, settings.fit_seed, fix_sigma=direct.sigma_assumed)
             results.append((fitted.distance, fitted.candidate, "simulation"))
+        else:
+            results.append((direct_distance, start, "direct"))
     best_distance = min(r[0] for r in results)
     close = [r for r in results if r[0] <= best_distance + _TIE]
     if workers is None:
@@ -82,25 +91,19 @@ def calibrate(observations: Observations, instance: InstanceType, key: str, work
         chosen = results[0]
     dist, candidate, how = chosen
     if how == "direct":
-        service_method = (f"direct ({direct.method}); its simulation reproduces every level within "
-                          f"{settings.direct_tolerance_pct:g} %, so queueing did not inflate the latency")
+        service_method = (f"direct ({direct.method}); its simulation reproduces the levels within "
+                          f"{settings.direct_tolerance_pct:g} % (distance {dist:.4f} <= ln(1 + "
+                          f"{settings.direct_tolerance_pct:g} %)), so queueing did not inflate the latency")
     else:
         service_method = (f"by simulation: lognormal minimising the distance {DISTANCE}, from the direct "
-                          f"estimate ({direct.method}), which missed by more than "
+                          f"estimate ({direct.method}), whose simulation missed by more than "
                           f"{settings.direct_tolerance_pct:g} % (queueing or overhead inflates the observed "
                           f"latency); distance {dist:.4f}")
+        if direct.sigma_assumed:
+            service_method += f"; only the median searched, sigma {direct.sigma:g} ASSUMED"
     if direct.sigma_assumed and how == "direct":
         service_method += "; sigma ASSUMED"
     methods = {"service time": service_method, "workers": worker_method}
     rows = replay(workload, levels, candidate, settings.replay_seed)
     return Calibration(candidate, levels, methods, rows, dist, workload.simulations)
 
-
-def _within(levels: list[LoadLevel], sims, tolerance_pct: float) -> bool:
-    for level, sim in zip(levels, sims):
-        for q, observed in level.latency_s.items():
-            if abs(sim.latency_s[q] / observed - 1) * 100 > tolerance_pct:
-                return False
-        if level.users is not None and abs(sim.throughput_per_s / level.rate_per_s - 1) * 100 > tolerance_pct:
-            return False
-    return True

@@ -1,7 +1,7 @@
 """The choices calibration makes where neither AWS nor the data decide, each a setting.
 
 `simfleet calibrate` builds one `CalibrationSettings` from its options; tests shrink the
-simulation budget (`max_requests_per_level`, grid sizes) to stay fast.
+simulation budget (`max_requests_per_level`, `max_candidates`) to stay fast.
 """
 
 from __future__ import annotations
@@ -20,16 +20,22 @@ class CalibrationSettings:
 
     #: Self-validation warns when an observed/simulated percentile or throughput differs by more (%).
     warn_error_pct: float = 10.0
-    #: A direct fit is kept when its simulated replay of every load level is within this (%) of the
-    #: observed percentiles; otherwise queueing inflated the latency and the fit is by simulation.
+    #: A direct fit is kept when its simulation of the load levels is within this (%) of the observed
+    #: percentiles, as an RMS of log ratios (the fit's distance <= ln(1 + pct/100)); otherwise
+    #: queueing inflated the latency and the fit is by simulation.
     direct_tolerance_pct: float = 5.0
     #: At most this many load levels (groups of periods of similar load) are simulated.
     max_levels: int = 4
     #: Requests simulated per load level and candidate (longer levels are cut to this many).
     max_requests_per_level: int = 20_000
-    #: Candidate grid of the fit by simulation: points per parameter and refinement rounds.
-    grid_points: int = 5
-    grid_rounds: int = 3
+    #: Nelder–Mead search of the fit by simulation (log units): first step, stopping size of the
+    #: simplex (0.005: half a per cent), and the most candidates simulated per worker count.
+    search_step: float = 0.1
+    search_tolerance: float = 0.005
+    max_candidates: int = 80
+    #: With --workers auto, the fit by simulation searches only this many worker counts: those whose
+    #: direct start is closest to the data (each count costs a whole search).
+    auto_searched_counts: int = 2
     #: Lognormal sigma assumed when the data give one latency statistic only (a mean, or a single
     #: percentile): no dispersion can be fitted then. 0.25 is the median of the shipped profiles'
     #: GPU entries (an ASSUMPTION, written into the profile's source).

@@ -5,12 +5,13 @@ percentiles both sides have (p50, p90, p99), of `ln(simulated / observed)`; clos
 `ln(simulated / observed throughput)`, which is what identifies the worker count at saturation.
 Log ratios weigh a 10 % miss at p50 and at p99 alike.
 
-Search: a `grid_points` x `grid_points` grid over (median, sigma) of the lognormal, around the
-direct fit (median from 0.25x to 1.1x of the direct median: queueing only adds latency, and
-sigma from 0.3x to 1.5x), refined `grid_rounds` times around the best point, every candidate
-with the same seed (common random numbers, so candidates differ by their parameters, not by
-noise). With `--workers auto` each worker count in `worker_candidates` is fitted and the
-closest kept.
+Search: Nelder–Mead over (ln median, ln sigma) of the lognormal, from the direct fit, with a
+first step of `settings.search_step` (in log units) downwards (queueing only adds latency), until
+the simplex is within `settings.search_tolerance` or `settings.max_candidates` candidates were
+simulated. When the data give one latency statistic (sigma assumed) only the median is searched.
+Every candidate runs with the same seed (common random numbers: candidates differ by their
+parameters, not by noise). With `--workers auto` each worker count in `worker_candidates` is
+fitted and the closest kept.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from simfleet.calibration.direct_fit import MIN_SIGMA
 from simfleet.calibration.observations import LoadLevel
 from simfleet.calibration.workload import SimulatedLevel, Workload
 
-__all__ = ["DISTANCE", "distance", "SimulatedFit", "fit_by_simulation", "worker_candidates"]
+__all__ = ["DISTANCE", "distance", "SimulatedFit", "fit_by_simulation", "worker_candidates", "nelder_mead"]
 
 DISTANCE = ("RMS over load levels and percentiles of ln(simulated/observed) (closed-loop levels: "
             "throughput too)")
+MAX_SIGMA = 5.0   # the profile schema's bound on a lognormal's sigma
 
 
 def distance(levels: list[LoadLevel], simulated: list[SimulatedLevel]) -> float:
@@ -51,33 +53,63 @@ class SimulatedFit:
     simulations: int
 
 
-def _evaluate(workload: Workload, levels: list[LoadLevel], candidate: Candidate, seed: int) -> float:
-    return distance(levels, [workload.simulate(level, candidate, seed) for level in levels])
+def nelder_mead(f, x0: np.ndarray, step: float, tolerance: float, max_evaluations: int) -> tuple[np.ndarray, float]:
+    """Minimise `f` from `x0` (Nelder–Mead, standard coefficients 1, 2, 1/2, 1/2); deterministic."""
+    n = len(x0)
+    simplex = [np.array(x0, dtype=float)] + [np.array(x0, dtype=float) - step * np.eye(n)[i] for i in range(n)]
+    values = [f(x) for x in simplex]
+    evaluations = len(simplex)
+    while evaluations < max_evaluations:
+        order = np.argsort(values, kind="stable")
+        simplex, values = [simplex[i] for i in order], [values[i] for i in order]
+        if max(float(np.max(np.abs(x - simplex[0]))) for x in simplex[1:]) < tolerance:
+            break
+        centroid = np.mean(simplex[:-1], axis=0)
+        reflected = centroid + (centroid - simplex[-1])
+        fr = f(reflected)
+        evaluations += 1
+        if fr < values[0]:
+            expanded = centroid + 2 * (centroid - simplex[-1])
+            fe = f(expanded)
+            evaluations += 1
+            simplex[-1], values[-1] = (expanded, fe) if fe < fr else (reflected, fr)
+        elif fr < values[-2]:
+            simplex[-1], values[-1] = reflected, fr
+        else:
+            contracted = centroid + 0.5 * (simplex[-1] - centroid)
+            fc = f(contracted)
+            evaluations += 1
+            if fc < values[-1]:
+                simplex[-1], values[-1] = contracted, fc
+            else:
+                for i in range(1, len(simplex)):
+                    simplex[i] = simplex[0] + 0.5 * (simplex[i] - simplex[0])
+                    values[i] = f(simplex[i])
+                    evaluations += 1
+    best = int(np.argmin(values))
+    return simplex[best], values[best]
 
 
-def fit_by_simulation(workload: Workload, levels: list[LoadLevel], start: Candidate, points: int, rounds: int,
-                      seed: int) -> SimulatedFit:
-    """Grid search over (median, sigma) for `start.workers` workers (see the module docstring)."""
+def fit_by_simulation(workload: Workload, levels: list[LoadLevel], start: Candidate, step: float, tolerance: float,
+                      max_candidates: int, seed: int, fix_sigma: bool = False) -> SimulatedFit:
+    """Nelder–Mead over the lognormal's parameters for `start.workers` workers (see the module docstring)."""
     before = workload.simulations
-    low_m, high_m = math.log(start.median_s * 0.25), math.log(start.median_s * 1.1)
-    low_s, high_s = math.log(max(MIN_SIGMA, start.sigma * 0.3)), math.log(max(MIN_SIGMA * 2, start.sigma * 1.5))
-    best = (math.inf, start)
-    seen: dict[tuple[float, float], float] = {}
-    for _ in range(max(1, rounds)):
-        for log_median in np.linspace(low_m, high_m, points):
-            for log_sigma in np.linspace(low_s, high_s, points):
-                key = (round(float(log_median), 9), round(float(log_sigma), 9))
-                if key not in seen:
-                    candidate = Candidate(math.exp(key[0]), max(MIN_SIGMA, math.exp(key[1])), start.workers)
-                    seen[key] = _evaluate(workload, levels, candidate, seed)
-                    if seen[key] < best[0]:
-                        best = (seen[key], candidate)
-        step_m = (high_m - low_m) / max(1, points - 1)
-        step_s = (high_s - low_s) / max(1, points - 1)
-        centre_m, centre_s = math.log(best[1].median_s), math.log(best[1].sigma)
-        low_m, high_m = centre_m - step_m, centre_m + step_m
-        low_s, high_s = centre_s - step_s, centre_s + step_s
-    return SimulatedFit(best[1], best[0], workload.simulations - before)
+    cache: dict[tuple, float] = {}
+
+    def candidate_of(x) -> Candidate:
+        sigma = start.sigma if fix_sigma else float(np.clip(math.exp(x[1]), MIN_SIGMA, MAX_SIGMA))
+        return Candidate(math.exp(x[0]), sigma, start.workers)
+
+    def f(x) -> float:
+        candidate = candidate_of(x)
+        key = candidate.distribution()["median"], candidate.distribution()["sigma"]
+        if key not in cache:
+            cache[key] = distance(levels, [workload.simulate(level, candidate, seed) for level in levels])
+        return cache[key]
+
+    x0 = np.array([math.log(start.median_s)] if fix_sigma else [math.log(start.median_s), math.log(start.sigma)])
+    x, value = nelder_mead(f, x0, step, tolerance, max_candidates)
+    return SimulatedFit(candidate_of(x), value, workload.simulations - before)
 
 
 def worker_candidates(vcpus: int, accelerators: int, levels: list[LoadLevel], median_s: float) -> list[int]:
