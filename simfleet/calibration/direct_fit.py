@@ -34,10 +34,14 @@ class DirectFit:
     sigma_assumed: bool
 
 
-def direct_fit(level: LoadLevel, assumed_sigma: float) -> DirectFit:
-    """Fit a lognormal to `level`'s latency statistics (see the module docstring for the rules)."""
-    p = level.latency_s
+def direct_fit(level: LoadLevel, assumed_sigma: float, overhead_s: float = 0.0) -> DirectFit:
+    """Fit a lognormal to `level`'s latency statistics (see the module docstring for the rules),
+    less `overhead_s` (client-side latency: SageMaker's overhead median, an approximation that
+    the fit by simulation, which simulates the overhead, then corrects)."""
+    p = {q: max(v - overhead_s, v * 0.05) for q, v in level.latency_s.items()}
     where = f"the least loaded level ({level.label})"
+    if overhead_s:
+        where += f", less the overhead median {overhead_s * 1e3:g} ms"
     if 50.0 in p and 99.0 in p and p[99.0] > p[50.0]:
         sigma = math.log(p[99.0] / p[50.0]) / Z99
         return DirectFit(p[50.0], max(MIN_SIGMA, sigma), f"median = p50, sigma = ln(p99/p50)/2.326 from {where}",
@@ -46,7 +50,7 @@ def direct_fit(level: LoadLevel, assumed_sigma: float) -> DirectFit:
         sigma = math.log(p[90.0] / p[50.0]) / Z90
         return DirectFit(p[50.0], max(MIN_SIGMA, sigma), f"median = p50, sigma = ln(p90/p50)/1.2816 from {where}",
                          False)
-    mean = level.mean_latency_s
+    mean = None if level.mean_latency_s is None else max(level.mean_latency_s - overhead_s, level.mean_latency_s * 0.05)
     if mean is not None and 99.0 in p and p[99.0] > mean:
         # ln(p99/mean) = Z s - s²/2 has a real root while ln(p99/mean) <= Z²/2.
         target = min(math.log(p[99.0] / mean), Z99**2 / 2)

@@ -47,7 +47,8 @@ def calibrate(observations: Observations, instance: InstanceType, key: str, work
               settings: CalibrationSettings, default_instances: int = 1) -> Calibration:
     levels = load_levels(observations, settings.max_levels, default_instances)
     workload = Workload(instance, key, observations.latency, settings)
-    direct = direct_fit(levels[0], settings.assumed_sigma)
+    overhead = settings.overhead_median_s if observations.latency == "client" else 0.0
+    direct = direct_fit(levels[0], settings.assumed_sigma, overhead)
     convention = max(1, instance.accelerators) if instance.accelerators else instance.vcpus
     if workers is not None:
         counts, worker_method = [workers], "stated (--workers)"
@@ -104,6 +105,6 @@ def calibrate(observations: Observations, instance: InstanceType, key: str, work
     if direct.sigma_assumed and how == "direct":
         service_method += "; sigma ASSUMED"
     methods = {"service time": service_method, "workers": worker_method}
-    rows = replay(workload, levels, candidate, settings.replay_seed)
+    rows = replay(workload, levels, candidate, settings.replay_seed, settings.replay_max_requests)
     return Calibration(candidate, levels, methods, rows, dist, workload.simulations)
 

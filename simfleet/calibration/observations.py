@@ -17,6 +17,9 @@ __all__ = ["Period", "Observations", "LoadLevel", "load_levels", "merge"]
 
 Latency = Literal["model", "client"]
 
+#: Open-loop periods whose rate per instance is within this fraction of a level's lowest join it.
+LEVEL_SPREAD = 0.10
+
 
 @dataclass(frozen=True)
 class Period:
@@ -91,7 +94,8 @@ def load_levels(observations: Observations, max_levels: int, default_instances: 
     """Group the periods into at most `max_levels` levels of similar load, lowest load first.
 
     Closed-loop periods are grouped by user count (the largest counts kept apart, where saturation
-    shows); open-loop periods by rate per instance, in equal-count bins of the sorted rates. A
+    shows); open-loop periods by rate per instance: periods within `LEVEL_SPREAD` (10 %) of a
+    level's lowest rate join it, and more levels than `max_levels` are pooled in equal-count bins. A
     level's percentile is the request-weighted mean of its periods' percentiles (CloudWatch
     publishes no per-request data to pool exactly; periods of one level have similar load, so their
     percentiles are close)."""
@@ -111,8 +115,13 @@ def load_levels(observations: Observations, max_levels: int, default_instances: 
         def per_instance(p: Period) -> float:
             return p.rate_per_s / (p.instances or default_instances)
         ordered = sorted(periods, key=per_instance)
-        bins = np.array_split(np.arange(len(ordered)), min(max_levels, len(ordered)))
-        groups = [[ordered[i] for i in index] for index in bins if len(index)]
+        clusters: list[list[Period]] = []
+        for period in ordered:   # a new level where the rate exceeds the level's first by LEVEL_SPREAD
+            if not clusters or per_instance(period) > per_instance(clusters[-1][0]) * (1 + LEVEL_SPREAD):
+                clusters.append([])
+            clusters[-1].append(period)
+        bins = np.array_split(np.arange(len(clusters)), min(max_levels, len(clusters)))
+        groups = [[p for i in index for p in clusters[i]] for index in bins if len(index)]
     return [_level(group, default_instances) for group in groups]
 
 

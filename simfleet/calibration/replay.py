@@ -1,6 +1,7 @@
 """Self-validation: the calibration workload replayed with the fitted entry, compared with the data.
 
-Every load level is simulated again with the fitted candidate and a fresh seed
+Every load level is simulated again, as long as it was observed (up to
+`settings.replay_max_requests` requests), with the fitted candidate and a fresh seed
 (`settings.replay_seed`), and each observed p50/p90/p99 and throughput is set beside the
 simulated one with the error in %. Errors above `settings.warn_error_pct` are warnings. The rows
 go into the output and into the profile's source (the fit's quality).
@@ -37,10 +38,11 @@ class ReplayRow:
                 f"({self.error_pct:+.1f} %)")
 
 
-def replay(workload: Workload, levels: list[LoadLevel], candidate: Candidate, seed: int) -> list[ReplayRow]:
+def replay(workload: Workload, levels: list[LoadLevel], candidate: Candidate, seed: int,
+           max_requests: int) -> list[ReplayRow]:
     rows = []
     for index, level in enumerate(levels):
-        sim = workload.simulate(level, candidate, seed)
+        sim = workload.simulate(level, candidate, seed, max_requests)
         name = f"level {index + 1}"
         for q in PERCENTILES:
             if q in level.latency_s:

@@ -58,7 +58,7 @@ class CalibrateRequest:
         rate = None
         if at_rate is not None:
             try:
-                rate = parse_rate(at_rate)
+                rate = parse_rate(_number_or_text(at_rate))
             except ValueError as error:
                 problems.append(Problem("--at-rate", "", str(error)))
             if not any(v is not None for v in stated.values()):
@@ -95,6 +95,14 @@ class CalibrateRequest:
 
         return cls(list(sources), instance_type, out, count, merge, stated_s, rate, instances, period_s,
                    replace(base, warn_error_pct=warn_error))
+
+
+def _number_or_text(text: str):
+    """A bare number on the command line is requests per second, as in an experiment file."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def _valid_name(stem: str) -> bool:

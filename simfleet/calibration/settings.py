@@ -26,8 +26,10 @@ class CalibrationSettings:
     direct_tolerance_pct: float = 5.0
     #: At most this many load levels (groups of periods of similar load) are simulated.
     max_levels: int = 4
-    #: Requests simulated per load level and candidate (longer levels are cut to this many).
+    #: Requests simulated per load level and candidate (longer levels are cut to this many), and
+    #: per level in the self-validation replay (which replays whole levels up to this many).
     max_requests_per_level: int = 20_000
+    replay_max_requests: int = 200_000
     #: Nelder–Mead search of the fit by simulation (log units): first step, stopping size of the
     #: simplex (0.005: half a per cent), and the most candidates simulated per worker count.
     search_step: float = 0.1

@@ -41,7 +41,7 @@ class Workload:
         self.instance, self.key, self.latency, self.settings = instance, key, latency, settings
         self.simulations = 0
 
-    def _experiment(self, level: LoadLevel, candidate: Candidate, seed: int) -> dict:
+    def _experiment(self, level: LoadLevel, candidate: Candidate, seed: int, max_requests: int) -> dict:
         settings = self.settings
         throughput = level.rate_per_s
         if level.users is not None:
@@ -49,7 +49,7 @@ class Workload:
                        "think_time": {"kind": "constant", "value": f"{level.think_time_s:.9f}s"}}
         else:
             traffic = {"kind": "poisson", "rate": float(level.rate_per_s)}
-        requests = min(level.requests, settings.max_requests_per_level)
+        requests = min(level.requests, max_requests)
         # Whole minutes: simfleet's invocation metrics close every 60 s (fewer periods, faster runs).
         duration = 60 * max(1, math.ceil(requests / throughput / 60))
         return {
@@ -65,14 +65,16 @@ class Workload:
             "traffic": [traffic],
         }
 
-    def simulate(self, level: LoadLevel, candidate: Candidate, seed: int) -> SimulatedLevel:
-        """Simulate `level` with `candidate`; the same seed gives the same arrivals and draws."""
+    def simulate(self, level: LoadLevel, candidate: Candidate, seed: int, max_requests: int | None = None
+                 ) -> SimulatedLevel:
+        """Simulate `level` with `candidate` for at most `max_requests` requests (default:
+        `settings.max_requests_per_level`); the same seed gives the same arrivals and draws."""
         from simfleet.engine.simulation import simulate
         from simfleet.request_records import OK, RequestRecords
         from simfleet.scenario import scenario_from_dict
         from simfleet.calibration.profile_writer import profile_text
 
-        raw = self._experiment(level, candidate, seed)
+        raw = self._experiment(level, candidate, seed, max_requests or self.settings.max_requests_per_level)
         with tempfile.TemporaryDirectory(prefix="simfleet-calibrate-") as folder:
             path = Path(folder) / f"{_MODEL}.toml"
             path.write_text(profile_text(base_profile_dict(_MODEL, self.instance, candidate, self.key,
