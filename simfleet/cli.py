@@ -145,6 +145,7 @@ class InputKindName(str, Enum):
     endpoint_config = "endpoint_config"
     model = "model"
     queries = "queries"
+    calibration_source = "calibration_source"
     trace = "trace"
 
 

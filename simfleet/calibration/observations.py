@@ -126,6 +126,7 @@ def load_levels(observations: Observations, max_levels: int, default_instances: 
 
 
 def _level(periods: list[Period], default_instances: int) -> LoadLevel:
+    periods = sorted(periods, key=lambda p: p.label)   # in time order (labels are timestamps or user counts)
     weights = np.array([p.requests for p in periods], dtype=float)
     common = set.intersection(*(set(p.latency_s) for p in periods))
     latency = {q: float(np.average([p.latency_s[q] for p in periods], weights=weights)) for q in sorted(common)}

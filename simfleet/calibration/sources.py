@@ -9,14 +9,62 @@ several statistics in several files), so are Locust files.
 
 from __future__ import annotations
 
+import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from simfleet.calibration import cloudwatch_export, locust_csv, recommender_response, request_log
 from simfleet.calibration.observations import Observations, merge
 from simfleet.errors import InputError
 
-__all__ = ["read_sources"]
+__all__ = ["read_sources", "CsvHeader", "looks_like_source", "check_source"]
+
+
+@dataclass(frozen=True)
+class CsvHeader:
+    """The first line of a CSV file, for recognising a Locust file without reading the rest."""
+
+    columns: tuple[str, ...]
+
+    @classmethod
+    def of(cls, path: Path) -> "CsvHeader":
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as handle:
+                return cls(tuple(next(csv.reader(handle), [])))
+        except (OSError, UnicodeDecodeError):
+            return cls(())
+
+
+def looks_like_source(suffix: str, document) -> bool:
+    """A CloudWatch response JSON or a Locust CSV (`simfleet validate` recognises calibrate's inputs)."""
+    if suffix == ".json":
+        return cloudwatch_export.is_get_metric_data(document) or cloudwatch_export.is_get_metric_statistics(document)
+    if suffix == ".csv" and isinstance(document, CsvHeader):
+        return locust_csv.locust_kind(list(document.columns)) in ("stats", "history")
+    return False
+
+
+def check_source(path: Path) -> str:
+    """Read `path` as calibrate would, alone; a get-metric-data response needs its queries to be read
+    in full, so alone its shape is checked (results with Id, Timestamps and Values of one length)."""
+    if path.suffix.lower() == ".csv":
+        observations = locust_csv.read_locust([(str(path), path.read_text(encoding="utf-8-sig"))])
+        return f"Locust, {len(observations.periods)} period(s) with traffic"
+    data = json.loads(path.read_text(encoding="utf-8-sig"))
+    if cloudwatch_export.is_get_metric_statistics(data):
+        observations = cloudwatch_export.read_cloudwatch([(str(path), data)])
+        return f"CloudWatch get-metric-statistics, {len(observations.periods)} period(s) with traffic"
+    results = data.get("MetricDataResults")
+    if not isinstance(results, list) or not results:
+        raise InputError.single(path, "empty: the export holds no results", key="MetricDataResults")
+    for index, result in enumerate(results):
+        key = f"MetricDataResults[{index}]"
+        if not isinstance(result, dict) or "Id" not in result:
+            raise InputError.single(path, "expected an object with an Id", key=key)
+        if len(result.get("Timestamps", [])) != len(result.get("Values", [])):
+            raise InputError.single(path, "Timestamps and Values differ in length", key=key)
+    return f"CloudWatch get-metric-data, {len(results)} results (calibrate reads them with their queries)"
 
 
 def read_sources(paths: list[Path], instance_type: str, period_s: float = 60.0) -> Observations:
@@ -50,8 +98,6 @@ def read_sources(paths: list[Path], instance_type: str, period_s: float = 60.0) 
                                               "DescribeInferenceRecommendationsJob response)")
             continue
         header = text.splitlines()[0] if text else ""
-        import csv
-
         if locust_csv.locust_kind(next(csv.reader([header]), [])) is not None:
             locust.append((str(path), text))
         else:

@@ -150,6 +150,7 @@ def main(argv: list[str]) -> int:
     from simfleet.profiles import builtin_profile_dir
 
     out = Path(argv[0]) if argv else Path("docs/validation.md")
+    out.parent.mkdir(parents=True, exist_ok=True)
     write_text(out, render(theory_checks(), profile_checks(builtin_profile_dir())))
     print(f"wrote {out}")
     return 0
