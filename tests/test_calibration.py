@@ -225,6 +225,12 @@ def _results(values=(6000.0, 6000.0)):
     return queries, {"MetricDataResults": results, "Messages": []}
 
 
+def _two_variants() -> list[dict]:
+    queries = json.loads(json.dumps(_results()[0]))   # a deep copy: the queries share one Dimensions list
+    queries[3]["MetricStat"]["Metric"]["Dimensions"][1]["Value"] = "OtherVariant"   # Invocations
+    return queries
+
+
 def _history_failures_only() -> str:
     header = ("Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,"
               "100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,"
@@ -245,6 +251,7 @@ BAD = {
     "results without queries": ({"r.json": _results()[1]}, "no MetricDataQueries entry"),
     "locust failures only": ({"x_stats_history.csv": _history_failures_only()}, "every request failed"),
     "not a source": ({"a.json": {"hello": 1}}, "not a source calibrate reads"),
+    "two variants": ({"q.json": _two_variants(), "r.json": _results()[1]}, "of two variants"),
 }
 
 
@@ -301,3 +308,94 @@ def test_recommender_response_reads_the_threshold_percentile(tmp_path):
     with pytest.raises(InputError, match="no recommendation on ml.g5.xlarge"):
         read_recommendations("ir.json", response, "ml.g5.xlarge")
     assert replace(FAST).max_levels == 4
+
+
+# --- through the command line, as a user would: `simfleet run`, `simfleet metrics`, `simfleet calibrate` ------
+
+def test_get_metric_statistics_round_trip_through_the_cli(tmp_path):
+    run_dir = tmp_path / "run"
+    runner = CliRunner()
+    done = runner.invoke(app, ["run", str(EXAMPLES / "cloudwatch-source.toml"), "--out", str(run_dir),
+                               "--set", "experiment.duration=4min",
+                               "--set", "traffic.0.schedule=[[\"0s\", 150], [\"2min\", 160]]"])
+    assert done.exit_code == 0, done.output
+    dimensions = ["--dimensions", "Name=EndpointName,Value=example-endpoint", "Name=VariantName,Value=AllTraffic"]
+    exports = {"latency.json": ["--metric-name", "ModelLatency", "--extended-statistics", "p50", "p90", "p99"],
+               "counts.json": ["--metric-name", "ModelLatency", "--statistics", "SampleCount", "Average"],
+               "per-instance.json": ["--metric-name", "InvocationsPerInstance", "--statistics", "Sum"]}
+    for name, words in exports.items():
+        answer = runner.invoke(app, ["metrics", str(run_dir), "get-metric-statistics", "--namespace", "AWS/SageMaker",
+                                     *words, *dimensions, "--period", "60"])
+        assert answer.exit_code == 0, answer.output
+        (tmp_path / name).write_text(answer.stdout)
+    result = runner.invoke(app, ["calibrate", "--instance-type", "ml.c5.xlarge", "--workers", "4",
+                                 *(str(tmp_path / name) for name in exports), "--out", str(tmp_path / "gms.toml")])
+    assert result.exit_code == 0, result.output
+    median, sigma, _, source = fitted(tmp_path / "gms.toml", "ml.c5.xlarge")
+    assert abs(median / KNOWN_MEDIAN_S - 1) < 0.05
+    assert abs(service_percentile(median, sigma, Z99) / service_percentile(KNOWN_MEDIAN_S, KNOWN_SIGMA, Z99) - 1) < 0.10
+    assert "2 instance(s)" in result.output          # Invocations / InvocationsPerInstance
+
+
+def test_a_recommender_response_calibrates_with_an_assumed_sigma(tmp_path):
+    # 2 workers of lognormal(8 ms, 0.4) on ml.c5.large: 60 % busy at 150 req/s; its p99 latency stated.
+    response = {"JobName": "job", "Status": "COMPLETED",
+                "InferenceRecommendations": [{"EndpointConfiguration": {"InstanceType": "ml.c5.large",
+                                                                        "InitialInstanceCount": 1},
+                                              "Metrics": {"MaxInvocations": 9000, "ModelLatency": 30000}}]}
+    (tmp_path / "ir.json").write_text(json.dumps(response))
+    result = CliRunner().invoke(app, ["calibrate", "--instance-type", "ml.c5.large", "--workers", "2",
+                                      str(tmp_path / "ir.json"), "--out", str(tmp_path / "ir-fit.toml")])
+    assert result.exit_code == 0, result.output
+    median, sigma, _, source = fitted(tmp_path / "ir-fit.toml", "ml.c5.large")
+    assert sigma == pytest.approx(CalibrationSettings().assumed_sigma, rel=1e-3)
+    assert "ASSUMED" in source and "taken as p99" in source
+    # The p99 stated is latency at load: the service p99 is below it.
+    assert service_percentile(median, sigma, Z99) < 0.030
+
+
+def test_a_parquet_request_log_is_read(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    stamps = pa.array((np.sort(rng.uniform(0, 180, n)) * 1e6).astype("int64") + 1767603600 * 10**6,
+                      type=pa.timestamp("us", tz="UTC"))
+    pq.write_table(pa.table({"timestamp": stamps, "model_latency_us": rng.lognormal(math.log(8000), 0.4, n)}),
+                   tmp_path / "log.parquet")
+    calibrate_files([tmp_path / "log.parquet"], tmp_path / "pq.toml", "ml.c5.xlarge", workers="4")
+    median, _, _, _ = fitted(tmp_path / "pq.toml", "ml.c5.xlarge")
+    assert abs(median / KNOWN_MEDIAN_S - 1) < 0.05
+
+
+# --- the shipped examples (slow: whole example runs and default settings) ------------------------------
+
+@pytest.mark.slow
+def test_the_shipped_examples_are_current(tmp_path):
+    from simfleet.calibration.examples import write_examples
+
+    for name in ("cloudwatch-source.toml", "locust-source.toml"):
+        (tmp_path / name).write_text((EXAMPLES / name).read_text())
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "calibration-known.toml").write_text(
+        (EXAMPLES / "models" / "calibration-known.toml").read_text())
+    for path in write_examples(tmp_path):
+        assert path.read_text() == (EXAMPLES / path.name).read_text(), f"{path.name} is stale"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("instance_type, workers, files", [
+    ("ml.c5.xlarge", "4", ["cloudwatch-queries.json", "cloudwatch-results.json"]),
+    ("ml.c5.large", "auto", ["locust_stats.csv", "locust_stats_history.csv"]),
+])
+def test_the_shipped_examples_calibrate_back_to_the_known_profile(tmp_path, instance_type, workers, files):
+    out = tmp_path / "example.toml"
+    result = CliRunner().invoke(app, ["calibrate", "--instance-type", instance_type, "--workers", workers,
+                                      *(str(EXAMPLES / f) for f in files), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "warning:" not in result.output                  # the replay is within 10 % everywhere
+    median, sigma, count, _ = fitted(out, instance_type)
+    assert count == (4 if instance_type == "ml.c5.xlarge" else 2)
+    assert abs(median / KNOWN_MEDIAN_S - 1) < 0.05
+    assert abs(service_percentile(median, sigma, Z99) / service_percentile(KNOWN_MEDIAN_S, KNOWN_SIGMA, Z99) - 1) < 0.10

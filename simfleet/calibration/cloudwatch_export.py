@@ -84,11 +84,11 @@ class _Series:
             if smallest < MIN_MODEL_LATENCY_US:
                 _fail(file, key, f"ModelLatency {stat} of {smallest:g}: expected Microseconds (values under "
                                  f"{MIN_MODEL_LATENCY_US:g} us look like milliseconds or seconds)")
-        if dimensions is not None:
-            earlier = self.dimensions.setdefault(metric, dimensions)
+        if dimensions is not None:   # every metric of one variant: the same EndpointName, VariantName
+            earlier = self.dimensions.setdefault("", dimensions)
             if earlier != dimensions:
-                _fail(file, key, f"{metric} of two variants ({_names(earlier)} and {_names(dimensions)}): "
-                                 "calibrate one variant at a time")
+                _fail(file, key, f"{metric} of another variant than the other results ({_names(dimensions)}, not "
+                                 f"{_names(earlier)}): metrics of two variants; calibrate one variant at a time")
         series = self.values.setdefault((metric, stat), {})
         for timestamp, value in points.items():
             if timestamp in series and series[timestamp] != value:
@@ -211,6 +211,10 @@ def _observations(series: _Series, read: list[str], ignored: list[str], files: l
     stats = sorted({s for s in latency} | {f"{m} {s}" for (m, s) in series.values if m != "ModelLatency"})
     notes = [f"CloudWatch {', '.join(stats)}; {len(periods)} periods of {period_s:g} s with traffic, "
              f"{periods[0].label} .. {periods[-1].label}"]
+    cpu_values = [p.cpu_utilization_pct for p in periods if p.cpu_utilization_pct is not None]
+    if cpu_values:
+        notes.append(f"CPUUtilization {min(cpu_values):.4g} .. {max(cpu_values):.4g} % over the periods (reported, "
+                     "not fitted: cpu_cores_per_busy_worker stays an assumption)")
     if ignored:
         notes.append(f"not used: {', '.join(sorted(set(ignored)))}")
     return Observations(sources=tuple(read), latency="model", periods=tuple(periods), notes=tuple(notes))
