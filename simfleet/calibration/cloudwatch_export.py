@@ -115,12 +115,14 @@ def _seconds(timestamp: str) -> float:
 def read_cloudwatch(files: list[tuple[str, object]]) -> Observations:
     """Observations from CloudWatch exports: `files` are (name, parsed JSON) of responses and query lists."""
     queries: dict[str, tuple[str, dict]] = {}
+    read: list[str] = []
     for name, data in files:
         if is_queries(data):
-            for index, query in enumerate(_queries(data)):
+            for query in _queries(data):
                 queries[query["Id"]] = (name, query)
+            if not is_get_metric_data(data):
+                read.append(f"{name} (MetricDataQueries)")
     series = _Series()
-    read: list[str] = []
     ignored: list[str] = []
     for name, data in files:
         if is_get_metric_data(data):

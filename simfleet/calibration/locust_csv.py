@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 
 import numpy as np
 
@@ -79,7 +80,11 @@ def read_locust(files: list[tuple[str, str]]) -> Observations:
                                           "_stats_history.csv files")
         kinds[kind] = (name, text)
     if "history" in kinds:
-        return _history(*kinds["history"])
+        observations = _history(*kinds["history"])
+        if "stats" in kinds:   # the history has everything the summary has, per ramp step
+            observations = replace(observations, sources=observations.sources + (
+                f"{kinds['stats'][0]} (Locust stats, not needed beside the history)",))
+        return observations
     return _stats(*kinds["stats"])
 
 
