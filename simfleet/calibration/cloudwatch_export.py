@@ -197,12 +197,14 @@ def _observations(series: _Series, read: list[str], ignored: list[str], files: l
     periods_s = [p for p in series.periods.values() if p]
     period_s = float(min(periods_s)) if periods_s else DEFAULT_PERIOD_S
     periods = []
+    skipped = 0
     for timestamp in sorted(counts, key=_seconds):
         requests = counts[timestamp]
         stats = {stat: points[timestamp] for stat, points in latency.items() if timestamp in points}
         percentiles = {float(_PERCENTILE.match(s).group(1)): v / 1e6 for s, v in stats.items() if _PERCENTILE.match(s)}
         mean = stats["Average"] / 1e6 if "Average" in stats else None
         if requests <= 0 or (not percentiles and mean is None):
+            skipped += 1
             continue
         instances = requests / per_instance[timestamp] if per_instance.get(timestamp) else None
         periods.append(Period(timestamp, period_s, requests, percentiles, mean, instances,
@@ -213,6 +215,8 @@ def _observations(series: _Series, read: list[str], ignored: list[str], files: l
     stats = sorted({s for s in latency} | {f"{m} {s}" for (m, s) in series.values if m != "ModelLatency"})
     notes = [f"CloudWatch {', '.join(stats)}; {len(periods)} periods of {period_s:g} s with traffic, "
              f"{periods[0].label} .. {periods[-1].label}"]
+    if skipped:
+        notes.append(f"{skipped} period(s) without traffic or latency left out")
     cpu_values = [p.cpu_utilization_pct for p in periods if p.cpu_utilization_pct is not None]
     if cpu_values:
         notes.append(f"CPUUtilization {min(cpu_values):.4g} .. {max(cpu_values):.4g} % over the periods (reported, "

@@ -8,6 +8,7 @@ agreement. The formulas are written out here, independently of the engine:
 * Pollaczek–Khinchine (M/G/1): mean wait lambda E[S^2] / (2 (1 - rho));
 * closed-loop saturation: N users, no think time, c workers: throughput min(N, c) / E[S],
   response N / throughput (Little's law);
+* Jackson tandem (an inference pipeline of M/M/1 containers): mean ModelLatency sum 1/(mu_i - lambda);
 * M/G/infinity (serverless environments): mean busy environments lambda E[S], P(none busy) e^-rho;
 * Erlang B (serverless max_concurrency c): throttled fraction B(c, a);
 * Che's approximation of an LRU cache (multi-model endpoints): T solves sum (1 - e^(-p_i T)) = C,
@@ -227,5 +228,22 @@ def _che() -> list[Check]:
                   float(np.mean(records.cache[settled] == CACHE_HIT)), "", "tests/test_mme_theory.py")]
 
 
+def _jackson_tandem() -> list[Check]:
+    from simfleet.request_records import OK
+
+    means, rate = {"stage-a": 0.004, "stage-b": 0.006, "stage-c": 0.008}, 100.0
+    profiles = [profile_dict(name, [{"instance": "c5", "workers": 1, "distribution": {
+        "kind": "exponential", "mean": f"{mean * 1e3:g}ms"}}], _NOTE) for name, mean in means.items()]
+    variant = {"instance_type": "ml.c5.xlarge", "initial_instance_count": 1,
+               "containers": [{"container_hostname": name, "model_name": name} for name in means]}
+    raw = _experiment("10min", 16, variant, {"kind": "poisson", "rate": rate})
+    _, records, _ = simulate_with(raw, profiles)
+    steady = records.select((records.arrival_s >= WARMUP_S) & (records.status == OK))
+    expected = sum(1 / (1 / mean - rate) for mean in means.values())
+    return [Check("Jackson tandem (pipeline)", f"3 serial containers, 1 worker each, exponential 4, 6, 8 ms, "
+                  f"lambda = {rate:g}/s, 10 min", "mean ModelLatency (sum of 1/(mu_i - lambda))", expected,
+                  float(np.mean(steady.model_latency_s)), "s", "tests/test_pipeline_theory.py")]
+
+
 def theory_checks() -> list[Check]:
-    return [*_erlang_c(), *_pollaczek_khinchine(), *_closed_loop(), *_serverless(), *_che()]
+    return [*_erlang_c(), *_pollaczek_khinchine(), *_closed_loop(), *_jackson_tandem(), *_serverless(), *_che()]
