@@ -399,3 +399,34 @@ def test_the_shipped_examples_calibrate_back_to_the_known_profile(tmp_path, inst
     assert count == (4 if instance_type == "ml.c5.xlarge" else 2)
     assert abs(median / KNOWN_MEDIAN_S - 1) < 0.05
     assert abs(service_percentile(median, sigma, Z99) / service_percentile(KNOWN_MEDIAN_S, KNOWN_SIGMA, Z99) - 1) < 0.10
+
+
+def test_periods_without_traffic_are_left_out_and_counted(tmp_path):
+    queries, response = _results((6000.0, 0.0))
+    (tmp_path / "q.json").write_text(json.dumps(queries))
+    (tmp_path / "r.json").write_text(json.dumps(response))
+    lines, _ = calibrate_files([tmp_path / "q.json", tmp_path / "r.json"], tmp_path / "some.toml", "ml.c5.xlarge",
+                               workers="4")
+    assert any("1 period(s) without traffic" in line for line in lines)
+    assert any("1 periods, 100 req/s on 2 instance(s)" in line for line in lines)
+
+
+@hsettings(max_examples=40)
+@given(st.floats(1e-5, 100.0), st.floats(0.01, 5.0), st.integers(1, 1024),
+       st.sampled_from(["ml.c5.large", "ml.g5.xlarge", "c5"]))
+def test_a_written_entry_loads_and_keeps_its_parameters(median, sigma, workers, key):
+    import tempfile
+
+    from simfleet.calibration.candidate import Candidate, base_profile_dict
+    from simfleet.calibration.profile_writer import profile_text
+    from simfleet.catalog import load_catalog
+
+    instance = load_catalog()["ml.g5.xlarge" if "g5" in key else "ml.c5.large"]
+    raw = base_profile_dict("written", instance, Candidate(median, sigma, workers), key, 'a "quoted" source\n', 1000)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "written.toml"
+        path.write_text(profile_text(raw, ["header"], ["comment"]))
+        spec = load_profile(path).service_spec(key)
+    dist = spec.distribution.build()
+    assert dist.median == pytest.approx(median, rel=1e-3) and dist.sigma == pytest.approx(sigma, abs=1e-4)
+    assert spec.workers == workers and spec.source == 'a "quoted" source'
