@@ -154,6 +154,7 @@ def validate(
     files: List[Path] = typer.Argument(..., help="input files: experiment, model profile, sweep, recommender job "
                                                  "(TOML or JSON), autoscaling requests JSON, metric data queries JSON, "
                                                  "CreateEndpointConfig or CreateModel request JSON, "
+                                                 "calibration source (CloudWatch export, Locust CSV), "
                                                  "replay trace (CSV, Parquet)"),
     kind: Optional[InputKindName] = typer.Option(None, "--kind", help="check every FILE as this kind "
                                                                       "(default: recognised from each file's content)"),

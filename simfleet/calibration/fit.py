@@ -72,7 +72,7 @@ def calibrate(observations: Observations, instance: InstanceType, key: str, work
                                        settings.max_candidates, settings.fit_seed, fix_sigma=direct.sigma_assumed)
             results.append((fitted.distance, fitted.candidate, "simulation"))
         else:
-            results.append((direct_distance, start, "direct"))
+            results.append((direct_distance, start, "direct, not searched"))
     best_distance = min(r[0] for r in results)
     close = [r for r in results if r[0] <= best_distance + _TIE]
     if workers is None:
@@ -95,6 +95,9 @@ def calibrate(observations: Observations, instance: InstanceType, key: str, work
         service_method = (f"direct ({direct.method}); its simulation reproduces the levels within "
                           f"{settings.direct_tolerance_pct:g} % (distance {dist:.4f} <= ln(1 + "
                           f"{settings.direct_tolerance_pct:g} %)), so queueing did not inflate the latency")
+    elif how == "direct, not searched":
+        service_method = (f"direct ({direct.method}), not searched further: distance {dist:.4f}, above ln(1 + "
+                          f"{settings.direct_tolerance_pct:g} %)")
     else:
         service_method = (f"by simulation: lognormal minimising the distance {DISTANCE}, from the direct "
                           f"estimate ({direct.method}), whose simulation missed by more than "
