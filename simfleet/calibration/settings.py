@@ -39,8 +39,9 @@ class CalibrationSettings:
     #: direct start is closest to the data (each count costs a whole search).
     auto_searched_counts: int = 2
     #: Lognormal sigma assumed when the data give one latency statistic only (a mean, or a single
-    #: percentile): no dispersion can be fitted then. 0.25 is the median of the shipped profiles'
-    #: GPU entries (an ASSUMPTION, written into the profile's source).
+    #: percentile): no dispersion can be fitted then. 0.25 is an ASSUMPTION (the value of the
+    #: profile format's example in models/README.md, not a measurement), written into the profile's
+    #: source whenever it is used.
     assumed_sigma: float = 0.25
     #: Routing of the simulated variant: SageMaker's ProductionVariant has no documented default
     #: RoutingStrategy; simfleet assumes RANDOM there (config.experiment.RoutingConfig), and so here.
