@@ -194,7 +194,8 @@ def test_nelder_mead_finds_a_quadratic_minimum():
 
 
 def test_locust_rounding_follows_locust():
-    assert list(locust_round_ms(np.array([7.4, 99.6, 123.0, 999.0, 1234.0]))) == [7, 100, 120, 1000, 1200]
+    assert list(locust_round_ms(np.array([7.4, 99.6, 123.0, 999.0, 1234.0, 12345.0]))) == [7, 100, 120, 1000, 1200,
+                                                                                           12000]
 
 
 def test_little_law_gives_the_think_time():

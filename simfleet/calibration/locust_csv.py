@@ -27,8 +27,9 @@ from simfleet.errors import InputError
 
 __all__ = ["read_locust", "locust_kind", "WINDOW_S", "MIN_ROWS"]
 
-#: Locust's `current_response_time_percentile_window` default (seconds): history rows this soon
-#: after a user-count change mix two steps and are dropped.
+#: Locust's default percentile window of the history's percentile columns, in seconds
+#: (locust/stats.py: CURRENT_RESPONSE_TIME_PERCENTILE_WINDOW = 10): history rows this soon after a
+#: user-count change mix two steps and are dropped.
 WINDOW_S = 10.0
 #: Rows a ramp step needs after the window to be used.
 MIN_ROWS = 3

@@ -5,7 +5,7 @@ run's closed-loop users: `<prefix>_stats.csv` (one row for `POST /invocations` a
 `Aggregated` row) and `<prefix>_stats_history.csv` (both rows every `interval_s` second, with the
 percentiles of the last `WINDOW_S` seconds, as Locust's rolling window). Response times are
 client-side (arrival to response) in milliseconds, rounded as Locust stores them (to 1 ms under
-100 ms, to 10 ms under 1 s, to 100 ms above), failures are the requests not answered OK.
+100 ms, to 10 ms under 1 s, to 100 ms under 10 s, to 1 s above), failures are the requests not answered OK.
 """
 
 from __future__ import annotations
@@ -32,9 +32,11 @@ _HISTORY_HEADER = ("Timestamp", "User Count", "Type", "Name", "Requests/s", "Fai
 
 
 def locust_round_ms(ms: np.ndarray) -> np.ndarray:
-    """Response times rounded as Locust's stats store them (locust/stats.py, `_log_response_time`)."""
+    """Response times rounded as Locust's stats store them (locust/stats.py, `StatsEntry._log_response_time`:
+    147 becomes 150, 3432 becomes 3400, 58760 becomes 59000)."""
     ms = np.asarray(ms, dtype=float)
-    return np.where(ms < 100, np.rint(ms), np.where(ms < 1000, np.rint(ms / 10) * 10, np.rint(ms / 100) * 100))
+    return np.where(ms < 100, np.rint(ms), np.where(ms < 1000, np.rint(ms / 10) * 10,
+                    np.where(ms < 10_000, np.rint(ms / 100) * 100, np.rint(ms / 1000) * 1000)))
 
 
 def _percentiles(ms: np.ndarray) -> list[str]:
