@@ -252,6 +252,10 @@ BAD = {
     "results without queries": ({"r.json": _results()[1]}, "no MetricDataQueries entry"),
     "locust failures only": ({"x_stats_history.csv": _history_failures_only()}, "every request failed"),
     "not a source": ({"a.json": {"hello": 1}}, "not a source calibrate reads"),
+    "not a number": ({"a.json": _statistics(points=[
+        {"Timestamp": "2026-01-05T09:00:00Z", "SampleCount": "many", "Average": 9000.0}])}, "expected a number"),
+    "bad timestamp": ({"a.json": _statistics(points=[{"Timestamp": "noon", "SampleCount": 5.0, "Average": 9000.0}])},
+                      "ISO 8601"),
     "two variants": ({"q.json": _two_variants(), "r.json": _results()[1]}, "of two variants"),
 }
 

@@ -112,6 +112,20 @@ def _seconds(timestamp: str) -> float:
     return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
 
 
+def _number(file: str, key: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        _fail(file, key, f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _timestamp(file: str, key: str, value) -> str:
+    try:
+        _seconds(value)
+    except (AttributeError, TypeError, ValueError):
+        _fail(file, key, f"expected an ISO 8601 timestamp (2026-01-05T09:00:00Z), got {value!r}")
+    return value
+
+
 def read_cloudwatch(files: list[tuple[str, object]]) -> Observations:
     """Observations from CloudWatch exports: `files` are (name, parsed JSON) of responses and query lists."""
     queries: dict[str, tuple[str, dict]] = {}
@@ -131,6 +145,8 @@ def read_cloudwatch(files: list[tuple[str, object]]) -> Observations:
                 _fail(name, "MetricDataResults", "empty: the export holds no results")
             for index, result in enumerate(results):
                 key = f"MetricDataResults[{index}]"
+                if not isinstance(result, dict):
+                    _fail(name, key, "expected a result object (Id, Timestamps, Values)")
                 rid = result.get("Id")
                 if rid not in queries:
                     _fail(name, f"{key}.Id", f"no MetricDataQueries entry with Id {rid!r}: give the queries "
@@ -149,7 +165,8 @@ def read_cloudwatch(files: list[tuple[str, object]]) -> Observations:
                     continue
                 dims = tuple(sorted((d.get("Name"), d.get("Value")) for d in metric.get("Dimensions", [])))
                 series.add(name, key, metric_name, stat, stat_query.get("Unit"),
-                           {t: float(v) for t, v in zip(timestamps, values)}, stat_query.get("Period"), dims)
+                           {_timestamp(name, f"{key}.Timestamps[{i}]", t): _number(name, f"{key}.Values[{i}]", v)
+                            for i, (t, v) in enumerate(zip(timestamps, values))}, stat_query.get("Period"), dims)
             read.append(f"{name} (get-metric-data)")
         elif is_get_metric_statistics(data):
             metric_name = data.get("Label", "")
@@ -159,12 +176,16 @@ def read_cloudwatch(files: list[tuple[str, object]]) -> Observations:
                                           "no data: check the metric name, dimensions and time range)")
             by_stat: dict[str, dict[str, float]] = {}
             units = {p.get("Unit") for p in points}
-            for point in points:
+            for index, point in enumerate(points):
+                key = f"Datapoints[{index}]"
+                if not isinstance(point, dict):
+                    _fail(name, key, "expected a datapoint object")
+                stamp = _timestamp(name, f"{key}.Timestamp", point.get("Timestamp"))
                 for stat in ("SampleCount", "Average", "Sum", "Minimum", "Maximum"):
                     if stat in point:
-                        by_stat.setdefault(stat, {})[point["Timestamp"]] = float(point[stat])
+                        by_stat.setdefault(stat, {})[stamp] = _number(name, f"{key}.{stat}", point[stat])
                 for stat, value in (point.get("ExtendedStatistics") or {}).items():
-                    by_stat.setdefault(stat, {})[point["Timestamp"]] = float(value)
+                    by_stat.setdefault(stat, {})[stamp] = _number(name, f"{key}.ExtendedStatistics.{stat}", value)
             stamps = sorted({_seconds(p["Timestamp"]) for p in points})
             gaps = [b - a for a, b in zip(stamps, stamps[1:])]
             period = min(gaps) if gaps else DEFAULT_PERIOD_S

@@ -42,6 +42,8 @@ def read_recommendations(name: str, data: dict, instance_type: str) -> Observati
     types = set()
     for index, recommendation in enumerate(recommendations):
         key = f"InferenceRecommendations[{index}]"
+        if not isinstance(recommendation, dict):
+            raise InputError.single(name, "expected a recommendation object", key=key)
         config = recommendation.get("EndpointConfiguration") or {}
         metrics = recommendation.get("Metrics") or {}
         types.add(config.get("InstanceType"))
