@@ -21,6 +21,7 @@ from typing import List, Optional
 
 import typer
 
+from simfleet.calibration.cli import calibrate as calibrate_command
 from simfleet.errors import EXIT_INVALID_INPUT, InputError
 from simfleet.query.cli import app as metrics_app
 from simfleet.recommender.cli import recommend as recommend_command
@@ -41,6 +42,7 @@ app.add_typer(metrics_app, name="metrics")
 app.command(name="sweep")(sweep_command)
 app.command(name="recommend")(recommend_command)
 app.command(name="report")(report_command)
+app.command(name="calibrate")(calibrate_command)
 
 
 def _print_version(value: bool) -> None:
@@ -208,6 +210,7 @@ class InputKindName(str, Enum):
     endpoint_config = "endpoint_config"
     model = "model"
     queries = "queries"
+    calibration_source = "calibration_source"
     trace = "trace"
 
 
@@ -216,6 +219,7 @@ def validate(
     files: List[Path] = typer.Argument(..., help="input files: experiment, model profile, sweep, recommender job "
                                                  "(TOML or JSON), autoscaling requests JSON, metric data queries JSON, "
                                                  "CreateEndpointConfig or CreateModel request JSON, "
+                                                 "calibration source (CloudWatch export, Locust CSV), "
                                                  "replay trace (CSV, Parquet)"),
     kind: Optional[InputKindName] = typer.Option(None, "--kind", help="check every FILE as this kind "
                                                                       "(default: recognised from each file's content)"),

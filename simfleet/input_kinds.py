@@ -2,7 +2,7 @@
 
 `simfleet validate FILE…` sits here in the data flow: before any command runs, a file is
 recognised (experiment, model profile, sweep, recommender job, autoscaling requests, metric
-data queries, CreateEndpointConfig and CreateModel requests, replay trace) and handed to the very loader the command that reads it uses (`scenario.load_experiment`,
+data queries, CreateEndpointConfig and CreateModel requests, calibration sources, replay trace) and handed to the very loader the command that reads it uses (`scenario.load_experiment`,
 `profiles.load_profile`, `sweep.plan.load_sweep`, `recommender.job_file.load_job_file`,
 `autoscaling.document.load_autoscaling`, `query.requests.parse_get_metric_data`,
 `traffic.trace_file`), so validating a file and running
@@ -150,6 +150,19 @@ def _check_model(path: Path, model: str | None) -> str:
 _TIME_COLUMN = "timestamp"
 
 
+def _check_calibration_source(path: Path, model: str | None) -> str:
+    """As `simfleet calibrate` reads it (`calibration.sources.check_source`)."""
+    from simfleet.calibration.sources import check_source
+
+    return check_source(path)
+
+
+def _is_calibration_source(suffix: str, document) -> bool:
+    from simfleet.calibration.sources import looks_like_source
+
+    return looks_like_source(suffix, document)
+
+
 def _check_trace(path: Path, model: str | None) -> tuple[str, tuple[Problem, ...]]:
     """As a replay reads it: a readable CSV or Parquet file with request times in `timestamp`
     (seconds from the start, or ISO 8601 timestamps), finite and in order. An experiment that
@@ -208,6 +221,9 @@ KINDS: dict[str, InputKind] = {kind.name: kind for kind in (
     InputKind("queries", "GetMetricData queries JSON (a list of MetricDataQueries, each with an Id)",
               lambda suffix, doc: (suffix == ".json" and isinstance(doc, list) and bool(doc)
                                    and all(isinstance(q, dict) and "Id" in q for q in doc)), _check_queries),
+    InputKind("calibration_source", "a simfleet calibrate source: CloudWatch get-metric-data or "
+              "get-metric-statistics response JSON (MetricDataResults, Datapoints), Locust --csv stats",
+              _is_calibration_source, _check_calibration_source),
     InputKind("trace", "a replay trace (.csv, .parquet)",
               lambda suffix, doc: suffix in _TRACE_SUFFIXES, _check_trace),
 )}
@@ -218,6 +234,10 @@ def _parsed(path: Path, suffix: str):
     file that cannot be read or parsed (one problem, with its line where the parser gives one)."""
     from simfleet.input_files import parse_json, parse_toml, read_input_text
 
+    if suffix == ".csv":
+        from simfleet.calibration.sources import CsvHeader
+
+        return CsvHeader.of(path)
     if suffix in _TRACE_SUFFIXES:
         return None
     text = read_input_text(path, "file", encoding="utf-8-sig")

@@ -42,7 +42,8 @@ LAYERS = [
     {"metrics"},
     {"engine"},
     {"outputs"},
-    {"query", "sweep", "recommender", "report", "input_kinds"},  # jobs over runs; every input kind checked as its job would
+    {"query", "sweep", "recommender", "report", "input_kinds", "calibration"},  # jobs over runs; every input kind
+    # checked as its job would; profiles calibrated by simulating candidates
     {"cli", "__main__", "simfleet"},  # entry points: the command line, the public API
 ]
 

@@ -85,6 +85,17 @@ def _sweep(tmp_path: Path) -> str:
     return (ROOT / "experiments" / "sweep-quickstart.toml").read_text(encoding="utf-8")
 
 
+def _all_failed(text: str) -> str:
+    """A Locust stats file whose Aggregated row says every request failed."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        fields = line.split(",")
+        if fields[1] == "Aggregated":
+            fields[3] = fields[2]
+            lines[index] = ",".join(fields)
+    return "\n".join(lines) + "\n"
+
+
 BAD = {
     # kind: (file name, content from the shipped example, edit, key, fragment of what was expected)
     "experiment": ("exp.toml", _quickstart, lambda t: t.replace('rate = "18000/min"', 'rate = "fast"'),
@@ -109,6 +120,8 @@ BAD = {
     "model": ("model.json", lambda tmp: (ROOT / "experiments" / "aws" / "create-model.json").read_text("utf-8"),
               lambda t: t.replace('"Mode": "SingleModel"', '"Modus": "SingleModel"'), "PrimaryContainer.Modus",
               "unknown member of ContainerDefinition"),
+    "calibration_source": ("run_stats.csv", lambda tmp: (ROOT / "experiments" / "calibration" / "locust_stats.csv")
+                           .read_text("utf-8"), _all_failed, "Failure Count", "every request failed"),
     "trace": ("trace.csv", lambda tmp: (ROOT / "experiments" / "traces" / "batch-job.csv").read_text("utf-8"),
               lambda t: t.replace("2026-03-02T12:10:00.339457Z", "yesterday"), "timestamp", "ISO 8601"),
 }
