@@ -24,6 +24,8 @@ from simfleet.errors import InputError
 from simfleet.fleet import ROUTING_CODES
 from simfleet.rng import RandomStreams
 
+pytestmark = pytest.mark.jit_off  # also run with numba's JIT off (tests/test_jit_off.py)
+
 MEAN_SERVICE_S = 0.010  # tests/data/models/toy.toml on c5
 
 

@@ -14,6 +14,7 @@ with the same next send.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,8 @@ from simfleet.engine.kernels.flow import Arrivals
 from simfleet.engine.request_plane import RequestPlane
 from simfleet.request_records import (INVALID_TARGET, MODEL_TIMEOUT, QUEUE_FULL, ROUTING_LEAST_OUTSTANDING,
                                       ROUTING_RANDOM)
+
+pytestmark = pytest.mark.jit_off  # also run with numba's JIT off (tests/test_jit_off.py)
 
 HORIZON = 12.0
 MAX_PAYLOAD = 1.0

@@ -42,6 +42,8 @@ from simfleet.request_records import (MODEL_TIMEOUT, NO_CAPACITY, OK, QUEUE_FULL
 from simfleet.rng import RandomStreams
 from ic_experiments import ic_experiment
 
+pytestmark = pytest.mark.jit_off  # also run with numba's JIT off (tests/test_jit_off.py)
+
 HORIZON = 12.0
 MAX_PAYLOAD = 1.0
 QUARTERS = int(HORIZON * 4)

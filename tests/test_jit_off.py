@@ -5,15 +5,8 @@ kernels' bodies (`simfleet.engine.kernels.flow`, `simfleet.metrics.aggregation_k
 plain Python: Python-level tools see them (coverage, debuggers), and NumPy's bounds checks, which
 compiled code skips, catch any read past an array. The tests marked `jit_off` (differential tests
 against the naive oracles, the aggregation kernels against their NumPy definitions) are run here in
-a subprocess with the JIT off; their own example budgets hold (the tier takes about 40 s of CPU
+a subprocess with the JIT off; their own example budgets hold (the tier takes about 65 s of CPU
 time).
-
-Not in the tier yet: `tests/test_flow_differential.py`, `tests/test_closed_loop.py` and
-`tests/test_ic_differential.py` (their closed-loop cases). With the JIT off they show that the flow
-kernel reads a closed-loop user's payload draw before it checks that the draw buffer has one left
-(`draws.values[row, cursor]` with the cursor at the row's end: an IndexError in Python, a read past
-the row when compiled, whose value is then unused). They join the tier once the kernel reads the
-draw after that check.
 """
 
 from __future__ import annotations

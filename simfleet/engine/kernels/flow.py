@@ -792,12 +792,14 @@ def _advance(until, spec, routes, st, draws, pending, arrivals, users, out, hops
                 local = users.local[user]
                 hostname = users.hostname[user]
                 source = users.source[user]
-                payload = draws.values[users.payload_row[user], draws.cursor[users.payload_row[user]]]
                 if caches is not None:
                     mm = users.model[user]
             if budget == 0:
                 reason = STOP_BUFFER
                 break
+            if kind != _ARRIVAL and users is not None:
+                # a user's payload, read only once the buffer is known to hold every value of the request
+                payload = draws.values[users.payload_row[user], draws.cursor[users.payload_row[user]]]
             if local < 0:  # no TargetVariant: the variant weights decide
                 local = 0
                 if spec.choice_row >= 0:
