@@ -47,7 +47,7 @@ def run_to_directory(scenario: Scenario, out_dir: str | Path | OutputDirectory, 
                 sink(records)
 
         try:
-            result = simulate(scenario, requests_sink=hand_over if sinks else None)
+            result = simulate(scenario, requests_sink=hand_over if len(sinks) > 1 else sinks[0] if sinks else None)
         except BaseException:
             if trace is not None:
                 trace.abort()
