@@ -96,6 +96,8 @@ def _sweep(sweep_file: Path, out: Path, workers: Optional[int], executor: "Execu
             outcome = run_sweep(plan, out, pool, **({"stream": io.StringIO(), "tty": False} if quiet else {}))
     except InputError as error:
         _fail(error)
+    for warning in outcome.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     skipped = f", {outcome.skipped} already finished" if outcome.skipped else ""
     if as_json:
         typer.echo(json.dumps({"sweep": plan.name, "dataset": str(out), "runs_file": str(out / "runs.parquet"),
