@@ -1,5 +1,5 @@
 """Honest warnings (`simfleet.outputs.run_warnings`): each kind shown on a test experiment that
-triggers it, on stderr, in `summary.json` (or `sweep.json`, `recommendations.json`) and in the
+triggers it, on stderr, in `summary.json` (or `sweep.json`, `recommendations.json`'s `simfleet`) and in the
 report; and absent from the shipped experiments where it has no reason to be."""
 
 from __future__ import annotations
@@ -235,7 +235,7 @@ def test_recommender_job_warns_in_recommendations_json_and_lists_no_price(tmp_pa
     result = invoke("recommend", path, "--out", tmp_path / "out", "--workers", "1", "--quiet")
     assert result.exit_code == 0, result.output
     response = json.loads((tmp_path / "out" / "recommendations.json").read_text())
-    [warning] = response["warnings"]
+    [warning] = response["simfleet"]["warnings"]
     assert warning["code"] == "differ_only_in_price"
     assert "ml.c5.large, ml.c6i.large differ only in price" in warning["message"]
     assert warned(result) == [f"warning: {warning['message']}"]

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from simfleet.errors import Problem
-from simfleet.metrics.emission import STATUS_NAMES
 from simfleet.scenario import Scenario
 
 __all__ = ["RunWarning", "run_warnings", "input_warnings", "outcome_warnings", "price_warnings",
@@ -101,16 +100,11 @@ def _variant_of(scenario: Scenario, problem: Problem) -> str:
 
 def run_warnings(scenario: Scenario, summary: dict) -> list[RunWarning]:
     """Every warning of a finished run: the experiment's, then those read from its summary and its
-    profiles; one per (code, where), the first kept."""
-    found = input_warnings(scenario) + outcome_warnings(summary) + price_warnings(summary) \
-        + latency_warnings(scenario)
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for warning in found:
-        if (warning.code, warning.where) not in seen:
-            seen.add((warning.code, warning.where))
-            out.append(warning)
-    return out
+    profiles. A variant's missing price is said once (the experiment's warning, said before the
+    run, is kept)."""
+    said = {w.where for w in input_warnings(scenario) if w.code == "no_price"}
+    return (input_warnings(scenario) + outcome_warnings(summary)
+            + [w for w in price_warnings(summary) if w.where not in said] + latency_warnings(scenario))
 
 
 def _name(row: dict) -> str:

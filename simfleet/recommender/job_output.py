@@ -1,8 +1,8 @@
 """The output folder of `simfleet recommend`: the AWS-shaped results and each load test's run.
 
-    <out>/recommendations.json   DescribeInferenceRecommendationsJob response (`responses`), plus
-                                 `warnings` when there are any (`job_warnings`: no price, configurations
-                                 that differ only in price)
+    <out>/recommendations.json   DescribeInferenceRecommendationsJob response (`responses`); its
+                                 `simfleet.warnings` (`job_warnings`: no price, configurations that
+                                 differ only in price)
     <out>/steps.json             ListInferenceRecommendationsJobSteps response, one BENCHMARK step per test
     <out>/manifest.json          provenance: simfleet and library versions, the job file, the
                                  resolved request and settings, each test's seed
@@ -28,7 +28,7 @@ from simfleet.outputs.run_warnings import RunWarning, as_json, price_only_warnin
 from simfleet.recommender.job_runner import JobOutcome
 from simfleet.recommender.load_test import load_test_experiment
 from simfleet.recommender.ranking import Preferences
-from simfleet.recommender.responses import describe_job_response, list_job_steps_response, to_json
+from simfleet.recommender.responses import SIMFLEET_KEY, describe_job_response, list_job_steps_response, to_json
 from simfleet.scenario import scenario_from_dict
 
 __all__ = ["write_job", "job_folder", "describe", "job_warnings", "TESTS_FOLDER"]
@@ -91,8 +91,7 @@ def write_job(outcome: JobOutcome, out_dir: str | Path | OutputDirectory, prefer
         write_json(out / "manifest.json", _manifest(outcome))
         write_text(out / "steps.json", to_json(list_job_steps_response(outcome.results)) + "\n")
         response = describe(outcome, preferences)
-        warnings = job_warnings(outcome, configurations)
-        if warnings:
-            response["warnings"] = as_json(warnings)
+        if SIMFLEET_KEY in response:
+            response[SIMFLEET_KEY]["warnings"] = as_json(job_warnings(outcome, configurations))
         write_text(out / "recommendations.json", to_json(response) + "\n")
     return response
