@@ -60,7 +60,8 @@ def _main(version: bool = typer.Option(False, "--version", is_eager=True, callba
 
 
 def _warn(warnings) -> None:
-    """What will run but may mislead or take long, one `warning:` line each on stderr."""
+    """What will run but may mislead or take long, and what a finished run found misleading
+    (`outputs.run_warnings`), one `warning:` line each on stderr."""
     for problem in warnings:
         typer.echo(f"warning: {problem}", err=True)
 

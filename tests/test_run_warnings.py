@@ -92,13 +92,20 @@ def test_most_requests_failing_warns_with_the_dominant_outcome(workdir):
     assert any("QueueFull" in line for line in warned(result))
 
 
-def test_an_ordinary_run_has_no_warnings_and_the_same_figures(workdir):
+def test_an_ordinary_run_has_no_warnings(workdir):
     result, summary = run(workdir, BASE)
     assert summary["warnings"] == [] and warned(result) == []
-    again = scenario({**base_experiment(duration="1min"), "traffic": [{"kind": "poisson", "rate": 50}]})
-    plain = run_to_directory(again, workdir / "plain").summary
-    assert {k: v for k, v in plain.items() if k != "warnings"} == \
-        {k: v for k, v in summary.items() if k != "warnings"}
+
+
+def test_warnings_leave_the_figures_as_simulated(workdir):
+    from simfleet.engine.simulation import simulate
+
+    raw = {**base_experiment(duration="1min"), "traffic": [{"kind": "poisson", "rate": 2000}]}
+    raw["endpoints"][0]["production_variants"][0]["initial_instance_count"] = 1
+    simulated = simulate(scenario(raw)).summary
+    written = run_to_directory(scenario(raw), workdir / "out").summary
+    assert "warnings" not in simulated and [w["code"] for w in written["warnings"]] == ["requests_not_ok"]
+    assert {k: v for k, v in written.items() if k != "warnings"} == simulated
 
 
 def _summary(*outcomes: dict) -> dict:
@@ -112,6 +119,15 @@ def test_outcome_threshold_and_dominant_outcome():
     none = {"OK": 0, "ModelError": 0}
     [warning] = outcome_warnings(_summary(half, most, none))
     assert warning.where == "ep/V1" and "mostly NoCapacity (31%)" in warning.message and "51%" in warning.message
+
+
+def test_a_missing_serverless_price_warns_too():
+    from simfleet.outputs.run_warnings import price_warnings
+
+    summary = {"missing_prices": [{"EndpointName": "ep", "VariantName": "S", "price": "compute_price_per_gb_s",
+                                   "of": "serverless compute"}]}
+    [warning] = price_warnings(summary)
+    assert (warning.code, warning.where) == ("no_price", "ep/S") and "compute_price_per_gb_s" in warning.message
 
 
 # --- instance types without a price --------------------------------------------------------------
@@ -206,10 +222,11 @@ values = [1, 2]
 def test_sweep_warns_at_the_end_and_in_sweep_json(workdir, types, expected):
     (workdir / "exp.toml").write_text(BASE)
     (workdir / "sweep.toml").write_text(SWEEP.format(types=types))
-    result = invoke("sweep", workdir / "sweep.toml", "--out", workdir / "ds", "--workers", "1", "--quiet")
+    result = invoke("sweep", workdir / "sweep.toml", "--out", workdir / "ds", "--workers", "1", "--json")
     assert result.exit_code == 0, result.output
     document = json.loads((workdir / "ds" / "sweep.json").read_text())
     assert len(document["warnings"]) == len(warned(result)) == expected
+    assert json.loads(result.stdout)["warnings"] == document["warnings"]
     if expected:
         [warning] = document["warnings"]
         assert warning["code"] == "differ_only_in_price" and "differ only in instance_type" in warning["message"]
