@@ -60,7 +60,8 @@ def _main(version: bool = typer.Option(False, "--version", is_eager=True, callba
 
 
 def _warn(warnings) -> None:
-    """What will run but may mislead or take long, one `warning:` line each on stderr."""
+    """What will run but may mislead or take long, and what a finished run found misleading
+    (`outputs.run_warnings`), one `warning:` line each on stderr."""
     for problem in warnings:
         typer.echo(f"warning: {problem}", err=True)
 
@@ -111,6 +112,7 @@ def _run(experiment: Path, out: Optional[Path], seed: Optional[int], set_: List[
     from simfleet.outputs.directory import OutputDirectory
     from simfleet.outputs.run_directory import run_to_directory
     from simfleet.outputs.run_progress import RunProgress
+    from simfleet.outputs.run_warnings import input_warnings
 
     overrides = list(set_) + ([f"experiment.seed={seed}"] if seed is not None else [])
     state["report"] = report
@@ -132,6 +134,9 @@ def _run(experiment: Path, out: Optional[Path], seed: Optional[int], set_: List[
             progress.close()
     elapsed = time.perf_counter() - began
     summary = result.summary
+    said = {(w.code, w.where, w.message) for w in input_warnings(scenario)}
+    _warn(f"{w['where']}: {w['message']}" if w["where"] else w["message"] for w in summary["warnings"]
+          if (w["code"], w["where"], w["message"]) not in said)
     if not quiet and not as_json:
         typer.echo(f"simulated {summary['requests']:,} requests over {summary['duration_s']:g} s "
                    f"in {elapsed:.2f} s of wall time -> {out_dir}")

@@ -1,5 +1,5 @@
-"""Write a run directory: `metrics.parquet`, `metric_values.parquet`, `events.parquet`, `summary.json`, `manifest.json`,
-and `requests.parquet` when the experiment asks for it (DESIGN §5).
+"""Write a run directory: `metrics.parquet`, `metric_values.parquet`, `events.parquet`, `summary.json` (with the
+run's `warnings`), `manifest.json`, and `requests.parquet` when the experiment asks for it (DESIGN §5).
 
 The directory is assembled under a temporary name and swapped in whole (`outputs.directory`): it
 holds this run's files only, and a failed or interrupted run leaves the destination as it was."""
@@ -16,6 +16,7 @@ from simfleet.outputs.directory import OutputDirectory
 from simfleet.outputs.file_form import file_table, provenance
 from simfleet.outputs.manifest import build_manifest
 from simfleet.outputs.requests_trace import RequestTrace
+from simfleet.outputs.run_warnings import as_json, run_warnings
 from simfleet.request_records import RequestRecords
 from simfleet.rng import RandomStreams
 from simfleet.scenario import Scenario
@@ -61,6 +62,7 @@ def run_to_directory(scenario: Scenario, out_dir: str | Path | OutputDirectory, 
 def write_run(out_dir: str | Path, scenario: Scenario, result: RunResult) -> None:
     """Write a simulated run's files (all but the optional request trace) into `out_dir`.
 
+    `summary.json` gets the run's `warnings` (`outputs.run_warnings`), added to `result.summary` too.
     The Parquet files are the result's tables in their file form (`file_form`): provenance in the
     schema metadata, dictionary-encoded low-cardinality strings."""
     out = Path(out_dir)
@@ -69,6 +71,9 @@ def write_run(out_dir: str | Path, scenario: Scenario, result: RunResult) -> Non
     write_table(out / "metrics.parquet", file_table(result.metrics, origin))
     write_table(out / "metric_values.parquet", file_table(result.metric_values, origin))
     write_table(out / "events.parquet", file_table(result.events, origin))
-    write_json(out / "summary.json", result.summary)
+    summary = result.summary
+    if "warnings" not in summary:  # the run's figures stay as simulated; its warnings join them here
+        summary["warnings"] = as_json(run_warnings(scenario, summary))
+    write_json(out / "summary.json", summary)
     entropy = RandomStreams(scenario.experiment.experiment.seed).entropy
     write_json(out / "manifest.json", build_manifest(scenario, entropy))

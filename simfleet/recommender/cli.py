@@ -121,6 +121,9 @@ def _recommend(job_file, out, model, workers, cost, latency, throughput, cost_me
         for problem in error.problems:
             typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(EXIT_INVALID_INPUT)
+    for warning in response.get("simfleet", {}).get("warnings", ()):
+        where = f"{warning['where']}: " if warning["where"] else ""
+        typer.echo(f"warning: {where}{warning['message']}", err=True)
     elapsed = time.perf_counter() - began
     simulated = sum(o.length_s for o in outcome.outcomes if o is not None)
     requests = sum(o.requests for o in outcome.outcomes if o is not None)

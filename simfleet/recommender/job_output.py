@@ -1,6 +1,8 @@
 """The output folder of `simfleet recommend`: the AWS-shaped results and each load test's run.
 
-    <out>/recommendations.json   DescribeInferenceRecommendationsJob response (`responses`)
+    <out>/recommendations.json   DescribeInferenceRecommendationsJob response (`responses`); its
+                                 `simfleet.warnings` (`job_warnings`: no price, configurations that
+                                 differ only in price)
     <out>/steps.json             ListInferenceRecommendationsJobSteps response, one BENCHMARK step per test
     <out>/manifest.json          provenance: simfleet and library versions, the job file, the
                                  resolved request and settings, each test's seed
@@ -22,13 +24,14 @@ from simfleet.outputs.atomic import write_json, write_text
 from simfleet.outputs.directory import OutputDirectory
 from simfleet.outputs.manifest import software_versions
 from simfleet.outputs.run_directory import write_run
+from simfleet.outputs.run_warnings import RunWarning, as_json, price_only_warnings
 from simfleet.recommender.job_runner import JobOutcome
 from simfleet.recommender.load_test import load_test_experiment
 from simfleet.recommender.ranking import Preferences
-from simfleet.recommender.responses import describe_job_response, list_job_steps_response, to_json
+from simfleet.recommender.responses import SIMFLEET_KEY, describe_job_response, list_job_steps_response, to_json
 from simfleet.scenario import scenario_from_dict
 
-__all__ = ["write_job", "job_folder", "describe", "TESTS_FOLDER"]
+__all__ = ["write_job", "job_folder", "describe", "job_warnings", "TESTS_FOLDER"]
 
 TESTS_FOLDER = "tests"
 
@@ -57,6 +60,17 @@ def _manifest(outcome: JobOutcome) -> dict:
     }
 
 
+def job_warnings(outcome: JobOutcome, configurations: list) -> list[RunWarning]:
+    """The job's warnings (`outputs.run_warnings`): configurations without a price (listed as "no
+    price", still ranked) and configurations that differ only in price."""
+    out = [RunWarning("no_price", f"{result.instance_type} has no price in the catalog: its CostPerHour and "
+                                  "CostPerInference are missing (\"no price\" in the table), it scores 0 on cost and "
+                                  "stays in the ranking", result.label)
+           for test, result in zip(outcome.planned, outcome.results)
+           if test.instance_type is not None and result.price_per_hour is None]
+    return out + price_only_warnings(configurations, "configurations")
+
+
 def job_folder(out_dir: str | Path, force: bool = False) -> OutputDirectory:
     """The job's output folder (check it with `.check()` before the job runs)."""
     return OutputDirectory(out_dir, what="job folder", force=force)
@@ -68,12 +82,16 @@ def write_job(outcome: JobOutcome, out_dir: str | Path | OutputDirectory, prefer
     the DescribeInferenceRecommendationsJob response written."""
     output = out_dir if isinstance(out_dir, OutputDirectory) else job_folder(out_dir, force)
     with output as out:
-        for test in outcome.outcomes:
+        configurations = []
+        for test, result in zip(outcome.outcomes, outcome.results):
             if test is not None:
                 scenario = scenario_from_dict(load_test_experiment(test.spec), outcome.job.source)
                 write_run(out / TESTS_FOLDER / test.spec.endpoint_name, scenario, test.run)
+                configurations.append((result.label, scenario))
         write_json(out / "manifest.json", _manifest(outcome))
         write_text(out / "steps.json", to_json(list_job_steps_response(outcome.results)) + "\n")
         response = describe(outcome, preferences)
+        if SIMFLEET_KEY in response:
+            response[SIMFLEET_KEY]["warnings"] = as_json(job_warnings(outcome, configurations))
         write_text(out / "recommendations.json", to_json(response) + "\n")
     return response

@@ -18,7 +18,8 @@ its ratio to the best result: cost = lowest cost / its cost (CostPerHour by defa
 the recommended fleet, which carries StoppingConditions.MaxInvocations when the job gives one;
 `Preferences.cost_metric` may name CostPerInference), latency = lowest ModelLatency / its
 ModelLatency, throughput = its MaxInvocations / highest MaxInvocations. The rank is by the
-weighted sum, highest first; a result missing a metric (no price) scores 0 on that objective.
+weighted sum, highest first; a result missing a metric (no price) scores 0 on that objective and
+stays in the ranking, its cost shown as "no price".
 Ties, and all weights Lowest, fall back to CostPerInference, then ModelLatency, then the order of
 EndpointConfigurations. The default is Moderate for all three (the console's default is not
 documented). Serverless and instance configurations rank together on the same three metrics
@@ -137,6 +138,11 @@ def _fmt(value: float | None, spec: str) -> str:
     return "—" if value is None or not math.isfinite(value) else format(value, spec)
 
 
+def _cost(value: float | None, spec: str) -> str:
+    """A cost, or "no price" where the catalog has none: the configuration stays in the ranking."""
+    return "no price" if value is None or not math.isfinite(value) else format(value, spec)
+
+
 def table(results: Iterable[LoadTestResult], preferences: Preferences = Preferences()) -> str:
     """A fixed-width table: the ranked recommendations, then the load tests that gave none."""
     results = list(results)
@@ -148,8 +154,8 @@ def table(results: Iterable[LoadTestResult], preferences: Preferences = Preferen
     for n, r in enumerate(ranked, start=1):
         count = "—" if r.initial_instance_count is None else r.initial_instance_count
         lines.append(f"{n:>2}  {r.label:<24} {count:>5} {r.max_invocations:>14} "
-                     f"{_fmt(r.model_latency_ms, '.1f'):>15} {_fmt(r.cost_per_hour, '.3f'):>11} "
-                     f"{_fmt(r.cost_per_inference, '.4e'):>16}  {r.stop.condition or '—'}")
+                     f"{_fmt(r.model_latency_ms, '.1f'):>15} {_cost(r.cost_per_hour, '.3f'):>11} "
+                     f"{_cost(r.cost_per_inference, '.4e'):>16}  {r.stop.condition or '—'}")
     for r in results:
         if not r.succeeded:
             blank = f"{'—':>5} {'—':>14} {'—':>15} {'—':>11} {'—':>16}"

@@ -2,7 +2,7 @@
 
 `render_blocks` assembles a page of any kind (the job and sweep pages give it their own tables:
 `job_page`, `sweep_page`). The run page holds, in order: what was run, a notice for a run without
-traffic, the headline table, the charts by section (the inference-components section opens with
+traffic, the box of warnings (summary.json's `warnings`, only when there are any), the headline table, the charts by section (the inference-components section opens with
 the per-model cost table), and the assumptions each run rests on. The headline and cost cells keep
 summary.json's exact value in `data-value` beside the text shown; each chart's slot is
 `<div data-panel=KEY>`. The file is written under a temporary name and renamed (`outputs.atomic`),
@@ -77,6 +77,22 @@ def _header(runs: list[RunData]) -> str:
                          "datapoint (CloudWatch publishes none for an empty period). Its capacity, utilization "
                          "and cost are still shown.</p>")
     return "\n".join(parts)
+
+
+def _warnings(runs: list[RunData]) -> str:
+    """The box of the runs' warnings (summary.json's `warnings`), above the headline; "" without any."""
+    items = []
+    for run in runs:
+        for warning in run.summary.get("warnings") or ():
+            where = warning.get("where") or ""
+            prefix = (f"{run.label}: " if len(runs) > 1 else "") + (f"{where}: " if where else "")
+            items.append(f'<li data-run="{_e(run.label)}" data-code="{_e(warning.get("code", ""))}">'
+                         f"<b>{_e(prefix)}</b>{_e(warning.get('message', ''))} <code>{_e(warning.get('code', ''))}"
+                         "</code></li>")
+    if not items:
+        return ""
+    return (f'<div class="notice" id="warnings"><b>{len(items)} warning{"s" if len(items) != 1 else ""}</b>: '
+            "what may make these results mislead (summary.json's warnings)<ul>" + "".join(items) + "</ul></div>")
 
 
 def _cells(cells) -> str:
@@ -185,7 +201,8 @@ def render_page(runs: list[RunData], sections: list[Section], figures: dict[str,
     """The whole page of run directories as one HTML string, BokehJS and the chart data inlined."""
     title = "simfleet report: " + ", ".join(run.label for run in runs)
     tops = {SECTION_KEY: _component_costs(runs)} if any(has_components(run) for run in runs) else {}
-    return render_blocks(title, [_header(runs), _headline(runs)], sections, figures, [_assumptions(runs)], tops)
+    head = [_header(runs), _warnings(runs), _headline(runs)]
+    return render_blocks(title, [part for part in head if part], sections, figures, [_assumptions(runs)], tops)
 
 
 def render_blocks(title: str, head: list[str], sections: list[Section], figures: dict[str, object],

@@ -39,7 +39,8 @@ def sweep(
     set_: List[str] = typer.Option([], "--set", help="override a key of the base experiment: --set key=value"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors: no progress, no summary line"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout instead of the summary line: "
-                                                       "sweep, dataset, runs_file, total, ok, failed, skipped, wall_s"),
+                                                       "sweep, dataset, runs_file, total, ok, failed, skipped, wall_s, "
+                                                       "warnings (as sweep.json's)"),
 ) -> None:
     """Run every point of SWEEP_FILE into the dataset DIR: runs.parquet plus per-run metrics."""
     from simfleet.outputs.interrupts import interruptible
@@ -96,11 +97,14 @@ def _sweep(sweep_file: Path, out: Path, workers: Optional[int], executor: "Execu
             outcome = run_sweep(plan, out, pool, **({"stream": io.StringIO(), "tty": False} if quiet else {}))
     except InputError as error:
         _fail(error)
+    for warning in outcome.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     skipped = f", {outcome.skipped} already finished" if outcome.skipped else ""
     if as_json:
         typer.echo(json.dumps({"sweep": plan.name, "dataset": str(out), "runs_file": str(out / "runs.parquet"),
                                "total": outcome.total, "ok": outcome.ok, "failed": outcome.failed,
-                               "skipped": outcome.skipped, "wall_s": round(time.perf_counter() - began, 3)}, indent=2))
+                               "skipped": outcome.skipped, "wall_s": round(time.perf_counter() - began, 3),
+                               "warnings": [warning.as_json() for warning in outcome.warnings]}, indent=2))
     elif not quiet:
         typer.echo(f"sweep {plan.name}: {outcome.total} runs: {outcome.ok} ok, {outcome.failed} failed{skipped} "
                    f"-> {out / 'runs.parquet'}")

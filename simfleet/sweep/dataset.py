@@ -138,9 +138,10 @@ def run_metrics_dir(out: Path, run) -> Path:
 class SweepDataset:
     """The output folder of one sweep: which runs are finished, and the files that say so."""
 
-    def __init__(self, out: str | Path, plan, min_rewrite_interval_s: float | None = None):
+    def __init__(self, out: str | Path, plan, min_rewrite_interval_s: float | None = None, warnings: list = ()):
         self.out = Path(out)
         self.plan = plan
+        self.warnings = list(warnings)  # `outputs.run_warnings.RunWarning`s of the plan, for sweep.json
         self.schema = runs_schema(plan)
         self.rows: dict[str, dict] = {}
         self._planned = {run.run_id for run in plan.runs}
@@ -215,6 +216,7 @@ class SweepDataset:
                       "overrides": [[key, _jsonable(value)] for key, value in run.overrides],
                       "metrics": run_metrics_dir(Path("."), run).as_posix()}
                      for run in plan.runs],
+            "warnings": [warning.as_json() for warning in self.warnings],
         }
 
 

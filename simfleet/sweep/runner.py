@@ -1,6 +1,7 @@
 """Driving a whole sweep: the unfinished runs of a plan through an executor, into the dataset.
 
-Skips the runs already marked ok in the dataset, ships the others to the executor (a local
+Finds the plan's warnings first (`outputs.run_warnings.sweep_warnings`: points that differ only in
+price), for `sweep.json` and the end of `simfleet sweep`. Skips the runs already marked ok in the dataset, ships the others to the executor (a local
 process pool or Dask) as `RunTask`s, records each outcome as it arrives (a worker that dies
 becomes a `failed` row) and reports progress.
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from simfleet.outputs.directory import signals_held
+from simfleet.outputs.run_warnings import sweep_warnings
 from simfleet.sweep.dataset import METRICS_DIR, SweepDataset, check_column_names, run_marks, run_metrics_dir
 from simfleet.sweep.execute import HEADLINE_FIELDS, RunTask, one_line, run_task
 from simfleet.sweep.progress import Progress
@@ -34,6 +36,7 @@ class SweepOutcome:
     total: int
     skipped: int
     rows: list[dict] = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # `outputs.run_warnings.RunWarning`s of the plan
 
     @property
     def failed(self) -> int:
@@ -60,13 +63,14 @@ def run_sweep(plan, out: str | Path, executor, stream: TextIO | None = None, tty
     check_column_names(plan)
     out = Path(out)
     created = not os.path.lexists(out)
-    dataset = SweepDataset(out, plan)
+    warnings = sweep_warnings(plan)
+    dataset = SweepDataset(out, plan, warnings=warnings)
     todo = []  # the runs this invocation attempts
     progress = None
     try:
         dataset.prepare()
         todo = [run for run in plan.runs if not dataset.is_finished(run.run_id)]
-        outcome = SweepOutcome(total=len(plan.runs), skipped=len(plan.runs) - len(todo))
+        outcome = SweepOutcome(total=len(plan.runs), skipped=len(plan.runs) - len(todo), warnings=warnings)
         points = {run.run_id: run.point for run in plan.runs}
         progress = Progress(outcome.total, outcome.skipped, stream, tty)
         for task, row, error in executor.map_unordered(run_task, tasks_for(plan, out, todo)):
