@@ -16,8 +16,9 @@ After every kill:
   rows of `runs.parquet` but for the wall time);
 * the only other files are hidden temporary ones (`.<name>.simfleet-new-<pid>` beside the output,
   `.tmp-<pid>-<name>` inside a sweep dataset);
-* no process of the command outlives it (its pool workers, fork server and resource tracker end
-  when they see it gone; before, they lived on and went on writing into the dataset).
+* no process of the command outlives it: its pool workers, fork server and resource tracker end
+  when they see it gone (left alone, workers would run the tasks already queued, write their
+  metrics into the dataset after the kill, and then wait for work forever).
 
 After the re-run: the output equals the uninterrupted command's (a resumed sweep: `runs.parquet`
 without its wall-time column, every completion mark without it, every metrics file byte for byte),
@@ -237,26 +238,37 @@ def workdir_with(workdir: Path, **files: str) -> Path:
     return workdir
 
 
-def moments_for(rng: random.Random, phases: dict[str, Moment], count: int | None) -> list[Moment]:
-    """One moment per phase, in order (count None), or `count` drawn from all phases."""
-    if count is None:
-        return list(phases.values())
-    return [phases[rng.choice(sorted(phases))] for _ in range(count)]
+def phases_for(rng: random.Random, phases: list[str], count: int | None) -> list[str]:
+    """One kill in each phase, in order (count None), or `count` kills in phases drawn at random."""
+    return list(phases) if count is None else [rng.choice(phases) for _ in range(count)]
+
+
+def staging_of(parent: Path, name: str, command: Command) -> Path | None:
+    """The command's own temporary directory of the output `name` (not one an earlier killed command left)."""
+    folder = parent / f".{name}.simfleet-new-{command.process.pid}"
+    return folder if folder.is_dir() else None
+
+
+def files_in(folder: Path | None) -> list[str]:
+    try:
+        return os.listdir(folder) if folder is not None else []
+    except FileNotFoundError:
+        return []
 
 
 # --- simfleet run ----------------------------------------------------------------------------------
 
 
-def _run_phases(workdir: Path) -> dict[str, Moment]:
-    def staging() -> list[Path]:
-        return [p for p in workdir.iterdir() if STAGING.fullmatch(p.name) and p.name.startswith(".run.")]
+RUN_PHASES = ["validation", "simulation", "writing"]
 
+
+def _run_moment(workdir: Path, phase: str) -> Moment:
     def writing(command) -> bool:  # its metrics, the first of the files written after the simulation
-        return any("metrics" in name for folder in staging() for name in os.listdir(folder))
+        return any("metrics" in name for name in files_in(staging_of(workdir, "run", command)))
 
     return {"validation": Moment("validation", None, 1.0),
-            "simulation": Moment("simulation", lambda command: bool(staging()), 0.6),
-            "writing": Moment("writing", writing, 0.03, poll_s=0.001)}
+            "simulation": Moment("simulation", lambda command: staging_of(workdir, "run", command) is not None, 0.6),
+            "writing": Moment("writing", writing, 0.03, poll_s=0.001)}[phase]
 
 
 def _kill_runs(workdir: Path, monkeypatch, seed: int, count: int | None, earlier: bool) -> None:
@@ -271,7 +283,8 @@ def _kill_runs(workdir: Path, monkeypatch, seed: int, count: int | None, earlier
     before = snapshot(workdir / "run")
     inputs = {"experiment.toml", "models", "reference"}
     killed: set[int] = set()
-    for moment in moments_for(rng, _run_phases(workdir), count):
+    for phase in phases_for(rng, RUN_PHASES, count):
+        moment = _run_moment(workdir, phase)
         killed.add(kill_at(args, workdir, moment, rng))
         now = snapshot(workdir / "run")
         assert now == before or now == reference, f"a half-written run directory after a kill ({moment.phase})"
@@ -289,14 +302,15 @@ def test_a_run_killed_while_validating_simulating_and_writing_leaves_whole_direc
 # --- simfleet recommend ----------------------------------------------------------------------------
 
 
-def _job_phases(workdir: Path) -> dict[str, Moment]:
-    def staging(command) -> bool:
-        return any(STAGING.fullmatch(p.name) and p.name.startswith(".job.") for p in workdir.iterdir())
+JOB_PHASES = ["validation", "load tests", "writing"]
 
+
+def _job_moment(workdir: Path, phase: str) -> Moment:
     # "load tests": the job has printed its first line, and its pool workers start the tests
     return {"validation": Moment("validation", None, 1.0),
             "load tests": Moment("load tests", lambda command: bool(command.lines), 1.5),
-            "writing": Moment("writing", staging, 0.03, poll_s=0.001)}
+            "writing": Moment("writing", lambda command: staging_of(workdir, "job", command) is not None, 0.1,
+                              poll_s=0.001)}[phase]
 
 
 def _kill_jobs(workdir: Path, monkeypatch, seed: int, count: int | None, earlier: bool) -> None:
@@ -312,7 +326,8 @@ def _kill_jobs(workdir: Path, monkeypatch, seed: int, count: int | None, earlier
     before = snapshot(workdir / "job")
     inputs = {"job.toml", "models", "reference"}
     killed: set[int] = set()
-    for moment in moments_for(rng, _job_phases(workdir), count):
+    for phase in phases_for(rng, JOB_PHASES, count):
+        moment = _job_moment(workdir, phase)
         killed.add(kill_at(args, workdir, moment, rng))
         now = snapshot(workdir / "job")
         assert now == before or now == reference, f"a half-written job folder after a kill ({moment.phase})"
@@ -330,11 +345,17 @@ def test_a_job_killed_while_validating_testing_and_writing_leaves_whole_folders(
 # --- simfleet sweep --------------------------------------------------------------------------------
 
 
-def _sweep_phases(out: Path, rng: random.Random, runs: int) -> dict[str, Moment]:
-    marks = rng.randint(1, runs - 1)
+SWEEP_PHASES = ["validation", "runs", "recording"]
+
+
+def _sweep_moment(out: Path, phase: str, rng: random.Random, runs: int) -> Moment:
+    """"runs": the sweep has printed its first line (its dataset and pool come next); "recording": it has
+    marked one more run finished than there were (or a few more), as it records runs."""
+    target = len(run_marks(out)) + rng.randint(1, max(1, runs // 2))
     return {"validation": Moment("validation", None, 1.0),
-            "runs": Moment("runs", lambda command: (out / "sweep.json").exists(), 2.0),
-            "recording": Moment("recording", lambda command: len(run_marks(out)) >= marks, 0.05, poll_s=0.002)}
+            "runs": Moment("runs", lambda command: bool(command.lines), 2.0),
+            "recording": Moment("recording", lambda command: len(run_marks(out)) >= target, 0.05,
+                                poll_s=0.002)}[phase]
 
 
 def _without_wall_time(row: dict) -> dict:
@@ -397,7 +418,8 @@ def _kill_sweeps(workdir: Path, monkeypatch, seed: int, count: int | None) -> No
     out, reference = workdir / "out", workdir / "reference"
     runs = len(load_sweep(workdir / "sweep.toml").runs)
     killed: set[int] = set()
-    for moment in moments_for(rng, _sweep_phases(out, rng, runs), count):
+    for phase in phases_for(rng, SWEEP_PHASES, count):
+        moment = _sweep_moment(out, phase, rng, runs)
         killed.add(kill_at(args, workdir, moment, rng))
         _assert_parts_of(out, reference, killed)
         assert sorted(p.name for p in workdir.iterdir()) in (
@@ -482,7 +504,7 @@ def test_a_killed_writers_leftover_goes_even_when_its_process_number_is_taken_an
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_long_campaign_of_kills_at_random_moments(workdir, monkeypatch, seed):
     rng = random.Random(seed)
     for command in ("run", "recommend", "sweep"):
