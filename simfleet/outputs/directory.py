@@ -23,7 +23,12 @@ A run directory, a recommender job folder and a report's PNG folder are each wri
 
 Ctrl-C and SIGTERM are held back while the swap or the clean-up runs and delivered right after,
 so neither is cut in half. A process killed outright (SIGKILL) can leave a temporary directory;
-the next writer of the same destination deletes those whose process is gone.
+the next writer of the same destination deletes those whose writer is gone. The writer holds an
+exclusive `flock` on its `new` directory while it assembles it, and the kernel drops the lock
+whatever way the process ends, so a directory nobody holds is stale even when its process
+number has been given to another process since (after a kill, the number is free; in a container
+the next process is likely to get it). Where locks are not available, and for an `old`
+directory, the process number alone decides.
 
 `writing(path, what)` gives the same one-line errors for an output written in place (a sweep's
 dataset, which resumes instead of being replaced).
@@ -45,6 +50,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from simfleet.errors import InputError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; the process number alone tells a stale directory
+    fcntl = None
 
 __all__ = ["OutputDirectory", "replaceable", "png_folder", "writing", "signals_held", "check_new_or_directory",
            "RUN_DIRECTORY_FILES", "JOB_FOLDER_FILES", "TEMPORARY_MARK"]
@@ -228,6 +238,41 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def _lock(path: Path) -> int | None:
+    """An open descriptor of the directory `path` holding an exclusive lock on it (None: no lock)."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:  # waits only for another writer's check (`_locked`), which lets go at once
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _locked(path: Path) -> bool | None:
+    """Whether a live process holds the lock of the directory `path`; None when that cannot be told."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return None
+    finally:
+        os.close(fd)  # and with it the lock just taken
+    return False
+
+
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -266,6 +311,7 @@ class OutputDirectory:
         self.staging = self.final.parent / f".{self.final.name}{TEMPORARY_MARK}new-{os.getpid()}"
         self.committed = False
         self._created: list[Path] = []
+        self._held: int | None = None  # the lock on `staging` (`_lock`)
 
     # -- before any work
 
@@ -298,6 +344,7 @@ class OutputDirectory:
                 self._remove_leftovers()
                 self._make_parents()
                 self.staging.mkdir()
+                self._held = _lock(self.staging)
         except BaseException as error:  # a signal held back is delivered as the hold ends: here too
             with signals_held():
                 self._discard()
@@ -329,15 +376,19 @@ class OutputDirectory:
                                 for n in names for p in (self.staging, self.final))
 
     def _remove_leftovers(self) -> None:
-        """Temporary directories of this destination whose process is gone (killed outright), or that an
-        earlier writer in this process could not remove."""
+        """Temporary directories of this destination whose writer is gone (killed outright: its process
+        has ended, or no one holds the lock of a `new` one), or that an earlier writer in this
+        process could not remove."""
         pattern = re.compile(re.escape(f".{self.final.name}{TEMPORARY_MARK}") + r"(new|old)-(\d+)")
         if not self.final.parent.is_dir():
             return
         for entry in self.final.parent.iterdir():
             match = pattern.fullmatch(entry.name)
-            pid = int(match.group(2)) if match else None
-            if match and entry.is_dir() and not entry.is_symlink() and (pid == os.getpid() or not _process_alive(pid)):
+            if not match or not entry.is_dir() or entry.is_symlink():
+                continue
+            pid = int(match.group(2))
+            locked = _locked(entry) if match.group(1) == "new" else None
+            if pid == os.getpid() or locked is False or not _process_alive(pid):
                 shutil.rmtree(entry, ignore_errors=True)
 
     def _make_parents(self) -> None:
@@ -353,6 +404,7 @@ class OutputDirectory:
     def _swap(self) -> None:
         if not os.path.lexists(self.final):
             os.rename(self.staging, self.final)
+            self._release()
             return
         if _exchange(self.staging, self.final):
             old = self.staging
@@ -364,10 +416,17 @@ class OutputDirectory:
             except OSError:
                 os.rename(old, self.final)
                 raise
+        self._release()
         shutil.rmtree(old, ignore_errors=True)
+
+    def _release(self) -> None:
+        if self._held is not None:
+            os.close(self._held)
+            self._held = None
 
     def _discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+        self._release()
         for folder in reversed(self._created):
             try:
                 folder.rmdir()

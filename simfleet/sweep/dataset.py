@@ -22,6 +22,7 @@ import json
 import math
 import re
 import time
+from fnmatch import fnmatch
 from pathlib import Path
 from urllib.parse import quote
 
@@ -55,6 +56,8 @@ FIXED_COLUMNS = tuple(name for name, _ in _LEADING + _TRAILING)
 #: Names used by every run's metrics.parquet, which a Hive partition column may not shadow.
 _METRICS_COLUMNS = (*KEY_COLUMNS, *DIMENSIONS, *STAT_COLUMNS)
 _PERCENTILE_COLUMN = re.compile(r"p\d+(_\d+)?")
+#: Temporary files of `outputs.atomic` (a writer killed before its rename leaves one).
+_ATOMIC_LEFTOVERS = ".tmp-*"
 
 
 def versions() -> dict:
@@ -103,8 +106,8 @@ def check_destination(out: str | Path) -> None:
     folder = Path(out)
     if not folder.is_dir() or (folder / SWEEP_FILE).is_file():
         return
-    try:
-        entries = sorted(entry.name for entry in folder.iterdir())
+    try:  # a temporary file of a sweep killed while writing its sweep.json is no one else's
+        entries = sorted(entry.name for entry in folder.iterdir() if not fnmatch(entry.name, _ATOMIC_LEFTOVERS))
     except OSError as error:
         raise InputError.single(out, f"cannot be read ({error.strerror or error})") from None
     if entries:
@@ -158,11 +161,14 @@ class SweepDataset:
 
     def prepare(self) -> None:
         """Create the folders, write `sweep.json`, and read the rows of runs already recorded."""
-        self.rows_dir.mkdir(parents=True, exist_ok=True)
-        (self.out / METRICS_DIR).mkdir(exist_ok=True)
-        for leftover in list(self.rows_dir.glob(".tmp-*")) + list(self.out.glob(".tmp-*")):
+        # sweep.json first: a folder holding anything else without it is not taken for a dataset
+        # (`check_destination`), so a sweep killed here must not leave its subfolders before it
+        self.out.mkdir(parents=True, exist_ok=True)
+        for leftover in list(self.out.glob(_ATOMIC_LEFTOVERS)) + list(self.rows_dir.glob(_ATOMIC_LEFTOVERS)):
             leftover.unlink(missing_ok=True)
         write_json(self.out / SWEEP_FILE, self._sweep_document())
+        self.rows_dir.mkdir(exist_ok=True)
+        (self.out / METRICS_DIR).mkdir(exist_ok=True)
         self.read_marks()
         self.write_runs_table()
 

@@ -8,7 +8,12 @@ records that run as failed and goes on.
 
 An executor left by an exception (Ctrl-C, SIGTERM, a full disk) is aborted, not closed: its
 workers are stopped at once instead of finishing their runs (`abort`). Local workers ignore
-Ctrl-C, which a terminal sends to every process of the command: the parent alone decides.
+Ctrl-C, which a terminal sends to every process of the command: the parent alone decides. A local
+worker whose parent is gone (killed outright, SIGKILL, where nothing of the parent runs any more)
+ends at once too: each worker holds the reading end of a pipe whose writing end only the parent
+holds, and a thread of the worker that sees the pipe close ends the process. Otherwise the workers
+would live on, run the tasks already queued, write their metrics into the dataset after the sweep
+was killed (beside the next attempt's) and then wait for work forever.
 
 Dask (`simfleet[dask]`) is imported only when asked for. Its workers must be able to import
 simfleet and to read the base experiment's folder and write to the output folder (a shared file
@@ -21,7 +26,9 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing.connection import Connection
 from typing import Callable, Iterable, Iterator
 
 from simfleet.outputs.directory import signals_held
@@ -60,9 +67,22 @@ class Executor:
             self.abort()
 
 
-def _ignore_interrupts() -> None:
-    """A local worker's initializer: Ctrl-C reaches the whole process group; the parent handles it."""
+def _worker_setup(parent: Connection) -> None:
+    """A local worker's initializer. Ctrl-C reaches the whole process group; the parent handles it.
+    `parent` is the reading end of the pipe the parent holds open for its whole life: a thread
+    waits for it to close and then ends the worker (`_exit_with_parent`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="simfleet-parent-watch", daemon=True).start()
+
+
+def _exit_with_parent(parent: Connection) -> None:
+    """Wait until the parent's end of the pipe closes (nothing is ever sent), then end this process
+    at once: a worker whose parent is gone has no one to hand its result to."""
+    try:
+        parent.recv_bytes()
+    except (EOFError, OSError):
+        pass
+    os._exit(1)
 
 
 class LocalExecutor(Executor):
@@ -78,8 +98,11 @@ class LocalExecutor(Executor):
                                             "simfleet.scenario"])
         else:
             context = multiprocessing.get_context("spawn")
+        # the writing end stays open in this process alone until the pool is shut down (or the
+        # process ends, however it ends); the workers watch the reading end
+        self._watched, self._alive = context.Pipe(duplex=False)
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                         initializer=_ignore_interrupts)
+                                         initializer=_worker_setup, initargs=(self._watched,))
         self._stopped = False
 
     def map_unordered(self, fn: Callable, tasks: Iterable) -> Iterator[Outcome]:
@@ -102,6 +125,7 @@ class LocalExecutor(Executor):
         if not self._stopped:
             self._stopped = True
             self._pool.shutdown(wait=True, cancel_futures=True)
+            self._close_pipe()
 
     def abort(self, timeout_s: float = 5.0) -> None:
         """Terminate the worker processes (SIGTERM, then SIGKILL after `timeout_s`) and wait for them."""
@@ -118,6 +142,11 @@ class LocalExecutor(Executor):
             if process.is_alive():
                 process.kill()
                 process.join()
+        self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        self._alive.close()
+        self._watched.close()
 
 
 class DaskExecutor(Executor):
