@@ -504,8 +504,9 @@ def test_a_killed_writers_leftover_goes_even_when_its_process_number_is_taken_an
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [int(s) for s in os.environ.get("SIMFLEET_KILL_SEEDS", "1").split(",")])
 def test_a_long_campaign_of_kills_at_random_moments(workdir, monkeypatch, seed):
+    """One seed in the suite (about a minute); SIMFLEET_KILL_SEEDS=1,2,3,… runs a longer campaign."""
     rng = random.Random(seed)
     for command in ("run", "recommend", "sweep"):
         folder = workdir / command
