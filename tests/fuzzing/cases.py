@@ -1,0 +1,226 @@
+"""Fuzz cases: a shipped input of one kind, made cheap to run, mutated, with the commands that read it.
+
+A `Case` is a folder of files (the mutated one and whatever it needs: the experiment that names a
+mutated profile, trace or AWS request file, the base of a sweep), the files `simfleet validate`
+checks together, and the command that reads them (`run` of a short experiment, `sweep`,
+`recommend`, `metrics … get-metric-data`). `make_case(kind, chooser)` builds one for any kind
+`simfleet validate` knows (`KINDS`, kept in step with `simfleet.input_kinds.KINDS` by a test).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .documents import to_csv, to_json, to_toml
+from .mutations import Chooser, Mutation, mutate_document, mutate_rows, mutate_text
+
+__all__ = ["Case", "KINDS", "make_case", "ROOT"]
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPERIMENTS = ROOT / "experiments"
+MODELS = ROOT / "models"
+
+#: Shipped experiments that `run` refuses by design: validated only.
+VALIDATE_ONLY = frozenset({"inference-components.toml"})
+#: Placeholder, in a command, for the folder of a finished run (`metrics RUN get-metric-data`).
+RUN_DIR = "{run}"
+#: The simulated time of a fuzzed experiment: short, so that a run takes about a second.
+SHORT = "1min"
+
+
+@dataclass
+class Case:
+    """Files (relative path -> text) to write into a fresh folder, then: `simfleet validate
+    *validate *validate_args` and `simfleet *command` (paths relative to the folder)."""
+
+    kind: str
+    files: dict[str, str]
+    validate: list[str]
+    command: list[str] | None = None
+    validate_args: list[str] = field(default_factory=list)
+    mutations: list[Mutation] = field(default_factory=list)
+
+    @property
+    def nonsense(self) -> bool:
+        return any(m.nonsense for m in self.mutations)
+
+    def describe(self) -> str:
+        return "; ".join(m.description for m in self.mutations) or "unmutated"
+
+    def to_json(self) -> str:
+        return json.dumps({"kind": self.kind, "files": self.files, "validate": self.validate, "command": self.command,
+                           "validate_args": self.validate_args,
+                           "mutations": [[m.description, m.nonsense] for m in self.mutations]})
+
+    @classmethod
+    def from_json(cls, text: str) -> "Case":
+        data = json.loads(text)
+        mutations = [Mutation(d, n) for d, n in data.pop("mutations")]
+        return cls(**data, mutations=mutations)
+
+
+def _experiment_files() -> list[str]:
+    return sorted(p.name for p in EXPERIMENTS.glob("*.toml") if "experiment" in tomllib.loads(p.read_text()))
+
+
+def _shared_files() -> dict[str, str]:
+    """The files shipped experiments refer to (AWS requests, traces), by their relative paths."""
+    return {str(p.relative_to(EXPERIMENTS)): p.read_text() for folder in ("aws", "traces")
+            for p in sorted((EXPERIMENTS / folder).iterdir()) if p.is_file()}
+
+
+def _shorten(text: str) -> str:
+    """An experiment's text with its simulated duration cut to `SHORT` (its top-level key)."""
+    return re.sub(r'^duration\s*=\s*"[^"]*"', f'duration = "{SHORT}"', text, count=1, flags=re.MULTILINE)
+
+
+def _mutated_toml(chooser: Chooser, document: dict, text: str | None = None) -> tuple[str, list[Mutation]]:
+    """Mutate a TOML input: its parsed document (written back), or its `text` (default: the
+    document written back) as text."""
+    if chooser.chance(75):
+        document = copy.deepcopy(document)
+        done = mutate_document(chooser, document)
+        return to_toml(document), done
+    mutation, new = mutate_text(chooser, text if text is not None else to_toml(document))
+    return new, [mutation]
+
+
+def _mutated_json(chooser: Chooser, document) -> tuple[str, list[Mutation]]:
+    if chooser.chance(75):
+        document = copy.deepcopy(document)
+        done = mutate_document(chooser, document)
+        return to_json(document), done
+    mutation, new = mutate_text(chooser, to_json(document))
+    return new, [mutation]
+
+
+def experiment_case(chooser: Chooser) -> Case:
+    name = chooser.choice(_experiment_files())
+    text = _shorten((EXPERIMENTS / name).read_text())
+    new, done = _mutated_toml(chooser, tomllib.loads(text), text)
+    # The engine does not simulate inference components yet (`run` refuses them, `validate` checks them).
+    command = None if name in VALIDATE_ONLY else ["run", name, "--out", "out"]
+    return Case("experiment", {**_shared_files(), name: new}, [name], command, mutations=done)
+
+
+def _profile_experiment(model: str, instance_type: str) -> str:
+    return to_toml({
+        "experiment": {"name": "profile-check", "start_time": "2026-01-05T09:00:00Z", "duration": SHORT, "seed": 1,
+                       "model_paths": ["models"]},
+        "endpoints": [{"endpoint_name": "ep", "production_variants": [
+            {"variant_name": "A", "model_name": model, "instance_type": instance_type,
+             "initial_instance_count": 1}]}],
+        "traffic": [{"kind": "poisson", "rate": 5}],
+    }).replace('"2026-01-05T09:00:00Z"', "2026-01-05T09:00:00Z")
+
+
+def profile_case(chooser: Chooser) -> Case:
+    path = chooser.choice(sorted(MODELS.glob("*.toml")))
+    text = path.read_text()
+    document = tomllib.loads(text)
+    instance = document["service"][0]["instance"]
+    instance_type = instance if instance.startswith("ml.") else f"ml.{instance}.xlarge"
+    new, done = _mutated_toml(chooser, document, text)
+    target = f"models/{path.name}"
+    return Case("profile", {target: new, "exp.toml": _profile_experiment(path.stem, instance_type)},
+                [target, "exp.toml"], ["run", "exp.toml", "--out", "out"], mutations=done)
+
+
+def sweep_case(chooser: Chooser) -> Case:
+    path = chooser.choice(sorted(EXPERIMENTS.glob("sweep-*.toml")))
+    document = tomllib.loads(path.read_text())
+    document["sweep"]["set"] = {**document["sweep"].get("set", {}), "experiment.duration": SHORT}
+    for axis in document.get("axes", []):
+        axis["values"] = axis["values"][:2]
+    base = document["sweep"]["base"]
+    new, done = _mutated_toml(chooser, document)
+    return Case("sweep", {**_shared_files(), path.name: new, base: (EXPERIMENTS / base).read_text()}, [path.name],
+                ["sweep", path.name, "--out", "out", "--workers", "1"], mutations=done)
+
+
+def job_case(chooser: Chooser) -> Case:
+    path = chooser.choice(sorted(EXPERIMENTS.glob("recommend-*")))
+    document = (json.loads if path.suffix == ".json" else tomllib.loads)(path.read_text())
+    config = document["InputConfig"]
+    for phase in config.get("TrafficPattern", {}).get("Phases", []):
+        phase["DurationInSeconds"] = 120
+    config["EndpointConfigurations"] = config["EndpointConfigurations"][:2]
+    model = [] if "simfleet" in document else ["--model", "xgboost-tabular"]
+    if path.suffix == ".json":
+        new, done = _mutated_json(chooser, document)
+    else:
+        new, done = _mutated_toml(chooser, document)
+    return Case("job", {path.name: new}, [path.name], ["recommend", path.name, "--out", "out", "--workers", "1", *model],
+                validate_args=model, mutations=done)
+
+
+def autoscaling_case(chooser: Chooser) -> Case:
+    experiment = tomllib.loads((EXPERIMENTS / "diurnal-autoscaling.toml").read_text())
+    document = experiment.pop("autoscaling")
+    experiment["autoscaling"] = {"file": "autoscaling.json"}
+    experiment["experiment"]["duration"] = "20min"
+    new, done = _mutated_json(chooser, document)
+    return Case("autoscaling", {"autoscaling.json": new, "exp.toml": to_toml(experiment)},
+                ["autoscaling.json", "exp.toml"], ["run", "exp.toml", "--out", "out"], mutations=done)
+
+
+def _aws_case(kind: str, target: str, chooser: Chooser) -> Case:
+    experiment = _shorten((EXPERIMENTS / "from-endpoint-config.toml").read_text())
+    new, done = _mutated_json(chooser, json.loads((EXPERIMENTS / target).read_text()))
+    return Case(kind, {**_shared_files(), "exp.toml": experiment, target: new}, [target, "exp.toml"],
+                ["run", "exp.toml", "--out", "out"], mutations=done)
+
+
+def endpoint_config_case(chooser: Chooser) -> Case:
+    return _aws_case("endpoint_config", "aws/endpoint-config.json", chooser)
+
+
+def model_case(chooser: Chooser) -> Case:
+    return _aws_case("model", "aws/create-model.json", chooser)
+
+
+def queries_case(chooser: Chooser) -> Case:
+    new, done = _mutated_json(chooser, json.loads((EXPERIMENTS / "queries.json").read_text()))
+    return Case("queries", {"queries.json": new}, ["queries.json"],
+                ["metrics", RUN_DIR, "get-metric-data", "--metric-data-queries", "file://queries.json"],
+                mutations=done)
+
+
+def trace_case(chooser: Chooser) -> Case:
+    experiment = tomllib.loads((EXPERIMENTS / "bursts-and-replay.toml").read_text())
+    experiment["traffic"] = [t for t in experiment["traffic"] if t["kind"] == "replay"]
+    experiment["experiment"]["duration"] = "12min"
+    lines = (EXPERIMENTS / "traces" / "batch-job.csv").read_text().splitlines()
+    header, rows = lines[0].split(","), [line.split(",") for line in lines[1:400]]
+    if chooser.chance(80):
+        done = mutate_rows(chooser, header, rows)
+        text = to_csv(header, rows)
+    else:
+        mutation, text = mutate_text(chooser, to_csv(header, rows))
+        done = [mutation]
+    target = experiment["traffic"][0]["file"]
+    return Case("trace", {target: text, "exp.toml": to_toml(experiment)}, [target, "exp.toml"],
+                ["run", "exp.toml", "--out", "out"], mutations=done)
+
+
+#: kind name (as `simfleet validate --kind` spells it) -> case builder.
+KINDS = {
+    "experiment": experiment_case,
+    "profile": profile_case,
+    "sweep": sweep_case,
+    "job": job_case,
+    "autoscaling": autoscaling_case,
+    "endpoint_config": endpoint_config_case,
+    "model": model_case,
+    "queries": queries_case,
+    "trace": trace_case,
+}
+
+
+def make_case(kind: str, chooser: Chooser) -> Case:
+    return KINDS[kind](chooser)
