@@ -89,6 +89,37 @@ _CONTAINER_IGNORED = {"Image", "ImageConfig", "ModelDataUrl", "ModelDataSource",
                       "Environment", "ModelPackageName", "InferenceSpecificationName", "ContainerMetricsConfig",
                       "MultiModelConfig"}
 
+#: The JSON type of each ignored member (botocore's SageMaker service model): its value changes nothing
+#: simfleet simulates, but a value of another type is a request AWS refuses, so simfleet refuses it too.
+_IGNORED_TYPES = {
+    **dict.fromkeys(("KmsKeyId", "ExecutionRoleArn", "InferenceAmiVersion", "Image", "ModelDataUrl",
+                     "ModelPackageName", "InferenceSpecificationName"), (str, "a string")),
+    **dict.fromkeys(("DataCaptureConfig", "VpcConfig", "CoreDumpConfig", "ImageConfig", "ModelDataSource",
+                     "MultiModelConfig"), (dict, "an object")),
+    **dict.fromkeys(("EnableNetworkIsolation", "EnableSSMAccess"), (bool, "true or false")),
+    **dict.fromkeys(("VolumeSizeInGB", "ModelDataDownloadTimeoutInSeconds", "ContainerStartupHealthCheckTimeoutInSeconds",
+                     "VariantInstanceProvisionTimeoutInSeconds"), (int, "a whole number")),
+    "AdditionalModelDataSources": (list, "a list"),
+}
+
+
+def _ignored_type_problem(name: str, value) -> str | None:
+    """Why the value of the ignored member `name` is not what AWS accepts there, if it is not."""
+    if name == "Tags":
+        if not (isinstance(value, list) and all(isinstance(tag, dict) and isinstance(tag.get("Key"), str)
+                                                and isinstance(tag.get("Value", ""), str) for tag in value)):
+            return 'expected a list of {"Key": string, "Value": string} tags'
+        return None
+    if name == "Environment":
+        if not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+            return "expected an object of string values (environment variables)"
+        return None
+    kind, what = _IGNORED_TYPES.get(name, (object, ""))
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        return f"expected {what} (simfleet ignores this member, but AWS refuses a value of another type)"
+    return None
+
+
 #: The environment variable of a container that sets its model server's workers (SageMaker inference toolkit).
 _WORKERS_VARIABLE = "SAGEMAKER_MODEL_SERVER_WORKERS"
 
@@ -155,6 +186,8 @@ class _Translation:
                 self.report(where, f"not supported by simfleet: {refused[name]} (remove it to simulate the rest)")
             elif name not in keys and name not in ignored:
                 self.report(where, f"unknown member of {shape} (members simfleet reads: {', '.join(sorted(keys))})")
+            elif name in ignored and (message := _ignored_type_problem(name, data[name])) is not None:
+                self.report(where, message)
             else:
                 continue
             ok = False
@@ -437,10 +470,13 @@ def _merge(endpoint: dict, entry: dict, where: tuple, origin: Origin, tr: _Trans
     written = endpoint.get("production_variants", [])
     translated = entry.get("production_variants", [])
     if isinstance(written, list):
-        json_names = {v.get("variant_name"): k for k, v in enumerate(translated)}
+        # names of the wrong type (a list…) are left to the schema to refuse
+        json_names = {v["variant_name"]: k for k, v in enumerate(translated)
+                      if isinstance(v, dict) and isinstance(v.get("variant_name"), str)}
         kept = []
         for k, variant in enumerate(written):
             name = variant.get("variant_name") if isinstance(variant, dict) else None
+            name = name if isinstance(name, str) else None
             if name in json_names:
                 tr.report(tr.at_toml(where + ("production_variants", k, "variant_name")),
                           f"variant {name!r} is also in {origin.file} (ProductionVariants[{json_names[name]}]): "

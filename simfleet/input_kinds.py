@@ -13,8 +13,6 @@ validating never loads the engine (numba) or the query layer.
 
 from __future__ import annotations
 
-import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -201,18 +199,12 @@ KINDS: dict[str, InputKind] = {kind.name: kind for kind in (
 def _parsed(path: Path, suffix: str):
     """The document to recognise: TOML or JSON parsed, None for a trace; raises `InputError` for a
     file that cannot be read or parsed (one problem, with its line where the parser gives one)."""
-    from simfleet.input_files import parse_json, read_input_text
+    from simfleet.input_files import parse_json, parse_toml, read_input_text
 
     if suffix in _TRACE_SUFFIXES:
         return None
     text = read_input_text(path, "file", encoding="utf-8-sig")
-    if suffix == ".json":
-        return parse_json(text, path)
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        found = re.search(r"at line (\d+)", str(error))
-        raise InputError.single(path, f"not valid TOML: {error}", line=int(found.group(1)) if found else None) from None
+    return parse_json(text, path) if suffix == ".json" else parse_toml(text, path)
 
 
 def detect_kind(path: Path) -> str:

@@ -8,7 +8,6 @@ for each variant's instance type.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -19,6 +18,7 @@ from pydantic import Field, StringConstraints, ValidationError, field_validator
 from simfleet.catalog import InstanceType
 from simfleet.distributions import Distribution
 from simfleet.errors import InputError, Problem
+from simfleet.input_files import parse_toml
 from simfleet.schema.distributions import TimeDistribution
 from simfleet.schema.quantities import Duration, Size, StrictModel
 from simfleet.schema.toml_lines import key_lines, line_of
@@ -167,10 +167,9 @@ def load_profile(path: Path) -> ModelProfile:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise InputError.single(path, f"cannot read model profile: {error.strerror}") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputError.single(path, f"not valid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise InputError.single(path, f"cannot read model profile: {error}") from None
+    raw = parse_toml(text, path)
     try:
         spec = ProfileSpec.model_validate(raw)
     except ValidationError as error:

@@ -32,11 +32,11 @@ from simfleet.aws_requests import expand_request_files, relocate
 from simfleet.autoscaling.document import AutoscalingConfig, load_autoscaling
 from simfleet.autoscaling.metric_sources import alarm_watch, policy_watches, watch_problems
 from simfleet.catalog import INSTANCE_TYPE_PATTERN, Catalog, load_catalog
-from simfleet.config.experiment import Experiment
+from simfleet.config.experiment import Experiment, ReplayTraffic
 from simfleet.config.inference_components import component_problems
 from simfleet.config.publish_periods import alignment_s
 from simfleet.errors import InputError, Problem
-from simfleet.input_files import parse_json, read_input_text
+from simfleet.input_files import parse_json, parse_toml, read_input_text
 from simfleet.multi_model.capacity import cache_tiers, copies_per_load, is_gpu_variant, model_fit_problems
 from simfleet.multi_model.population import build_population
 from simfleet.profiles import (GIB, ModelProfile, available_profiles, builtin_profile_dir, fit_problems,
@@ -65,10 +65,7 @@ def load_experiment(path: str | Path, overrides: list[str] = ()) -> Scenario:
     """Load `path`, apply ``key=value`` overrides (``--set``), validate and resolve."""
     path = Path(path)
     text = read_input_text(path, "experiment file")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputError.single(path, f"not valid TOML: {error}") from None
+    raw = parse_toml(text, path)
     return _assemble(raw, str(path), path.resolve().parent, key_lines(text), overrides)
 
 
@@ -93,7 +90,7 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
             continue
         try:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, RecursionError):   # not TOML (or nested past the parser): a string
             value = text.strip()
         parts = [int(p) if p.isdigit() else p for p in key.strip().split(".")]
         node = raw
@@ -148,9 +145,42 @@ def _scenario(raw: dict, source: str, base_dir: Path, lines: dict, problems: lis
     catalog = load_catalog().with_overrides(experiment.catalog, source, lines)
     profiles, more = _resolve(experiment, catalog, names.known_profiles, source, lines)
     autoscaling, scaling_problems = _autoscaling(experiment, source, base_dir, lines)
+    if not (problems or more):
+        more += _replay_problems(experiment, source, base_dir, lines)
     if problems or more or scaling_problems:
         raise InputError(problems + more + scaling_problems)
     return Scenario(experiment, catalog, profiles, source, base_dir, autoscaling)
+
+
+def _replay_problems(experiment: Experiment, source: str, base_dir: Path, lines: dict) -> list[Problem]:
+    """Each replayed trace read as the run reads it (`trace_file.replay_columns`): times, sizes,
+    hostnames and model names it can use, and at least one request within the run."""
+    import numpy as np
+
+    from simfleet.traffic.trace_file import replay_columns, trace_hostnames, trace_models
+
+    problems: list[Problem] = []
+    start, duration = experiment.experiment.start_time.timestamp(), experiment.experiment.duration
+    for index, spec in enumerate(experiment.traffic):
+        if not isinstance(spec, ReplayTraffic):
+            continue
+        key = f"traffic[{index}]"
+        try:
+            times, _ = replay_columns(spec, base_dir, start, key)
+            if spec.target_container_hostname_column is not None:
+                trace_hostnames(base_dir / spec.file, spec.target_container_hostname_column,
+                                f"{key}.target_container_hostname_column")
+            if spec.target_model_column is not None:
+                trace_models(base_dir / spec.file, spec.target_model_column, f"{key}.target_model_column")
+        except InputError as error:
+            problems += error.problems
+            continue
+        if not np.any((times >= 0) & (times < duration)):
+            where = ("traffic", index, "file")
+            problems.append(Problem(source, dotted(where), f"replays no request: none of the {len(times):,} times in "
+                                    f"{spec.file!r} falls within the run ({duration:g} s from start_time, after "
+                                    f"time_offset); numeric times are seconds from the start", line_of(lines, where)))
+    return problems
 
 
 def _autoscaling(experiment: Experiment, source: str, base_dir: Path, lines: dict):

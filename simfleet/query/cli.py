@@ -31,6 +31,7 @@ from pathlib import Path
 import typer
 
 from simfleet.errors import EXIT_INVALID_INPUT, EXIT_USAGE, InputError, Problem
+from simfleet.input_files import check_nesting
 
 __all__ = ["app", "OptionSpec", "OPERATION_OPTIONS", "parse_words"]
 
@@ -249,12 +250,16 @@ def _json_value(option: str, text: str):
             text = path.read_text(encoding="utf-8")
         except OSError as error:
             raise InputError([Problem(str(path), option, f"cannot read the file: {error.strerror}")]) from None
+        except UnicodeDecodeError as error:
+            raise InputError([Problem(str(path), option, f"cannot read the file: {error}")]) from None
         source = f"JSON in {path}"
     try:
-        return json.loads(text)
+        return check_nesting(json.loads(text), option)
     except json.JSONDecodeError as error:
         raise InputError([Problem("", option, f"invalid {source}: {error.msg} at line {error.lineno} "
                                               f"column {error.colno}")]) from None
+    except RecursionError:
+        raise InputError([Problem("", option, f"invalid {source}: nested too deep")]) from None
 
 
 def _help(command: str) -> str:

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Mapping
@@ -53,7 +52,7 @@ from pydantic import Field, Strict, ValidationError, field_validator
 from simfleet.catalog import Catalog, load_catalog
 from simfleet.config.serverless import ServerlessConfig, ServerlessSettings
 from simfleet.errors import InputError, Problem
-from simfleet.input_files import parse_json, read_input_text
+from simfleet.input_files import parse_json, parse_toml, read_input_text
 from simfleet.profiles import ModelProfile, available_profiles, builtin_profile_dir, fit_problems, load_profile
 from simfleet.recommender.api_fields import _CATALOG, _semantic_only, _SIMFLEET, _walk
 from simfleet.recommender.job_request import CreateInferenceRecommendationsJob
@@ -256,12 +255,7 @@ def load_job_file(path: str | Path, *, catalog: Catalog | None = None, model: st
         problems += [Problem(str(path), dotted(key), "written twice; JSON keeps only the last, remove one", line)
                      for key, line in repeated]
     else:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            found = re.search(r"at line (\d+)", str(error))
-            raise InputError.single(path, f"not valid TOML: {error}",
-                                    line=int(found.group(1)) if found else None) from None
+        data = parse_toml(text, path)
         lines = key_lines(text)
     folders = []
     settings = data.get(SIMFLEET_KEY) if isinstance(data, dict) else None

@@ -24,7 +24,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from simfleet.errors import InputError, Problem
-from simfleet.input_files import read_input_text
+from simfleet.input_files import parse_toml, read_input_text
 from simfleet.rng import spawn_key
 from simfleet.aws_requests import expand_request_files
 from simfleet.scenario import Scenario, _blame_override, apply_overrides, scenario_from_dict
@@ -116,7 +116,7 @@ def _parse_assignment(assignment: str) -> tuple[str, object]:
     key, _, text = assignment.partition("=")
     try:
         value = tomllib.loads(f"v = {text.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):   # not TOML (or nested past the parser): a string
         value = text.strip()
     return key.strip(), value
 
@@ -203,10 +203,7 @@ class _Loader:
     def load(self) -> SweepPlan:
         path = self.path
         self.text = read_input_text(path, "sweep file")
-        try:
-            self.raw = tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as error:
-            raise InputError.single(path, f"not valid TOML: {error}") from None
+        self.raw = parse_toml(self.text, path)
         self.lines = key_lines(self.text)
         try:
             self.spec = SweepFile.model_validate(self.raw)
@@ -252,9 +249,10 @@ class _Loader:
             self.report(where, f"cannot read experiment file {self.spec.sweep.base!r}: {error}")
         else:
             try:
-                self.base_raw = tomllib.loads(self.base_text)
-            except tomllib.TOMLDecodeError as error:
-                self.add(Problem(str(base), "", f"not valid TOML: {error}"))
+                self.base_raw = parse_toml(self.base_text, base)
+            except InputError as error:
+                for problem in error.problems:
+                    self.add(problem)
             else:
                 self.base = base.resolve()
                 self.base_source = str(base)

@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from simfleet.config.experiment import OpenLoopTraffic, ReplayTraffic
-from simfleet.errors import InputError
 from simfleet.rng import BLOCK, RandomStreams
 from simfleet.traffic.hostnames import TargetHostnames
 from simfleet.traffic.rate import RateFunction
-from simfleet.traffic.trace_file import read_trace, trace_hostnames, trace_models, trace_times
+from simfleet.traffic.trace_file import replay_columns, trace_hostnames, trace_models
 
 __all__ = ["Arrivals", "TargetHostnames", "TrafficSource", "RateDrivenSource", "ReplaySource", "build_source"]
 
@@ -101,23 +100,11 @@ class ReplaySource(TrafficSource):
         self.target_container_hostname = spec.target_container_hostname
         self.target_model = spec.target_model
         path = base_dir / spec.file
-        table = read_trace(path)
-        for column in (spec.time_column, spec.payload_column, spec.target_container_hostname_column,
-                       spec.target_model_column):
-            if column is not None and column not in table.columns:
-                raise InputError.single(path, f"no column {column!r} (columns: {', '.join(map(str, table.columns))})",
-                                        f"{key}.file")
-        times = trace_times(table[spec.time_column], start_epoch_s, path, f"{key}.time_column") + spec.time_offset
+        times, payload = replay_columns(spec, base_dir, start_epoch_s, key)
         keep = (times >= 0) & (times < duration_s)
         order = np.argsort(times[keep], kind="stable")
         self._times = times[keep][order]
-        if spec.payload_column is not None:
-            import pandas as pd  # only replayed traces need it (importing pandas takes ~0.3 s)
-
-            payload = pd.to_numeric(table[spec.payload_column], errors="coerce").to_numpy(np.float64)
-            if not np.all(np.isfinite(payload)) or np.any(payload < 0):
-                raise InputError.single(path, "payload sizes must be finite, non-negative byte counts",
-                                        f"{key}.payload_column")
+        if payload is not None:
             self._payloads = payload[keep][order]
             self._payload = None
         else:

@@ -20,7 +20,7 @@ from simfleet.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["trace_columns", "read_trace", "trace_times", "trace_hostnames"]
+__all__ = ["trace_columns", "read_trace", "trace_times", "trace_payloads", "replay_columns", "trace_hostnames"]
 
 _PARQUET = {".parquet", ".pq"}
 
@@ -56,15 +56,47 @@ def trace_times(column: pd.Series, start_epoch_s: float, path: Path, key: str) -
     if pd.api.types.is_numeric_dtype(column):
         times = column.to_numpy(np.float64)
     else:
-        parsed = pd.to_datetime(column, utc=True, errors="coerce", format="ISO8601")
-        if parsed.isna().any():
-            bad = column[parsed.isna()].iloc[0]
-            raise InputError.single(path, f"cannot read {bad!r} as a time (use seconds from the start, "
-                                          "or ISO 8601 timestamps)", key)
-        times = (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(np.float64) - start_epoch_s
+        try:
+            parsed = pd.to_datetime(column, utc=True, errors="coerce", format="ISO8601")
+            if parsed.isna().any():
+                bad = column[parsed.isna()].iloc[0]
+                raise InputError.single(path, f"cannot read {bad!r} as a time (use seconds from the start, "
+                                              "or ISO 8601 timestamps)", key)
+            epoch_s = (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(np.float64)
+        except (ValueError, OverflowError) as error:  # a date past pandas' range (years 1678 to 2261)
+            raise InputError.single(path, f"cannot read the times: {' '.join(str(error).split())} (use seconds "
+                                          "from the start, or ISO 8601 timestamps from 1678 to 2261)", key) from None
+        times = epoch_s - start_epoch_s
     if not np.all(np.isfinite(times)):
         raise InputError.single(path, "times must be finite numbers", key)
     return times
+
+
+def trace_payloads(column: pd.Series, path: Path, key: str) -> np.ndarray:
+    """Payload sizes in bytes: finite, non-negative numbers."""
+    import pandas as pd
+
+    payload = pd.to_numeric(column, errors="coerce").to_numpy(np.float64)
+    if not np.all(np.isfinite(payload)) or np.any(payload < 0):
+        raise InputError.single(path, "payload sizes must be finite, non-negative byte counts", key)
+    return payload
+
+
+def replay_columns(spec, base_dir: Path, start_epoch_s: float, key: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """A replay's request times (seconds from the run start, `time_offset` added) and payload sizes
+    (None without a `payload_column`), as the run reads them; raises `InputError` for a trace that
+    cannot be read or holds values that are not times or sizes."""
+    path = base_dir / spec.file
+    table = read_trace(path)
+    for column in (spec.time_column, spec.payload_column, spec.target_container_hostname_column,
+                   spec.target_model_column):
+        if column is not None and column not in table.columns:
+            raise InputError.single(path, f"no column {column!r} (columns: {', '.join(map(str, table.columns))})",
+                                    f"{key}.file")
+    times = trace_times(table[spec.time_column], start_epoch_s, path, f"{key}.time_column") + spec.time_offset
+    payloads = (None if spec.payload_column is None
+                else trace_payloads(table[spec.payload_column], path, f"{key}.payload_column"))
+    return times, payloads
 
 
 def trace_hostnames(path: Path, column: str, key: str) -> tuple[tuple[str, ...], np.ndarray]:

@@ -36,7 +36,9 @@ SHORT = "1min"
 @dataclass
 class Case:
     """Files (relative path -> text) to write into a fresh folder, then: `simfleet validate
-    *validate *validate_args` and `simfleet *command` (paths relative to the folder)."""
+    *validate *validate_args` and `simfleet *command` (paths relative to the folder). `partial`:
+    validate checks the files without what the command also reads (a run's metrics), so the command
+    may refuse what validate accepted."""
 
     kind: str
     files: dict[str, str]
@@ -44,17 +46,19 @@ class Case:
     command: list[str] | None = None
     validate_args: list[str] = field(default_factory=list)
     mutations: list[Mutation] = field(default_factory=list)
+    partial: bool = False
 
     @property
-    def nonsense(self) -> bool:
-        return any(m.nonsense for m in self.mutations)
+    def nonsense(self) -> list[str]:
+        """How the document is nonsense for certain (`mutations.nonsense_kind`), once per kind."""
+        return sorted({m.nonsense for m in self.mutations if m.nonsense})
 
     def describe(self) -> str:
         return "; ".join(m.description for m in self.mutations) or "unmutated"
 
     def to_json(self) -> str:
         return json.dumps({"kind": self.kind, "files": self.files, "validate": self.validate, "command": self.command,
-                           "validate_args": self.validate_args,
+                           "validate_args": self.validate_args, "partial": self.partial,
                            "mutations": [[m.description, m.nonsense] for m in self.mutations]})
 
     @classmethod
@@ -188,7 +192,7 @@ def queries_case(chooser: Chooser) -> Case:
     new, done = _mutated_json(chooser, json.loads((EXPERIMENTS / "queries.json").read_text()))
     return Case("queries", {"queries.json": new}, ["queries.json"],
                 ["metrics", RUN_DIR, "get-metric-data", "--metric-data-queries", "file://queries.json"],
-                mutations=done)
+                mutations=done, partial=True)
 
 
 def trace_case(chooser: Chooser) -> Case:

@@ -88,28 +88,36 @@ JUNK = (
 
 @dataclass
 class Mutation:
-    """What was done, and whether it made the document nonsense for certain."""
+    """What was done, and how it made the document nonsense for certain ("" if it did not: see
+    `nonsense_kind`). `path` and `value`: where the nonsense went, to check it is still there
+    once later mutations are done."""
 
     description: str
-    nonsense: bool = False
+    nonsense: str = ""
+    path: tuple | None = None
+    value: object = None
 
 
 def _is_number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _nonsense(old, new) -> bool:
-    """True when no schema may accept `new` where `old` stood: a non-finite number or a boolean for
-    a number, a container for a scalar or a scalar for a container."""
+#: The kinds of certain nonsense (`Mutation.nonsense`).
+NAN, BOOLEAN, SHAPE = "NaN for a value", "a boolean for a number", "a table swapped with a scalar"
+
+
+def nonsense_kind(old, new) -> str:
+    """Why no schema may accept `new` where `old` stood ("" if one may): NaN, a boolean for a
+    number, a table for a scalar or a scalar for a table."""
     if isinstance(new, float) and math.isnan(new):
-        return True
+        return NAN
     if _is_number(old) and isinstance(new, bool):
-        return True
-    if isinstance(old, dict) != isinstance(new, dict) and (isinstance(old, dict) or isinstance(new, dict)):
-        return not isinstance(new, list | Deep)  # a list of tables for a table may be a valid shorthand
-    if isinstance(old, str | int | float) and isinstance(new, list | Deep):
-        return False  # a list for a scalar: a few keys take either
-    return False
+        return BOOLEAN
+    if isinstance(old, dict) and isinstance(new, str | int | float):
+        return SHAPE
+    if isinstance(new, dict) and isinstance(old, str | int | float):
+        return SHAPE
+    return ""
 
 
 def _paths(node, prefix=()):
@@ -171,14 +179,10 @@ def mutate_document(chooser: Chooser, document, extra_keys=("x", "name", "seed",
         if action == "delete":
             del node[key]
             done.append(Mutation(f"delete {where}"))
-        elif action == "junk":
-            new = chooser.choice(JUNK)
+        elif action in ("junk", "variant"):
+            new = chooser.choice(JUNK) if action == "junk" else _variant_of(chooser, old)
             node[key] = new
-            done.append(Mutation(f"{where} = {new!r}"[:200], _nonsense(old, new)))
-        elif action == "variant":
-            new = _variant_of(chooser, old)
-            node[key] = new
-            done.append(Mutation(f"{where} = {new!r}"[:200], _nonsense(old, new)))
+            done.append(Mutation(f"{where} = {new!r}"[:200], nonsense_kind(old, new), path + (key,), new))
         elif action == "duplicate" and isinstance(node, list):
             node.insert(key, _copy(old))
             done.append(Mutation(f"duplicate {where}"))
@@ -187,7 +191,20 @@ def mutate_document(chooser: Chooser, document, extra_keys=("x", "name", "seed",
             if name not in node:
                 node[name] = chooser.choice(JUNK)
                 done.append(Mutation(f"add {'.'.join(map(str, path + (name,)))} = {node[name]!r}"[:200]))
+    for mutation in done:  # nonsense that a later mutation deleted or replaced is not nonsense any more
+        if mutation.nonsense and not _still_there(document, mutation.path, mutation.value):
+            mutation.nonsense = ""
     return done
+
+
+def _still_there(document, path: tuple, value) -> bool:
+    node = document
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return node is value
 
 
 def _copy(value):
