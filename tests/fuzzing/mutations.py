@@ -19,7 +19,12 @@ __all__ = ["Chooser", "RandomChooser", "HypothesisChooser", "Unmutated", "Deep",
 
 
 class Chooser:
-    """The draws a mutation makes."""
+    """The draws a mutation makes. `bounded`: only values that keep a run's work small (no huge
+    counts, rates or durations, no tiny intervals), for the test suite's campaign, whose cases must
+    each finish in a second or so; the long campaign draws from everything, and a case that runs
+    past its time there is a finding."""
+
+    bounded = False
 
     def integer(self, low: int, high: int) -> int:  # pragma: no cover - interface
         raise NotImplementedError
@@ -51,10 +56,10 @@ class Unmutated(Chooser):
 
 
 class HypothesisChooser(Chooser):
-    def __init__(self, data):
+    def __init__(self, data, bounded: bool = False):
         from hypothesis import strategies as st
 
-        self.data, self.st = data, st
+        self.data, self.st, self.bounded = data, st, bounded
 
     def integer(self, low: int, high: int) -> int:
         return self.data.draw(self.st.integers(low, high))
@@ -84,6 +89,33 @@ JUNK = (
     [], {}, [[]], [{}], {"": ""}, {"x": 1}, [1, "a", True],
     Deep(64), Deep(5000),
 )
+
+
+def _small(value) -> bool:
+    """Whether `value` keeps a run's work small wherever it goes (see `Chooser.bounded`)."""
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, float) and not math.isfinite(value):
+        return True
+    if isinstance(value, int | float):
+        return value <= 0 or 0.5 <= value <= 1000
+    if isinstance(value, str):
+        numbers = re.findall(r"\d+(?:\.\d*)?(?:e[+-]?\d+)?", value, re.IGNORECASE)
+        tiny_unit = re.search(r"\d\s*(us|µs|ns)\b", value)
+        return len(value) <= 100 and not tiny_unit and all(_small(float(n)) for n in numbers)
+    if isinstance(value, list):
+        return len(value) <= 20 and all(_small(v) for v in value)
+    if isinstance(value, dict):
+        return all(_small(v) for v in value.values())
+    return True
+
+
+#: The junk of a bounded campaign (`Chooser.bounded`).
+BOUNDED_JUNK = tuple(value for value in JUNK if _small(value))
+
+
+def _junk(chooser: Chooser):
+    return chooser.choice(BOUNDED_JUNK if chooser.bounded else JUNK)
 
 
 @dataclass
@@ -161,7 +193,7 @@ def _variant_of(chooser: Chooser, value):
         return chooser.choice([value * 2, value[:1], list(reversed(value)), value * 200, [value]])
     if isinstance(value, dict):
         return chooser.choice([list(value.values()), [value], [value, value], {k: "" for k in value}])
-    return chooser.choice(JUNK)
+    return _junk(chooser)
 
 
 def mutate_document(chooser: Chooser, document, extra_keys=("x", "name", "seed", "rate", "file", "kind")) -> list[Mutation]:
@@ -180,7 +212,9 @@ def mutate_document(chooser: Chooser, document, extra_keys=("x", "name", "seed",
             del node[key]
             done.append(Mutation(f"delete {where}"))
         elif action in ("junk", "variant"):
-            new = chooser.choice(JUNK) if action == "junk" else _variant_of(chooser, old)
+            new = _junk(chooser) if action == "junk" else _variant_of(chooser, old)
+            if chooser.bounded and not _small(new):
+                new = _junk(chooser)
             node[key] = new
             done.append(Mutation(f"{where} = {new!r}"[:200], nonsense_kind(old, new), path + (key,), new))
         elif action == "duplicate" and isinstance(node, list):
@@ -189,7 +223,7 @@ def mutate_document(chooser: Chooser, document, extra_keys=("x", "name", "seed",
         elif isinstance(node, dict):
             name = chooser.choice(extra_keys)
             if name not in node:
-                node[name] = chooser.choice(JUNK)
+                node[name] = _junk(chooser)
                 done.append(Mutation(f"add {'.'.join(map(str, path + (name,)))} = {node[name]!r}"[:200]))
     for mutation in done:  # nonsense that a later mutation deleted or replaced is not nonsense any more
         if mutation.nonsense and not _still_there(document, mutation.path, mutation.value):
@@ -270,7 +304,7 @@ def mutate_rows(chooser: Chooser, header: list[str], rows: list[list[str]]) -> l
             done.append(Mutation(f"only the first {keep} rows kept"))
         elif action == "duplicate" and rows:
             r = chooser.integer(0, len(rows) - 1)
-            rows[r:r] = [list(rows[r])] * chooser.integer(1, 50)
+            rows[r:r] = [list(rows[r]) for _ in range(chooser.integer(1, 50))]
             done.append(Mutation(f"row {r + 1} repeated"))
         elif action == "header":
             c = chooser.integer(0, len(header) - 1)
