@@ -426,7 +426,8 @@ def expand_request_files(raw: dict, source: str, base_dir: Path, lines: dict) ->
     source_dir = Path(source).parent
     used: set = set()
     unread = False  # some endpoint_config_file could not be read: its ModelNames are unknown
-    for e_index, endpoint in enumerate(raw.get("endpoints") or []):
+    endpoints = raw.get("endpoints")
+    for e_index, endpoint in enumerate(endpoints if isinstance(endpoints, list) else []):  # else the schema refuses
         if not isinstance(endpoint, dict) or not ("endpoint_config_file" in endpoint or "model_files" in endpoint):
             continue
         where = ("endpoints", e_index)

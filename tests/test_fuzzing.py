@@ -13,6 +13,7 @@ below, small and written inline.
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,7 @@ def test_the_long_campaign_kills_a_hung_case_and_goes_on(scratch):
 # --- regressions: every finding of the long campaign, minimised ------------------------------------
 
 QUICKSTART = (EXPERIMENTS / "quickstart.toml").read_text().replace('duration = "1h"', 'duration = "1min"')
+FROM_REQUESTS = (EXPERIMENTS / "from-endpoint-config.toml").read_text()
 TRACE_HEADER = "timestamp,payload_bytes\n"
 TRACE_ROWS = "".join(f"2026-03-02T12:00:{s:02d}Z,1000\n" for s in range(10))
 
@@ -271,6 +273,9 @@ REGRESSIONS = {
                                 "EndpointConfigName\\u2028"),
     "newline in a key": (experiment_case(QUICKSTART.replace("[experiment]", '[experiment]\n"bad\\nkey" = 1')),
                          "bad\\nkey"),
+    # endpoints not a list in an experiment with [model_profiles]: TypeError (iterating a float)
+    "number as the endpoints": (experiment_case(to_toml({**tomllib.loads(FROM_REQUESTS), "endpoints": 1e308})),
+                                "endpoints"),
     # a profile that is not UTF-8: UnicodeDecodeError traceback
     "profile not UTF-8": (_profile("PROFILE\n# \udcff\n"), "cannot read model profile"),
 }
@@ -317,7 +322,6 @@ def test_seeded_cases_are_reproducible():
 
 def test_the_document_writers_round_trip():
     import datetime as dt
-    import tomllib
 
     document = {"a b": {"x": [1, 2.5, float("inf"), "ü𝄞\"\\\n\u2028"], "t": dt.datetime(2026, 1, 5, tzinfo=dt.UTC)},
                 "empty": {}, "big": 2**64}
