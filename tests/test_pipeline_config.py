@@ -442,11 +442,11 @@ def test_a_trace_without_the_column_key_hands_none_or_the_fixed_name(workdir):
 
 
 @pytest.mark.parametrize("value", ["bad_name", "-x", "m" * 64, "two words"])
-def test_a_malformed_hostname_in_a_trace_is_refused_when_the_run_starts(workdir, value):
+def test_a_malformed_hostname_in_a_trace_is_refused_by_validation(workdir, value):
+    """Read by validation as the run reads it, so that `validate` refuses it and a run never starts."""
     path = replay(workdir, f"ts,target_container_hostname\n1.0,pre\n2.0,{value}\n", COLUMN)
-    load_experiment(path)  # the header is fine: values are read when the run starts
     with pytest.raises(InputError) as caught:
-        source_of(path)
+        load_experiment(path)
     [problem] = caught.value.problems
     assert Path(problem.file).resolve() == (workdir / "trace.csv").resolve()
     assert problem.key == "traffic[0].target_container_hostname_column"
