@@ -328,6 +328,10 @@ def _variant(variant, origin: Origin, target: tuple, tr: _Translation, models, p
                               f"{type(profile).__name__}")
             return out
         container, where = containers[0]
+        if "Mode" in container and container["Mode"] not in ("SingleModel", "MultiModel"):
+            tr.report(Origin(where.file, where.path + ("Mode",), where.lines),
+                      f"expected \"SingleModel\" or \"MultiModel\" (AWS's ContainerMode), got {container['Mode']!r}")
+            return out
         if container.get("Mode") == "MultiModel":
             tr.report(Origin(where.file, where.path + ("Mode",), where.lines),
                       "a multi-model endpoint (Mode = \"MultiModel\") needs a model_population, which only the TOML "
