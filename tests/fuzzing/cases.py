@@ -9,7 +9,9 @@ checks together, and the command that reads them (`run` of a short experiment, `
 
 from __future__ import annotations
 
+import base64
 import copy
+import io
 import json
 import re
 import tomllib
@@ -35,7 +37,7 @@ SHORT = "1min"
 
 @dataclass
 class Case:
-    """Files (relative path -> text) to write into a fresh folder, then: `simfleet validate
+    """Files (relative path -> text, or bytes for a Parquet trace) to write into a fresh folder, then: `simfleet validate
     *validate *validate_args` and `simfleet *command` (paths relative to the folder). `partial`:
     validate checks the files without what the command also reads (a run's metrics), so the command
     may refuse what validate accepted."""
@@ -57,13 +59,17 @@ class Case:
         return "; ".join(m.description for m in self.mutations) or "unmutated"
 
     def to_json(self) -> str:
-        return json.dumps({"kind": self.kind, "files": self.files, "validate": self.validate, "command": self.command,
+        files = {name: {"base64": base64.b64encode(content).decode()} if isinstance(content, bytes) else content
+                 for name, content in self.files.items()}
+        return json.dumps({"kind": self.kind, "files": files, "validate": self.validate, "command": self.command,
                            "validate_args": self.validate_args, "partial": self.partial,
                            "mutations": [[m.description, m.nonsense] for m in self.mutations]})
 
     @classmethod
     def from_json(cls, text: str) -> "Case":
         data = json.loads(text)
+        data["files"] = {name: base64.b64decode(content["base64"]) if isinstance(content, dict) else content
+                         for name, content in data["files"].items()}
         mutations = [Mutation(d, n) for d, n in data.pop("mutations")]
         return cls(**data, mutations=mutations)
 
@@ -209,15 +215,42 @@ def trace_case(chooser: Chooser) -> Case:
     experiment["experiment"]["duration"] = "12min"
     lines = (EXPERIMENTS / "traces" / "batch-job.csv").read_text().splitlines()
     header, rows = lines[0].split(","), [line.split(",") for line in lines[1:400]]
-    if chooser.chance(80):
+    parquet = chooser.chance(30)
+    if parquet or chooser.chance(75):
         done = mutate_rows(chooser, header, rows)
-        text = to_csv(header, rows)
+        content = _parquet(chooser, header, rows) if parquet else to_csv(header, rows)
     else:
-        mutation, text = mutate_text(chooser, to_csv(header, rows))
+        mutation, content = mutate_text(chooser, to_csv(header, rows))
         done = [mutation]
     target = experiment["traffic"][0]["file"]
-    return Case("trace", {target: text, "exp.toml": to_toml(experiment)}, [target, "exp.toml"],
+    if parquet:
+        target = experiment["traffic"][0]["file"] = target.replace(".csv", ".parquet")
+    return Case("trace", {target: content, "exp.toml": to_toml(experiment)}, [target, "exp.toml"],
                 ["run", "exp.toml", "--out", "out"], mutations=done)
+
+
+def _parquet(chooser: Chooser, header: list[str], rows: list[list[str]]) -> bytes:
+    """The table as Parquet, each column typed as a writer would type it: numbers where every cell is
+    one, else text; a time column sometimes as timestamps (with or without a time zone)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {}
+    for index, name in enumerate(header):
+        cells = [row[index] if index < len(row) else "" for row in rows]
+        numbers = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce")
+        if len(cells) and not numbers.isna().any():
+            columns[name] = pa.array(numbers.to_numpy())
+        elif name == "timestamp" and chooser.chance(50):
+            times = pd.to_datetime(pd.Series(cells), utc=True, errors="coerce", format="ISO8601")
+            times = times.dt.tz_convert(None) if chooser.chance(50) else times
+            columns[name] = pa.array(times)
+        else:
+            columns[name] = pa.array(cells, type=pa.string())
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns) if columns else pa.table({"_": pa.array([], pa.int64())}), buffer)
+    return buffer.getvalue()
 
 
 #: kind name (as `simfleet validate --kind` spells it) -> case builder.

@@ -132,7 +132,7 @@ def write_case(case: Case, folder: Path) -> None:
     for name, text in case.files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode("utf-8", errors="surrogatepass"))
+        path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8", errors="surrogatepass"))
     (folder / "case.json").write_text(case.to_json())
 
 

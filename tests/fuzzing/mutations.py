@@ -207,7 +207,7 @@ def mutate_document(chooser: Chooser, document, extra_keys=("x", "name", "seed",
         node = _container(document, path)
         where = ".".join(map(str, path + (key,)))
         old = node[key]
-        action = chooser.choice(["delete", "junk", "junk", "variant", "variant", "duplicate", "add"])
+        action = chooser.choice(["delete", "junk", "junk", "variant", "variant", "duplicate", "add", "transplant"])
         if action == "delete":
             del node[key]
             done.append(Mutation(f"delete {where}"))
@@ -217,6 +217,11 @@ def mutate_document(chooser: Chooser, document, extra_keys=("x", "name", "seed",
                 new = _junk(chooser)
             node[key] = new
             done.append(Mutation(f"{where} = {new!r}"[:200], nonsense_kind(old, new), path + (key,), new))
+        elif action == "transplant":  # a value from elsewhere in the document: well-formed, misplaced
+            source_path, source_key = chooser.choice(paths)
+            new = _copy(_container(document, source_path)[source_key])
+            node[key] = new
+            done.append(Mutation(f"{where} = the value of {'.'.join(map(str, source_path + (source_key,)))}"))
         elif action == "duplicate" and isinstance(node, list):
             node.insert(key, _copy(old))
             done.append(Mutation(f"duplicate {where}"))
