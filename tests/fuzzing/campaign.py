@@ -13,6 +13,7 @@ import argparse
 import random
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -108,6 +109,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.replay:
         return replay(args.replay, args.timeout)
+    # SIGTERM ends the campaign as Ctrl-C does: the worker is stopped and the scratch folder removed
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     seed = args.seed if args.seed is not None else random.SystemRandom().getrandbits(32)
     print(f"fuzzing every input kind for {args.minutes:g} min, seed {seed}", flush=True)
     return 1 if campaign(args.minutes, seed, args.findings, args.timeout, args.cases, args.kind or sorted(KINDS)) else 0
