@@ -317,6 +317,16 @@ def test_regression_query_file_not_utf8(scratch, run_dir):
     assert outcome.stderr.startswith("error: ") and "cannot read the file" in outcome.stderr
 
 
+def test_case_generation_never_fails():
+    """The long campaign's generator on many seeds (it once divided an integer past the floats)."""
+    for kind in KINDS:
+        for seed in range(150):
+            make_case(kind, RandomChooser(seed))
+    from fuzzing.mutations import _variant_of
+
+    assert all(_variant_of(RandomChooser(seed), 10**400) is not None for seed in range(50))
+
+
 def test_seeded_cases_are_reproducible():
     """Case N of seed S is the same case on every run: a long campaign's finding is replayed from it."""
     for kind in KINDS:

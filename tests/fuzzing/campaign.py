@@ -47,7 +47,15 @@ def campaign(minutes: float, seed: int, findings_dir: Path, timeout: float, case
             while time.monotonic() < deadline and (cases is None or n < cases):
                 kind = kinds[n % len(kinds)]
                 case_seed = stream.getrandbits(48)
-                case = make_case(kind, RandomChooser(case_seed))
+                try:
+                    case = make_case(kind, RandomChooser(case_seed))
+                except Exception as error:  # noqa: BLE001 - a bug of the fuzzer: said, and the campaign goes on
+                    found += 1
+                    seen[f"fuzzer error: {type(error).__name__}"] += 1
+                    print(f"fuzzer error [{kind}, case seed {case_seed}]: {type(error).__name__}: {error}", file=out,
+                          flush=True)
+                    n += 1
+                    continue
                 folder = Path(scratch) / f"case-{n}"
                 folder.mkdir()
                 findings = worker.run(case, folder)

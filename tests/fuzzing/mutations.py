@@ -178,10 +178,15 @@ def _variant_of(chooser: Chooser, value):
     """A value derived from `value`: scaled, negated, its type swapped, its unit kept with an
     extreme number ("1e308min")."""
     if _is_number(value):
-        return chooser.choice([
-            -value, value * 10**6, value / 10**6, value * 1e300, str(value), float(value) + 0.5,
-            int(value) if math.isfinite(value) else 0, [value], value > 0,
+        make = chooser.choice([
+            lambda: -value, lambda: value * 10**6, lambda: value / 10**6, lambda: value * 1e300, lambda: str(value),
+            lambda: float(value) + 0.5, lambda: int(value) if math.isfinite(value) else 0, lambda: [value],
+            lambda: value > 0,
         ])
+        try:
+            return make()
+        except OverflowError:  # an integer past the floats
+            return value // 10**6
     if isinstance(value, str):
         match = _QUANTITY.match(value)
         if match:
