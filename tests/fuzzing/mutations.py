@@ -225,6 +225,8 @@ def mutate_document(chooser: Chooser, document, extra_keys=("x", "name", "seed",
         elif action == "transplant":  # a value from elsewhere in the document: well-formed, misplaced
             source_path, source_key = chooser.choice(paths)
             new = _copy(_container(document, source_path)[source_key])
+            if chooser.bounded and not _small(new):  # a seed or a date moved to a rate
+                new = _junk(chooser)
             node[key] = new
             done.append(Mutation(f"{where} = the value of {'.'.join(map(str, source_path + (source_key,)))}"))
         elif action == "duplicate" and isinstance(node, list):
