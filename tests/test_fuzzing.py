@@ -273,6 +273,9 @@ REGRESSIONS = {
                                 "EndpointConfigName\\u2028"),
     "newline in a key": (experiment_case(QUICKSTART.replace("[experiment]", '[experiment]\n"bad\\nkey" = 1')),
                          "bad\\nkey"),
+    # an integer rate past the floats: OverflowError converting it
+    "integer rate past the floats": (experiment_case(QUICKSTART.replace('rate = "18000/min"', f"rate = {10**400}")),
+                                     "rate"),
     # a single container's Mode was read only for "MultiModel": anything else was accepted
     "table as a container Mode": (aws_case("aws/create-model.json", _set(("PrimaryContainer", "Mode"), {})),
                                   "ContainerMode"),
@@ -360,6 +363,13 @@ def test_pending_an_astronomical_rate_is_refused(scratch):
     """A sweep point of 2e299 requests/s was accepted and its run never ended (the long campaign's
     "hang" finding); validation must refuse it."""
     _validate_refuses(scratch, "exp.toml", QUICKSTART.replace('rate = "18000/min"', "rate = 2e299"))
+
+
+@pytest.mark.xfail(strict=True, reason="caps on the work an input creates (rate x duration): the limits work")
+def test_pending_an_astronomical_schedule_rate_is_refused(scratch):
+    """A knot of a rate schedule at 1e308/s was accepted and its run never ended."""
+    _validate_refuses(scratch, "exp.toml", (EXPERIMENTS / "diurnal-day.toml").read_text().replace(
+        '["9h", 160]', '["9h", "1e308/s"]'))
 
 
 @pytest.mark.xfail(strict=True, reason="booleans are not numbers: the limits work")
