@@ -265,10 +265,13 @@ def translate_endpoint_config(data, origin: Origin, target: tuple, tr: _Translat
     for required in ("EndpointConfigName", "ProductionVariants"):
         if required not in data:
             tr.report(Origin(origin.file, (required,), origin.lines), f"required member of {_CONFIG} missing")
+    if "EndpointConfigName" in data:
+        tr.expected(data["EndpointConfigName"], str, Origin(origin.file, ("EndpointConfigName",), origin.lines),
+                    "a string")
     entry: dict = {}
     variants = data.get("ProductionVariants")
     at = Origin(origin.file, ("ProductionVariants",), origin.lines)
-    if variants is not None and tr.expected(variants, list, at, "a list of ProductionVariant objects"):
+    if "ProductionVariants" in data and tr.expected(variants, list, at, "a list of ProductionVariant objects"):
         entry["production_variants"] = []
         tr.origins[target + ("production_variants",)] = at
         for index, variant in enumerate(variants):

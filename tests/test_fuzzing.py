@@ -115,6 +115,51 @@ def test_mutated_inputs_validate_or_fail_on_one_line(data, kind, scratch):
     assert not findings, f"{case.describe()}: " + "; ".join(f"{f.category}: {f.detail}" for f in findings)
 
 
+#: Top-level keys of each kind (what `simfleet validate` recognises it by, and what it holds), for
+#: documents hypothesis builds from nothing.
+TOP_KEYS = {
+    "experiment": ("experiment", "metrics", "endpoints", "traffic", "autoscaling", "catalog", "instances",
+                   "model_profiles", "output", "inference_components"),
+    "profile": ("service", "name", "description", "artifact_size", "load_time", "memory_per_worker", "sources"),
+    "sweep": ("sweep", "axes"),
+    "job": ("JobName", "JobType", "RoleArn", "InputConfig", "StoppingConditions", "OutputConfig", "simfleet"),
+    "autoscaling": ("targets", "policies", "scheduled_actions", "alarms"),
+    "endpoint_config": ("EndpointConfigName", "ProductionVariants", "MetricsConfig", "Tags"),
+    "model": ("ModelName", "PrimaryContainer", "Containers", "InferenceExecutionConfig"),
+}
+
+
+def _documents(json: bool):
+    import datetime as dt
+
+    scalars = (st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+               | st.sampled_from(["1min", "2 KB", "100/s", "ml.c5.xlarge", "poisson", "xgboost-tabular", "P95"]))
+    scalars = scalars | (st.none() if json else st.datetimes(timezones=st.just(dt.UTC)))
+    keys = st.text(max_size=10) | st.sampled_from(["name", "kind", "rate", "duration", "variant_name", "Id"])
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3),
+                        max_leaves=12)
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data(), kind=st.sampled_from(sorted(TOP_KEYS) + ["queries"]))
+def test_generated_documents_validate_or_fail_on_one_line(data, kind, scratch):
+    """Documents built from nothing but their kind's top-level keys: `validate --kind` on them."""
+    as_json = kind not in ("experiment", "profile", "sweep") and (kind != "job" or data.draw(st.booleans()))
+    values = _documents(as_json)
+    if kind == "queries":
+        document = data.draw(st.lists(st.dictionaries(st.sampled_from(["Id", "MetricStat", "Expression", "Label",
+                                                                        "ReturnData", "Period"]), values), max_size=3))
+    else:
+        names = TOP_KEYS[kind]
+        document = {names[0]: data.draw(values)}
+        document.update(data.draw(st.dictionaries(st.sampled_from(names), values, max_size=len(names))))
+    name = f"doc.{'json' if as_json else 'toml'}"
+    case = Case(kind, {name: to_json(document) if as_json else to_toml(document)}, [name],
+                validate_args=["--kind", kind])
+    findings = run_case(case, scratch)
+    assert not findings, f"{case.files[name][:300]!r}: " + "; ".join(f"{f.category}: {f.detail}" for f in findings)
+
+
 def test_the_judge_catches_what_it_must(scratch, monkeypatch):
     """The harness is not vacuous: a traceback, a hang, a multi-line error and a refused run that
     leaves a folder behind are each a finding."""
@@ -276,6 +321,12 @@ REGRESSIONS = {
     # an integer rate past the floats: OverflowError converting it
     "integer rate past the floats": (experiment_case(QUICKSTART.replace('rate = "18000/min"', f"rate = {10**400}")),
                                      "rate"),
+    # ProductionVariants null: nothing reported, then a KeyError (found by the generated documents)
+    "null ProductionVariants": (aws_case("aws/endpoint-config.json", _set(("ProductionVariants",), None)),
+                                "ProductionVariants"),
+    # an EndpointConfigName of any type was accepted
+    "list as the EndpointConfigName": (aws_case("aws/endpoint-config.json", _set(("EndpointConfigName",), [])),
+                                       "EndpointConfigName"),
     # a single container's Mode was read only for "MultiModel": anything else was accepted
     "table as a container Mode": (aws_case("aws/create-model.json", _set(("PrimaryContainer", "Mode"), {})),
                                   "ContainerMode"),
