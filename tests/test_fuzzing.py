@@ -327,6 +327,10 @@ REGRESSIONS = {
     # an EndpointConfigName of any type was accepted
     "list as the EndpointConfigName": (aws_case("aws/endpoint-config.json", _set(("EndpointConfigName",), [])),
                                        "EndpointConfigName"),
+    # a multi-model variant named by a list: TypeError (unhashable) in the name checks
+    "list as a multi-model variant name": (experiment_case(
+        (EXPERIMENTS / "multi-model.toml").read_text().replace('duration = "1h"', 'duration = "1min"')
+        .replace('variant_name = "AllTenants"', 'variant_name = ["AllTenants"]')), "variant_name"),
     # a single container's Mode was read only for "MultiModel": anything else was accepted
     "table as a container Mode": (aws_case("aws/create-model.json", _set(("PrimaryContainer", "Mode"), {})),
                                   "ContainerMode"),
