@@ -7,6 +7,7 @@ raises `InputError` with all the problems it found, and the CLI prints them and 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,16 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
         key = f" {self.key}:" if self.key else ""
-        return f"{where}:{key} {self.message}"
+        return _one_line(f"{where}:{key} {self.message}")
+
+
+#: Characters that end a line (for a terminal or `str.splitlines`), as a user's key or value may hold them.
+_LINE_BREAKS = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    """`text` with its line breaks escaped (`\\n`, `\\u2028`), so that a problem is one line."""
+    return _LINE_BREAKS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class InputError(Exception):

@@ -178,6 +178,10 @@ def _replay(spec: ReplayTraffic, where: tuple, base_dir: Path, start_epoch: floa
     if loaded is None:
         return 0  # no such column: reported by the name checks
     numeric, epoch_times = loaded
+    if spec.payload_column is not None and not _payloads_valid(str(path), info.st_mtime_ns, info.st_size, info.st_ino,
+                                                               spec.payload_column, max_bytes):
+        problems.append((where + ("payload_column",), "payload sizes must be finite, non-negative byte counts"))
+        return 0
     if len(epoch_times) == 0:
         problems.append((where + ("file",), f"trace {spec.file!r} has no rows: the replay would send no request"))
         return 0
@@ -229,6 +233,19 @@ def _trace_times(path: str, mtime_ns: int, size: int, inode: int, column: str, m
     times = trace_times(values, 0.0, Path(path), key)
     times.flags.writeable = False
     return numeric, times
+
+
+@functools.lru_cache(maxsize=8)
+def _payloads_valid(path: str, mtime_ns: int, size: int, inode: int, column: str, max_bytes: float) -> bool:
+    """Whether a trace's payload column holds finite, non-negative byte counts only, as the replay
+    requires (`traffic.sources`); True when it has no such column (reported by the name checks)."""
+    import pandas as pd
+
+    table = read_trace(Path(path), max_bytes)
+    if column not in table.columns:
+        return True
+    sizes = pd.to_numeric(table[column], errors="coerce").to_numpy(np.float64)
+    return bool(np.all(np.isfinite(sizes)) and not np.any(sizes < 0))
 
 
 def _payload_warnings(payload, limit: float) -> list[str]:

@@ -248,7 +248,8 @@ class _NameChecks:
                 if name in endpoints:
                     self.report(("endpoints", e_index, "endpoint_name"), f"endpoint name {name!r} is used twice")
                 endpoints[name] = [v.get("variant_name") for v in variants]
-                self.multi_model[name] = {v.get("variant_name") for v in variants if v.get("mode") == "MultiModel"}
+                self.multi_model[name] = {v.get("variant_name") for v in variants if v.get("mode") == "MultiModel"
+                                          and isinstance(v.get("variant_name"), str)}  # else the schema refuses
             for v_index, variant in enumerate(variants):
                 where = ("endpoints", e_index, "production_variants", v_index)
                 instance_type = variant.get("instance_type")

@@ -59,7 +59,8 @@ def expand_request_files(raw: dict, source: str, base_dir: Path, lines: dict) ->
     source_dir = Path(source).parent
     used: set = set()
     unread = False  # some endpoint_config_file could not be read: its ModelNames are unknown
-    for e_index, endpoint in enumerate(raw.get("endpoints") or []):
+    endpoints = raw.get("endpoints")
+    for e_index, endpoint in enumerate(endpoints if isinstance(endpoints, list) else []):  # else the schema refuses
         if not isinstance(endpoint, dict) or not ("endpoint_config_file" in endpoint or "model_files" in endpoint):
             continue
         where = ("endpoints", e_index)
@@ -103,10 +104,13 @@ def _merge(endpoint: dict, entry: dict, where: tuple, origin: Origin, tr: Transl
     written = endpoint.get("production_variants", [])
     translated = entry.get("production_variants", [])
     if isinstance(written, list):
-        json_names = {v.get("variant_name"): k for k, v in enumerate(translated)}
+        # names of the wrong type (a list…) are left to the schema to refuse
+        json_names = {v["variant_name"]: k for k, v in enumerate(translated)
+                      if isinstance(v, dict) and isinstance(v.get("variant_name"), str)}
         kept = []
         for k, variant in enumerate(written):
             name = variant.get("variant_name") if isinstance(variant, dict) else None
+            name = name if isinstance(name, str) else None
             if name in json_names:
                 tr.report(tr.at_toml(where + ("production_variants", k, "variant_name")),
                           f"variant {name!r} is also in {origin.file} (ProductionVariants[{json_names[name]}]): "

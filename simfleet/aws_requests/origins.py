@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from simfleet.aws_requests.shapes import pascal, snake
+from simfleet.aws_requests.shapes import ignored_type_problem, pascal, snake
 from simfleet.errors import Problem
 from simfleet.schema.toml_lines import line_of
 from simfleet.schema.validation import dotted, undotted
@@ -52,6 +52,8 @@ class Translation:
                 self.report(where, f"not supported by simfleet: {refused[name]} (remove it to simulate the rest)")
             elif name not in keys and name not in ignored:
                 self.report(where, f"unknown member of {shape} (members simfleet reads: {', '.join(sorted(keys))})")
+            elif name in ignored and (message := ignored_type_problem(name, data[name])) is not None:
+                self.report(where, message)
             else:
                 continue
             ok = False

@@ -11,6 +11,7 @@ import re
 
 __all__ = ["CONFIG", "CONFIG_IGNORED", "CONFIG_KEYS", "CONFIG_REFUSED", "CONTAINER_IGNORED", "CONTAINER_KEYS",
            "MODEL", "MODEL_IGNORED", "MODEL_KEYS", "VARIANT_IGNORED", "VARIANT_KEYS", "VARIANT_REFUSED",
+           "IGNORED_TYPES", "ignored_type_problem",
            "WORKERS_VARIABLE", "pascal", "snake"]
 
 CONFIG = "CreateEndpointConfig"
@@ -61,3 +62,34 @@ def pascal(name) -> str:
     if not isinstance(name, str):
         return name
     return "".join(_ACRONYMS.get(part, part[:1].upper() + part[1:]) for part in name.split("_"))
+
+
+#: The JSON type of each ignored member (botocore's SageMaker service model): its value changes nothing
+#: simfleet simulates, but a value of another type is a request AWS refuses, so simfleet refuses it too.
+IGNORED_TYPES = {
+    **dict.fromkeys(("KmsKeyId", "ExecutionRoleArn", "InferenceAmiVersion", "Image", "ModelDataUrl",
+                     "ModelPackageName", "InferenceSpecificationName"), (str, "a string")),
+    **dict.fromkeys(("DataCaptureConfig", "VpcConfig", "CoreDumpConfig", "ImageConfig", "ModelDataSource",
+                     "MultiModelConfig"), (dict, "an object")),
+    **dict.fromkeys(("EnableNetworkIsolation", "EnableSSMAccess"), (bool, "true or false")),
+    **dict.fromkeys(("VolumeSizeInGB", "ModelDataDownloadTimeoutInSeconds", "ContainerStartupHealthCheckTimeoutInSeconds",
+                     "VariantInstanceProvisionTimeoutInSeconds"), (int, "a whole number")),
+    "AdditionalModelDataSources": (list, "a list"),
+}
+
+
+def ignored_type_problem(name: str, value) -> str | None:
+    """Why the value of the ignored member `name` is not what AWS accepts there, if it is not."""
+    if name == "Tags":
+        if not (isinstance(value, list) and all(isinstance(tag, dict) and isinstance(tag.get("Key"), str)
+                                                and isinstance(tag.get("Value", ""), str) for tag in value)):
+            return 'expected a list of {"Key": string, "Value": string} tags'
+        return None
+    if name == "Environment":
+        if not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+            return "expected an object of string values (environment variables)"
+        return None
+    kind, what = IGNORED_TYPES.get(name, (object, ""))
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        return f"expected {what} (simfleet ignores this member, but AWS refuses a value of another type)"
+    return None

@@ -26,10 +26,13 @@ def translate_endpoint_config(data, origin: Origin, target: tuple, tr: Translati
     for required in ("EndpointConfigName", "ProductionVariants"):
         if required not in data:
             tr.report(Origin(origin.file, (required,), origin.lines), f"required member of {CONFIG} missing")
+    if "EndpointConfigName" in data:
+        tr.expected(data["EndpointConfigName"], str, Origin(origin.file, ("EndpointConfigName",), origin.lines),
+                    "a string")
     entry: dict = {}
     variants = data.get("ProductionVariants")
     at = Origin(origin.file, ("ProductionVariants",), origin.lines)
-    if variants is not None and tr.expected(variants, list, at, "a list of ProductionVariant objects"):
+    if "ProductionVariants" in data and tr.expected(variants, list, at, "a list of ProductionVariant objects"):
         entry["production_variants"] = []
         tr.origins[target + ("production_variants",)] = at
         for index, variant in enumerate(variants):
@@ -89,6 +92,10 @@ def _variant(variant, origin: Origin, target: tuple, tr: Translation, models, pr
                               f"{type(profile).__name__}")
             return out
         container, where = containers[0]
+        if "Mode" in container and container["Mode"] not in ("SingleModel", "MultiModel"):
+            tr.report(Origin(where.file, where.path + ("Mode",), where.lines),
+                      f"expected \"SingleModel\" or \"MultiModel\" (AWS's ContainerMode), got {container['Mode']!r}")
+            return out
         if container.get("Mode") == "MultiModel":
             tr.report(Origin(where.file, where.path + ("Mode",), where.lines),
                       "a multi-model endpoint (Mode = \"MultiModel\") needs a model_population, which only the TOML "

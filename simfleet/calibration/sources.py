@@ -10,7 +10,7 @@ several statistics in several files), so are Locust files.
 from __future__ import annotations
 
 import csv
-import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,10 +48,16 @@ def looks_like_source(suffix: str, document) -> bool:
 def check_source(path: Path) -> str:
     """Read `path` as calibrate would, alone; a get-metric-data response needs its queries to be read
     in full, so alone its shape is checked (results with Id, Timestamps and Values of one length)."""
+    from simfleet.input_files import parse_json, read_input_text
+
+    text = read_input_text(path, "calibration source", encoding="utf-8-sig")
     if path.suffix.lower() == ".csv":
-        observations = locust_csv.read_locust([(str(path), path.read_text(encoding="utf-8-sig"))])
+        observations = locust_csv.read_locust([(str(path), text)])
         return f"Locust, {len(observations.periods)} period(s) with traffic"
-    data = json.loads(path.read_text(encoding="utf-8-sig"))
+    data = parse_json(text, path)
+    _refuse_non_finite(data, path, "")
+    if not isinstance(data, dict):
+        raise InputError.single(path, f"expected a JSON object (a CloudWatch response), got {type(data).__name__}")
     if cloudwatch_export.is_get_metric_statistics(data):
         observations = cloudwatch_export.read_cloudwatch([(str(path), data)])
         return f"CloudWatch get-metric-statistics, {len(observations.periods)} period(s) with traffic"
@@ -60,11 +66,31 @@ def check_source(path: Path) -> str:
         raise InputError.single(path, "empty: the export holds no results", key="MetricDataResults")
     for index, result in enumerate(results):
         key = f"MetricDataResults[{index}]"
-        if not isinstance(result, dict) or "Id" not in result:
-            raise InputError.single(path, "expected an object with an Id", key=key)
-        if len(result.get("Timestamps", [])) != len(result.get("Values", [])):
+        if not isinstance(result, dict) or not isinstance(result.get("Id"), str):
+            raise InputError.single(path, "expected an object with an Id (a string)", key=key)
+        timestamps, values = result.get("Timestamps", []), result.get("Values", [])
+        if not isinstance(timestamps, list) or not isinstance(values, list):
+            raise InputError.single(path, "Timestamps and Values must be lists", key=key)
+        if len(timestamps) != len(values):
             raise InputError.single(path, "Timestamps and Values differ in length", key=key)
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+            raise InputError.single(path, "Values must be finite numbers", key=key + ".Values")
+        if not all(isinstance(t, str) for t in timestamps):
+            raise InputError.single(path, "Timestamps must be ISO 8601 strings", key=key + ".Timestamps")
     return f"CloudWatch get-metric-data, {len(results)} results (calibrate reads them with their queries)"
+
+
+def _refuse_non_finite(value, path: Path, key: str) -> None:
+    """A NaN or an infinity anywhere in an export (Python's JSON reader takes them; JSON has none)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError.single(path, f"{value} is not a JSON number (an export holds finite numbers only)",
+                                key=key)
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _refuse_non_finite(item, path, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_non_finite(item, path, f"{key}[{index}]")
 
 
 def read_sources(paths: list[Path], instance_type: str, period_s: float = 60.0) -> Observations:
@@ -78,15 +104,12 @@ def read_sources(paths: list[Path], instance_type: str, period_s: float = 60.0) 
         if suffix == ".parquet":
             parts.append(request_log.read_request_log(path, period_s))
             continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise InputError.single(path, f"cannot read: {error}") from None
+        from simfleet.input_files import parse_json, read_input_text
+
+        text = read_input_text(path, "calibration source")
         if suffix == ".json" or text.lstrip().startswith(("{", "[")):
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as error:
-                raise InputError.single(path, f"not valid JSON: {error.msg}", line=error.lineno) from None
+            data = parse_json(text, path)
+            _refuse_non_finite(data, path, "")
             if recommender_response.is_recommendations_job(data):
                 parts.append(recommender_response.read_recommendations(str(path), data, instance_type))
             elif (cloudwatch_export.is_get_metric_data(data) or cloudwatch_export.is_get_metric_statistics(data)

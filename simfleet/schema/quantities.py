@@ -73,7 +73,10 @@ def parse_rate(value: object) -> float:
     if isinstance(value, int) and abs(value) > MAX_RATE_PER_S:  # also an int too large for a float
         raise ValueError(f"expected a rate of at most {MAX_RATE_PER_S:g} requests per second, got {value!r}")
     if isinstance(value, (int, float)):
-        rate = float(value)
+        try:
+            rate = float(value)
+        except OverflowError:  # an integer past the floats
+            raise ValueError(f"expected a finite, non-negative rate, got an integer of {len(str(value))} digits") from None
     elif isinstance(value, str) and (match := _RATE.match(value)) and match.group(2) in DURATION_UNITS:
         try:
             rate = float(match.group(1)) / DURATION_UNITS[match.group(2)]

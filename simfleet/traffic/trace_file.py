@@ -78,12 +78,16 @@ def trace_times(column: pd.Series, start_epoch_s: float, path: Path, key: str) -
     if pd.api.types.is_numeric_dtype(column):
         times = column.to_numpy(np.float64)
     else:
-        parsed = pd.to_datetime(column, utc=True, errors="coerce", format="ISO8601")
-        if parsed.isna().any():
-            bad = column[parsed.isna()].iloc[0]
-            raise InputError.single(path, f"cannot read {bad!r} as a time (use seconds from the start, "
-                                          "or ISO 8601 timestamps)", key)
-        times = (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(np.float64) - start_epoch_s
+        try:
+            parsed = pd.to_datetime(column, utc=True, errors="coerce", format="ISO8601")
+            if parsed.isna().any():
+                bad = column[parsed.isna()].iloc[0]
+                raise InputError.single(path, f"cannot read {bad!r} as a time (use seconds from the start, "
+                                              "or ISO 8601 timestamps)", key)
+            times = (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(np.float64) - start_epoch_s
+        except (ValueError, OverflowError) as error:  # pandas' OutOfBoundsDatetime is a ValueError
+            raise InputError.single(path, f"cannot read the times: {' '.join(str(error).split())} (use seconds "
+                                          "from the start, or ISO 8601 timestamps of years 1678 to 2261)", key) from None
     finite = np.isfinite(times)
     if not finite.all():
         row = int(np.argmin(finite))
