@@ -157,7 +157,10 @@ def test_a_run_page_renders_every_chart_with_data_and_summary_numbers(browser, r
         activities = int(events["event"].eq("ScalingActivity").sum())
         assert activities >= 2
         assert ["scaling activity", activities] in charts["instances"]
-    assert browser.evaluate("document.querySelectorAll('.notice').length") == 0
+    # no notice but the warnings box, which lists exactly the run's warnings (summary.json)
+    assert browser.evaluate("document.querySelectorAll('.notice:not(#warnings)').length") == 0
+    warnings = __import__("json").loads((report_runs[name] / "summary.json").read_text()).get("warnings") or []
+    assert browser.evaluate("document.querySelectorAll('#warnings li').length") == len(warnings)
     assert browser.evaluate("document.querySelector('#inference-components, #component-costs')") is None
     _screenshot(browser, name)
 
