@@ -218,7 +218,9 @@ def test_a_sweep_terminated_before_any_run_finished_leaves_no_dataset(workdir):
     command = Command(["sweep", "sweep.toml", "--out", "out", "--workers", "2"], workdir)
     try:
         command.wait_for(lambda: (workdir / "out" / "sweep.json").is_file())
-        code = command.interrupt(signal.SIGTERM)
+        # held while the pool starts its workers (the fork server imports the simulator): on a fresh
+        # clone that has taken more than 30 s
+        code = command.interrupt(signal.SIGTERM, timeout_s=180.0)
         command.assert_no_process_left()
     finally:
         command.kill()
