@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from input_problems import invoke
+from input_problems import edit, invoke, line_number
 from small_experiments import base_experiment, scenario
 from simfleet.errors import EXIT_INVALID_INPUT, InputError
 from simfleet.input_files import MAX_NESTING
@@ -47,18 +47,6 @@ initial_instance_count = 2
 kind = "poisson"
 rate = 50
 """
-
-
-def edit(text: str, *edits: tuple[str, str]) -> str:
-    for old, new in edits:
-        assert text.count(old) == 1, f"test bug: {old!r} must occur exactly once"
-        text = text.replace(old, new)
-    return text
-
-
-def line_of(text: str, needle: str) -> int:
-    [hit] = [n for n, line in enumerate(text.splitlines(), start=1) if needle in line]
-    return hit
 
 
 def refused(result) -> list[str]:
@@ -114,7 +102,7 @@ CAPS = [
 
 @pytest.mark.parametrize("name, edits, key, limit, raised", CAPS, ids=[c[0] for c in CAPS])
 def test_cap_refused_then_raised(workdir, name, edits, key, limit, raised):
-    text = edit(BASE, *edits).replace("THINK", '{ kind = "constant", value = "10s" }')
+    text = edit(BASE, [*edits]).replace("THINK", '{ kind = "constant", value = "10s" }')
     lowered = {"knots": "max_schedule_knots = 2", "instances": "max_instances = 1500"}.get(name)
     if lowered:
         text += f"\n[limits]\n{lowered}\n"
@@ -133,7 +121,7 @@ def test_cap_refused_then_raised(workdir, name, edits, key, limit, raised):
 
 def test_trace_size_cap(workdir):
     (workdir / "trace.csv").write_text("timestamp\n1\n2\n3\n", encoding="utf-8")
-    text = edit(BASE, ('kind = "poisson"\nrate = 50', 'kind = "replay"\nfile = "trace.csv"')) + \
+    text = edit(BASE, [('kind = "poisson"\nrate = 50', 'kind = "replay"\nfile = "trace.csv"')]) + \
         '\n[limits]\nmax_trace_size = "10 B"\n'
     assert_refused_everywhere(workdir, text, "limits.max_trace_size", "the trace is 16 bytes", blamed="trace.csv")
 
@@ -240,7 +228,7 @@ STRICT = [
 
 @pytest.mark.parametrize("name, change, key", STRICT, ids=[c[0] for c in STRICT])
 def test_booleans_and_numeric_strings_are_not_numbers(workdir, name, change, key):
-    assert_refused_everywhere(workdir, edit(BASE, change), key)
+    assert_refused_everywhere(workdir, edit(BASE, [change]), key)
 
 
 ABSURD = [
@@ -268,7 +256,7 @@ ABSURD = [
 
 @pytest.mark.parametrize("name, change, key, fragment", ABSURD, ids=[c[0] for c in ABSURD])
 def test_absurd_numbers_refused_at_validation(workdir, name, change, key, fragment):
-    line = assert_refused_everywhere(workdir, edit(BASE, change), key, fragment)
+    line = assert_refused_everywhere(workdir, edit(BASE, [change]), key, fragment)
     assert "inf" not in line.split(":", 3)[-1].split("got")[0]
 
 
@@ -277,12 +265,12 @@ def test_absurd_numbers_refused_at_validation(workdir, name, change, key, fragme
 
 def test_payload_typed_in_gigabytes_warns_and_runs(workdir):
     path = workdir / "exp.toml"
-    path.write_text(edit(BASE, ("rate = 50", 'rate = 50\npayload = { kind = "constant", value = "2GB" }')))
+    path.write_text(edit(BASE, [("rate = 50", 'rate = 50\npayload = { kind = "constant", value = "2GB" }')]))
     result = invoke("validate", path)
     assert result.exit_code == 0, result.output
     [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     text = path.read_text()
-    assert warning.startswith(f"warning: {path}:{line_of(text, 'payload =')}: traffic[0].payload: every payload")
+    assert warning.startswith(f"warning: {path}:{line_number(text, 'payload =')}: traffic[0].payload: every payload")
     assert "max_payload_size" in warning
     result = invoke("run", path, "--out", workdir / "out")
     assert result.exit_code == 0 and warning in result.stderr
@@ -303,19 +291,19 @@ def test_no_warning_for_an_ordinary_experiment():
 
 
 def test_unpriced_instance_type_warns(workdir):
-    text = edit(BASE, ('instance_type = "ml.c5.xlarge"', 'instance_type = "ml.c5.18xlarge"'))
+    text = edit(BASE, [('instance_type = "ml.c5.xlarge"', 'instance_type = "ml.c5.18xlarge"')])
     path = workdir / "exp.toml"
     path.write_text(text)
     result = invoke("validate", path)
     assert result.exit_code == 0
     [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert "ml.c5.18xlarge has no price" in warning and "price_per_hour" in warning
-    assert f"{path}:{line_of(text, 'instance_type')}: endpoints[0].production_variants[0].instance_type" in warning
+    assert f"{path}:{line_number(text, 'instance_type')}: endpoints[0].production_variants[0].instance_type" in warning
 
 
 def test_long_run_warns_with_an_estimate(workdir):
-    text = edit(BASE, ("rate = 50", "rate = 50\n\n[limits]\nslow_run_warning = \"1s\""),
-                ('duration = "2min"', 'duration = "1d"'), ("rate = 50", "rate = 10000"))
+    text = edit(BASE, [("rate = 50", "rate = 50\n\n[limits]\nslow_run_warning = \"1s\""),
+                ('duration = "2min"', 'duration = "1d"'), ("rate = 50", "rate = 10000")])
     path = workdir / "exp.toml"
     path.write_text(text)
     result = invoke("validate", path)
@@ -326,9 +314,9 @@ def test_long_run_warns_with_an_estimate(workdir):
 
 # --- closed-loop users that would send forever at one instant -------------------------------------
 
-HANG = edit(BASE, ('kind = "poisson"\nrate = 50', 'kind = "users"\nusers = 3\n'
+HANG = edit(BASE, [('kind = "poisson"\nrate = 50', 'kind = "users"\nusers = 3\n'
                                                  'payload = { kind = "constant", value = "7 MiB" }'),
-            ("[[endpoints]]", '[platform]\noverhead_latency = { kind = "constant", value = "0s" }\n\n[[endpoints]]'))
+            ("[[endpoints]]", '[platform]\noverhead_latency = { kind = "constant", value = "0s" }\n\n[[endpoints]]')])
 
 
 def test_users_refused_at_once_with_no_think_time_stop_with_one_line(workdir):
@@ -355,7 +343,7 @@ def test_users_with_zero_think_time_that_are_served_still_run(workdir):
 
 def replay(workdir: Path, trace: str, extra: str = "", name: str = "trace.csv") -> str:
     (workdir / name).write_text(trace, encoding="utf-8")
-    return edit(BASE, ('kind = "poisson"\nrate = 50', f'kind = "replay"\nfile = "{name}"{extra}'))
+    return edit(BASE, [('kind = "poisson"\nrate = 50', f'kind = "replay"\nfile = "{name}"{extra}')])
 
 
 def test_trace_of_epoch_seconds_is_refused_with_the_reason(workdir):
@@ -469,7 +457,7 @@ def test_special_paths_give_one_line(tmp_path, command):
 
 def test_trace_that_is_a_fifo_is_refused(workdir):
     os.mkfifo(workdir / "trace.csv")
-    text = edit(BASE, ('kind = "poisson"\nrate = 50', 'kind = "replay"\nfile = "trace.csv"'))
+    text = edit(BASE, [('kind = "poisson"\nrate = 50', 'kind = "replay"\nfile = "trace.csv"')])
     assert_refused_everywhere(workdir, text, "traffic[0].file", "not a regular file")
 
 
@@ -534,7 +522,7 @@ TargetTrackingScalingPolicyConfiguration = { TargetValue = 1e300, PredefinedMetr
 """
     line = assert_refused_everywhere(workdir, text, "TargetTrackingScalingPolicyConfiguration.TargetValue",
                                      "at most 9.22e+18")
-    assert f":{line_of(text, 'TargetValue')}:" in line
+    assert f":{line_number(text, 'TargetValue')}:" in line
 
 
 def test_sweep_base_that_is_a_fifo_is_refused(workdir):
@@ -586,7 +574,7 @@ def test_models_cap_on_the_shipped_multi_model_experiment():
      "traffic entries: 2"),
 ])
 def test_count_caps(workdir, limit, change, expected):
-    assert_refused_everywhere(workdir, edit(BASE, change) + f"\n[limits]\n{limit} = 1\n", expected,
+    assert_refused_everywhere(workdir, edit(BASE, [change]) + f"\n[limits]\n{limit} = 1\n", expected,
                               f"limits.{limit} (1)")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from input_problems import invoke
+from input_problems import edit, invoke
 from small_experiments import base_experiment, scenario
 
 from simfleet.outputs.run_directory import run_to_directory
@@ -44,13 +44,6 @@ rate = 50
 """
 
 
-def edit(text: str, *edits: tuple[str, str]) -> str:
-    for old, new in edits:
-        assert text.count(old) == 1, f"test bug: {old!r} must occur exactly once"
-        text = text.replace(old, new)
-    return text
-
-
 def run(workdir: Path, text: str, *args: str):
     """`simfleet run` of `text` into workdir/out: (the CLI result, summary.json)."""
     path = workdir / "exp.toml"
@@ -72,7 +65,7 @@ def codes(summary: dict) -> list[tuple[str, str]]:
 
 def test_every_request_refused_warns_after_the_run_naming_the_outcome(workdir):
     """A payload typed as "2GB": every request is refused (413) before any container."""
-    result, summary = run(workdir, edit(BASE, ("rate = 50", 'rate = 50\npayload = { kind = "constant", value = "2GB" }')))
+    result, summary = run(workdir, edit(BASE, [("rate = 50", 'rate = 50\npayload = { kind = "constant", value = "2GB" }')]))
     assert codes(summary) == [("payload_over_limit", "traffic[0].payload"), ("requests_not_ok", "ep/A")]
     [outcome] = [w for w in summary["warnings"] if w["code"] == "requests_not_ok"]
     assert outcome["message"].startswith("every request") and "PayloadTooLarge" in outcome["message"]
@@ -83,7 +76,7 @@ def test_every_request_refused_warns_after_the_run_naming_the_outcome(workdir):
 def test_most_requests_failing_warns_with_the_dominant_outcome(workdir):
     """One instance of 2 workers at 10 ms serves about 200 requests/s: at 2,000/s at least 90 % find
     the queue full."""
-    text = edit(BASE, ("rate = 50", "rate = 2000"), ("initial_instance_count = 2", "initial_instance_count = 1"))
+    text = edit(BASE, [("rate = 50", "rate = 2000"), ("initial_instance_count = 2", "initial_instance_count = 1")])
     result, summary = run(workdir, text)
     [warning] = summary["warnings"]
     assert warning["code"] == "requests_not_ok" and warning["where"] == "ep/A"
@@ -133,7 +126,7 @@ def test_a_missing_serverless_price_warns_too():
 # --- instance types without a price --------------------------------------------------------------
 
 def test_unpriced_instance_type_cost_null_and_one_warning(workdir):
-    text = edit(BASE, ('instance_type = "ml.c5.xlarge"', 'instance_type = "ml.c5.18xlarge"'))
+    text = edit(BASE, [('instance_type = "ml.c5.xlarge"', 'instance_type = "ml.c5.18xlarge"')])
     result, summary = run(workdir, text)
     assert summary["cost"] is None and summary["variants"][0]["cost"] is None
     assert codes(summary) == [("no_price", "ep/A")]
@@ -276,7 +269,7 @@ def test_recommender_job_warns_in_recommendations_json_and_lists_no_price(tmp_pa
 def test_report_shows_a_warnings_box_only_when_there_are_warnings(workdir):
     from simfleet.report.cli import write_run_report
 
-    run(workdir, edit(BASE, ("rate = 50", 'rate = 50\npayload = { kind = "constant", value = "2GB" }')))
+    run(workdir, edit(BASE, [("rate = 50", 'rate = 50\npayload = { kind = "constant", value = "2GB" }')]))
     page = write_run_report(workdir / "out").read_text()
     box = page[page.index('id="warnings"'):page.index("<h2>Headline</h2>")]
     assert 'data-code="payload_over_limit"' in box and 'data-code="requests_not_ok"' in box
