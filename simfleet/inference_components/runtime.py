@@ -25,7 +25,7 @@ simfleet's choices where AWS is silent (each also said where it applies):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from simfleet.catalog import InstanceType
 from simfleet.config.inference_components import (InferenceComponent, InferenceComponentSettings,
@@ -89,8 +89,7 @@ def copy_entry(profile: ModelProfile, instance: InstanceType, component: Inferen
         workers = max(1, math.floor(cores))
     else:
         workers = written.workers
-    entry = profile.entry_for(instance, workers)
-    return replace(entry, workers=workers)
+    return profile.entry_for(instance, workers)
 
 
 def component_runtime(component: InferenceComponent, host: int, load_time_s: float,
