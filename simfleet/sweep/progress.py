@@ -40,7 +40,10 @@ class Progress:
         if self.tty:
             self._draw(f"{status} {run_id}{seconds}")
         else:
-            print(f"run {self.done}/{self.total} {status} {run_id}{seconds}", file=self.stream, flush=True)
+            # One write per line: a signal arriving inside `print` (between its text and its newline)
+            # would leave the line open and glue the interruption's `error:` line onto it.
+            self.stream.write(f"run {self.done}/{self.total} {status} {run_id}{seconds}\n")
+            self.stream.flush()
 
     def _draw(self, last: str) -> None:
         fraction = self.done / self.total if self.total else 1.0
