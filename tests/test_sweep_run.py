@@ -322,6 +322,29 @@ def test_progress_plain_lines_and_terminal_bar():
     assert "[" + "#" * 24 + "] 4/4" in text.split("\r")[-1]
 
 
+class _Writes(io.StringIO):
+    """A stream that records each write call."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.calls.append(text)
+        return super().write(text)
+
+
+def test_each_plain_progress_line_is_one_write():
+    """A signal is handled between two writes, never inside one: a line written in pieces (text, then
+    its newline, as `print` does) could be left open, and the interruption's `error:` line would be
+    glued onto it."""
+    stream = _Writes()
+    progress = Progress(3, stream=stream, tty=False)
+    for status in ("ok", "failed", "ok"):
+        progress.update("d" * 16, status, 0.1)
+    assert len(stream.calls) == 3 and all(call.endswith("\n") and call.count("\n") == 1 for call in stream.calls)
+
+
 def test_dataset_ignores_marks_of_runs_not_in_the_plan_and_unreadable_marks(tmp_path):
     path = write_sweep(tmp_path, duration="1min")
     plan = load_sweep(path)
