@@ -374,6 +374,27 @@ def test_regression_query_file_not_utf8(scratch, run_dir):
     assert outcome.stderr.startswith("error: ") and "cannot read file" in outcome.stderr
 
 
+def test_regression_export_integer_past_the_floats(scratch):
+    """A CloudWatch export whose Values hold an integer past the float range (Python's JSON reader
+    keeps it exact): an OverflowError traceback from `validate` (the long campaign's finding); both
+    `validate` and `calibrate` must refuse it on one line, writing nothing."""
+    folder = scratch / f"export-{next(_FOLDERS)}"
+    folder.mkdir()
+    shipped = EXPERIMENTS / "calibration"
+    document = json.loads((shipped / "cloudwatch-results.json").read_text())
+    document["MetricDataResults"][0]["Values"][0] = 10**400
+    (folder / "results.json").write_text(to_json(document))
+    (folder / "queries.json").write_text((shipped / "cloudwatch-queries.json").read_text())
+    validated = invoke(["validate", str(folder / "results.json"), "--kind", "calibration_source"], 60)
+    assert validated.exception is None and validated.exit_code == 3, validated.stderr
+    assert validated.stderr.count("\n") == 1 and "MetricDataResults[0].Values[0]" in validated.stderr
+    out = folder / "fitted.toml"
+    calibrated = invoke(["calibrate", "--instance-type", "ml.c5.xlarge", str(folder / "queries.json"),
+                         str(folder / "results.json"), "--out", str(out)], 60)
+    assert calibrated.exception is None and calibrated.exit_code == 3, calibrated.stderr
+    assert "float range" in calibrated.stderr and not out.exists()
+
+
 def test_case_generation_never_fails():
     """The long campaign's generator on many seeds (it once divided an integer past the floats)."""
     for kind in KINDS:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,10 +82,14 @@ def check_source(path: Path) -> str:
 
 
 def _refuse_non_finite(value, path: Path, key: str) -> None:
-    """A NaN or an infinity anywhere in an export (Python's JSON reader takes them; JSON has none)."""
+    """A NaN or an infinity anywhere in an export (Python's JSON reader takes them; JSON has none), or
+    an integer past the float range (read exactly by Python, it overflows every float conversion)."""
     if isinstance(value, float) and not math.isfinite(value):
         raise InputError.single(path, f"{value} is not a JSON number (an export holds finite numbers only)",
                                 key=key)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max:
+        raise InputError.single(path, f"a {len(str(abs(value)))}-digit integer is past the float range "
+                                "(an export holds floats)", key=key)
     if isinstance(value, dict):
         for name, item in value.items():
             _refuse_non_finite(item, path, f"{key}.{name}" if key else str(name))
