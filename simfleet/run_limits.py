@@ -198,11 +198,13 @@ def _replay(spec: ReplayTraffic, where: tuple, base_dir: Path, start_epoch: floa
             hint = "timestamps without a time zone are read as UTC; compare them with experiment.start_time"
         message = (f"no request of trace {spec.file!r} falls in the run ([0, {duration:g}) s from "
                    f"experiment.start_time): {span}")
-        if window.before == window.rows or window.epoch_like or float(times.min()) >= MAX_DURATION_S:
+        later = times[(times >= 0) & (times < MAX_DURATION_S)]
+        if window.epoch_like or len(later) == 0:
             problems.append((where + ("file",), f"{message}; {hint}"))  # no run could replay them
         else:  # a shortened run (a sweep's, a test's): a longer one would replay them
-            warnings.append((where + ("file",), f"{message}: the replay sends none (experiment.duration is "
-                                                "shorter than the trace's start)"))
+            warnings.append((where + ("file",), f"{message}: the replay sends none (experiment.duration ends "
+                                                f"before the trace's first time in a run, "
+                                                f"{_seconds(float(later.min()))})"))
         return 0
     if window.replayed < window.rows:
         warnings.append((where + ("file",), f"{window.rows - window.replayed:,} of the {window.rows:,} requests of "

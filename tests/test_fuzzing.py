@@ -302,6 +302,10 @@ REGRESSIONS = {
                                                                           + "2026-03-"}), "as a time"),
     "trace time past pandas' range": (experiment_case(replay_experiment(), **{"trace.csv": TRACE_HEADER + TRACE_ROWS
                                                                               + "-1,1000\n"}), "cannot read the times"),
+    # numeric times near the float limit: their median and differences overflowed (a RuntimeWarning
+    # on stderr beside the one-line error)
+    "trace times near the float limit": (experiment_case(replay_experiment(), **{"trace.csv": TRACE_HEADER + "".join(
+        f"{sign}1e308,1000\n" for sign in "-+-+-")}), "falls in the run"),
     # a VariantName that is a list: TypeError (unhashable) while merging variants
     "list as a JSON VariantName": (aws_case("aws/endpoint-config.json", _set(("ProductionVariants", 1, "VariantName"),
                                                                               ["Candidate"])), "VariantName"),

@@ -366,7 +366,14 @@ def test_trace_after_the_end_of_a_shortened_run_warns(workdir):
     assert result.exit_code == 0, result.output
     [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert "traffic[0].file: no request of trace 'trace.csv' falls in the run" in warning
-    assert "sends none" in warning
+    assert "sends none" in warning and "first time in a run, 200 s" in warning
+
+
+def test_trace_some_before_and_the_rest_past_any_run_is_refused(workdir):
+    """Times before the start and times past the longest run allowed: no run of any duration could
+    replay one of them (a shortened run's warning would promise what no longer run gives)."""
+    text = replay(workdir, "timestamp\n-5\n-1e308\n1e308\n")
+    assert_refused_everywhere(workdir, text, "traffic[0].file", "no request", "seconds from the start")
 
 
 def test_trace_partly_outside_the_run_warns_with_counts(workdir):

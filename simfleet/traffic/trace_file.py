@@ -115,8 +115,9 @@ def replay_window(times: np.ndarray, duration_s: float, numeric: bool) -> Replay
     """Where `times` (seconds from the run's start, as `trace_times` gives them) fall in [0, duration_s)."""
     before = int(np.count_nonzero(times < 0))
     after = int(np.count_nonzero(times >= duration_s))
-    out_of_order = int(np.count_nonzero(np.diff(times) < 0))
-    epoch_like = numeric and len(times) > 0 and float(np.median(times)) >= _EPOCH_LIKE_S
+    # Compared and picked, never subtracted or averaged: times near the float limit would overflow.
+    out_of_order = int(np.count_nonzero(times[1:] < times[:-1]))
+    epoch_like = numeric and len(times) > 0 and float(np.partition(times, len(times) // 2)[len(times) // 2]) >= _EPOCH_LIKE_S
     return ReplayWindow(len(times), before, after, out_of_order, epoch_like)
 
 
