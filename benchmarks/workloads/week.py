@@ -61,7 +61,7 @@ def experiment(hour_s: float, days: int = DAYS) -> dict:
 
 def buffer_bytes(buffer) -> int:
     """What a run's `DatapointBuffer` holds when its tables are built (the run's last call): its typed
-    row arrays and lists with their spare capacity, the objects only its lists refer to (a timestamp
+    row arrays and lists with their spare capacity, the objects its lists refer to, each once (a timestamp
     per period and metric group, instance ids), and its distribution chunks (values, counts,
     offsets, exact flags). Reads the buffer's private fields: a measurement, not an interface."""
     total, seen = 0, set()
