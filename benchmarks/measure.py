@@ -111,6 +111,7 @@ def child_probe(warm_up: Callable[[], object], run: Callable[[], object]) -> dic
         # the part of them built in traced (NumPy) memory during the run: each datapoint's values and
         # counts; the rest of the tables is built by Arrow at the end, outside tracemalloc's view
         out["kept_values_bytes"] = sum(result.metric_values.column(name).nbytes for name in ("values", "counts"))
+        out["metric_rows_bytes"] = result.metrics.nbytes  # the datapoints' rows (statistics, dimensions), as Arrow
         out["datapoints"] = result.metrics.num_rows
         out["requests"] = int(result.summary["requests"])
     return out

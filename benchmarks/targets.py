@@ -3,7 +3,8 @@
 Source of every bound: issue 6 ("Performance: millions of simulated requests per second, memory
 independent of run length"), section "Targets"; the pipeline workload's, issue 14 ("Request plane
 v2"), section "Performance"; the serverless workload's, issue 16 ("Serverless endpoints"), and the
-multi_model workload's, issue 15 ("Multi-model endpoints"), section "Performance".
+multi_model workload's, issue 15 ("Multi-model endpoints"), section "Performance"; the long runs'
+(week, sweep_1000), issue 20 (output safety), deliverable "Long runs".
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 __all__ = ["NAIVE_RATIO_MIN", "KERNEL_FACTOR_MAX", "DAY_WALL_MAX_S", "DAY_PEAK_RSS_MAX_BYTES",
            "TINY_RUN_MAX_S", "RECOMMENDER_WALL_MAX_S", "PIPELINE_NAIVE_RATIO_MIN", "PIPELINE_KERNEL_FACTOR_MAX",
            "SERVERLESS_NAIVE_RATIO_MIN", "MULTI_MODEL_NAIVE_RATIO_MIN", "MULTI_MODEL_MEMORY_GROWTH_MAX",
+           "LONG_RUN_FLAT_MAX",
            "target", "speed_targets"]
 
 #: open and closed loop end to end, metrics included: at least this many times the naive SimPy model
@@ -36,6 +38,10 @@ SERVERLESS_NAIVE_RATIO_MIN = 50.0
 #: instances, not by requests: a 6x longer run may not take more than this much more peak memory
 MULTI_MODEL_NAIVE_RATIO_MIN = 50.0
 MULTI_MODEL_MEMORY_GROWTH_MAX = 1.5
+#: issue 20, the week workload: "a week of diurnal traffic ... simulated with flat working memory".
+#: The issue gives no number; "flat" is read as: the last day's memory at most this many times the
+#: first day's (a growth of a quarter over six more days would not be flat in any sense)
+LONG_RUN_FLAT_MAX = 1.25
 
 
 def target(what: str, measured: float, relation: str, bound: float, unit: str = "") -> dict:

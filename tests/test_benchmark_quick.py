@@ -16,7 +16,7 @@ from pathlib import Path
 
 SUITE = Path(__file__).resolve().parent.parent / "benchmarks" / "suite.py"
 WORKLOADS = ("open_loop", "day", "closed_loop", "pipeline", "serverless", "multi_model", "inference_components",
-             "recommender", "kernel", "jit", "scaling")
+             "recommender", "kernel", "jit", "scaling", "week", "sweep_1000")
 
 
 def _spread(figures: dict) -> None:
@@ -89,6 +89,18 @@ def test_quick_suite_writes_every_figure(tmp_path):
     else:
         assert "ciw" in kernel["engines"]["ciw"]["skipped"]
         assert "skipped: ciw is not importable" in done.stdout
+
+    week = out["workloads"]["week"]
+    first_day, whole = week["memory"]["simfleet_first_day"], week["memory"]["simfleet_week"]
+    assert 0 < first_day["requests"] < whole["requests"] == week["workload"]["requests"]
+    assert whole["datapoints"] == week["workload"]["days"] * first_day["datapoints"]  # the same metrics every day
+    assert week["progress"]["lines"] > 0 and week["progress"]["last"]["duration_s"] == week["workload"]["duration_s"]
+
+    sweep = out["workloads"]["sweep_1000"]
+    runs = sweep["workload"]["runs"]
+    assert sweep["engines"]["sweep"]["runs"] == runs and sweep["engines"]["sweep_without"]["runs"] == runs - 1
+    assert sweep["failed_run"]["payload"] == sweep["workload"]["failing_payload"]
+    assert sweep["memory"]["parent_peak_rss_bytes"] > 0
 
     jit = out["workloads"]["jit"]
     for run in jit["jit"]["cold"] + jit["jit"]["warm"]:
