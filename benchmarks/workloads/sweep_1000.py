@@ -136,7 +136,8 @@ def run(settings: Settings) -> dict:
         "one_failed_the_others_ok": len(failed) == 1 and len(ok_a) == runs - 1,
         "the_failing_point_is_the_oversize_payload": len(failed) == 1 and failed[0]["payload"] == values[-1]
         and STEP_BYTES * RUNS["full"] > MAX_PAYLOAD_BYTES >= STEP_BYTES * (RUNS["full"] - 1),
-        "its_error_recorded_on_one_line": "PayloadTooLarge" in error and "cannot go on" in error and "\n" not in error,
+        "its_error_recorded_on_one_line": error.startswith("run stopped: ") and "PayloadTooLarge" in error
+        and "cannot go on" in error and "\n" not in error,
         "no_metrics_for_the_failed_run": len(failed) == 1 and failed[0]["run_id"] not in metrics_a,
         "exit_code_1_and_said": a.returncode == 1 and f"1 of {runs} runs failed" in a.stderr,
         "sweep_without_it_exit_code_0": b.returncode == 0,

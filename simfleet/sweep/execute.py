@@ -91,14 +91,16 @@ def run_task(task: RunTask) -> dict:
     began = time.perf_counter()
     row = {"run_id": task.run_id, "seed": task.seed, "status": "failed", "error": None}
     row.update({name: None for name, _ in HEADLINE_FIELDS})
+    stage = "invalid experiment"
     try:
         scenario = scenario_from_dict(task.experiment, task.source, Path(task.base_dir))
+        stage = "run stopped"   # an input problem only the simulation finds (closed-loop users that stall)
         result = simulate(scenario)
         _write_metrics(Path(task.metrics_dir), result.metrics, task)
         row.update(headline(result.summary, result.events))
         row["status"] = "ok"
     except InputError as error:
-        row["error"] = "invalid experiment: " + "; ".join(str(p) for p in error.problems)
+        row["error"] = f"{stage}: " + "; ".join(str(p) for p in error.problems)
     except Exception as error:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
         row["error"] = one_line(f"{type(error).__name__}: {error}")
     row["wall_s"] = time.perf_counter() - began

@@ -222,7 +222,8 @@ def _agreement(case: Case, validated: Outcome, command: Outcome, folder: Path) -
         for row in _sweep_rows(folder):
             error = row.get("error") or ""
             if row.get("status") != "ok":
-                category = ("validate accepts, command refuses" if error.startswith("invalid experiment")
+                category = ("validate accepts, command refuses" if error.startswith(("invalid experiment",
+                                                                                     "run stopped"))
                             else "sweep run raised")
                 return [Finding(category, f"sweep run {row.get('run_id')}: {error[:300]}")]
     return []
