@@ -298,7 +298,7 @@ def test_a_sweep_answers_sigterm_while_its_pool_starts_with_a_cold_numba_cache(w
     assert code == 143, command.lines
     assert [line for line in command.lines if line.startswith("error:")] == [
         "error: interrupted by SIGTERM; nothing was written"]
-    assert command.lines[-1].startswith("error:") and "Traceback" not in "\n".join(command.lines)
+    assert command.lines[-1].startswith("error:") and "Traceback" not in "\n".join(command.lines), command.lines
     assert sorted(p.name for p in workdir.iterdir()) == ["experiment.toml", "models", "sweep.toml"]
 
 

@@ -11,8 +11,8 @@ workers are stopped at once instead of finishing their runs (`abort`). A signal 
 every phase, the pool's start included: the local pool's tasks are submitted, and so its worker
 processes started, by a thread of their own while the main thread waits where a signal reaches
 it. Starting the first worker waits for the fork server to import the simulator, which can take
-long on a busy machine; an abort then ends the fork server, so that start fails at once instead
-of being waited for (a worker forked in that moment ends by itself, see below). Local workers ignore
+long on a busy machine; an abort then ends the fork server and the workers it forked, so that
+start fails at once instead of being waited for. Local workers ignore
 Ctrl-C, which a terminal sends to every process of the command: the parent alone decides. A local
 worker whose parent is gone (killed outright, SIGKILL, where nothing of the parent runs any more)
 ends at once too: each worker holds the reading end of a pipe whose writing end only the parent
@@ -85,18 +85,47 @@ def _worker_setup(parent: Connection) -> None:
 
 
 def _end_fork_server() -> None:
-    """End this process's fork server, if it runs (Linux): a worker start waiting for it fails at
-    once. The next start launches a new one (`ensure_running` sees this one gone)."""
+    """End this process's fork server, if it runs (Linux), and the processes it has forked: a worker
+    start waiting for it fails at once, and a worker forked a moment ago, whose start the pool has
+    not yet seen, ends too (left alone, it would end by itself, but perhaps with a traceback about
+    the queues its parent removed). The fork server is stopped first, so that it forks no more while
+    its children are listed. The next start launches a new one (`ensure_running` sees it gone)."""
     if not sys.platform.startswith("linux"):
         return
     from multiprocessing import forkserver
 
     pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
-    if pid is not None:
+    if pid is None:
+        return
+    try:
+        os.kill(pid, signal.SIGSTOP)
+    except ProcessLookupError:
+        return
+    for child in _children(pid):
         try:
-            os.kill(pid, signal.SIGKILL)
+            os.kill(child, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` has forked that still run (Linux /proc; none where it cannot be read)."""
+    found = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                found += [int(child) for child in children.read().split()]
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def _exit_with_parent(parent: Connection) -> None:
