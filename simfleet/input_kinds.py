@@ -37,8 +37,9 @@ class InputKind:
     name: str
     looks_like: str                              # for messages: how the kind is recognised
     recognise: Callable[[str, object], bool]     # (suffix, parsed document or None) -> is this kind
-    # (path, --model) -> a note for the ok line, or (note, warnings), or raises `InputError`
-    check: Callable[[Path, str | None], str | tuple[str, tuple[Problem, ...]]]
+    # (path, --model) -> a note for the ok line, or (note, warnings: each a `Problem` or an
+    # `outputs.run_warnings.RunWarning`, shown as `warning: <it>`), or raises `InputError`
+    check: Callable[[Path, str | None], str | tuple[str, tuple]]
 
 
 def _table(document) -> dict:
@@ -48,10 +49,14 @@ def _table(document) -> dict:
 # --- the checks: each one is what the command that reads the file does ----------------------------
 
 
-def _check_experiment(path: Path, model: str | None) -> str:
+def _check_experiment(path: Path, model: str | None) -> tuple[str, tuple]:
+    """As `simfleet run` does, with the warnings it says before the run and those of its results
+    that the configuration decides (`outputs.run_warnings.config_warnings`), in the same words."""
+    from simfleet.outputs.run_warnings import config_warnings
     from simfleet.scenario import load_experiment
 
-    return "", load_experiment(path).warnings
+    scenario = load_experiment(path)
+    return "", (*scenario.warnings, *config_warnings(scenario))
 
 
 def _check_profile(path: Path, model: str | None) -> str:
@@ -61,19 +66,23 @@ def _check_profile(path: Path, model: str | None) -> str:
     return ""
 
 
-def _check_sweep(path: Path, model: str | None) -> str:
+def _check_sweep(path: Path, model: str | None) -> tuple[str, tuple]:
+    """As `simfleet sweep` does, with the warnings it says at its end (its plan decides them)."""
+    from simfleet.outputs.run_warnings import sweep_warnings
     from simfleet.sweep.dataset import check_column_names
     from simfleet.sweep.plan import load_sweep
 
     plan = load_sweep(path)
     check_column_names(plan)
-    return f"{len(plan.runs)} runs"
+    return f"{len(plan.runs)} runs", tuple(sweep_warnings(plan))
 
 
-def _check_job(path: Path, model: str | None) -> str:
-    """As `simfleet recommend` does; a job that names no model (an AWS request as sent, which
-    `recommend` takes with `--model`) is checked in full except for the model, and says so."""
+def _check_job(path: Path, model: str | None) -> str | tuple[str, tuple]:
+    """As `simfleet recommend` does, with the warnings of its end that the job file decides
+    (`recommender.job_runner.planned_job_warnings`); a job that names no model (an AWS request as
+    sent, which `recommend` takes with `--model`) is checked in full except for the model, and says so."""
     from simfleet.recommender.job_file import load_job_file
+    from simfleet.recommender.job_runner import planned_job_warnings
 
     try:
         job = load_job_file(path, model=model)
@@ -82,7 +91,7 @@ def _check_job(path: Path, model: str | None) -> str:
         if rest:
             raise InputError(rest) from None
         return "no model profile named: give one with --model to check the instance types against it"
-    return f"model {job.model}"
+    return f"model {job.model}", tuple(planned_job_warnings(job))
 
 
 def _is_missing_model(problem: Problem) -> bool:
@@ -272,10 +281,10 @@ def detect_kind(path: Path) -> str:
                                   f"{expected}; or give --kind")
 
 
-def check_file(path: Path, kind: str | None = None,
-               model: str | None = None) -> tuple[str, str, tuple[Problem, ...]]:
+def check_file(path: Path, kind: str | None = None, model: str | None = None) -> tuple[str, str, tuple]:
     """Check `path` as the command that reads it would: (kind name, note for the ok line, warnings:
-    what will run but may mislead). Raises `InputError` with every problem found."""
+    what will run but may mislead, each shown as the command shows it: a `Problem` or a
+    `RunWarning`). Raises `InputError` with every problem found."""
     path = Path(path)
     name = kind or detect_kind(path)
     result = KINDS[name].check(path, model)

@@ -99,8 +99,8 @@ def workdir(tmp_path: Path) -> Path:
 class Command:
     """A `simfleet` process in its own session, its stderr lines collected as they come."""
 
-    def __init__(self, args: list, cwd: Path):
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
+    def __init__(self, args: list, cwd: Path, env: dict | None = None):
+        env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
         self.process = subprocess.Popen(SIMFLEET + [str(a) for a in args], cwd=cwd, env=env, start_new_session=True,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
@@ -135,6 +135,24 @@ class Command:
                 return
             assert time.monotonic() < deadline, "a process of the command outlived it"
             time.sleep(0.05)
+
+    def descendants(self) -> list[tuple[int, str]]:
+        """(pid, command line) of every process below the command (Linux: /proc), children first."""
+        found, todo = [], [self.process.pid]
+        while todo:
+            parent = todo.pop(0)
+            for task in Path(f"/proc/{parent}/task").glob("*"):
+                try:
+                    children = [int(pid) for pid in (task / "children").read_text().split()]
+                except OSError:
+                    continue
+                for child in children:
+                    try:
+                        found.append((child, Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()))
+                    except OSError:
+                        continue
+                    todo.append(child)
+        return found
 
     def kill(self) -> None:
         try:
@@ -218,14 +236,69 @@ def test_a_sweep_terminated_before_any_run_finished_leaves_no_dataset(workdir):
     command = Command(["sweep", "sweep.toml", "--out", "out", "--workers", "2"], workdir)
     try:
         command.wait_for(lambda: (workdir / "out" / "sweep.json").is_file())
-        # held while the pool starts its workers (the fork server imports the simulator): on a fresh
-        # clone that has taken more than 30 s
-        code = command.interrupt(signal.SIGTERM, timeout_s=180.0)
+        code = command.interrupt(signal.SIGTERM)
         command.assert_no_process_left()
     finally:
         command.kill()
     assert code == 143, command.lines
     assert command.lines[-1] == "error: interrupted by SIGTERM; nothing was written"
+    assert sorted(p.name for p in workdir.iterdir()) == ["experiment.toml", "models", "sweep.toml"]
+
+
+def _forked(command: Command) -> int:
+    """How many processes of the command run the fork server's command line: the fork server and
+    the pool's workers it forked (a fork keeps its parent's command line)."""
+    return sum("multiprocessing.forkserver" in line for _, line in command.descendants())
+
+
+def _fork_server(command: Command) -> bool:
+    """The pool's start has begun: the fork server runs (and imports the simulator)."""
+    return _forked(command) >= 1
+
+
+def _pool_workers(command: Command) -> bool:
+    """A pool worker runs (with an empty numba cache, it compiles the kernels first)."""
+    return _forked(command) >= 2
+
+
+# Python runs a `sitecustomize` module found on its path at start-up: this one makes the fork server
+# (alone) start as slowly as its import of the simulator has on a fresh clone of a busy machine
+SLOW_FORK_SERVER = """\
+import time
+with open("/proc/self/cmdline", "rb") as cmdline:
+    if b"multiprocessing.forkserver" in cmdline.read():
+        time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the pool's processes are found in /proc")
+@pytest.mark.parametrize("started, slow_fork_server", [(_fork_server, True), (_pool_workers, False)],
+                         ids=["fork-server-importing", "workers-compiling"])
+def test_a_sweep_answers_sigterm_while_its_pool_starts_with_a_cold_numba_cache(workdir, tmp_path_factory, started,
+                                                                                 slow_fork_server):
+    """With an empty numba cache, as on a fresh clone, the pool's start is long: the fork server
+    imports the simulator (here made to take a minute), then each worker compiles the kernels. A
+    SIGTERM then ends the command without waiting for either (it was once held until the fork server
+    was ready), and no process of it is left. The bound is generous: the point is not waiting for
+    the start to finish."""
+    (workdir / "experiment.toml").write_text(EXPERIMENT.format(duration="100h"))
+    (workdir / "sweep.toml").write_text(SWEEP)
+    env = {"NUMBA_CACHE_DIR": str(tmp_path_factory.mktemp("numba-cache"))}
+    if slow_fork_server:
+        site = tmp_path_factory.mktemp("site")
+        (site / "sitecustomize.py").write_text(SLOW_FORK_SERVER)
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(site)])
+    command = Command(["sweep", "sweep.toml", "--out", "out", "--workers", "2"], workdir, env=env)
+    try:
+        command.wait_for(lambda: started(command))
+        code = command.interrupt(signal.SIGTERM, timeout_s=20.0)
+        command.assert_no_process_left()
+    finally:
+        command.kill()
+    assert code == 143, command.lines
+    assert [line for line in command.lines if line.startswith("error:")] == [
+        "error: interrupted by SIGTERM; nothing was written"]
+    assert command.lines[-1].startswith("error:") and "Traceback" not in "\n".join(command.lines), command.lines
     assert sorted(p.name for p in workdir.iterdir()) == ["experiment.toml", "models", "sweep.toml"]
 
 

@@ -281,6 +281,104 @@ def test_leftovers_of_a_killed_process_are_removed_and_a_live_ones_kept(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name, "run"])
 
 
+#: A writer killed (SIGKILL) at one step of the two-rename swap (`_exchange` unavailable, as off
+#: Linux): argv = destination, step.
+KILLED_IN_THE_SWAP = """\
+import os, shutil, signal, sys
+from pathlib import Path
+from simfleet.outputs import directory
+from simfleet.outputs.directory import OutputDirectory
+
+final, step = Path(sys.argv[1]), sys.argv[2]
+directory._exchange = lambda a, b: False
+renames, real_rename, real_rmtree = [], os.rename, shutil.rmtree
+
+def killed():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def rename(source, target):
+    renames.append(target)
+    if step == f"before-rename-{len(renames)}":
+        killed()
+    real_rename(source, target)
+    if step == f"after-rename-{len(renames)}":
+        killed()
+
+def rmtree(path, *args, **kwargs):
+    if step == "removing-the-old" and ".simfleet-old-" in str(path):
+        sorted(Path(path).iterdir())[0].unlink()  # part of it removed
+        killed()
+    real_rmtree(path, *args, **kwargs)
+
+os.rename, shutil.rmtree = rename, rmtree
+with OutputDirectory(final) as folder:
+    (folder / "manifest.json").write_text(%r)
+    (folder / "summary.json").write_text("new")
+"""
+
+
+@pytest.mark.parametrize("step, holds", [("before-rename-1", "old"), ("after-rename-1", "new"),
+                                         ("after-rename-2", "new"), ("removing-the-old", "new")])
+def test_a_writer_killed_in_a_two_rename_swap_loses_nothing_and_the_next_one_finishes(tmp_path, step, holds):
+    """Killed at each step of the swap, the destination holds the earlier output or the new one, whole,
+    once a command that reads or writes it has looked (a kill between the renames leaves it missing
+    until then: the next one completes the swap); re-writing it succeeds and leaves nothing aside."""
+    final = earlier_run(tmp_path / "run", "summary.json")
+    old = snapshot(final)
+    new = {"manifest.json": RUN_MANIFEST.encode(), "summary.json": b"new"}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-c", KILLED_IN_THE_SWAP % RUN_MANIFEST, str(final), step], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert final.exists() == (step != "after-rename-1")  # what the kill left, as the docstring says
+    directory.recover_swap(final)  # as the next command reading it does (a writer: `OutputDirectory.check`)
+    assert snapshot(final) == {"old": old, "new": new}[holds]
+    with OutputDirectory(final) as folder:
+        (folder / "manifest.json").write_text(RUN_MANIFEST)
+        (folder / "summary.json").write_text("third")
+    assert snapshot(final) == {"manifest.json": RUN_MANIFEST.encode(), "summary.json": b"third"}
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_a_run_killed_between_the_renames_is_found_by_the_next_run(tmp_path):
+    """The next writer completes the swap before checking the destination: here a run killed between
+    the renames, then `simfleet run` to the same --out."""
+    final = earlier_run(tmp_path / "run", "summary.json")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-c", KILLED_IN_THE_SWAP % RUN_MANIFEST, str(final), "after-rename-1"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL and not final.exists()
+    OutputDirectory(final).check()  # what `simfleet run` does first: the killed writer's output is in place
+    assert snapshot(final) == {"manifest.json": RUN_MANIFEST.encode(), "summary.json": b"new"}
+    shutil.copytree(DATA / "models", tmp_path / "models")
+    (tmp_path / "experiment.toml").write_text(EXPERIMENT)
+    result = invoke("run", tmp_path / "experiment.toml", "--out", final, "--no-requests", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (final / "metrics.parquet").is_file() and (final / "summary.json").read_text() != "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["experiment.toml", "models", "run"]
+
+
+def test_an_old_directory_left_alone_is_put_back_and_a_live_writers_swap_is_left_to_it(tmp_path):
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(done.stdout)
+    final = tmp_path / "run"
+    aside = earlier_run(tmp_path / f".run.simfleet-old-{dead}", "summary.json")
+    old = snapshot(aside)
+    assert directory.recover_swap(final) and snapshot(final) == old and not aside.exists()
+    # a writer between its renames: its new directory is locked (here by this process)
+    shutil.rmtree(final)
+    aside = earlier_run(tmp_path / f".run.simfleet-old-{dead}", "summary.json")
+    writing = tmp_path / f".run.simfleet-new-{dead}"
+    writing.mkdir()
+    held = directory._lock(writing)
+    try:
+        assert not directory.recover_swap(final)
+        assert not final.exists() and aside.is_dir() and writing.is_dir()
+    finally:
+        if held is not None:
+            os.close(held)
+
+
 def test_signals_are_held_while_a_swap_runs_and_delivered_after():
     handler = signal.getsignal(signal.SIGINT)
     reached = False

@@ -586,9 +586,13 @@ def test_count_caps(workdir, limit, change, expected):
 
 
 def test_shipped_experiments_give_no_warning():
-    """The warnings mean something: none of the shipped experiments, as shipped, gives one."""
+    """The warnings mean something: none of the shipped experiments, as shipped, gives one. (What
+    their runs would say may mislead, such as assumed latencies, validate says too: those are
+    `outputs.run_warnings`' and tests/test_run_warnings.py's.)"""
+    from simfleet.errors import Problem
     from simfleet.input_kinds import check_file
 
     for path in sorted((Path(__file__).parent.parent / "experiments").glob("*.toml")):
         kind, _, warnings = check_file(path)
-        assert warnings == (), (path, warnings)
+        own = [w for w in warnings if isinstance(w, Problem)]
+        assert own == [], (path, own)

@@ -220,6 +220,7 @@ def test_sweep_warns_at_the_end_and_in_sweep_json(workdir, types, expected):
     document = json.loads((workdir / "ds" / "sweep.json").read_text())
     assert len(document["warnings"]) == len(warned(result)) == expected
     assert json.loads(result.stdout)["warnings"] == document["warnings"]
+    assert validate_warnings(workdir / "sweep.toml") == [w.removeprefix("warning: ") for w in warned(result)]
     if expected:
         [warning] = document["warnings"]
         assert warning["code"] == "differ_only_in_price" and "differ only in instance_type" in warning["message"]
@@ -249,6 +250,7 @@ def test_recommender_job_warns_in_recommendations_json_and_lists_no_price(tmp_pa
     assert warning["code"] == "differ_only_in_price"
     assert "ml.c5.large, ml.c6i.large differ only in price" in warning["message"]
     assert warned(result) == [f"warning: {warning['message']}"]
+    assert validate_warnings(path) == [warning["message"]]  # said before the job runs too
 
     # a configuration without a price is ranked and shown as "no price", not dropped
     from simfleet.recommender.job_file import load_job_file
@@ -262,6 +264,104 @@ def test_recommender_job_warns_in_recommendations_json_and_lists_no_price(tmp_pa
     [row] = [line for line in table(unpriced.results).splitlines() if "ml.c5.xlarge" in line]
     assert row.split()[0].isdigit() and row.count("no price") == 2
     assert [(w.code, w.where) for w in job_warnings(unpriced, [])] == [("no_price", "ml.c5.xlarge")]
+
+
+def test_a_job_whose_duration_may_cut_its_tests_leaves_price_only_to_the_run(tmp_path):
+    """Which tests run, and how long, depends on the runs when the job's duration may cut them: validate
+    then does not say which configurations differ only in price (the run does). A tested instance
+    type without a price is known from the file: validate says it."""
+    job = json.loads(json.dumps(JOB))
+    job["InputConfig"]["JobDurationInSeconds"] = 200  # three tests of up to 2 min, one at a time
+    job["InputConfig"]["EndpointConfigurations"].append({"InstanceType": "ml.c5.18xlarge"})
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(job))
+    said = validate_warnings(path)
+    assert len(said) == 1 and said[0].startswith("ml.c5.18xlarge: ml.c5.18xlarge has no price in the catalog")
+    job["InputConfig"]["JobDurationInSeconds"] = 4 * 120  # room for every test in full
+    path.write_text(json.dumps(job))
+    assert [line.split(" differ only")[0] for line in validate_warnings(path)][1:] == [
+        "configurations ml.c5.large, ml.c6i.large"]
+
+
+# --- said before the run: simfleet validate ---------------------------------------------------------
+
+def validate_warnings(path: Path) -> list[str]:
+    """The `warning:` lines of `simfleet validate PATH` (which must pass), without the prefix."""
+    result = invoke("validate", path)
+    assert result.exit_code == 0, result.output
+    return [line.removeprefix("warning: ") for line in result.stderr.splitlines() if line.startswith("warning: ")]
+
+
+def assert_validate_said_what_the_run_wrote(said: list[str], summary: dict) -> None:
+    """validate's lines and the warnings of the run's summary.json but `requests_not_ok` are the same,
+    one to one: the experiment's own warnings shown as validate shows a problem (`file:line: key:
+    message`), the others as the run shows them (`where: message`)."""
+    expected = [w for w in summary["warnings"] if w["code"] != "requests_not_ok"]
+    assert len(said) == len(expected), (said, expected)
+    left = list(said)
+    for warning in expected:
+        shown = f"{warning['where']}: {warning['message']}" if warning["where"] else warning["message"]
+        matches = [line for line in left if line == shown or line.endswith(f": {warning['message']}")]
+        assert matches, (warning, left)
+        left.remove(matches[0])
+
+
+def test_validate_says_the_quickstart_latencies_are_the_same_assumption():
+    """The quickstart's A/B test runs c5 and c6i on entries of the xgboost-tabular profile that are
+    both assumptions holding one distribution (read from the profile file here)."""
+    import tomllib
+
+    profile = tomllib.loads((EXPERIMENTS.parent / "models" / "xgboost-tabular.toml").read_text())
+    entries = {entry["instance"]: entry for entry in profile["service"] if entry["instance"] in ("c5", "c6i")}
+    assert all(entry["source"].upper().startswith("ASSUMPTION") for entry in entries.values())
+    assert {k: v for k, v in entries["c5"].items() if k not in ("instance", "source")} == \
+        {k: v for k, v in entries["c6i"].items() if k not in ("instance", "source")}
+    said = validate_warnings(EXPERIMENTS / "quickstart.toml")
+    assumed = sorted(line.split(":")[0] for line in said if "rest on an assumption" in line)
+    assert assumed == ["fraud-scoring/Candidate", "fraud-scoring/Current"]
+    [same] = [line for line in said if "from the same figure" in line]
+    assert "fraud-scoring/Current (ml.c5.xlarge)" in same and "fraud-scoring/Candidate (ml.c6i.xlarge)" in same
+    assert len(said) == 3
+
+
+def test_validate_says_an_instance_type_has_no_price_as_the_run_does(workdir):
+    text = edit(BASE, [('instance_type = "ml.c5.xlarge"', 'instance_type = "ml.c5.18xlarge"')])
+    _, summary = run(workdir, text)
+    said = validate_warnings(workdir / "exp.toml")
+    assert len(said) == 1 and "ml.c5.18xlarge has no price in the catalog" in said[0]
+    assert_validate_said_what_the_run_wrote(said, summary)
+
+
+def test_validate_says_a_serverless_price_is_missing_as_the_run_does(workdir):
+    """The shipped serverless prices have no Provisioned Concurrency price: a variant with
+    provisioned concurrency and no such price in its experiment lacks both."""
+    from simfleet.catalog.serverless import load_serverless_prices
+
+    shipped = load_serverless_prices()
+    assert shipped.provisioned_price_per_gb_second is None and shipped.provisioned_inference_price_per_gb_second is None
+    text = edit((EXPERIMENTS / "serverless.toml").read_text(), [("duration = \"1h\"", "duration = \"10min\"")])
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("provisioned_"))
+    _, summary = run(workdir, text)
+    said = validate_warnings(workdir / "exp.toml")
+    assert sorted(line.split(" for ")[0] for line in said if "no price" in line or "no provisioned" in line) == [
+        "classify/AllTraffic: no provisioned_inference_price_per_second",
+        "classify/AllTraffic: no provisioned_price_per_second"]
+    assert_validate_said_what_the_run_wrote(said, summary)
+
+
+#: The shipped experiments; the longest (a day of traffic) run with the slow tests.
+SHIPPED = sorted(p for p in EXPERIMENTS.glob("*.toml") if "[experiment]" in p.read_text())
+LONG = {"diurnal-autoscaling", "diurnal-day"}
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.slow) if p.stem in LONG else p
+                                  for p in SHIPPED], ids=[p.stem for p in SHIPPED])
+def test_validate_says_what_a_run_of_a_shipped_experiment_writes(path, tmp_path):
+    """Every warning a run writes but `requests_not_ok` is decided by the configuration: validate says each."""
+    result = invoke("run", path, "--out", tmp_path / "out", "--no-requests", "--quiet")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert_validate_said_what_the_run_wrote(validate_warnings(path), summary)
 
 
 # --- the report -----------------------------------------------------------------------------------

@@ -39,7 +39,9 @@ def test_the_shipped_inputs_are_found():
 def test_every_shipped_input_validates(path):
     result = invoke(path)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"ok: {path} (") and result.stderr == ""
+    assert result.stdout.startswith(f"ok: {path} (")
+    # what a run of it would say may mislead (as the quickstart's assumed latencies): warnings, no error
+    assert all(line.startswith("warning: ") for line in result.stderr.splitlines()), result.stderr
 
 
 def test_the_shipped_inputs_cover_the_kinds_and_are_recognised_by_content():

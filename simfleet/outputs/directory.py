@@ -15,7 +15,12 @@ A run directory, a recommender job folder and a report's PNG folder are each wri
    exchanged with it in one step (Linux `renameat2(RENAME_EXCHANGE)`; elsewhere, or on a file
    system without it, two renames with the old directory moved aside under
    `.<name>.simfleet-old-<pid>`), then the old one is deleted. An earlier output is therefore
-   replaced as a whole, never mixed with the new files.
+   replaced as a whole, never mixed with the new files. A process killed outright between the two
+   renames leaves no directory at the destination: the old one is under its `old` name and the
+   complete new one under its `new` name. The next command that writes the destination, or reads
+   it as a run directory (`recover_swap`), first completes that swap: the new directory is renamed
+   in and the old one deleted (had the new one gone, the old one would be renamed back). Until
+   then the destination is missing, and nothing is lost.
 4. **Or discarded**: on any error or interruption inside the `with` block (Ctrl-C, SIGTERM, a full
    disk) the temporary directory and the parent folders it created are removed, and the
    destination is as it was. An `OSError` from writing becomes a one-line `InputError` naming the
@@ -57,7 +62,7 @@ except ImportError:  # Windows: no flock; the process number alone tells a stale
     fcntl = None
 
 __all__ = ["OutputDirectory", "replaceable", "png_folder", "writing", "signals_held", "check_new_or_directory",
-           "RUN_DIRECTORY_FILES", "JOB_FOLDER_FILES", "TEMPORARY_MARK"]
+           "recover_swap", "RUN_DIRECTORY_FILES", "JOB_FOLDER_FILES", "TEMPORARY_MARK"]
 
 #: Files a run directory may hold (`run_directory.RUN_FILES`, the optional request trace, the report).
 RUN_DIRECTORY_FILES = frozenset({"metrics.parquet", "metric_values.parquet", "events.parquet", "summary.json",
@@ -273,6 +278,42 @@ def _locked(path: Path) -> bool | None:
     return False
 
 
+def recover_swap(path: str | Path) -> bool:
+    """Complete the swap into `path` of a writer killed between its two renames (module docstring,
+    step 3): `path` missing, the old directory aside as `.<name>.simfleet-old-<pid>` and the complete
+    new one as `.<name>.simfleet-new-<pid>`, whose writer is gone (no one holds the new directory's
+    lock, or, where that cannot be told, its process has ended). The new directory is renamed in
+    and the old one deleted; without a new one, the old one is renamed back. Whether it did so."""
+    final = Path(os.path.abspath(path))
+    if os.path.lexists(final) or not final.parent.is_dir():
+        return False
+    pattern = re.compile(re.escape(f".{final.name}{TEMPORARY_MARK}") + r"old-(\d+)")
+    try:
+        entries = sorted(final.parent.iterdir())
+    except OSError:
+        return False
+    with signals_held():
+        for entry in entries:
+            match = pattern.fullmatch(entry.name)
+            if not match or not entry.is_dir() or entry.is_symlink():
+                continue
+            pid = int(match.group(1))
+            new = final.parent / f".{final.name}{TEMPORARY_MARK}new-{pid}"
+            locked = _locked(new) if new.is_dir() and not new.is_symlink() else None
+            if locked or (locked is None and pid != os.getpid() and _process_alive(pid)):
+                continue  # its writer is still at it
+            try:
+                if new.is_dir() and not new.is_symlink():
+                    os.rename(new, final)
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    os.rename(entry, final)
+            except OSError:
+                continue  # another process got there first, or the folder cannot be written: as it was
+            return True
+    return False
+
+
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -316,7 +357,9 @@ class OutputDirectory:
     # -- before any work
 
     def check(self) -> None:
-        """Refuse, in one line, a destination this output may not be written to (see the module docstring)."""
+        """Refuse, in one line, a destination this output may not be written to (see the module
+        docstring), after completing a swap into it that a killed writer left half done."""
+        recover_swap(self.final)
         check_new_or_directory(self.shown, self.what, self.option)
         if not self.final.is_dir():
             return

@@ -13,7 +13,9 @@ Codes:
 * `requests_not_ok`: every request, or most (> 50 %), of a variant was rejected or failed; the
   message names the dominant outcome and what usually causes it;
 * `no_price`: a price nobody knows (an instance type without one, a serverless price): the cost is
-  null, never 0, and the configuration is listed as "no price", not dropped;
+  null, never 0, and the configuration is listed as "no price", not dropped; known before the run
+  (`Scenario.warnings`, `serverless_price_warnings`) except a Provisioned Concurrency price needed
+  only because autoscaling provisioned some during the run;
 * `assumed_latency`: a variant's service times come from a profile entry whose source starts with
   `ASSUMPTION` (not published);
 * `same_latency`: variants on different instance types whose profile entries hold the same service
@@ -22,6 +24,10 @@ Codes:
 * `differ_only_in_price` (sweeps and recommender jobs): configurations whose simulations are the
   same but for the price of their instance types; their latency, throughput and errors agree by
   construction, and only the cost ranks them.
+
+All but `requests_not_ok` depend on the configuration alone, so `simfleet validate` says them
+before anything runs (`config_warnings` for an experiment, `sweep_warnings` for a sweep; a
+recommender job's in `recommender.job_runner.planned_job_warnings`), with the same text.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from simfleet.errors import Problem
 from simfleet.scenario import Scenario
 
 __all__ = ["RunWarning", "run_warnings", "input_warnings", "outcome_warnings", "price_warnings",
-           "latency_warnings", "behaviour_key", "price_only_warnings", "sweep_warnings", "as_json", "WARNING_CODES"]
+           "serverless_price_warnings", "config_warnings", "latency_warnings", "behaviour_key", "price_only_warnings", "sweep_warnings", "as_json", "WARNING_CODES"]
 
 WARNING_CODES = ("long_run", "payload_over_limit", "trace_outside_run", "trace_out_of_order", "input",
                  "requests_not_ok", "no_price", "assumed_latency", "same_latency", "differ_only_in_price")
@@ -132,12 +138,47 @@ def outcome_warnings(summary: dict) -> list[RunWarning]:
 
 def price_warnings(summary: dict) -> list[RunWarning]:
     """`no_price` for each price the run's cost needed and nobody knows (`missing_prices`)."""
+    return [_no_price(f"{missing['EndpointName']}/{missing['VariantName']}", missing["price"], missing["of"])
+            for missing in summary.get("missing_prices", [])]
+
+
+def _no_price(where: str, price: str, of: str) -> RunWarning:
+    return RunWarning("no_price", f"no {price} for {of}: this variant's cost is null (listed as \"no price\"), "
+                                  "not zero, and the run's cost is null", where)
+
+
+def serverless_price_warnings(scenario: Scenario) -> list[RunWarning]:
+    """`no_price` for each serverless price that every run of the experiment needs and nobody knows,
+    as the run names it (`metrics.serverless_billing.serverless_cost`): compute and data always, the
+    Provisioned Concurrency prices when a variant starts with provisioned concurrency. (A variant
+    that autoscaling gives provisioned concurrency during the run needs them too: the run says so.)"""
+    from simfleet.catalog.serverless import load_serverless_prices
+
+    experiment = scenario.experiment
+    prices = load_serverless_prices().with_overrides(experiment.serverless.price_overrides(), scenario.source)
     out = []
-    for missing in summary.get("missing_prices", []):
-        where = f"{missing['EndpointName']}/{missing['VariantName']}"
-        out.append(RunWarning("no_price", f"no {missing['price']} for {missing['of']}: this variant's cost is null "
-                                          "(listed as \"no price\"), not zero, and the run's cost is null", where))
+    for endpoint in experiment.endpoints:
+        for variant in endpoint.production_variants:
+            config = variant.serverless_config
+            if config is None:
+                continue
+            memory = config.memory_size_in_mb
+            provisioned = bool(config.provisioned_concurrency)
+            needed = [("price_per_second", prices.price_per_gb_second, True),
+                      ("provisioned_inference_price_per_second", prices.provisioned_inference_price_per_gb_second,
+                       provisioned),
+                      ("provisioned_price_per_second", prices.provisioned_price_per_gb_second, provisioned),
+                      ("data_price_per_gb", prices.data_price_per_gb, True)]
+            out += [_no_price(f"{endpoint.endpoint_name}/{variant.variant_name}", name, f"serverless {memory} MB")
+                    for name, price, used in needed if used and price is None]
     return out
+
+
+def config_warnings(scenario: Scenario) -> list[RunWarning]:
+    """The warnings of a run that its configuration decides, beyond the experiment's own
+    (`input_warnings`): `no_price` for serverless prices, `assumed_latency`, `same_latency`.
+    `simfleet validate` says them; a run says them too, with the same text."""
+    return serverless_price_warnings(scenario) + latency_warnings(scenario)
 
 
 def _entries(scenario: Scenario):

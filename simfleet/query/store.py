@@ -78,7 +78,10 @@ class RunStore:
     @classmethod
     def open(cls, run_dir: str | Path) -> "RunStore":
         """Open RUN_DIR; a missing directory or file is an `InputError` naming it."""
+        from simfleet.outputs.directory import recover_swap
+
         path = Path(run_dir)
+        recover_swap(path)  # a writer killed in the middle of swapping it in left it aside
         if not path.is_dir():
             raise InputError.single(path, "run directory not found (expected the --out folder of `simfleet run`)")
         metrics_path, values_path = path / METRICS_FILE, path / VALUES_FILE

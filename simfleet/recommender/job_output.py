@@ -25,7 +25,7 @@ from simfleet.outputs.directory import OutputDirectory
 from simfleet.outputs.manifest import software_versions
 from simfleet.outputs.run_directory import write_run
 from simfleet.outputs.run_warnings import RunWarning, as_json, price_only_warnings
-from simfleet.recommender.job_runner import JobOutcome
+from simfleet.recommender.job_runner import JobOutcome, no_price_warning
 from simfleet.recommender.load_test import load_test_experiment
 from simfleet.recommender.ranking import Preferences
 from simfleet.recommender.responses import SIMFLEET_KEY, describe_job_response, list_job_steps_response, to_json
@@ -63,10 +63,7 @@ def _manifest(outcome: JobOutcome) -> dict:
 def job_warnings(outcome: JobOutcome, configurations: list) -> list[RunWarning]:
     """The job's warnings (`outputs.run_warnings`): configurations without a price (listed as "no
     price", still ranked) and configurations that differ only in price."""
-    out = [RunWarning("no_price", f"{result.instance_type} has no price in the catalog: its CostPerHour and "
-                                  "CostPerInference are missing (\"no price\" in the table), it scores 0 on cost and "
-                                  "stays in the ranking", result.label)
-           for test, result in zip(outcome.planned, outcome.results)
+    out = [no_price_warning(result.instance_type, result.label) for test, result in zip(outcome.planned, outcome.results)
            if test.instance_type is not None and result.price_per_hour is None]
     return out + price_only_warnings(configurations, "configurations")
 

@@ -18,21 +18,26 @@ import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from simfleet.catalog import Catalog, load_catalog
-from simfleet.engine.simulation import RunResult
+from simfleet.outputs.run_warnings import RunWarning, price_only_warnings
 from simfleet.profiles import builtin_profile_dir
 from simfleet.recommender.job_file import RecommendationJob
-from simfleet.recommender.load_test import LoadTestRun, LoadTestSpec, run_load_test
+from simfleet.recommender.load_test import LoadTestRun, LoadTestSpec, load_test_experiment, run_load_test
 from simfleet.recommender.results import LoadTestResult
 from simfleet.recommender.stopping import JOB_DURATION, StopDecision, StoppingMonitor
 from simfleet.recommender.test_plan import PlannedTest, planned_tests, start_offsets
+from simfleet.scenario import scenario_from_dict
 
-__all__ = ["JobOutcome", "run_job", "load_test_spec", "shift_run", "simulate_test"]
+if TYPE_CHECKING:  # the engine (numba) is imported when a test is simulated, not to plan one
+    from simfleet.engine.simulation import RunResult
+
+__all__ = ["JobOutcome", "run_job", "load_test_spec", "shift_run", "simulate_test", "no_price_warning",
+           "planned_job_warnings"]
 
 
 @dataclass(frozen=True)
@@ -177,3 +182,40 @@ def _not_started(job: RecommendationJob, test: PlannedTest, when: dt.datetime, p
                           environment_parameters=test.environment_parameters, failure_reason=reason,
                           serverless=test.serverless)
 
+
+
+def no_price_warning(instance_type: str, label: str) -> RunWarning:
+    """`no_price` for a tested instance type the catalog has no price for."""
+    return RunWarning("no_price", f"{instance_type} has no price in the catalog: its CostPerHour and "
+                                  "CostPerInference are missing (\"no price\" in the table), it scores 0 on cost and "
+                                  "stays in the ranking", label)
+
+
+def _every_test_runs_in_full(job: RecommendationJob, planned: list[PlannedTest]) -> bool:
+    """Whether the job's duration can neither cut a test short nor leave one unstarted, however long
+    the tests run: with no `JobDurationInSeconds`, or when the tests, each running as long as its
+    experiment may (its traffic pattern to the next whole minute), `MaxParallelOfTests` at a time,
+    end within it (shorter tests start no later, `start_offsets` being monotone in the lengths)."""
+    config = job.request.InputConfig
+    duration = config.JobDurationInSeconds
+    if duration is None:
+        return True
+    parallel = (config.ResourceLimit.MaxParallelOfTests if config.ResourceLimit else None) or 1
+    longest = [load_test_spec(job, test, limit_s=test.pattern_s).duration_s for test in planned]
+    return all(offset + length <= duration for offset, length in zip(start_offsets(longest, parallel), longest))
+
+
+def planned_job_warnings(job: RecommendationJob, catalog: Catalog | None = None) -> list[RunWarning]:
+    """What the job's warnings (`job_output.job_warnings`) will say, known from the job file alone:
+    `no_price` for each tested instance type without a price, and `differ_only_in_price` when every
+    test runs in full whatever the runs do (`_every_test_runs_in_full`; otherwise which tests run,
+    and for how long, is known only after the run, and only the run says it)."""
+    catalog = load_catalog() if catalog is None else catalog
+    planned = planned_tests(job, catalog)
+    out = [no_price_warning(test.instance_type, test.label) for test in planned
+           if test.instance_type is not None and catalog[test.instance_type].price_per_hour is None]
+    if _every_test_runs_in_full(job, planned):
+        specs = [load_test_spec(job, test) for test in planned]
+        out += price_only_warnings([(spec.label, scenario_from_dict(load_test_experiment(spec), job.source))
+                                    for spec in specs], "configurations")
+    return out

@@ -35,17 +35,19 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from simfleet.engine.simulation import RunResult, simulate
 from simfleet.metrics.emission import ENDPOINT_NAMESPACE, INVOCATION_NAMESPACE
 from simfleet.metrics.load_generator import LoadGenerator
 from simfleet.recommender.results import LoadTestResult, endpoint_name, evaluate_monitor
 from simfleet.recommender.serverless_tests import ServerlessSetup, model_setup_time_us, serverless_cost_per_inference
 from simfleet.recommender.stopping import MinuteObservation, StoppingMonitor
 from simfleet.scenario import scenario_from_dict
+
+if TYPE_CHECKING:  # the engine (numba) is imported when a test is simulated, not to plan one
+    from simfleet.engine.simulation import RunResult
 
 __all__ = ["LoadTestSpec", "LoadTestRun", "MinuteWatch", "load_test_experiment", "run_load_test", "MINUTE_S"]
 
@@ -212,6 +214,8 @@ def run_load_test(spec: LoadTestSpec, price_per_hour: float | None = None, base_
                                   base_dir)
     monitor = StoppingMonitor.from_stopping_conditions(spec.stopping)
     watch = MinuteWatch(spec, monitor)
+    from simfleet.engine.simulation import simulate
+
     run = simulate(scenario, watcher=watch)
     begin = spec.start_time
     serverless = {}

@@ -107,7 +107,10 @@ def _kind_problem(path: Path) -> str | None:
 
 def load_run(path: str | Path, label: str | None = None) -> RunData:
     """Read the run directory at `path`; raises `InputError` (one line, naming the path) otherwise."""
+    from simfleet.outputs.directory import recover_swap
+
     path = Path(path)
+    recover_swap(path)  # a writer killed in the middle of swapping it in left it aside
     problem = _kind_problem(path)
     if problem is not None:
         raise InputError.single(path, problem)

@@ -7,7 +7,12 @@ worker process that died, a lost Dask worker) is yielded in place of the result,
 records that run as failed and goes on.
 
 An executor left by an exception (Ctrl-C, SIGTERM, a full disk) is aborted, not closed: its
-workers are stopped at once instead of finishing their runs (`abort`). Local workers ignore
+workers are stopped at once instead of finishing their runs (`abort`). A signal is answered in
+every phase, the pool's start included: the local pool's tasks are submitted, and so its worker
+processes started, by a thread of their own while the main thread waits where a signal reaches
+it. Starting the first worker waits for the fork server to import the simulator, which can take
+long on a busy machine; an abort then ends the fork server and the workers it forked, so that
+start fails at once instead of being waited for. Local workers ignore
 Ctrl-C, which a terminal sends to every process of the command: the parent alone decides. A local
 worker whose parent is gone (killed outright, SIGKILL, where nothing of the parent runs any more)
 ends at once too: each worker holds the reading end of a pipe whose writing end only the parent
@@ -27,15 +32,19 @@ import os
 import signal
 import sys
 import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing.connection import Connection
 from typing import Callable, Iterable, Iterator
 
-from simfleet.outputs.directory import signals_held
-
 __all__ = ["Executor", "LocalExecutor", "DaskExecutor", "MissingDependency", "make_executor"]
 
 Outcome = tuple[object, object, BaseException | None]  # (task, result, error)
+
+
+# the main thread's waits end this often: a signal the system hands to another thread (allowed
+# outside Linux) is then handled within this time, even if no wait is interrupted by it
+_POLL_S = 0.25
 
 
 class MissingDependency(RuntimeError):
@@ -75,6 +84,50 @@ def _worker_setup(parent: Connection) -> None:
     threading.Thread(target=_exit_with_parent, args=(parent,), name="simfleet-parent-watch", daemon=True).start()
 
 
+def _end_fork_server() -> None:
+    """End this process's fork server, if it runs (Linux), and the processes it has forked: a worker
+    start waiting for it fails at once, and a worker forked a moment ago, whose start the pool has
+    not yet seen, ends too (left alone, it would end by itself, but perhaps with a traceback about
+    the queues its parent removed). The fork server is stopped first, so that it forks no more while
+    its children are listed. The next start launches a new one (`ensure_running` sees it gone)."""
+    if not sys.platform.startswith("linux"):
+        return
+    from multiprocessing import forkserver
+
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if pid is None:
+        return
+    try:
+        os.kill(pid, signal.SIGSTOP)
+    except ProcessLookupError:
+        return
+    for child in _children(pid):
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` has forked that still run (Linux /proc; none where it cannot be read)."""
+    found = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                found += [int(child) for child in children.read().split()]
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def _exit_with_parent(parent: Connection) -> None:
     """Wait until the parent's end of the pipe closes (nothing is ever sent), then end this process
     at once: a worker whose parent is gone has no one to hand its result to."""
@@ -104,22 +157,55 @@ class LocalExecutor(Executor):
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
                                          initializer=_worker_setup, initargs=(self._watched,))
         self._stopped = False
+        self._stop = threading.Event()  # set when the tasks not yet submitted are to stay so
+        self._lock = threading.Lock()
+        self._submitted = threading.Event()  # clear while the starter thread submits
+        self._submitted.set()
 
     def map_unordered(self, fn: Callable, tasks: Iterable) -> Iterator[Outcome]:
-        # a submission may start a worker process; cut short, the half-started worker would be left
-        # behind, unknown to the pool: signals wait until every task is submitted
-        with signals_held():
-            pending: dict[Future, object] = {self._pool.submit(fn, task): task for task in tasks}
+        tasks = list(tasks)
+        pending: dict[Future, object] = {}
+        failed: list[BaseException] = []
+        # a submission may start a worker process, which waits for the fork server: the starter
+        # thread submits while this (main) thread waits where a signal is handled at once
+        # (an Event, not Thread.join: a join cut short by a signal marks the thread ended in
+        # Python 3.11 even while it still runs)
+        self._stop.clear()
+        self._submitted.clear()
+        threading.Thread(target=self._submit, args=(fn, tasks, pending, failed), name="simfleet-pool-start",
+                         daemon=True).start()
         try:
+            while not self._submitted.wait(_POLL_S):
+                pass
+            if failed:
+                raise failed[0]
             while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
                 for future in done:
                     task = pending.pop(future)
                     error = future.exception()
                     yield (task, None, error) if error is not None else (task, future.result(), None)
         finally:
-            for future in pending:
+            self._stop.set()
+            with self._lock:
+                left = list(pending)
+            for future in left:
                 future.cancel()
+
+    def _submit(self, fn: Callable, tasks: list, pending: dict, failed: list) -> None:
+        """The starter thread: submit every task unless the executor is stopping."""
+        try:
+            for task in tasks:
+                if self._stop.is_set():
+                    return
+                future = self._pool.submit(fn, task)
+                with self._lock:
+                    pending[future] = task
+        except BaseException as error:  # noqa: BLE001 - raised again in the main thread
+            if not self._stop.is_set():
+                failed.append(error)
+        finally:
+            self._submitted.set()
 
     def close(self) -> None:
         if not self._stopped:
@@ -128,17 +214,24 @@ class LocalExecutor(Executor):
             self._close_pipe()
 
     def abort(self, timeout_s: float = 5.0) -> None:
-        """Terminate the worker processes (SIGTERM, then SIGKILL after `timeout_s`) and wait for them."""
+        """Terminate the worker processes (SIGTERM, then SIGKILL after `timeout_s`) and wait for them.
+        A pool still starting its workers has its fork server ended first, so the start fails now."""
         if self._stopped:
             return
         self._stopped = True
+        self._stop.set()
+        deadline = time.monotonic() + timeout_s
+        if not self._submitted.is_set():
+            _end_fork_server()
+            self._submitted.wait(timeout_s)
         # the pool has no public way to stop running tasks before Python 3.14 (terminate_workers)
-        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        with self._lock:
+            processes = list((getattr(self._pool, "_processes", None) or {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
         for process in processes:
-            process.join(timeout_s)
+            process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
                 process.join()
