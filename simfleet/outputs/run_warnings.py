@@ -40,7 +40,8 @@ from simfleet.errors import Problem
 from simfleet.scenario import Scenario
 
 __all__ = ["RunWarning", "run_warnings", "input_warnings", "outcome_warnings", "price_warnings",
-           "serverless_price_warnings", "config_warnings", "latency_warnings", "behaviour_key", "price_only_warnings", "sweep_warnings", "as_json", "WARNING_CODES"]
+           "serverless_price_warnings", "config_warnings", "latency_warnings", "behaviour_key",
+           "price_only_warnings", "sweep_warnings", "as_json", "WARNING_CODES"]
 
 WARNING_CODES = ("long_run", "payload_over_limit", "trace_outside_run", "trace_out_of_order", "input",
                  "requests_not_ok", "no_price", "assumed_latency", "same_latency", "differ_only_in_price")
