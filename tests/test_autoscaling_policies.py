@@ -3,7 +3,6 @@ requests, one failing example each, and a property that botocore's rejections ar
 
 import copy
 
-import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 from hypothesis import HealthCheck, event, given, settings
@@ -14,6 +13,7 @@ from simfleet.autoscaling.document import AutoscalingConfig, load_autoscaling
 from simfleet.autoscaling.policies import PutScheduledAction, StepAdjustment
 from simfleet.errors import InputError
 from request_mutations import DEL, mutate, set_path
+from aws_models import service_model
 
 RID = "endpoint/my-endpoint/variant/AllTraffic"
 DIM = "sagemaker:variant:DesiredInstanceCount"
@@ -387,7 +387,7 @@ _SHAPES: dict = {}
 
 def _shape(service, operation):
     if (service, operation) not in _SHAPES:
-        model = botocore.session.get_session().get_service_model(service)
+        model = service_model(service)
         _SHAPES[service, operation] = model.operation_model(operation).input_shape
     return _SHAPES[service, operation]
 
@@ -397,8 +397,8 @@ def _botocore_rejects(service, operation, request) -> bool:
 
 
 def test_enumerations_match_botocore():
-    aas = botocore.session.get_session().get_service_model("application-autoscaling")
-    cloudwatch = botocore.session.get_session().get_service_model("cloudwatch")
+    aas = service_model("application-autoscaling")
+    cloudwatch = service_model("cloudwatch")
     assert set(api_fields.VARIANT_METRIC_TYPES) <= set(aas.shape_for("MetricType").enum)
     assert api_fields.VARIANT_DIMENSION in aas.shape_for("ScalableDimension").enum
     assert api_fields.SAGEMAKER in aas.shape_for("ServiceNamespace").enum

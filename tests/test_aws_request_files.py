@@ -13,7 +13,6 @@ import json
 import shutil
 from pathlib import Path
 
-import botocore.session
 import pytest
 from aws_shapes import shape_problems
 from typer.testing import CliRunner
@@ -22,6 +21,7 @@ from simfleet.cli import app
 from simfleet.engine.simulation import simulate
 from simfleet.errors import EXIT_INVALID_INPUT, InputError
 from simfleet.scenario import load_experiment
+from aws_models import service_model
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "experiments" / "from-endpoint-config.toml"
@@ -66,7 +66,7 @@ payload = { kind = "lognormal", median = "2 KB", sigma = 0.4 }
 
 @pytest.fixture(scope="module")
 def sagemaker():
-    return botocore.session.get_session().get_service_model("sagemaker")
+    return service_model("sagemaker")
 
 
 @pytest.mark.parametrize("path, operation", [(CONFIG, "CreateEndpointConfig"), (MODEL, "CreateModel")])

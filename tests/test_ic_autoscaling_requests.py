@@ -28,7 +28,6 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-import botocore.session
 import numpy as np
 import pytest
 import simpy
@@ -51,6 +50,7 @@ from simfleet.scenario import load_experiment
 from autoscaling_experiments import BASE as VARIANT_BASE
 from ic_experiments import COMPONENTS
 from input_problems import assert_at, edit, load_problems, write
+from aws_models import service_model
 
 ROOT = Path(__file__).resolve().parents[1]
 IC_NAME = "resnet-thumbnails"
@@ -101,7 +101,7 @@ def _problems(doc, **kwargs):
 
 
 def _botocore_rejects(service: str, operation: str, request: dict) -> bool:
-    shape = botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape
+    shape = service_model(service).operation_model(operation).input_shape
     return ParamValidator().validate(request, shape).has_errors()
 
 
@@ -138,7 +138,7 @@ def test_the_aws_scale_to_zero_requests_are_valid_for_botocore_too():
 
 
 def test_enumerations_match_botocore():
-    aas = botocore.session.get_session().get_service_model("application-autoscaling")
+    aas = service_model("application-autoscaling")
     assert api_fields.COMPONENT_DIMENSION in aas.shape_for("ScalableDimension").enum
     sagemaker_types = {t for t in aas.shape_for("MetricType").enum if t.startswith("SageMaker")}
     assert set(api_fields.VARIANT_METRIC_TYPES + api_fields.PROVISIONED_METRIC_TYPES

@@ -248,6 +248,7 @@ def _collect(generator, examples, seen, check):
     collect()
 
 
+@pytest.mark.no_kernel  # the oracle alone: the JIT-off tier would run it unchanged
 def test_the_generator_reaches_every_case():
     """The generated runs hit and miss, unload and delete, spread, refuse for room, time out waiting
     and name unknown models; give up downloads (begun and not yet begun) and loads at the load limit,
@@ -286,6 +287,7 @@ def test_the_generator_reaches_every_case():
         assert case in seen, case
 
 
+@pytest.mark.no_kernel  # the oracle alone: the JIT-off tier would run it unchanged
 def test_the_two_variant_generator_reaches_every_case():
     """Two variants: each is chosen by weight and named as a target, each serves requests; a name in
     both populations is served by each (under its own code there), a name only in the other

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
-import botocore.session
 import numpy as np
 import pytest
 from botocore.validate import ParamValidator
@@ -18,8 +17,9 @@ from simfleet.query.shapes import (INPUT_SHAPES, BooleanShape, IntegerShape, Lis
                                    StructureShape, TimestampShape)
 from simfleet.query.timestamps import parse_timestamp
 from stored_runs import START_S, latency_stream, write_run
+from aws_models import service_model
 
-MODEL = botocore.session.get_session().get_service_model("cloudwatch")
+MODEL = service_model("cloudwatch")
 PARSERS = {"ListMetrics": parse_list_metrics, "GetMetricStatistics": parse_get_metric_statistics,
            "GetMetricData": parse_get_metric_data}
 DIMS = [{"Name": "EndpointName", "Value": "ep"}, {"Name": "VariantName", "Value": "A"}]

@@ -8,7 +8,6 @@ import datetime as dt
 import math
 import re
 
-import botocore.session
 import numpy as np
 import pytest
 from botocore.validate import ParamValidator
@@ -17,8 +16,9 @@ from simfleet.errors import InputError
 from simfleet.query import RunMetrics
 from reference_statistics import naive_statistic
 from stored_runs import START_S, Stream, latency_stream, write_run
+from aws_models import service_model
 
-MODEL = botocore.session.get_session().get_service_model("cloudwatch")
+MODEL = service_model("cloudwatch")
 ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
 DIMS = [{"Name": "EndpointName", "Value": "ep"}, {"Name": "VariantName", "Value": "A"}]
 

@@ -8,7 +8,6 @@ import json
 from typing import Annotated, get_args, get_origin
 
 import annotated_types
-import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 from hypothesis import HealthCheck, event, given, settings
@@ -29,6 +28,7 @@ from simfleet.recommender.traffic_pattern import Phase, TrafficPattern
 from simfleet.recommender.traffic_schedule import UserSchedule, phase_end_users
 from simfleet.schema.aws_fields import DEFER as _DEFER, spec_in as _spec_in
 from request_mutations import DEL, mutate, set_path
+from aws_models import service_model
 
 ROLE = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20211026"
 PACKAGE = "arn:aws:sagemaker:us-east-1:123456789012:model-package/xgboost-churn/1"
@@ -675,7 +675,7 @@ def test_stairs_schedule_properties(pattern, data):
 # --- agreement with botocore's service model ---------------------------------------------------------
 
 def _service():
-    return botocore.session.get_session().get_service_model("sagemaker")
+    return service_model("sagemaker")
 
 
 def _input_shape():

@@ -7,7 +7,6 @@ import math
 import re
 from datetime import datetime, timedelta, timezone
 
-import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 from hypothesis import given, settings
@@ -24,6 +23,7 @@ from simfleet.recommender.results import (cost_per_inference, endpoint_name, eva
                                           initial_instance_count, recommendation_id)
 from simfleet.recommender.stopping import (CONTINUE, FlatnessRule, LatencyThreshold, MinuteObservation, StopDecision,
                                            StoppingMonitor)
+from aws_models import service_model
 
 ROLE = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20211026"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -342,7 +342,7 @@ def test_recommendation_id_is_fixed_across_runs():
 
 @pytest.fixture(scope="module")
 def sagemaker():
-    return botocore.session.get_session().get_service_model("sagemaker")
+    return service_model("sagemaker")
 
 
 def four_tests():

@@ -15,14 +15,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from aws_shapes import shape_problems
 from simfleet.catalog import load_catalog
+from simfleet.cli import app
 from simfleet.errors import InputError
 from simfleet.profiles import builtin_profile_dir, fit_problems, load_profile
 from simfleet.recommender.job_file import load_job, load_job_file
@@ -31,6 +32,7 @@ from simfleet.recommender.job_runner import load_test_spec, run_job, shift_run
 from simfleet.recommender.load_test import run_load_test
 from simfleet.recommender.test_plan import (DEFAULT_CANDIDATES_PER_FAMILY, MAX_DEFAULT_CANDIDATES, default_candidates,
                                             default_knots, planned_tests, start_offsets)
+from aws_models import service_model
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_JSON = ROOT / "experiments" / "recommend-xgboost.json"
@@ -168,7 +170,7 @@ def test_same_job_same_files_whatever_the_number_of_processes(tmp_path):
 
 @pytest.fixture(scope="module")
 def sagemaker():
-    return botocore.session.get_session().get_service_model("sagemaker")
+    return service_model("sagemaker")
 
 
 @pytest.fixture(scope="module")
@@ -312,10 +314,6 @@ def test_default_job_runs_its_candidates(tmp_path):
 def test_cli_quiet_and_json(tmp_path):
     """--json: one JSON object on stdout holding the response recommendations.json holds; --quiet:
     nothing at all."""
-    from typer.testing import CliRunner
-
-    from simfleet.cli import app
-
     doc = {"JobName": "default-job", "JobType": "Default", "RoleArn": "arn:aws:iam::123456789012:role/R",
            "InputConfig": {"ModelName": "fraud-model", "ContainerConfig": {"SupportedInstanceTypes": ["ml.c5.large"]}},
            "simfleet": {"model": "xgboost-tabular", "default_ramp": "2min"}}
@@ -335,10 +333,14 @@ def test_cli_quiet_and_json(tmp_path):
 # --- bad job files ---------------------------------------------------------------------------------
 
 def _recommend(tmp_path, doc, *args, suffix=".json"):
+    """`simfleet recommend` on `doc` written to a job file, in this process (the refusals happen before
+    any simulation: a fresh interpreter per case would only add its start-up). An exception other than
+    the command's own exit (typer's `Exit`, click's usage error) is a crash: the test fails on it."""
     path = tmp_path / f"job{suffix}"
     path.write_text(doc if isinstance(doc, str) else json.dumps(doc))
-    return subprocess.run([sys.executable, "-m", "simfleet", "recommend", str(path), "--out", str(tmp_path / "out"),
-                           *args], capture_output=True, text=True, check=False)
+    result = CliRunner().invoke(app, ["recommend", str(path), "--out", str(tmp_path / "out"), *args])
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
 
 
 @pytest.mark.parametrize("change, fragment", [
@@ -358,7 +360,7 @@ def test_bad_requests_exit_3_with_one_line_naming_the_field(tmp_path, change, fr
     doc = json.loads(EXAMPLE_JSON.read_text())
     change(doc)
     done = _recommend(tmp_path, doc, "--model", "xgboost-tabular")
-    assert done.returncode == 3, done.stderr
+    assert done.exit_code == 3, done.stderr
     lines = done.stderr.strip().splitlines()
     assert any(fragment in line for line in lines), lines
     assert all(line.startswith("error: ") and "job.json" in line for line in lines)
@@ -367,7 +369,7 @@ def test_bad_requests_exit_3_with_one_line_naming_the_field(tmp_path, change, fr
 
 def test_a_request_without_a_model_says_to_give_one(tmp_path):
     done = _recommend(tmp_path, json.loads(EXAMPLE_JSON.read_text()))
-    assert done.returncode == 3 and "--model" in done.stderr and "simfleet.model" in done.stderr
+    assert done.exit_code == 3 and "--model" in done.stderr and "simfleet.model" in done.stderr
 
 
 @pytest.mark.parametrize("text, fragment", [
@@ -376,18 +378,19 @@ def test_a_request_without_a_model_says_to_give_one(tmp_path):
 ])
 def test_unreadable_job_files(tmp_path, text, fragment):
     done = _recommend(tmp_path, text, "--model", "xgboost-tabular")
-    assert done.returncode == 3 and fragment in done.stderr and "Traceback" not in done.stderr
+    assert done.exit_code == 3 and fragment in done.stderr and "Traceback" not in done.stderr
 
 
 def test_missing_file_wrong_suffix_and_bad_importance(tmp_path):
+    # the real process, as a user runs it: its exit status and its stderr
     done = subprocess.run([sys.executable, "-m", "simfleet", "recommend", str(tmp_path / "nope.json")],
                           capture_output=True, text=True, check=False)
-    assert done.returncode == 3 and "nope.json" in done.stderr
+    assert done.returncode == 3 and "nope.json" in done.stderr and "Traceback" not in done.stderr
     done = _recommend(tmp_path, "{}", suffix=".yaml")
-    assert done.returncode == 3 and "expected a job file ending in .json" in done.stderr
+    assert done.exit_code == 3 and "expected a job file ending in .json" in done.stderr
     done = _recommend(tmp_path, json.loads(EXAMPLE_JSON.read_text()), "--model", "xgboost-tabular",
                       "--cost", "urgent")
-    assert done.returncode == 2 and "urgent" in done.stderr and "Traceback" not in done.stderr
+    assert done.exit_code == 2 and "urgent" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_bad_simfleet_settings_name_the_key():

@@ -17,13 +17,14 @@ import sys
 import tomllib
 from pathlib import Path
 
-import botocore.session
 import pyarrow.compute as pc
 import pytest
 from botocore.validate import ParamValidator
+from typer.testing import CliRunner
 
 from aws_shapes import shape_problems
 from simfleet.catalog import load_catalog
+from simfleet.cli import app
 from simfleet.config.serverless import ServerlessConfig, ServerlessSettings
 from simfleet.profiles import builtin_profile_dir, load_profile
 from simfleet.recommender.job_file import load_job, load_job_file
@@ -34,6 +35,7 @@ from simfleet.recommender.responses import inference_recommendation
 from simfleet.recommender.serverless_tests import ServerlessSetup, model_setup_time_us, serverless_cost_per_inference
 from simfleet.recommender.test_plan import planned_tests
 from simfleet.serverless_sizing import size_serverless
+from aws_models import service_model
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "experiments" / "recommend-serverless.toml"
@@ -72,7 +74,7 @@ def mixed():
 
 @pytest.fixture(scope="module")
 def sagemaker():
-    return botocore.session.get_session().get_service_model("sagemaker")
+    return service_model("sagemaker")
 
 
 def _rows(run, metric, endpoint):
@@ -217,10 +219,13 @@ def test_default_job_ramps_serverless_users_to_max_concurrency():
 # --- bad serverless entries ------------------------------------------------------------------------
 
 def _recommend(tmp_path, doc):
+    """`simfleet recommend` on `doc`, in this process (the refusals come before any simulation; the
+    shipped example below runs the real command). Any exception but the command's exit is a crash."""
     path = tmp_path / "job.json"
     path.write_text(json.dumps(doc))
-    return subprocess.run([sys.executable, "-m", "simfleet", "recommend", str(path), "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, check=False)
+    result = CliRunner().invoke(app, ["recommend", str(path), "--out", str(tmp_path / "out")])
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
 
 
 @pytest.mark.parametrize("config, key, fragment", [
@@ -235,7 +240,7 @@ def _recommend(tmp_path, doc):
 def test_bad_serverless_entries_are_one_line_errors(tmp_path, config, key, fragment):
     doc = job_doc([{"InstanceType": "ml.c5.large"}, {"ServerlessConfig": config}])
     done = _recommend(tmp_path, doc)
-    assert done.returncode == 3, done.stderr
+    assert done.exit_code == 3, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith("error: ") and "job.json" in lines[0]
@@ -246,7 +251,7 @@ def test_bad_serverless_entries_are_one_line_errors(tmp_path, config, key, fragm
 def test_a_model_that_cannot_run_serverless_is_refused_at_its_configuration(tmp_path):
     doc = job_doc([{"ServerlessConfig": {"MemorySizeInMB": 6144, "MaxConcurrency": 5}}], model="llm-7b")
     done = _recommend(tmp_path, doc)
-    assert done.returncode == 3
+    assert done.exit_code == 3
     lines = done.stderr.strip().splitlines()
     assert any("needs a GPU" in line for line in lines), lines
     assert all(line.startswith("error: ") and "InputConfig.EndpointConfigurations[0].ServerlessConfig" in line

@@ -126,6 +126,7 @@ def test_serverless_kernel_matches_the_naive_oracle(run):
     assert kernel_events == sorted(expected_events)
 
 
+@pytest.mark.no_kernel  # the oracle alone: the JIT-off tier would run it unchanged
 def test_the_generator_reaches_every_case():
     """The generated runs throttle, start cold, reuse warm and provisioned environments, spill over,
     reap and time out (so the differential test exercises each)."""

@@ -24,7 +24,7 @@ RATE_PER_S = LOAD * SERVERS / MEAN_SERVICE_S
 QUEUE_LIMIT = 10_000
 SEED = 1
 FULL = {"requests": 1_000_000, "naive": 200_000, "ciw": 50_000, "repeat": 5}
-QUICK = {"requests": 100_000, "naive": 10_000, "ciw": 2_000}
+QUICK = {"requests": 100_000, "naive": 2_500, "ciw": 2_000}
 
 
 def requests(n: int) -> dict:
