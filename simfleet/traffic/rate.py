@@ -104,7 +104,9 @@ class RateFunction:
 
     def _invert_tail(self, s: np.ndarray) -> np.ndarray:
         if self.end_rate > 0:
-            return self.starts[-1] + (s - self.cumulative[-1]) / self.end_rate
+            # a rate so small (5e-324 requests/s) that the quotient overflows: +inf, "never", is the answer
+            with np.errstate(over="ignore"):
+                return self.starts[-1] + (s - self.cumulative[-1]) / self.end_rate
         return np.full(len(s), np.inf)
 
     def _invert_segments(self, s: np.ndarray, i: np.ndarray) -> np.ndarray:
@@ -112,7 +114,9 @@ class RateFunction:
         a = self.r0[i]
         half_slope = (self.r1[i] - self.r0[i]) / self.lengths[i] / 2
         # a·x + half_slope·x² = ds, in the cancellation-free form.
-        root = np.sqrt(np.maximum(a * a + 4 * half_slope * ds, 0.0))
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # overflows (rates or slopes near the float limits) give +inf, capped at the segment's length
+        with np.errstate(over="ignore"):
+            root = np.sqrt(np.maximum(a * a + 4 * half_slope * ds, 0.0))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             x = np.where(a + root > 0, 2 * ds / (a + root), 0.0)
         return self.starts[i] + np.minimum(x, self.lengths[i])
