@@ -226,6 +226,13 @@ def _results(values=(6000.0, 6000.0)):
     return queries, {"MetricDataResults": results, "Messages": []}
 
 
+def _result_with(index: int, **members) -> dict:
+    """The results of `_results()` with members of result `index` replaced."""
+    results = _results()[1]
+    results["MetricDataResults"][index].update(members)
+    return results
+
+
 def _two_variants() -> list[dict]:
     queries = json.loads(json.dumps(_results()[0]))   # a deep copy: the queries share one Dimensions list
     queries[3]["MetricStat"]["Metric"]["Dimensions"][1]["Value"] = "OtherVariant"   # Invocations
@@ -257,6 +264,13 @@ BAD = {
     "bad timestamp": ({"a.json": _statistics(points=[{"Timestamp": "noon", "SampleCount": 5.0, "Average": 9000.0}])},
                       "ISO 8601"),
     "two variants": ({"q.json": _two_variants(), "r.json": _results()[1]}, "of two variants"),
+    "a table as a StatusCode": ({"q.json": _results()[0], "r.json": _result_with(1, StatusCode={})},
+                                "MetricDataResults[1].StatusCode: expected one of"),
+    "a failed query": ({"q.json": _results()[0], "r.json": _result_with(0, StatusCode="Forbidden")},
+                       "this query failed"),
+    "a result's timestamp not a time": ({"q.json": _results()[0], "r.json": _result_with(
+        2, Timestamps=["2026-01-05T09:01:00Z", "1e-300-01-05T09:16:00Z"])}, "Timestamps[1]: expected an ISO 8601"),
+    "a number as a Label": ({"q.json": _results()[0], "r.json": _result_with(3, Label=7)}, "Label: expected a string"),
 }
 
 
@@ -275,6 +289,19 @@ def test_bad_exports_are_refused_with_one_line(tmp_path, case):
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and message in errors[0], result.output
     assert not out.exists() and list(tmp_path.glob("*.toml")) == []
+
+
+@pytest.mark.parametrize("case", ["a table as a StatusCode", "a failed query", "a result's timestamp not a time",
+                                  "a number as a Label"])
+def test_validate_refuses_the_result_members_calibrate_refuses(tmp_path, case):
+    """`validate` checks a get-metric-data export's results as `calibrate` reads them (a fuzzed
+    export with a table as its StatusCode was once accepted)."""
+    files, message = BAD[case]
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(files["r.json"]))
+    result = CliRunner().invoke(app, ["validate", str(path), "--kind", "calibration_source"])
+    assert result.exit_code == EXIT_INVALID_INPUT, result.output
+    assert result.output.count("error:") == 1 and message in result.output, result.output
 
 
 @pytest.mark.parametrize("args, message", [

@@ -27,8 +27,8 @@ from datetime import datetime
 from simfleet.calibration.observations import Observations, Period
 from simfleet.errors import InputError
 
-__all__ = ["read_cloudwatch", "is_get_metric_data", "is_get_metric_statistics", "is_queries",
-           "MIN_MODEL_LATENCY_US"]
+__all__ = ["read_cloudwatch", "check_result", "STATUS_CODES", "is_get_metric_data", "is_get_metric_statistics",
+           "is_queries", "MIN_MODEL_LATENCY_US"]
 
 MIN_MODEL_LATENCY_US = 10.0
 DEFAULT_PERIOD_S = 60.0
@@ -59,6 +59,30 @@ def _queries(data) -> list:
 
 def _fail(file: str, key: str, message: str):
     raise InputError.single(file, message, key=key)
+
+
+#: `MetricDataResult.StatusCode` (CloudWatch API reference, GetMetricData): the values of a query that
+#: ran; the last two say its values are no data
+STATUS_CODES = ("Complete", "PartialData", "InternalError", "Forbidden")
+
+
+def check_result(file: str, key: str, result: dict) -> None:
+    """The members of one `MetricDataResults` entry as AWS types them: `Timestamps` ISO 8601
+    strings, `StatusCode` one of `STATUS_CODES` (and not a failed query's), `Label` a string,
+    `Messages` a list. (`Id` and `Values` are checked where they are read.)"""
+    status = result.get("StatusCode", "Complete")
+    if not isinstance(status, str) or status not in STATUS_CODES:
+        _fail(file, f"{key}.StatusCode", f"expected one of {', '.join(STATUS_CODES)}, got {status!r}")
+    if status in ("InternalError", "Forbidden"):
+        _fail(file, f"{key}.StatusCode", f"{status}: this query failed, its values are no data (export it again)")
+    if not isinstance(result.get("Label", ""), str):
+        _fail(file, f"{key}.Label", f"expected a string, got {result['Label']!r}")
+    if not isinstance(result.get("Messages", []), list):
+        _fail(file, f"{key}.Messages", f"expected a list of messages, got {result['Messages']!r}")
+    timestamps = result.get("Timestamps", [])
+    if isinstance(timestamps, list):
+        for i, stamp in enumerate(timestamps):
+            _timestamp(file, f"{key}.Timestamps[{i}]", stamp)
 
 
 class _Series:
@@ -157,6 +181,7 @@ def read_cloudwatch(files: list[tuple[str, object]]) -> Observations:
                                                                              "(math expressions are not read)")
                 metric = stat_query.get("Metric", {})
                 metric_name, stat = metric.get("MetricName", ""), stat_query.get("Stat", "")
+                check_result(name, key, result)
                 timestamps, values = result.get("Timestamps", []), result.get("Values", [])
                 if len(timestamps) != len(values):
                     _fail(name, key, "Timestamps and Values differ in length")

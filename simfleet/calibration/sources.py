@@ -78,6 +78,7 @@ def check_source(path: Path) -> str:
             raise InputError.single(path, "Values must be finite numbers", key=key + ".Values")
         if not all(isinstance(t, str) for t in timestamps):
             raise InputError.single(path, "Timestamps must be ISO 8601 strings", key=key + ".Timestamps")
+        cloudwatch_export.check_result(str(path), key, result)
     return f"CloudWatch get-metric-data, {len(results)} results (calibrate reads them with their queries)"
 
 
