@@ -409,6 +409,15 @@ def test_case_generation_never_fails():
     assert all(_variant_of(RandomChooser(seed), 10**400) is not None for seed in range(50))
 
 
+def test_replacing_what_a_mutation_added_is_not_nonsense():
+    """A table a mutation added, replaced by a later mutation with a string, is a string where a
+    string belongs: the long campaign once flagged its acceptance as "a table swapped with a scalar"."""
+    case = make_case("model", RandomChooser(266800112636520))
+    assert case.describe() == ("add PrimaryContainer.Environment.name = {}; "
+                               "PrimaryContainer.Environment.name = '-1min'")
+    assert case.nonsense == []
+
+
 def test_seeded_cases_are_reproducible():
     """Case N of seed S is the same case on every run: a long campaign's finding is replayed from it."""
     for kind in KINDS:

@@ -204,6 +204,9 @@ def _variant_of(chooser: Chooser, value):
 def mutate_document(chooser: Chooser, document, extra_keys=("x", "name", "seed", "rate", "file", "kind")) -> list[Mutation]:
     """Apply 1–3 mutations to `document` in place; returns what was done."""
     done: list[Mutation] = []
+    # values the mutations put in: replacing one says nothing about the document's own shape (a
+    # table added as junk, then replaced by a string, is a string where the schema wants one)
+    placed: list = []
     for _ in range(0 if getattr(chooser, "identity", False) else chooser.integer(1, 3)):
         paths = list(_paths(document))
         if not paths:
@@ -221,13 +224,16 @@ def mutate_document(chooser: Chooser, document, extra_keys=("x", "name", "seed",
             if chooser.bounded and not _small(new):
                 new = _junk(chooser)
             node[key] = new
-            done.append(Mutation(f"{where} = {new!r}"[:200], nonsense_kind(old, new), path + (key,), new))
+            nonsense = "" if any(old is value for value in placed) else nonsense_kind(old, new)
+            placed.append(new)
+            done.append(Mutation(f"{where} = {new!r}"[:200], nonsense, path + (key,), new))
         elif action == "transplant":  # a value from elsewhere in the document: well-formed, misplaced
             source_path, source_key = chooser.choice(paths)
             new = _copy(_container(document, source_path)[source_key])
             if chooser.bounded and not _small(new):  # a seed or a date moved to a rate
                 new = _junk(chooser)
             node[key] = new
+            placed.append(new)
             done.append(Mutation(f"{where} = the value of {'.'.join(map(str, source_path + (source_key,)))}"))
         elif action == "duplicate" and isinstance(node, list):
             node.insert(key, _copy(old))
@@ -236,6 +242,7 @@ def mutate_document(chooser: Chooser, document, extra_keys=("x", "name", "seed",
             name = chooser.choice(extra_keys)
             if name not in node:
                 node[name] = _junk(chooser)
+                placed.append(node[name])
                 done.append(Mutation(f"add {'.'.join(map(str, path + (name,)))} = {node[name]!r}"[:200]))
     for mutation in done:  # nonsense that a later mutation deleted or replaced is not nonsense any more
         if mutation.nonsense and not _still_there(document, mutation.path, mutation.value):
