@@ -115,7 +115,10 @@ BOUNDED_JUNK = tuple(value for value in JUNK if _small(value))
 
 
 def _junk(chooser: Chooser):
-    return chooser.choice(BOUNDED_JUNK if chooser.bounded else JUNK)
+    """A value of `JUNK`, copied: a table or list put into a document is mutated further (a key
+    added to it), and shared, it would change `JUNK` for every later case and could come to
+    contain itself (an endless document)."""
+    return _copy(chooser.choice(BOUNDED_JUNK if chooser.bounded else JUNK))
 
 
 @dataclass
