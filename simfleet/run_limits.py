@@ -61,6 +61,7 @@ class Workload:
     variants: int
     models: int
     schedule_knots: int
+    copies: int = 0        # inference-component copies at their most, all components
 
     @property
     def wall_s(self) -> float:
@@ -114,8 +115,9 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
     failures = instances * duration / mttf if mttf is not None else 0.0
     samples = instances * duration / experiment.metrics.concurrency_sample_interval
     models = sum(v.model_population.size for _, v in variants if v.model_population is not None)
+    copies = sum(_most_copies(c, autoscaling) for c in experiment.inference_components)
     work = Workload(requests, user_requests, users, len(experiment.traffic), instances, failures, samples, len(variants), models,
-                    knots)
+                    knots, copies)
 
     def cap(value: float, key: str, what: str, where: tuple = ("limits",)) -> None:
         limit = getattr(limits, key)
@@ -136,6 +138,8 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
     cap(work.variants, "max_variants", "production variants", ("endpoints",))
     cap(work.models, "max_models", "models of multi-model populations", ("endpoints",))
     cap(work.schedule_knots, "max_schedule_knots", "traffic schedule knots and bursts", ("traffic",))
+    cap(work.copies, "max_copies", "inference-component copies at their most (copy_count, or the MaxCapacity of "
+        "a DesiredCopyCount target where larger, all components)", ("inference_components",))
     if not problems and work.wall_s > limits.slow_run_warning:
         warnings.append((("experiment", "duration"),
                          f"a long run: about {_count(work.requests + work.user_requests)} requests and {_count(work.samples)} concurrency "
@@ -157,6 +161,17 @@ def _most_instances(endpoint_name: str, variant, autoscaling: AutoscalingConfig 
         for target in autoscaling.targets:
             if (not target.provisioned and target.ScalableDimension.endswith("DesiredInstanceCount")
                     and target.endpoint_name == endpoint_name and target.variant_name == variant.variant_name):
+                most = max(most, target.MaxCapacity)
+    return most
+
+
+def _most_copies(component, autoscaling: AutoscalingConfig | None) -> int:
+    """The most copies a component may have: its copy_count, or the MaxCapacity of its
+    `DesiredCopyCount` scalable target where larger."""
+    most = component.runtime_config.copy_count
+    if autoscaling is not None:
+        for target in autoscaling.targets:
+            if target.copies and target.component_name == component.inference_component_name:
                 most = max(most, target.MaxCapacity)
     return most
 

@@ -573,6 +573,21 @@ def test_models_cap_on_the_shipped_multi_model_experiment():
     assert problem.file == str(path)
 
 
+def test_copies_cap_on_the_shipped_inference_component_experiment():
+    """The shipped inference-component experiment is within the default caps; a copy_count of two
+    million (a fuzzed input that ran for minutes placing pending copies) is refused, naming the key."""
+    from simfleet.scenario import load_experiment
+
+    path = Path(__file__).parent.parent / "experiments" / "inference-components.toml"
+    load_experiment(path, ["experiment.duration=10min"])
+    for overrides in (["limits.max_copies=1"], ["inference_components.0.runtime_config.copy_count=2000000"]):
+        with pytest.raises(InputError) as caught:
+            load_experiment(path, ["experiment.duration=10min", *overrides])
+        [problem] = caught.value.problems
+        assert "inference-component copies at their most" in problem.message, problem.message
+        assert "limits.max_copies" in problem.message and problem.file == str(path)
+
+
 @pytest.mark.parametrize("limit, change, expected", [
     ("max_variants", ("[[traffic]]", '[[endpoints.production_variants]]\nvariant_name = "B"\nmodel_name = "toy"\n'
                                      'instance_type = "ml.c5.xlarge"\ninitial_instance_count = 1\n\n[[traffic]]'),
