@@ -80,9 +80,10 @@ def check_result(file: str, key: str, result: dict) -> None:
     if not isinstance(result.get("Messages", []), list):
         _fail(file, f"{key}.Messages", f"expected a list of messages, got {result['Messages']!r}")
     timestamps = result.get("Timestamps", [])
-    if isinstance(timestamps, list):
-        for i, stamp in enumerate(timestamps):
-            _timestamp(file, f"{key}.Timestamps[{i}]", stamp)
+    if not isinstance(timestamps, list):
+        _fail(file, f"{key}.Timestamps", f"expected a list of ISO 8601 timestamps, got {timestamps!r}")
+    for i, stamp in enumerate(timestamps):
+        _timestamp(file, f"{key}.Timestamps[{i}]", stamp)
 
 
 class _Series:
@@ -190,7 +191,7 @@ def read_cloudwatch(files: list[tuple[str, object]]) -> Observations:
                     continue
                 dims = tuple(sorted((d.get("Name"), d.get("Value")) for d in metric.get("Dimensions", [])))
                 series.add(name, key, metric_name, stat, stat_query.get("Unit"),
-                           {_timestamp(name, f"{key}.Timestamps[{i}]", t): _number(name, f"{key}.Values[{i}]", v)
+                           {t: _number(name, f"{key}.Values[{i}]", v)   # times checked by `check_result`
                             for i, (t, v) in enumerate(zip(timestamps, values))}, stat_query.get("Period"), dims)
             read.append(f"{name} (get-metric-data)")
         elif is_get_metric_statistics(data):
