@@ -22,11 +22,12 @@ from hypothesis import strategies as st
 
 from fuzzing.cases import EXPERIMENTS, KINDS, Case, make_case
 from fuzzing.documents import to_json, to_toml
-from fuzzing.harness import Finding, execute, invoke, query_run
+from fuzzing.harness import ESTIMATE_ALLOWANCE, Finding, execute, invoke, query_run
 from fuzzing.mutations import Deep, HypothesisChooser, RandomChooser, Unmutated
 from fuzzing.worker import Worker
 from simfleet.input_files import MAX_NESTING
 from simfleet.input_kinds import KINDS as VALIDATE_KINDS
+from simfleet.run_limits import REQUESTS_PER_WALL_S
 
 #: Findings of a kind no longer pending (booleans as numbers are refused by the schema).
 PENDING: set[str] = set()
@@ -210,6 +211,43 @@ def test_the_long_campaign_kills_a_hung_case_and_goes_on(scratch):
         worker.timeout = 120
         (scratch / "next").mkdir()
         assert worker.run(make_case("model", RandomChooser(0)), scratch / "next") is not None
+    finally:
+        worker.stop()
+
+
+def _busy_quickstart(per_second: int) -> Case:
+    """The one-minute quickstart at `per_second` requests a second: per_second x 60 requests."""
+    text = QUICKSTART.replace('rate = "18000/min"', f"rate = {per_second}")
+    assert text != QUICKSTART
+    return experiment_case(text)
+
+
+def test_a_long_run_is_given_time_by_its_own_estimate_not_called_a_hang(scratch):
+    """15 M requests take seconds; with a limit of 3 s and no allowance the alarm calls the run a
+    hang. The program's estimate (15 M at 1.5 M requests per wall second: 10 s) buys it 3 x 10 s."""
+    asked = []
+    case = _busy_quickstart(250_000)
+    folder = scratch / f"busy-{next(_FOLDERS)}"
+    folder.mkdir()
+    assert execute(case, folder, 3, allow=lambda extra: asked.append(extra) or True) == []
+    assert asked == [pytest.approx(ESTIMATE_ALLOWANCE * 15e6 / REQUESTS_PER_WALL_S, rel=0.01)]
+    assert (folder / "out" / "summary.json").is_file()
+    folder = scratch / f"busy-{next(_FOLDERS)}"
+    folder.mkdir()
+    assert [f.category for f in execute(case, folder, 3)] == ["hang"]
+
+
+def test_a_command_estimated_past_the_longest_is_left_out_and_counted(scratch):
+    """`--longest`: the worker leaves out a command whose estimate would take it past the limit
+    (its `validate` still runs), says so, and runs the next case's command."""
+    worker = Worker(scratch, timeout=120, longest=125)
+    try:
+        (scratch / "long").mkdir()   # 3 M requests: 2 s estimated, 6 s asked for, more than 125 - 120
+        assert worker.run(_busy_quickstart(50_000), scratch / "long") == []
+        assert worker.skipped and not (scratch / "long" / "out").exists()
+        (scratch / "short").mkdir()  # 18,000 requests: 0.04 s asked for
+        assert worker.run(_busy_quickstart(300), scratch / "short") == []
+        assert not worker.skipped and (scratch / "short" / "out" / "summary.json").is_file()
     finally:
         worker.stop()
 

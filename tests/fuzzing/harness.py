@@ -11,10 +11,17 @@ nonsense (NaN, a boolean for a number, a table for a scalar: `mutations.nonsense
 Cases run in-process through typer's `CliRunner` (the test suite's campaign: fast, a `SIGALRM`
 guard against hangs) or in a worker subprocess that the long campaign kills when a case overruns
 its time (`worker`): a hang inside compiled code never returns to Python for an alarm.
+
+A hang is a command that takes far longer than the work its input asks for. A legitimately long run
+(a fuzzed rate of a million requests a second) is not one: the program's own wall-time estimate of
+every run `validate` checked (`simfleet.run_limits.Workload.wall_s`) buys the command
+`ESTIMATE_ALLOWANCE` times as much time beyond the case's limit, and the long campaign leaves out
+the command of a case whose time would then pass its `--longest` (`execute`'s `allow`).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import signal
@@ -22,6 +29,7 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .cases import RUN_DIR, Case
 
@@ -29,6 +37,12 @@ __all__ = ["Finding", "CaseTimeout", "execute", "write_case", "query_run"]
 
 #: What a command may print on stderr besides `error:` lines (progress and warnings).
 _STDERR_LINES = re.compile(r"^(error: |warning: |ok: |sweep |run \d+/\d+ |job |  test |\d[\d,]* load tests)")
+
+#: A command may take this many times the program's estimate of its wall time beyond the case's
+#: limit. The estimate assumes 1.5 M requests per second of wall time (`run_limits`); runs whose
+#: requests cost more (serverless at a million requests a second: 0.9 M/s), a loaded machine and the
+#: output's writing take up to about twice that.
+ESTIMATE_ALLOWANCE = 3.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,25 @@ class _SerialExecutor:
 
     def __exit__(self, *exc):
         self.close()
+
+
+@contextmanager
+def _estimates(into: list[float]):
+    """Record the wall-time estimate (seconds) of every run validated meanwhile, into `into`."""
+    from simfleet import scenario
+
+    original = scenario.estimate_workload
+
+    def estimating(*args, **kwargs):
+        estimated = original(*args, **kwargs)
+        into.append(estimated[0].wall_s)
+        return estimated
+
+    scenario.estimate_workload = estimating
+    try:
+        yield
+    finally:
+        scenario.estimate_workload = original
 
 
 @contextmanager
@@ -182,21 +215,29 @@ def _first_error(outcome: Outcome) -> str:
     return next((line for line in outcome.stderr.splitlines() if line.startswith("error:")), "")[:300]
 
 
-def execute(case: Case, folder: Path, timeout: float = 60.0, run_dir: Path | None = None) -> list[Finding]:
-    """Write `case` into the empty `folder`, run it, return its findings (none: it passed)."""
+def execute(case: Case, folder: Path, timeout: float = 60.0, run_dir: Path | None = None,
+            allow: Callable[[float], bool] | None = None) -> list[Finding]:
+    """Write `case` into the empty `folder`, run it, return its findings (none: it passed).
+
+    `allow(extra)`, when given, is asked before the command runs with the time its estimate adds to
+    `timeout` (see the module docstring); it answers whether the command may run that long, and
+    when not, the command is left out. Without it the command has `timeout` alone."""
     write_case(case, folder)
     before = _listing(folder)
-    validated = invoke(["validate", *[str(folder / f) for f in case.validate], *case.validate_args], timeout)
+    estimates: list[float] = []
+    with _estimates(estimates):
+        validated = invoke(["validate", *[str(folder / f) for f in case.validate], *case.validate_args], timeout)
     findings = _judge(validated, before, folder, writes=False)
     if validated.exit_code == 0 and "error:" in validated.stderr:
         findings.append(Finding("exit code", f"validate: exit 0 with errors {validated.stderr[:300]!r}"))
-    command = None
-    if case.command and not findings:
+    extra = ESTIMATE_ALLOWANCE * math.fsum(e for e in estimates if math.isfinite(e))
+    extra = extra if allow is not None else 0.0
+    if case.command and not findings and (allow is None or allow(extra)):
         argv = [str(run_dir) if word == RUN_DIR else
                 f"file://{folder / word[7:]}" if word.startswith("file://") else
                 str(folder / word) if (folder / word).exists() or word == "out" else word
                 for word in case.command]
-        command = invoke(argv, timeout)
+        command = invoke(argv, timeout + extra)
         writes = case.command[0] in ("sweep", "recommend")
         findings += _judge(command, before, folder, writes=writes)
         if not findings:

@@ -2,7 +2,9 @@
 compiled code, where no alarm reaches it) is ended by killing this process, not the campaign.
 
 Protocol: one JSON request per line on stdin, {"case": Case JSON, "folder": empty folder}; one
-reply line per request on stdout, `REPLY` followed by {"findings": [[category, detail], …]}. Other
+reply line per request on stdout, `REPLY` followed by {"findings": [[category, detail], …],
+"skipped": whether the command was left out}. Before a command whose estimate buys it more time
+(`harness.ESTIMATE_ALLOWANCE`), an `EXTEND` line with the seconds added to the case's limit. Other
 output (a library printing to the real stdout) is ignored by the reader.
 """
 
@@ -19,36 +21,54 @@ from pathlib import Path
 from .cases import Case
 from .harness import Finding, execute, query_run
 
-__all__ = ["Worker", "main", "REPLY"]
+__all__ = ["Worker", "main", "REPLY", "EXTEND"]
 
 REPLY = "@@fuzz-reply "
+EXTEND = "@@fuzz-extend "
 
 
-def main(scratch: str, timeout: str) -> None:
+def main(scratch: str, timeout: str, most_extra: str) -> None:
+    """Serve requests; `timeout` is the worker's own limit (the parent's, shortened), `most_extra`
+    the most time a command's estimate may add to the parent's before the command is left out."""
     for line in sys.stdin:
         request = json.loads(line)
         case = Case.from_json(request["case"])
-        findings = execute(case, Path(request["folder"]), float(timeout), query_run(Path(scratch)))
-        sys.__stdout__.write(REPLY + json.dumps({"findings": [[f.category, f.detail] for f in findings]}) + "\n")
+        skipped = False
+
+        def allow(extra: float) -> bool:
+            nonlocal skipped
+            if extra > float(most_extra):
+                skipped = True
+                return False
+            if extra > 0:
+                sys.__stdout__.write(f"{EXTEND}{extra!r}\n")
+                sys.__stdout__.flush()
+            return True
+
+        findings = execute(case, Path(request["folder"]), float(timeout), query_run(Path(scratch)), allow)
+        reply = {"findings": [[f.category, f.detail] for f in findings], "skipped": skipped}
+        sys.__stdout__.write(REPLY + json.dumps(reply) + "\n")
         sys.__stdout__.flush()
 
 
 class Worker:
     """The parent's end: start, send a case, wait for its reply at most `timeout` seconds."""
 
-    def __init__(self, scratch: Path, timeout: float):
-        self.scratch, self.timeout = scratch, timeout
+    def __init__(self, scratch: Path, timeout: float, longest: float = 600.0):
+        self.scratch, self.timeout, self.longest = scratch, timeout, longest
         self.process: subprocess.Popen | None = None
         self.cases = 0
+        self.skipped = False   # whether the last case's command was left out (its estimate past `longest`)
 
     def _start(self) -> None:
         package = __package__ or "fuzzing"
         root = Path(__file__).resolve().parents[len(package.split("."))]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
-        code = f"import sys; from {package}.worker import main; main(sys.argv[1], sys.argv[2])"
+        code = f"import sys; from {package}.worker import main; main(*sys.argv[1:4])"
         # the inner alarm rings first (a hang in Python code is then a clean finding); the kill is
         # for a hang the alarm cannot reach
-        self.process = subprocess.Popen([sys.executable, "-c", code, str(self.scratch), str(self.timeout * 0.8)],
+        self.process = subprocess.Popen([sys.executable, "-c", code, str(self.scratch), str(self.timeout * 0.8),
+                                         str(self.longest - self.timeout)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
                                         stderr=(self.scratch / "worker-stderr.log").open("ab"))
         self._buffer = b""
@@ -67,18 +87,25 @@ class Worker:
         self.cases += 1
         self.process.stdin.write((json.dumps({"case": case.to_json(), "folder": str(folder)}) + "\n").encode())
         self.process.stdin.flush()
-        deadline = time.monotonic() + self.timeout
+        self.skipped = False
+        limit = self.timeout
+        deadline = time.monotonic() + limit
         while True:
             while b"\n" in self._buffer:
                 line, self._buffer = self._buffer.split(b"\n", 1)
                 text = line.decode(errors="replace")
-                if text.startswith(REPLY):
-                    return [Finding(c, d) for c, d in json.loads(text[len(REPLY):])["findings"]]
+                if text.startswith(EXTEND):
+                    extra = float(text[len(EXTEND):])
+                    limit, deadline = limit + extra, deadline + extra
+                elif text.startswith(REPLY):
+                    reply = json.loads(text[len(REPLY):])
+                    self.skipped = reply["skipped"]
+                    return [Finding(c, d) for c, d in reply["findings"]]
             left = deadline - time.monotonic()
             if left <= 0:
                 self.stop()
                 return [Finding("hang", f"{case.command[0] if case.command else 'validate'}: no outcome within "
-                                        f"{self.timeout:g} s (the worker was killed)")]
+                                        f"{limit:.0f} s (the worker was killed)")]
             ready, _, _ = select.select([self.process.stdout], [], [], left)
             if ready:
                 chunk = os.read(self.process.stdout.fileno(), 1 << 16)
