@@ -34,9 +34,10 @@ class Workload:
 
 def workloads() -> list[Workload]:
     """Every workload, in the order the suite runs them."""
-    from workloads import (closed_loop, day, inference_components, jit, kernel, multi_model, open_loop, pipeline,
-                           recommender, scaling, serverless, sweep_1000, week)
+    from workloads import (busy, closed_loop, day, inference_components, jit, kernel, multi_model, open_loop,
+                           pipeline, recommender, scaling, serverless, sweep_1000, week)
 
     return [open_loop.WORKLOAD, day.WORKLOAD, closed_loop.WORKLOAD, pipeline.WORKLOAD, serverless.WORKLOAD,
             multi_model.WORKLOAD, inference_components.WORKLOAD,
-            recommender.WORKLOAD, kernel.WORKLOAD, jit.WORKLOAD, scaling.WORKLOAD, week.WORKLOAD, sweep_1000.WORKLOAD]
+            recommender.WORKLOAD, kernel.WORKLOAD, jit.WORKLOAD, scaling.WORKLOAD, busy.WORKLOAD, week.WORKLOAD,
+            sweep_1000.WORKLOAD]

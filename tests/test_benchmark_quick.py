@@ -16,7 +16,7 @@ from pathlib import Path
 
 SUITE = Path(__file__).resolve().parent.parent / "benchmarks" / "suite.py"
 WORKLOADS = ("open_loop", "day", "closed_loop", "pipeline", "serverless", "multi_model", "inference_components",
-             "recommender", "kernel", "jit", "scaling", "week", "sweep_1000")
+             "recommender", "kernel", "jit", "scaling", "busy", "week", "sweep_1000")
 
 
 def _spread(figures: dict) -> None:

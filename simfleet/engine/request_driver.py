@@ -11,6 +11,7 @@ environment sinks.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Callable
 
@@ -29,17 +30,26 @@ from simfleet.request_records import CacheRecords, EnvironmentRecords, HopRecord
 from simfleet.rng import RandomStreams
 from simfleet.traffic.sources import TrafficSource
 
-__all__ = ["RequestDriver"]
+__all__ = ["RequestDriver", "MAX_BATCH_ARRIVALS"]
+
+#: Expected open-loop arrivals handed to the request kernel in one call, at most: a longer step is
+#: cut into equal parts (results do not depend on where steps are cut). The arrays of one call
+#: (its arrivals, their records and the kernel's scratch) grow with its requests, and allocating
+#: hundreds of megabytes per call costs more than the calls it saves (`benchmarks/`, workload
+#: `busy`).
+MAX_BATCH_ARRIVALS = 250_000
 
 
 class RequestDriver:
     """The request flows of a run's endpoints, and where their answered requests go."""
 
     def __init__(self, scenario: Scenario, fleet: Fleet, plane: RequestPlane, streams: RandomStreams,
-                 sources: list[tuple[int, TrafficSource]], sinks: list[Callable[[RequestRecords], None]]):
+                 sources: list[tuple[int, TrafficSource]], sinks: list[Callable[[RequestRecords], None]],
+                 max_batch: int = MAX_BATCH_ARRIVALS):
         """`sources`: the open-loop sources with their index in the experiment's traffic; closed-loop
-        users are built here (`populations`)."""
+        users are built here (`populations`). `max_batch`: see `MAX_BATCH_ARRIVALS`."""
         platform = scenario.experiment.platform
+        self.max_batch = max_batch
         self.fleet = fleet
         self.plane = plane
         self.source = scenario.source
@@ -112,6 +122,20 @@ class RequestDriver:
         return sum(endpoint["flow"].in_flight for endpoint in self.endpoints)
 
     def advance_to(self, t: float) -> None:
+        """Move every request up to `t`: in one kernel call per endpoint, or in equal steps when the
+        open-loop sources expect more than `max_batch` arrivals before `t` (closed-loop users
+        send at the pace of their answers and are not counted)."""
+        if t <= self.now:
+            return
+        begin = self.now
+        expected = sum(source.expected_arrivals(begin, t) for endpoint in self.endpoints
+                       for source in endpoint["sources"])
+        steps = max(1, math.ceil(expected / self.max_batch))
+        for step in range(1, steps):
+            self._advance(begin + (t - begin) * step / steps)
+        self._advance(t)
+
+    def _advance(self, t: float) -> None:
         if t <= self.now:
             return
         for endpoint in self.endpoints:

@@ -27,7 +27,7 @@ from simfleet.engine.model_caches import ModelCaches
 from simfleet.engine.events import EventLog
 from simfleet.engine.instances import InstanceManager
 from simfleet.request_records import CacheRecords, RequestRecords
-from simfleet.engine.request_driver import RequestDriver
+from simfleet.engine.request_driver import MAX_BATCH_ARRIVALS, RequestDriver
 from simfleet.engine.request_plane import RequestPlane
 from simfleet.engine.users import UserPopulation
 from simfleet.engine.timing import at_time
@@ -111,12 +111,14 @@ def _model_caches(fleet: Fleet) -> ModelCaches | None:
 
 def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None] | None = None,
              max_segment_s: float = MAX_SEGMENT_S, watcher: RunWatcher | None = None,
-             cache_sink: Callable[[CacheRecords], None] | None = None) -> RunResult:
+             cache_sink: Callable[[CacheRecords], None] | None = None,
+             max_batch: int = MAX_BATCH_ARRIVALS) -> RunResult:
     """Run `scenario` and return its metrics, events and summary.
 
     `requests_sink`, when given, receives every dispatched batch (the per-request trace), and
     `cache_sink` every batch of multi-model cache events (downloads, loads, unloads, deletions).
-    `max_segment_s` only bounds memory per kernel call: results do not depend on it.
+    `max_segment_s` and `max_batch` (expected open-loop arrivals, `request_driver.MAX_BATCH_ARRIVALS`)
+    only bound the work and memory of one kernel call: results do not depend on them.
     `watcher` may end the run at a tick of the metric clock before the experiment's duration; the
     run is then exactly the run of that shorter duration (summary, billing and `RunEnd` included).
     """
@@ -150,7 +152,8 @@ def simulate(scenario: Scenario, requests_sink: Callable[[RequestRecords], None]
     serverless = ServerlessTotals(fleet, duration, experiment.serverless.response_size)
     activity = ServerlessActivity(fleet)
     driver_sinks: list[Callable[[RequestRecords], None]] = []
-    driver = RequestDriver(scenario, fleet, plane, streams, list(zip(source_indices, sources)), driver_sinks)
+    driver = RequestDriver(scenario, fleet, plane, streams, list(zip(source_indices, sources)), driver_sinks,
+                           max_batch)
     instances = InstanceManager(env, plane, fleet, experiment.instances, streams, events, driver.advance_to, duration)
     components = None
     counts_at = instances.counts_at

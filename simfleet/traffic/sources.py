@@ -47,6 +47,10 @@ class TrafficSource:
     def take_until(self, t: float) -> Arrivals:  # pragma: no cover
         raise NotImplementedError
 
+    def expected_arrivals(self, begin: float, end: float) -> float:  # pragma: no cover
+        """Arrivals expected in [begin, end) (what the engine sizes its batches by; draws nothing)."""
+        raise NotImplementedError
+
 
 class RateDrivenSource(TrafficSource):
     """Arrivals at Λ⁻¹ of unit-rate points: Poisson (exponential gaps) or evenly spaced (k − ½)."""
@@ -81,6 +85,10 @@ class RateDrivenSource(TrafficSource):
             times = times[: int(np.argmax(beyond))]
             self._exhausted = True
         self._points = np.concatenate((self._points, times))
+
+    def expected_arrivals(self, begin: float, end: float) -> float:
+        begin, end = min(begin, self.duration_s), min(end, self.duration_s)
+        return self.rate.integral(end) - self.rate.integral(begin) if end > begin else 0.0
 
     def take_until(self, t: float) -> Arrivals:
         t = min(t, self.duration_s)
@@ -136,6 +144,9 @@ class ReplaySource(TrafficSource):
             names, codes = trace_models(path, spec.target_model_column, f"{key}.target_model_column")
             self._models = TargetHostnames(names, codes[keep][order])
         self._position = 0
+
+    def expected_arrivals(self, begin: float, end: float) -> float:
+        return float(np.searchsorted(self._times, end, side="left") - np.searchsorted(self._times, begin, side="left"))
 
     def take_until(self, t: float) -> Arrivals:
         end = int(np.searchsorted(self._times, t, side="left"))
