@@ -11,9 +11,11 @@ instance type without a price), give warnings.
 
 Memory grows with: the instances at their most (per-instance state and metric series), the
 closed-loop users, the multi-model population, the replay traces (read whole), the metric
-datapoints (duration / period x dimensions). The requests stream through the engine in segments
-and do not accumulate; with `output.requests` they go to `requests.parquet` on disk (about 70
-bytes each on the quickstart).
+datapoints (duration / period x dimensions), and the requests of one invocation metric period,
+which are kept until it closes (`HELD_BYTES_PER_REQUEST`; a warning above
+`limits.memory_warning`). Otherwise requests stream through the engine in batches and do not
+accumulate; with `output.requests` they go to `requests.parquet` on disk (about 70 bytes each on
+the quickstart).
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ from simfleet.autoscaling.document import AutoscalingConfig
 from simfleet.catalog import Catalog
 from simfleet.config.experiment import (MAX_DURATION_S, ClosedLoopTraffic, Experiment, OpenLoopTraffic,
                                        ReplayTraffic)
+from simfleet.config.publish_periods import publish_plan
 from simfleet.schema.validation import dotted
 from simfleet.traffic.rate import RateFunction
 from simfleet.traffic.trace_file import read_trace, replay_window, trace_times
 
-__all__ = ["Workload", "estimate_workload", "REQUESTS_PER_WALL_S"]
+__all__ = ["Workload", "estimate_workload", "REQUESTS_PER_WALL_S", "HELD_BYTES_PER_REQUEST"]
 
 #: Requests simulated per second of wall time, for the estimate of a long run: the README's figures
 #: for a 2-core machine (the quickstart's 1.1 M requests in about 0.6 s, a day of 40 M in 12-14 s:
@@ -42,6 +45,11 @@ REQUESTS_PER_WALL_S = 1.5e6
 #: Concurrency samples per second of wall time: measured, 20 instances sampled every 0.1 ms over
 #: 10 simulated minutes (1.2e8 samples) took about 17 s on a 2-core machine (7e6/s), rounded down.
 SAMPLES_PER_WALL_S = 5e6
+#: Memory a request holds from its answer until its invocation metric period closes (its columns in
+#: the metrics aggregator, `_PendingByPeriod`): measured, the quickstart for one minute at 250,000
+#: requests/s peaks at 2.3 GB resident for 15 M requests (`benchmarks/`, workload `busy`), of
+#: which about 250 MB is the process without them: (2,324 - 250) MiB / 15 M = 145 bytes.
+HELD_BYTES_PER_REQUEST = 145
 #: Payload draws used to tell "every" or "most" requests over the size limit (a fixed seed: the
 #: estimate never touches the run's random streams).
 _PAYLOAD_DRAWS = 4096
@@ -62,11 +70,17 @@ class Workload:
     models: int
     schedule_knots: int
     copies: int = 0        # inference-component copies at their most, all components
+    period_requests: float = 0.0  # open-loop and replayed requests of one invocation period, at most
 
     @property
     def wall_s(self) -> float:
         """Wall time estimate, in seconds (see `REQUESTS_PER_WALL_S`)."""
         return (self.requests + self.user_requests) / REQUESTS_PER_WALL_S + self.samples / SAMPLES_PER_WALL_S
+
+    @property
+    def held_bytes(self) -> float:
+        """Memory the requests of the busiest invocation period hold until it closes, at most."""
+        return self.period_requests * HELD_BYTES_PER_REQUEST
 
 
 def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: AutoscalingConfig | None,
@@ -80,9 +94,11 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
     start_epoch = experiment.experiment.start_time.timestamp()
     overhead_mean = experiment.platform.overhead_latency.build().mean
 
-    requests = user_requests = 0.0
+    requests = user_requests = period_requests = 0.0
     users = 0
     knots = 0
+    # the longest invocation period: a source's requests of one period are at most its peak rate x it
+    period = max(publish_plan(experiment, endpoint).invocation_s for endpoint in experiment.endpoints)
     for index, spec in enumerate(experiment.traffic):
         where = ("traffic", index)
         if isinstance(spec, OpenLoopTraffic):
@@ -91,6 +107,7 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
             rate = RateFunction.build(schedule, spec.interpolation,
                                       [(b.start, b.duration, b.extra_rate) for b in spec.bursts])
             requests += rate.integral(duration)
+            period_requests += rate.peak(duration) * period
         elif isinstance(spec, ClosedLoopTraffic):
             most = max(n for _, n in spec.knots())
             knots += len(spec.knots())
@@ -103,8 +120,10 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
             if cycle > 0:
                 user_requests += most * duration / cycle
         elif isinstance(spec, ReplayTraffic):
-            requests += _replay(spec, where, base_dir, start_epoch, duration, limits.max_trace_size, problems,
-                                warnings)
+            replayed, busiest = _replay(spec, where, base_dir, start_epoch, duration, period,
+                                        limits.max_trace_size, problems, warnings)
+            requests += replayed
+            period_requests += busiest
         payload_where = where + ("payload",)
         if not (isinstance(spec, ReplayTraffic) and spec.payload_column is not None):
             warnings += [(payload_where, m) for m in _payload_warnings(spec.payload, experiment.platform.max_payload_size)]
@@ -117,7 +136,7 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
     models = sum(v.model_population.size for _, v in variants if v.model_population is not None)
     copies = sum(_most_copies(c, autoscaling) for c in experiment.inference_components)
     work = Workload(requests, user_requests, users, len(experiment.traffic), instances, failures, samples, len(variants), models,
-                    knots, copies)
+                    knots, copies, period_requests)
 
     def cap(value: float, key: str, what: str, where: tuple = ("limits",)) -> None:
         limit = getattr(limits, key)
@@ -145,6 +164,13 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
                          f"a long run: about {_count(work.requests + work.user_requests)} requests and {_count(work.samples)} concurrency "
                          f"samples, roughly {_wall(work.wall_s)} of wall time (limits.slow_run_warning: "
                          f"{_wall(limits.slow_run_warning)})"))
+    if not problems and work.held_bytes > limits.memory_warning:
+        warnings.append((("traffic",),
+                         f"a run holding much memory: up to {_count(work.period_requests)} requests answered in one "
+                         f"{period} s invocation metric period (open-loop traffic at its peak rate, replays in their "
+                         f"busiest period) are kept until the period closes, about {HELD_BYTES_PER_REQUEST} bytes "
+                         f"each: roughly {_bytes(work.held_bytes)} (limits.memory_warning: "
+                         f"{_bytes(limits.memory_warning)})"))
     warnings += _price_warnings(experiment, catalog)
     return work, problems, warnings
 
@@ -176,30 +202,31 @@ def _most_copies(component, autoscaling: AutoscalingConfig | None) -> int:
     return most
 
 
-def _replay(spec: ReplayTraffic, where: tuple, base_dir: Path, start_epoch: float, duration: float,
-            max_bytes: float, problems: list, warnings: list) -> int:
-    """The requests a replay will send; problems for a trace that sends none or whose time column is
-    another column's, warnings for rows it will not send and times out of order."""
+def _replay(spec: ReplayTraffic, where: tuple, base_dir: Path, start_epoch: float, duration: float, period: int,
+            max_bytes: float, problems: list, warnings: list) -> tuple[int, int]:
+    """(the requests a replay will send, the most of them in one `period` from the start); problems
+    for a trace that sends none or whose time column is another column's, warnings for rows it will
+    not send and times out of order."""
     path = base_dir / spec.file
     others = {spec.payload_column, spec.target_container_hostname_column, spec.target_model_column} - {None}
     if spec.time_column in others:
         problems.append((where + ("time_column",), f"time_column {spec.time_column!r} is also the trace's "
                                                    "payload, hostname or model column; name the column of request "
                                                    "times"))
-        return 0
+        return 0, 0
     info = path.stat()
     loaded = _trace_times(str(path), info.st_mtime_ns, info.st_size, info.st_ino, spec.time_column, max_bytes,
                           f"{dotted(where)}.time_column")
     if loaded is None:
-        return 0  # no such column: reported by the name checks
+        return 0, 0  # no such column: reported by the name checks
     numeric, epoch_times = loaded
     if spec.payload_column is not None and not _payloads_valid(str(path), info.st_mtime_ns, info.st_size, info.st_ino,
                                                                spec.payload_column, max_bytes):
         problems.append((where + ("payload_column",), "payload sizes must be finite, non-negative byte counts"))
-        return 0
+        return 0, 0
     if len(epoch_times) == 0:
         problems.append((where + ("file",), f"trace {spec.file!r} has no rows: the replay would send no request"))
-        return 0
+        return 0, 0
     times = (epoch_times if numeric else epoch_times - start_epoch) + spec.time_offset
     window = replay_window(times, duration, numeric)
     span = f"its times run from {_seconds(float(times.min()))} to {_seconds(float(times.max()))} from the start"
@@ -220,7 +247,7 @@ def _replay(spec: ReplayTraffic, where: tuple, base_dir: Path, start_epoch: floa
             warnings.append((where + ("file",), f"{message}: the replay sends none (experiment.duration ends "
                                                 f"before the trace's first time in a run, "
                                                 f"{_seconds(float(later.min()))})"))
-        return 0
+        return 0, 0
     if window.replayed < window.rows:
         warnings.append((where + ("file",), f"{window.rows - window.replayed:,} of the {window.rows:,} requests of "
                                             f"trace {spec.file!r} fall outside the run and are not sent "
@@ -230,7 +257,9 @@ def _replay(spec: ReplayTraffic, where: tuple, base_dir: Path, start_epoch: floa
         warnings.append((where + ("time_column",), f"the times of column {spec.time_column!r} are not in order "
                                                    f"({window.out_of_order:,} rows earlier than the row before): the "
                                                    "replay sorts them; check that it is the column of request times"))
-    return window.replayed
+    sent = times[(times >= 0) & (times < duration)]  # what the replay sends (ReplaySource's window)
+    busiest = int(np.bincount((sent // period).astype(np.int64)).max()) if len(sent) else 0
+    return window.replayed, busiest
 
 
 @functools.lru_cache(maxsize=8)

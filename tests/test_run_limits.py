@@ -24,6 +24,7 @@ from simfleet.errors import EXIT_INVALID_INPUT, InputError
 from simfleet.input_files import MAX_NESTING
 from simfleet.metrics.run_totals import LatencyHistogram
 from simfleet.run_limits import estimate_workload
+from simfleet.scenario import load_experiment
 from simfleet.traffic.rate import RateFunction
 
 BASE = """\
@@ -208,6 +209,55 @@ def test_rate_function_equals_the_naive_construction(knots, first, interpolation
     assert built.starts.tolist() == points
     assert built.r0.tolist() == r0 and built.r1.tolist() == r1  # bit for bit: same sums, same order
     assert built.end_rate == tail
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.integers(1, 40), st.sampled_from([0.0, 0.1, 0.3, 2.5, 7.0])), max_size=8,
+                unique_by=lambda k: k[0]),
+       st.sampled_from([0.0, 1.0, 0.7]), st.sampled_from(["linear", "step"]),
+       st.lists(st.tuples(st.integers(0, 45).map(float), st.sampled_from([0.5, 1.0, 3.0, 10.0]),
+                          st.sampled_from([0.1, 0.2, 0.7, 5.0])), max_size=6),
+       st.floats(0.5, 60.0))
+def test_rate_peak_bounds_the_rate_and_is_reached(knots, first, interpolation, bursts, until):
+    """`peak(until)` (what the memory estimate reads) is at least the rate at every instant before
+    `until`, and the rate comes within 1 % of it on a fine grid (just inside each segment's ends)."""
+    rate = RateFunction.build([(0.0, first)] + [(float(t), r) for t, r in sorted(knots)], interpolation, bursts)
+    peak = rate.peak(until)
+    grid = np.concatenate([np.linspace(0.0, until, 20_001)[:-1],
+                           np.clip(rate.starts, 0.0, np.nextafter(until, 0.0)),
+                           np.clip(rate.starts - 1e-9, 0.0, np.nextafter(until, 0.0))])
+    values = rate.rate(grid)
+    assert values.max() <= peak + 1e-12
+    # a segment reaching past `until` counts whole: the rate at its far end may be the peak
+    inside = rate.starts[1:][rate.starts[1:] > until]
+    beyond = rate.rate(np.nextafter(inside[:1], 0.0)) if len(inside) else np.zeros(0)
+    assert max(values.max(), beyond.max(initial=0.0)) >= peak * 0.99 - 1e-9
+
+
+def test_memory_warning_with_the_estimate(workdir):
+    """20,000 requests/s: 1.2 M requests a 60 s period, 174 MB at 145 bytes each, over 100 MiB."""
+    text = edit(BASE, [("rate = 50", 'rate = 20000\n\n[limits]\nmemory_warning = "100 MiB"')])
+    path = workdir / "exp.toml"
+    path.write_text(text)
+    result = invoke("validate", path)
+    assert result.exit_code == 0, result.output
+    [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert "up to 1,200,000 requests answered in one 60 s invocation metric period" in warning
+    assert "roughly 165.9 MiB (limits.memory_warning: 100 MiB)" in warning and f"{path}:" in warning
+    path.write_text(text.replace("rate = 20000", "rate = 12000"))  # 720 k: 99.6 MiB
+    assert "warning" not in invoke("validate", path).stderr
+
+
+def test_memory_warning_of_a_replay_counts_its_busiest_period(workdir):
+    """60 requests in the first minute, 90 in the second: the busiest period holds 90."""
+    rows = [f"{0.5 * k}" for k in range(60)] + [f"{60 + 0.5 * k}" for k in range(90)]
+    text = replay(workdir, "timestamp\n" + "\n".join(rows) + "\n", '\n\n[limits]\nmemory_warning = "10 KiB"')
+    (workdir / "exp.toml").write_text(text)
+    s = load_experiment(workdir / "exp.toml")
+    work, problems, warnings = estimate_workload(s.experiment, s.catalog, s.autoscaling, s.base_dir)
+    assert not problems and work.requests == 150 and work.period_requests == 90
+    [(where, message)] = warnings
+    assert where == ("traffic",) and "up to 90 requests" in message and "12.74 KiB" in message
 
 
 # --- strict types and absurd numbers ------------------------------------------------------------

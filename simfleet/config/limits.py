@@ -51,5 +51,9 @@ class LimitsSection(StrictModel):
                     "MaxCapacity of its DesiredCopyCount target where larger (copies that cannot be placed wait as "
                     "pending, and the engine's handling of pending copies grows with their square)")
     max_trace_size: Size = Field(default=2 * 2**30, description="bytes of one replay trace file")
+    memory_warning: Size = Field(
+        default=4 * 2**30, description="warn before a run whose requests of one invocation metric period, at the "
+                                       "peak open-loop rate, would hold more memory than this (a period's requests "
+                                       "are kept until it closes, about 145 bytes each)")
     slow_run_warning: Duration = Field(
         default=120.0, description="warn before a run whose estimated wall time is longer than this")

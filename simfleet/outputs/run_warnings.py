@@ -9,7 +9,8 @@ the experiment file, or "" for the whole run). They go to stderr, to `summary.js
 Codes:
 
 * from the experiment, before the run (`Scenario.warnings`, `run_limits`): `long_run`,
-  `payload_over_limit`, `trace_outside_run`, `trace_out_of_order` (`input` for any other);
+  `large_memory`, `payload_over_limit`, `trace_outside_run`, `trace_out_of_order` (`input` for any
+  other);
 * `requests_not_ok`: every request, or most (> 50 %), of a variant was rejected or failed; the
   message names the dominant outcome and what usually causes it;
 * `no_price`: a price nobody knows (an instance type without one, a serverless price): the cost is
@@ -43,7 +44,7 @@ __all__ = ["RunWarning", "run_warnings", "input_warnings", "outcome_warnings", "
            "serverless_price_warnings", "config_warnings", "latency_warnings", "behaviour_key",
            "price_only_warnings", "sweep_warnings", "as_json", "WARNING_CODES"]
 
-WARNING_CODES = ("long_run", "payload_over_limit", "trace_outside_run", "trace_out_of_order", "input",
+WARNING_CODES = ("long_run", "large_memory", "payload_over_limit", "trace_outside_run", "trace_out_of_order", "input",
                  "requests_not_ok", "no_price", "assumed_latency", "same_latency", "differ_only_in_price")
 
 #: Above this fraction of a variant's requests not OK, `requests_not_ok`.
@@ -66,7 +67,7 @@ _CAUSES = {
 }
 
 #: The last key of a `Scenario.warnings` problem → its code (`run_limits` decides the keys).
-_INPUT_CODES = {"duration": "long_run", "payload": "payload_over_limit", "file": "trace_outside_run",
+_INPUT_CODES = {"duration": "long_run", "traffic": "large_memory", "payload": "payload_over_limit", "file": "trace_outside_run",
                 "time_column": "trace_out_of_order", "instance_type": "no_price"}
 
 

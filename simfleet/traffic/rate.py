@@ -77,6 +77,15 @@ class RateFunction:
         out[inside] = self.r0[i] + (self.r1[i] - self.r0[i]) * frac
         return out
 
+    def peak(self, until: float) -> float:
+        """The highest rate over [0, until), at most (a segment reaching past `until` counts whole)."""
+        before = int(np.searchsorted(self.starts, until, side="left"))
+        highest = self.end_rate if before >= len(self.starts) else 0.0
+        segments = min(before, len(self.lengths))
+        if segments:
+            highest = max(highest, float(self.r0[:segments].max()), float(self.r1[:segments].max()))
+        return highest
+
     def integral(self, t: float) -> float:
         """Λ(t): expected arrivals in [0, t)."""
         index = int(np.searchsorted(self.starts, t, side="right") - 1)
