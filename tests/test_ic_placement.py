@@ -16,7 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from simfleet.inference_components.placement import BINPACK, SPREAD, Capacity, Placement, place
+from simfleet.inference_components.placement import BINPACK, SPREAD, Capacity, Copy, Placement, place
 
 # Instance shapes from the catalog (vCPUs, accelerators, MiB): ml.g6.12xlarge, ml.g5.xlarge,
 # ml.g6.48xlarge, ml.c5.xlarge, ml.m5.4xlarge.
@@ -57,38 +57,122 @@ def fits_somewhere(placement: Placement, reservation: Capacity) -> bool:
     return False
 
 
+class NaivePlacement:
+    """The rule of the placement module's docstring, implemented as plainly as it reads: every
+    pending copy tried on every instance whenever room may have appeared, room and counts recomputed
+    from each instance's copies every time. `Placement` must decide exactly as this does."""
+
+    def __init__(self, scale_in_copy_order="newest"):
+        self.newest_first = scale_in_copy_order == "newest"
+        self.instances = []   # [instance id, capacity, its copies in the order they were placed there]
+        self.pending = []     # in copy-id order
+        self.next_copy = 0
+
+    def used(self, entry) -> Capacity:
+        total = Capacity()
+        for copy in entry[2]:
+            total = total + copy.reservation
+        return total
+
+    def count(self, entry, component) -> int:
+        return sum(1 for c in entry[2] if c.component == component)
+
+    def choose(self, copy):
+        fitting = [(k, e) for k, e in enumerate(self.instances)
+                   if copy.reservation.fits_in(e[1] - self.used(e))]
+        if not fitting:
+            return None
+        if copy.strategy == SPREAD:
+            return min(fitting, key=lambda ke: (self.count(ke[1], copy.component), len(ke[1][2]), ke[0]))[1]
+
+        def binpack(ke):
+            left = ke[1][1] - self.used(ke[1]) - copy.reservation
+            return (0 if ke[1][2] else 1, left.accelerators, left.cpu_cores, left.memory_mb, ke[0])
+        return min(fitting, key=binpack)[1]
+
+    def place_pending(self):
+        placed = []
+        for copy in list(self.pending):
+            entry = self.choose(copy)
+            if entry is not None:
+                self.pending.remove(copy)
+                entry[2].append(copy)
+                placed.append((copy, entry[0]))
+        return placed
+
+    def add_instance(self, instance_id, capacity):
+        self.instances.append([instance_id, capacity, []])
+        return self.place_pending()
+
+    def remove_instance(self, instance_id):
+        [entry] = [e for e in self.instances if e[0] == instance_id]
+        self.instances.remove(entry)
+        self.pending = sorted(self.pending + entry[2], key=lambda c: c.copy_id)
+        return list(entry[2]), self.place_pending()
+
+    def add_copies(self, component, reservation, count, strategy):
+        made = [Copy(self.next_copy + k, component, reservation, strategy) for k in range(count)]
+        self.next_copy += count
+        self.pending += made
+        return made, self.place_pending()
+
+    def remove_copies(self, component, count):
+        removed = [c for c in reversed(self.pending) if c.component == component][:count]
+        for copy in removed:
+            self.pending.remove(copy)
+        while len(removed) < count:
+            hosting = [(k, e) for k, e in enumerate(self.instances) if self.count(e, component)]
+            if not hosting:
+                break
+            strategy = [c for c in hosting[0][1][2] if c.component == component][0].strategy
+            sign = -1 if strategy == SPREAD else 1
+            _, entry = min(hosting, key=lambda ke: (sign * self.count(ke[1], component), len(ke[1][2]), -ke[0]))
+            mine = [c for c in entry[2] if c.component == component]
+            copy = max(mine, key=lambda c: c.copy_id) if self.newest_first else min(mine, key=lambda c: c.copy_id)
+            entry[2].remove(copy)
+            removed.append(copy)
+        return removed, self.place_pending() if removed else []
+
+
 class PlacementMachine(RuleBasedStateMachine):
     """Instances come and go, components ask for and give up copies: nothing is ever over-committed,
-    every copy asked for and not removed is placed or pending exactly once, and no pending copy
-    would fit anywhere (it would have been placed)."""
+    every copy asked for and not removed is placed or pending exactly once, no pending copy would
+    fit anywhere (it would have been placed), and every decision, returned value and state is the
+    naive implementation's of the documented rule (`NaivePlacement`)."""
 
     @initialize(order=st.sampled_from(["newest", "oldest"]),
                 components=st.lists(st.tuples(reservations, st.sampled_from([SPREAD, BINPACK])), min_size=1, max_size=3))
     def start(self, order, components):
         self.placement = Placement(order)
+        self.naive = NaivePlacement(order)
         self.components = {f"ic-{k}": spec for k, spec in enumerate(components)}
         self.expected = {name: 0 for name in self.components}
         self.next_instance = 0
 
     @rule(capacity=capacities)
     def add_instance(self, capacity):
-        self.placement.add_instance(f"i-{self.next_instance}", capacity)
+        placed = self.placement.add_instance(f"i-{self.next_instance}", capacity)
+        assert placed == self.naive.add_instance(f"i-{self.next_instance}", capacity)
         self.next_instance += 1
 
     @precondition(lambda self: self.placement.instance_ids)
     @rule(data=st.data())
     def remove_instance(self, data):
         victim = data.draw(st.sampled_from(self.placement.instance_ids))
-        displaced, _ = self.placement.remove_instance(victim)
+        displaced, placed = self.placement.remove_instance(victim)
+        assert (displaced, placed) == self.naive.remove_instance(victim)
         assert victim not in self.placement.instance_ids
         assert all(c.copy_id not in self.placement.placements() or self.placement.placements()[c.copy_id] != victim
                    for c in displaced)
 
-    @rule(data=st.data(), count=st.integers(0, 6))
-    def add_copies(self, data, count):
+    @rule(data=st.data(), count=st.integers(0, 6), fresh=st.booleans())
+    def add_copies(self, data, count, fresh):
         name = data.draw(st.sampled_from(sorted(self.components)))
         reservation, strategy = self.components[name]
+        if fresh:  # an equal reservation, another object
+            reservation = Capacity(reservation.cpu_cores, reservation.accelerators, reservation.memory_mb)
         made, placed = self.placement.add_copies(name, reservation, count, strategy)
+        assert (made, placed) == self.naive.add_copies(name, reservation, count, strategy)
         assert len(made) == count
         self.expected[name] += count
 
@@ -96,13 +180,30 @@ class PlacementMachine(RuleBasedStateMachine):
     def remove_copies(self, data, count):
         name = data.draw(st.sampled_from(sorted(self.components)))
         before_pending = [c for c in self.placement.pending if c.component == name]
-        removed, _ = self.placement.remove_copies(name, count)
+        removed, placed = self.placement.remove_copies(name, count)
+        assert (removed, placed) == self.naive.remove_copies(name, count)
         assert len(removed) == min(count, self.expected[name])
         assert all(c.component == name for c in removed)
         # pending copies go first
         assert [c.copy_id for c in removed[:len(before_pending)]] == \
             [c.copy_id for c in reversed(before_pending)][:len(removed)]
         self.expected[name] -= len(removed)
+
+    @invariant()
+    def same_state_as_the_naive_rule(self):
+        assert self.placement.pending == tuple(self.naive.pending)
+        assert self.placement.instance_ids == tuple(e[0] for e in self.naive.instances)
+        for instance_id, capacity, copies in self.naive.instances:
+            assert self.placement.copies_on(instance_id) == tuple(copies)
+            used = self.naive.used([instance_id, capacity, copies])
+            assert self.placement.used(instance_id) == used and self.placement.free(instance_id) == capacity - used
+        assert self.placement.placements() == {c.copy_id: e[0] for e in self.naive.instances for c in e[2]}
+        assert self.placement.idle_instances() == tuple(e[0] for e in self.naive.instances if not e[2])
+        for name in self.components:
+            assert self.placement.pending_count(name) == sum(1 for c in self.naive.pending if c.component == name)
+            assert self.placement.copies_of(name) == tuple(sorted(
+                [c for e in self.naive.instances for c in e[2] if c.component == name]
+                + [c for c in self.naive.pending if c.component == name], key=lambda c: c.copy_id))
 
     @invariant()
     def never_over_committed(self):
@@ -251,3 +352,50 @@ def test_capacities_are_exact_and_checked():
         Capacity.of(-1, 0, 1)
     with pytest.raises(ValueError):
         Placement().add_copies("c", quarter, 1, "RANDOM")
+
+
+# ---------------------------------------------------------------------------------------------
+# managed instance scaling's search for the fewest empty instances that hold the pending copies
+
+
+@given(shape=capacities, copies=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 8)), min_size=1, max_size=5),
+       specs=st.lists(st.tuples(reservations, st.sampled_from([SPREAD, BINPACK])), min_size=3, max_size=3),
+       launching=st.integers(0, 3), room=st.integers(-1, 12))
+@settings(max_examples=200, deadline=None)
+def test_scale_out_search_matches_the_search_from_zero_copy_by_copy(shape, copies, specs, launching, room):
+    """`_scale_out`'s answer (runs of like copies added at once, the search started at a lower bound,
+    stopped at the first copy left pending) is the plain one: from 0 instances up, every pending copy
+    added one at a time to a scratch placement of that many empty instances."""
+    from types import SimpleNamespace
+
+    from simfleet.engine.component_copies import _fits_on_empty, _least_instances, _runs
+
+    placement = Placement()
+    for component, count in copies:  # pending copies: runs of one component, in order
+        reservation, strategy = specs[component]
+        placement.add_copies(f"ic-{component}", reservation, count, strategy)
+    pending = placement.pending
+
+    def plain_fits(count):
+        scratch = Placement()
+        for k in range(count):
+            scratch.add_instance(k, shape)
+        for copy in pending:
+            scratch.add_copies(copy.component, copy.reservation, 1, copy.strategy)
+        return not scratch.pending
+
+    plain = 0
+    while plain < room and not plain_fits(launching + plain):
+        plain += 1
+    host = SimpleNamespace(hosting=SimpleNamespace(capacity=shape))
+    runs = _runs(pending)
+    assert sum(n for *_, n in runs) == len(pending)
+    least = _least_instances(runs, shape)
+    fast = max(0, min(room, least - launching)) if least is not None else max(0, room)
+    while fast < room and not _fits_on_empty(runs, launching + fast, host):
+        fast += 1
+    assert fast == plain
+    for count in range(launching + max(plain, 0) + 2):
+        assert _fits_on_empty(runs, count, host) == plain_fits(count)
+        if least is None or count < least:
+            assert not plain_fits(count)

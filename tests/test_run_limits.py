@@ -624,13 +624,16 @@ def test_models_cap_on_the_shipped_multi_model_experiment():
 
 
 def test_copies_cap_on_the_shipped_inference_component_experiment():
-    """The shipped inference-component experiment is within the default caps; a copy_count of two
-    million (a fuzzed input that ran for minutes placing pending copies) is refused, naming the key."""
+    """The shipped inference-component experiment is within the default caps, up to 10,000 copies at
+    their most (9,994 of the LLM, 2 of BERT, 4 at most of the thumbnails); one more, or a copy_count of
+    two million (a fuzzed input that ran for minutes placing pending copies), is refused, naming the key."""
     from simfleet.scenario import load_experiment
 
     path = Path(__file__).parent.parent / "experiments" / "inference-components.toml"
     load_experiment(path, ["experiment.duration=10min"])
-    for overrides in (["limits.max_copies=1"], ["inference_components.0.runtime_config.copy_count=2000000"]):
+    load_experiment(path, ["experiment.duration=10min", "inference_components.0.runtime_config.copy_count=9994"])
+    for overrides in (["limits.max_copies=1"], ["inference_components.0.runtime_config.copy_count=9995"],
+                      ["inference_components.0.runtime_config.copy_count=2000000"]):
         with pytest.raises(InputError) as caught:
             load_experiment(path, ["experiment.duration=10min", *overrides])
         [problem] = caught.value.problems

@@ -46,10 +46,11 @@ class LimitsSection(StrictModel):
         default=100_000, ge=1, le=10**8,
         description="knots of traffic schedules and bursts, all entries (each one is a control event)")
     max_copies: StrictInt = Field(
-        default=1_000, ge=1, le=10**7,
+        default=10_000, ge=1, le=10**7,
         description="inference-component copies at their most, all components: each one's copy_count, or the "
                     "MaxCapacity of its DesiredCopyCount target where larger (copies that cannot be placed wait as "
-                    "pending, and the engine's handling of pending copies grows with their square)")
+                    "pending; placing copies costs the engine time growing with their number times the host's "
+                    "instances)")
     max_trace_size: Size = Field(default=2 * 2**30, description="bytes of one replay trace file")
     memory_warning: Size = Field(
         default=4 * 2**30, description="warn before a run whose requests of one invocation metric period, at the "

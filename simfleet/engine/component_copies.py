@@ -36,7 +36,9 @@ simfleet's choices where AWS is silent (the fields are AWS's, `ProductionVariant
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -46,7 +48,7 @@ from simfleet.engine.request_plane import RequestPlane
 from simfleet.engine.timing import at_time
 from simfleet.fleet import Fleet, VariantRuntime, instance_id
 from simfleet.inference_components.cost_shares import CopyInterval, InstanceInterval
-from simfleet.inference_components.placement import Copy, Placement
+from simfleet.inference_components.placement import Capacity, Copy, Placement
 
 __all__ = ["ComponentCopies", "COPY_GAUGES", "CHECK_S", "LOADING", "SERVING"]
 
@@ -93,6 +95,7 @@ class ComponentCopies:
         self.desired = {v.index: v.component.initial_copies for v in fleet.variants if v.component is not None}
         self._by_name = {v.component.name: v for v in fleet.variants if v.component is not None}
         self._placed: dict[tuple[int, int], _Placed] = {}     # (host variant, copy id) -> placed copy
+        self._tally = {v: [0, 0] for v in self.desired}       # component -> [its copies in _placed, serving]
         self.copy_of_row: dict[int, _Placed] = {}              # request-plane row -> placed copy
         self._identity: dict[int, tuple[int, str]] = {}        # row -> (host instance, ContainerId), kept
         self.copy_intervals: list[CopyInterval] = []           # closed intervals of copies on instances
@@ -228,7 +231,9 @@ class ComponentCopies:
             _, workers, queue_limits = variant.stations()
             row = self.plane.add_instance(variant.index, workers, queue_limits, in_service=False)
             record = _Placed(copy, variant.index, host_instance, row, now)
+            self._unplace(self._placed.get((variant.component.host, copy.copy_id)))
             self._placed[(variant.component.host, copy.copy_id)] = record
+            self._tally[variant.index][0] += 1
             self.copy_of_row[row] = record
             self._identity[row] = (host_instance, f"{copy.component}-{copy.copy_id}")
             self._idle_since.pop(host_instance, None)
@@ -253,6 +258,8 @@ class ComponentCopies:
             self._record(record.variant)
 
     def _serve(self, record: _Placed) -> None:
+        if record.state != SERVING:
+            self._tally[record.variant][1] += 1
         record.state = SERVING
         self.plane.set_in_service(record.row, True)
         host = self.fleet.variants[self.fleet.variants[record.variant].component.host]
@@ -263,6 +270,7 @@ class ComponentCopies:
     def _retire(self, host_variant: int, copy: Copy, reason: str) -> None:
         """A copy leaves: out of routing (its accepted requests finish), its interval closed."""
         record = self._placed.pop((host_variant, copy.copy_id), None)
+        self._unplace(record)
         host = self.fleet.variants[host_variant]
         name = f"{copy.component}-{copy.copy_id}"
         if record is None:  # it was pending
@@ -305,6 +313,7 @@ class ComponentCopies:
         displaced, placed = placement.remove_instance(instance.index)
         for record in moved:  # out of routing and closed; the copy itself lives on, pending or placed anew
             del self._placed[(host.index, record.copy.copy_id)]
+            self._unplace(record)
             if record.state == SERVING:
                 self.plane.set_in_service(record.row, False)
             del self.copy_of_row[record.row]
@@ -314,8 +323,9 @@ class ComponentCopies:
                             inference_component=record.copy.component, copy=self.container_id(record.row),
                             reason=f"{instance.id} {why}", was=record.state)
         self._took(placed, f"{instance.id} {why}")
+        displaced_ids = {c.copy_id for c in displaced}
         for copy in placement.pending:
-            if copy in displaced:
+            if copy.copy_id in displaced_ids:
                 self.events.add(self.env.now, "CopyPending", host.endpoint_name, host.variant_name,
                                 inference_component=copy.component, copy=f"{copy.component}-{copy.copy_id}",
                                 reason=f"{instance.id} {why}")
@@ -334,8 +344,12 @@ class ComponentCopies:
         capacity = self.instances.capacity(host.index)
         launching = len(self.instances.of_variant(host.index, PENDING))
         room = scaling.max_instances - capacity
-        needed = 0
-        while needed < room and not _fits_on_empty(pending, launching + needed, host):
+        runs = _runs(pending)
+        # fewer instances than the lower bound cannot hold the copies: start the search there (the
+        # answer is the search's from 0); no bound when a copy fits on no empty instance at all
+        least = _least_instances(runs, host.hosting.capacity)
+        needed = max(0, min(room, least - launching)) if least is not None else max(0, room)
+        while needed < room and not _fits_on_empty(runs, launching + needed, host):
             needed += 1
         if needed:
             self._last_action[host.index] = float(self.env.now)
@@ -392,12 +406,19 @@ class ComponentCopies:
         placement.add_instance(emptied, host.hosting.capacity)  # back, empty, to be released
         return [emptied]
 
+    def _unplace(self, record: _Placed | None) -> None:
+        """Keep `_tally` as `_placed` loses `record` (None: nothing lost)."""
+        if record is not None:
+            tally = self._tally[record.variant]
+            tally[0] -= 1
+            if record.state == SERVING:
+                tally[1] -= 1
+
     def _record(self, variant: int) -> None:
         component = self.fleet.variants[variant].component
-        mine = [p for p in self._placed.values() if p.variant == variant]
-        serving = sum(1 for p in mine if p.state == SERVING)
-        pending = sum(1 for c in self._placement[component.host].pending if c.component == component.name)
-        counts = (self.desired[variant], serving, len(mine) - serving, pending)
+        placed, serving = self._tally[variant]
+        pending = self._placement[component.host].pending_count(component.name)
+        counts = (self.desired[variant], serving, placed - serving, pending)
         now = float(self.env.now)
         if self._times[variant][-1] == now:
             self._counts[variant][-1] = counts
@@ -415,11 +436,46 @@ class _Leaving:
     id: str
 
 
-def _fits_on_empty(pending, count: int, host: VariantRuntime) -> bool:
-    """Would every pending copy fit on `count` empty instances of the host's type?"""
+def _runs(pending) -> list[tuple[str, Capacity, str, int]]:
+    """Pending copies as runs of like copies in a row: (component, reservation, strategy, count)."""
+    runs: list[tuple[str, Capacity, str, int]] = []
+    for copy in pending:
+        if runs and runs[-1][:3] == (copy.component, copy.reservation, copy.strategy):
+            runs[-1] = (*runs[-1][:3], runs[-1][3] + 1)
+        else:
+            runs.append((copy.component, copy.reservation, copy.strategy, 1))
+    return runs
+
+
+def _least_instances(runs, capacity: Capacity) -> int | None:
+    """A lower bound on the empty instances of `capacity` that hold every copy of `runs` (at least
+    one): their reservations summed, over one instance's capacity, rounded up, in each resource.
+    None when some copy fits on no empty instance (no number of them holds it)."""
+    total_cpu, total_accelerators, total_memory = Fraction(0), 0, Fraction(0)
+    for _, reservation, _, count in runs:
+        if not reservation.fits_in(capacity):
+            return None
+        total_cpu += reservation.cpu_cores * count
+        total_accelerators += reservation.accelerators * count
+        total_memory += reservation.memory_mb * count
+    least = 1
+    for total, per_instance in ((total_cpu, capacity.cpu_cores), (total_accelerators, capacity.accelerators),
+                                (total_memory, capacity.memory_mb)):
+        if total > 0:  # then per_instance > 0: a copy reserving this resource fits on one instance
+            least = max(least, math.ceil(Fraction(total) / per_instance))
+    return least
+
+
+def _fits_on_empty(runs, count: int, host: VariantRuntime) -> bool:
+    """Would every pending copy (as `_runs`) fit on `count` empty instances of the host's type?
+
+    The same answer as adding the copies one at a time: a `Placement` tries only the copies added
+    (the pending ones fit nowhere), in order; and a copy left pending stays pending as more are added."""
     scratch = Placement()
     for k in range(count):
         scratch.add_instance(k, host.hosting.capacity)
-    for copy in pending:
-        scratch.add_copies(copy.component, copy.reservation, 1, copy.strategy)
-    return not scratch.pending
+    for component, reservation, strategy, n in runs:
+        scratch.add_copies(component, reservation, n, strategy)
+        if scratch.pending:
+            return False
+    return True

@@ -101,6 +101,18 @@ class Placement:
 
     Instance ids are the caller's (hashable, unique); their order of addition breaks ties.
     Every mutating method returns the copies it placed, as (copy, instance id), in order.
+
+    How it keeps to the rule of the module docstring without trying every pending copy on every
+    instance each time (the results are the same as doing so; tests/test_ic_placement.py compares
+    it with a naive implementation of the rule): after every mutating method no pending copy fits
+    on any instance (each pass tries every copy that might fit, and room only shrinks during a
+    pass), so a pass only needs to try the copies and the instances that something changed for:
+    new copies (`add_copies`) or displaced ones (`remove_instance`) on every instance; every
+    pending copy, but only on the instances that gained room (`add_instance`, `remove_copies`),
+    since no other instance can hold one. Within a pass, once a copy fits nowhere, a later copy
+    with the same reservation fits nowhere either. Each instance's free room and its copies per
+    component are kept up to date rather than recomputed; and a pass ends once the reservation
+    of every pending copy has fit nowhere.
     """
 
     def __init__(self, scale_in_copy_order: str = "newest"):
@@ -110,9 +122,14 @@ class Placement:
         self._capacity: dict[Hashable, Capacity] = {}
         self._order: dict[Hashable, int] = {}
         self._used: dict[Hashable, Capacity] = {}
+        self._free: dict[Hashable, Capacity] = {}                   # capacity less used, kept up to date
+        self._room: dict[Hashable, tuple] = {}                      # _free as (accelerators, cpu, memory), `_plain`
         self._on: dict[Hashable, dict[int, Copy]] = {}
+        self._of: dict[Hashable, dict[str, dict[int, Copy]]] = {}   # instance -> component -> its copies there
         self._where: dict[int, Hashable] = {}
-        self._pending: dict[int, Copy] = {}
+        self._pending: dict[int, Copy] = {}                          # always in copy-id order
+        self._waiting: dict[str, int] = {}                           # component -> its pending copies
+        self._kinds: dict[int, int] = {}   # id of a reservation object -> the pending copies holding it
         self._next_copy = 0
         self._next_order = 0
 
@@ -142,7 +159,11 @@ class Placement:
         return self._used[instance_id]
 
     def free(self, instance_id) -> Capacity:
-        return self._capacity[instance_id] - self._used[instance_id]
+        return self._free[instance_id]
+
+    def pending_count(self, component: str) -> int:
+        """How many copies of a component are pending."""
+        return self._waiting.get(component, 0)
 
     def idle_instances(self) -> tuple:
         """Instances that host no copy (what IDLE_RELEASE may release), in order of addition."""
@@ -150,7 +171,7 @@ class Placement:
 
     def copies_of(self, component: str) -> tuple[Copy, ...]:
         """Placed and pending copies of a component, by copy id."""
-        placed = [c for copies in self._on.values() for c in copies.values() if c.component == component]
+        placed = [c for of in self._of.values() for c in of.get(component, {}).values()]
         waiting = [c for c in self._pending.values() if c.component == component]
         return tuple(sorted(placed + waiting, key=lambda c: c.copy_id))
 
@@ -159,7 +180,8 @@ class Placement:
         out = []
         for instance_id, copies in self._on.items():
             total = sum((c.reservation for c in copies.values()), Capacity())
-            if total != self._used[instance_id] or not total.fits_in(self._capacity[instance_id]):
+            if (total != self._used[instance_id] or not total.fits_in(self._capacity[instance_id])
+                    or self._free[instance_id] != self._capacity[instance_id] - total):
                 out.append(instance_id)
         return out
 
@@ -173,19 +195,29 @@ class Placement:
         self._order[instance_id] = self._next_order
         self._next_order += 1
         self._used[instance_id] = Capacity()
+        self._free[instance_id] = capacity
+        self._room[instance_id] = _room(capacity)
         self._on[instance_id] = {}
-        return self.place_pending()
+        self._of[instance_id] = {}
+        # only the new instance has room a pending copy could use
+        return self._place(list(self._pending.values()), (instance_id,))
 
     def remove_instance(self, instance_id) -> tuple[list[Copy], list[tuple[Copy, Hashable]]]:
         """The instance leaves: its copies become pending and are placed elsewhere if they fit.
         Returns (its copies, the placements made)."""
         displaced = list(self._on.pop(instance_id).values())
         del self._capacity[instance_id], self._order[instance_id], self._used[instance_id]
+        del self._free[instance_id], self._room[instance_id], self._of[instance_id]
+        if not displaced:
+            return displaced, []
         for copy in displaced:
             del self._where[copy.copy_id]
             self._pending[copy.copy_id] = copy
+            self._waiting[copy.component] = self._waiting.get(copy.component, 0) + 1
+            self._kinds[id(copy.reservation)] = self._kinds.get(id(copy.reservation), 0) + 1
         self._pending = dict(sorted(self._pending.items()))
-        return displaced, self.place_pending()
+        # the copies pending before fit on none of the other instances, which gained no room
+        return displaced, self._place(sorted(displaced, key=lambda c: c.copy_id), tuple(self._capacity))
 
     # --- copies -------------------------------------------------------------------------------
 
@@ -203,7 +235,11 @@ class Placement:
             self._next_copy += 1
             self._pending[copy.copy_id] = copy
             made.append(copy)
-        return made, self.place_pending()
+        if count:
+            self._waiting[component] = self._waiting.get(component, 0) + count
+            self._kinds[id(reservation)] = self._kinds.get(id(reservation), 0) + count
+        # the copies pending before still fit nowhere: no instance gained room
+        return made, self._place(made, tuple(self._capacity))
 
     def remove_copies(self, component: str, count: int) -> tuple[list[Copy], list[tuple[Copy, Hashable]]]:
         """Remove up to `count` copies of `component` by the rule in the module docstring.
@@ -212,59 +248,114 @@ class Placement:
         waiting = [c for c in reversed(self._pending.values()) if c.component == component]
         for copy in waiting[:count]:
             del self._pending[copy.copy_id]
+            self._waiting[component] -= 1
+            self._unkind(copy)
             removed.append(copy)
+        freed: dict[Hashable, None] = {}
         while len(removed) < count:
             instance_id = self._scale_in_instance(component)
             if instance_id is None:
                 break
-            ids = [k for k, c in self._on[instance_id].items() if c.component == component]
-            copy = self._on[instance_id].pop(max(ids) if self._newest_first else min(ids))
+            mine = self._of[instance_id][component]
+            copy = mine.pop(max(mine) if self._newest_first else min(mine))
+            if not mine:
+                del self._of[instance_id][component]
+            del self._on[instance_id][copy.copy_id]
             del self._where[copy.copy_id]
             self._used[instance_id] = self._used[instance_id] - copy.reservation
+            self._free[instance_id] = self._free[instance_id] + copy.reservation
+            self._room[instance_id] = _room(self._free[instance_id])
+            freed[instance_id] = None
             removed.append(copy)
-        return removed, self.place_pending() if removed else []
+        if not removed:
+            return removed, []
+        # only the instances a copy left have room a pending copy could use
+        return removed, self._place(list(self._pending.values()), tuple(freed))
 
     def place_pending(self) -> list[tuple[Copy, Hashable]]:
         """Try every pending copy once, in order; place those that fit."""
+        return self._place(list(self._pending.values()), tuple(self._capacity))
+
+    def _place(self, copies: Sequence[Copy], candidates: tuple) -> list[tuple[Copy, Hashable]]:
+        """Try `copies` (pending, in copy-id order) once each on `candidates`, which must include
+        every instance that any of them could fit on; place those that fit."""
         placed = []
-        for copy in list(self._pending.values()):
-            instance_id = self._choose(copy)
+        if not candidates:
+            return placed
+        nowhere: set[int] = set()  # ids of reservations that fit nowhere: room only shrinks in a pass
+        for copy in copies:
+            reservation = copy.reservation
+            if id(reservation) in nowhere:
+                continue
+            instance_id = self._choose(copy, candidates)
             if instance_id is None:
+                nowhere.add(id(reservation))
+                if len(nowhere) == len(self._kinds):  # no pending copy can be placed any more
+                    break
                 continue
             del self._pending[copy.copy_id]
+            self._waiting[copy.component] -= 1
+            self._unkind(copy)
             self._on[instance_id][copy.copy_id] = copy
+            self._of[instance_id].setdefault(copy.component, {})[copy.copy_id] = copy
             self._where[copy.copy_id] = instance_id
-            self._used[instance_id] = self._used[instance_id] + copy.reservation
+            self._used[instance_id] = self._used[instance_id] + reservation
+            self._free[instance_id] = self._free[instance_id] - reservation
+            self._room[instance_id] = _room(self._free[instance_id])
             placed.append((copy, instance_id))
         return placed
+
+    def _unkind(self, copy: Copy) -> None:
+        """`_kinds` as `copy` stops being pending."""
+        key = id(copy.reservation)
+        if self._kinds[key] == 1:
+            del self._kinds[key]
+        else:
+            self._kinds[key] -= 1
 
     # --- the rules ----------------------------------------------------------------------------
 
     def _count(self, instance_id, component: str) -> int:
-        return sum(1 for c in self._on[instance_id].values() if c.component == component)
+        return len(self._of[instance_id].get(component, ()))
 
-    def _choose(self, copy: Copy):
-        """The instance a copy goes to, or None when it fits nowhere."""
-        fitting = [i for i in self._capacity if copy.reservation.fits_in(self.free(i))]
-        if not fitting:
-            return None
-        if copy.strategy == SPREAD:
-            return min(fitting, key=lambda i: (self._count(i, copy.component), len(self._on[i]), self._order[i]))
-        return min(fitting, key=lambda i: self._binpack_key(i, copy))
-
-    def _binpack_key(self, instance_id, copy: Copy) -> tuple:
-        left = self.free(instance_id) - copy.reservation
-        return (0 if self._on[instance_id] else 1, left.accelerators, left.cpu_cores, left.memory_mb,
-                self._order[instance_id])
+    def _choose(self, copy: Copy, candidates: Iterable):
+        """The instance a copy goes to, or None when it fits on none of `candidates`."""
+        accelerators, cpu, memory = _room(copy.reservation)
+        best = best_key = None
+        spread = copy.strategy == SPREAD
+        rooms, on, of, order = self._room, self._on, self._of, self._order
+        for i in candidates:
+            room = rooms[i]
+            if not (accelerators <= room[0] and cpu <= room[1] and memory <= room[2]):
+                continue
+            if spread:
+                key = (len(of[i].get(copy.component, ())), len(on[i]), order[i])
+            else:
+                # the room a copy leaves compares as the room there is (the same reservation is taken
+                # from each), so the free room stands for it
+                key = (0 if on[i] else 1, room[0], room[1], room[2], order[i])
+            if best_key is None or key < best_key:
+                best, best_key = i, key
+        return best
 
     def _scale_in_instance(self, component: str):
         """The instance a copy scale-in of `component` takes a placed copy from, or None."""
-        hosting = [i for i in self._capacity if self._count(i, component)]
+        hosting = [i for i in self._capacity if self._of[i].get(component)]
         if not hosting:
             return None
-        strategy = next(c.strategy for i in hosting for c in self._on[i].values() if c.component == component)
+        strategy = next(iter(self._of[hosting[0]][component].values())).strategy
         sign = -1 if strategy == SPREAD else 1  # SPREAD: the most copies first; BINPACK: the fewest
         return min(hosting, key=lambda i: (sign * self._count(i, component), len(self._on[i]), -self._order[i]))
+
+
+def _plain(value):
+    """An exact quantity as an int when it is whole (ints compare faster than fractions, and as exactly)."""
+    return value.numerator if type(value) is Fraction and value.denominator == 1 else value
+
+
+def _room(capacity: Capacity) -> tuple:
+    """(accelerators, CPU cores, memory), `_plain`: the order in which BINPACK compares room."""
+    return _plain(capacity.accelerators), _plain(capacity.cpu_cores), _plain(capacity.memory_mb)
 
 
 def place(instances: Mapping[Hashable, Capacity], copies: Iterable[tuple[str, Capacity, str]],
