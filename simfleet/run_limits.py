@@ -36,7 +36,8 @@ from simfleet.schema.validation import dotted
 from simfleet.traffic.rate import RateFunction
 from simfleet.traffic.trace_file import read_trace, replay_window, trace_times
 
-__all__ = ["Workload", "estimate_workload", "REQUESTS_PER_WALL_S", "HELD_BYTES_PER_REQUEST"]
+__all__ = ["Workload", "estimate_workload", "REQUESTS_PER_WALL_S", "HELD_BYTES_PER_REQUEST", "RUN_OVERHEAD_S",
+           "sweep_wall_s", "long_sweep_message"]
 
 #: Requests simulated per second of wall time, for the estimate of a long run: the README's figures
 #: for a 2-core machine (the quickstart's 1.1 M requests in about 0.6 s, a day of 40 M in 12-14 s:
@@ -45,6 +46,13 @@ REQUESTS_PER_WALL_S = 1.5e6
 #: Concurrency samples per second of wall time: measured, 20 instances sampled every 0.1 ms over
 #: 10 simulated minutes (1.2e8 samples) took about 17 s on a 2-core machine (7e6/s), rounded down.
 SAMPLES_PER_WALL_S = 5e6
+#: What a sweep's run costs a worker besides its requests and samples (building the run, its metric
+#: tables, writing them into the dataset), measured on a 2-core machine: the benchmarks' `sweep_1000`,
+#: 1,000 one-minute closed-loop runs of 12 k requests in 72 s on 2 worker processes, 0.144 s of a
+#: worker a run, 0.008 s of it the requests at `REQUESTS_PER_WALL_S`; `experiments/sweep-serverless.toml`
+#: with 128 replicates, 1,024 one-minute runs of 36 requests, 37 s on 2 workers while another job
+#: used a core, about 0.05 s. Between the two.
+RUN_OVERHEAD_S = 0.1
 #: Memory a request holds from its answer until its invocation metric period closes (its columns in
 #: the metrics aggregator, `_PendingByPeriod`): measured, the quickstart for one minute at 250,000
 #: requests/s peaks at 2.3 GB resident for 15 M requests (`benchmarks/`, workload `busy`), of
@@ -173,6 +181,18 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
                          f"{_bytes(limits.memory_warning)})"))
     warnings += _price_warnings(experiment, catalog)
     return work, problems, warnings
+
+
+def sweep_wall_s(points) -> float:
+    """Wall time estimate of a sweep's runs one after another, in seconds: `points` holds (a point's
+    `Workload`, its runs) pairs (the runs of a point, its replicates, differ only in seed)."""
+    return math.fsum(runs * (work.wall_s + RUN_OVERHEAD_S) for work, runs in points)
+
+
+def long_sweep_message(runs: int, requests: float, wall_s: float, limit: float) -> str:
+    """The warning before a sweep whose runs together are estimated to take longer than `limit`."""
+    return (f"a long sweep: {runs:,} runs, about {_count(requests)} requests, roughly {_wall(wall_s)} of run time "
+            f"in all, shared among the worker processes (limits.slow_run_warning: {_wall(limit)})")
 
 
 def _most_instances(endpoint_name: str, variant, autoscaling: AutoscalingConfig | None) -> int:

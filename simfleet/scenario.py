@@ -38,7 +38,7 @@ from simfleet.errors import InputError, Problem
 from simfleet.input_files import file_problem, parse_json, parse_toml, read_input_text
 from simfleet.multi_model.capacity import cache_tiers, copies_per_load, is_gpu_variant, model_fit_problems
 from simfleet.multi_model.population import build_population
-from simfleet.run_limits import estimate_workload
+from simfleet.run_limits import Workload, estimate_workload
 from simfleet.profiles import (GIB, ModelProfile, available_profiles, builtin_profile_dir, fit_problems,
                                load_profile)
 from simfleet.schema.toml_lines import key_lines, line_of
@@ -61,6 +61,8 @@ class Scenario:
     autoscaling: AutoscalingConfig | None = None
     #: What will run but may mislead or take long (`simfleet.run_limits`): printed by `run` and `validate`.
     warnings: tuple[Problem, ...] = ()
+    #: The work the run will create, estimated (`simfleet.run_limits.Workload`): a sweep sums its runs'.
+    workload: Workload | None = None
 
 
 def load_experiment(path: str | Path, overrides: list[str] = ()) -> Scenario:
@@ -153,7 +155,7 @@ def _scenario(raw: dict, source: str, base_dir: Path, lines: dict, problems: lis
     if problems or more or scaling_problems:
         raise InputError(problems + more + scaling_problems)
     try:
-        _, limit_problems, warnings = estimate_workload(experiment, catalog, autoscaling, base_dir)
+        workload, limit_problems, warnings = estimate_workload(experiment, catalog, autoscaling, base_dir)
     except InputError as error:  # a replay trace that cannot be read: the problems name its file
         raise InputError(error.problems) from None
 
@@ -163,7 +165,7 @@ def _scenario(raw: dict, source: str, base_dir: Path, lines: dict, problems: lis
     if limit_problems:
         raise InputError([located(path, message) for path, message in limit_problems])
     return Scenario(experiment, catalog, profiles, source, base_dir, autoscaling,
-                    tuple(located(path, message) for path, message in warnings))
+                    tuple(located(path, message) for path, message in warnings), workload)
 
 
 def _autoscaling(experiment: Experiment, source: str, base_dir: Path, lines: dict):

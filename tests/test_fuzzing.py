@@ -27,7 +27,7 @@ from fuzzing.mutations import Deep, HypothesisChooser, RandomChooser, Unmutated
 from fuzzing.worker import Worker
 from simfleet.input_files import MAX_NESTING
 from simfleet.input_kinds import KINDS as VALIDATE_KINDS
-from simfleet.run_limits import REQUESTS_PER_WALL_S
+from simfleet.run_limits import REQUESTS_PER_WALL_S, RUN_OVERHEAD_S
 
 #: Findings of a kind no longer pending (booleans as numbers are refused by the schema).
 PENDING: set[str] = set()
@@ -250,6 +250,27 @@ def test_a_command_estimated_past_the_longest_is_left_out_and_counted(scratch):
         assert not worker.skipped and (scratch / "short" / "out" / "summary.json").is_file()
     finally:
         worker.stop()
+
+
+
+def test_a_sweep_of_many_replicates_is_given_time_for_every_run(scratch):
+    """Finding of the campaign of seed 20261211: `sweep.replicates` fuzzed to 1,024 made the serverless
+    sweep 8 points x 1,024 short runs, minutes in all, and the campaign called it a hang: the allowance
+    counted each point's estimate once. It now counts the sweep's own estimate (every run, and
+    `RUN_OVERHEAD_S` each), which `validate` also warns of."""
+    name = "sweep-serverless.toml"
+    case = next(c for c in (make_case("sweep", _Index(i)) for i in range(20)) if name in c.files)
+    document = tomllib.loads(case.files[name])
+    document["sweep"]["replicates"] = 1024
+    case.files[name] = to_toml(document)
+    asked = []
+    folder = scratch / f"replicates-{next(_FOLDERS)}"
+    folder.mkdir()
+    assert execute(case, folder, 60, allow=lambda extra: asked.append(extra) or False) == []
+    assert asked and asked[0] >= ESTIMATE_ALLOWANCE * 8 * 1024 * RUN_OVERHEAD_S
+    assert not (folder / "out").exists()
+    validated = invoke(["validate", str(folder / name)], 60)
+    assert validated.exit_code == 0 and "a long sweep: 8,192 runs" in validated.stderr
 
 
 # --- regressions: every finding of the long campaign, minimised ------------------------------------

@@ -17,6 +17,7 @@ from small_experiments import base_experiment, scenario
 from simfleet.outputs.run_directory import run_to_directory
 from simfleet.outputs.run_warnings import (WARNING_CODES, input_warnings, latency_warnings, outcome_warnings,
                                            price_only_warnings)
+from simfleet.run_limits import REQUESTS_PER_WALL_S, RUN_OVERHEAD_S
 from simfleet.scenario import load_experiment
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
@@ -226,6 +227,30 @@ def test_sweep_warns_at_the_end_and_in_sweep_json(workdir, types, expected):
         assert warning["code"] == "differ_only_in_price" and "differ only in instance_type" in warning["message"]
         assert "2 such groups" in warning["message"]
 
+
+
+@pytest.mark.parametrize("replicates", [1, 5])
+def test_a_long_sweep_warns_with_its_estimate(workdir, replicates):
+    """4 points x `replicates` runs of 3,000 requests (1 min at 50/s), each estimated at 3,000 / 1.5 M
+    requests a second plus 0.1 s a run: 5 replicates, 20 runs, about 2 s, past slow_run_warning = 1 s;
+    1 replicate, 4 runs, about 0.4 s, not. The runs' own estimates (0.002 s) warn of nothing."""
+    (workdir / "exp.toml").write_text(BASE + '\n[limits]\nslow_run_warning = "1s"\n')
+    (workdir / "sweep.toml").write_text(SWEEP.format(types='["ml.c5.xlarge", "ml.m5.xlarge"]')
+                                        .replace("seed = 3", f"seed = 3\nreplicates = {replicates}"))
+    said = validate_warnings(workdir / "sweep.toml")
+    if replicates == 1:
+        assert said == []
+        return
+    [warning] = said
+    runs = 4 * replicates
+    wall = runs * (3000 / REQUESTS_PER_WALL_S + RUN_OVERHEAD_S)
+    assert f"a long sweep: {runs} runs, about {runs * 3000:,} requests, roughly {wall:.0f} s" in warning
+    assert "limits.slow_run_warning: 1 s" in warning
+    result = invoke("sweep", workdir / "sweep.toml", "--out", workdir / "ds", "--workers", "1", "--json")
+    assert result.exit_code == 0, result.output
+    [written] = json.loads((workdir / "ds" / "sweep.json").read_text())["warnings"]
+    assert written["code"] == "long_run" and written["message"] == warning and written["where"] == ""
+    assert [w.removeprefix("warning: ") for w in warned(result)] == [warning]
 
 JOB = {"JobName": "price-only", "JobType": "Advanced", "RoleArn": "arn:aws:iam::123456789012:role/R",
        "InputConfig": {"ModelName": "fraud-model",

@@ -24,7 +24,11 @@ Codes:
   profiles): what tells them apart is an assumption, not a measurement;
 * `differ_only_in_price` (sweeps and recommender jobs): configurations whose simulations are the
   same but for the price of their instance types; their latency, throughput and errors agree by
-  construction, and only the cost ranks them.
+  construction, and only the cost ranks them;
+* `long_run` of a sweep: its runs together are estimated to take longer than the base experiment's
+  `limits.slow_run_warning` (each point's estimate times its replicates, plus
+  `run_limits.RUN_OVERHEAD_S` a run), said by `validate` before it runs, and by `sweep` with its other
+  warnings.
 
 All but `requests_not_ok` depend on the configuration alone, so `simfleet validate` says them
 before anything runs (`config_warnings` for an experiment, `sweep_warnings` for a sweep; a
@@ -347,20 +351,44 @@ def price_only_warnings(configurations: Sequence[tuple[str, Scenario]], what: st
 
 
 def sweep_warnings(plan) -> list[RunWarning]:
-    """`differ_only_in_price` over the points of a sweep plan (`simfleet.sweep.plan.SweepPlan`), each
-    point once (its replicates differ only in seed; a point that is not valid is left out): one
-    warning per set of axes along which points differ only in price, not one per group."""
+    """The warnings of a sweep plan (`simfleet.sweep.plan.SweepPlan`), each point once (its
+    replicates differ only in seed; a point that is not valid is left out): `long_run` when its
+    valid runs together are estimated to take longer than the base's `limits.slow_run_warning`
+    (`run_limits.sweep_wall_s`), and `differ_only_in_price`, one warning per set of axes along
+    which points differ only in price, not one per group."""
     from simfleet.errors import InputError
 
     points: dict[str, tuple[dict, Scenario]] = {}
+    runs: dict[str, int] = {}  # runs of each valid point
     for run in plan.runs:
         point = {key: value for key, value in run.point.items() if key != "replicate"}
         label = ", ".join(f"{key}={value}" for key, value in point.items()) or run.run_id
-        if label not in points:
+        if label not in points and label not in runs:
             try:
                 points[label] = (point, plan.scenario(run))
             except InputError:
+                runs[label] = 0  # not valid: left out, and not built again
                 continue
+        if label in points:
+            runs[label] = runs.get(label, 0) + 1
+    return _long_sweep(points, runs) + _price_only_sweep(points)
+
+
+def _long_sweep(points: dict[str, tuple[dict, Scenario]], runs: dict[str, int]) -> list[RunWarning]:
+    from simfleet.run_limits import long_sweep_message, sweep_wall_s
+
+    works = [(scenario.workload, runs[label]) for label, (_, scenario) in points.items()]
+    if not works:
+        return []
+    wall = sweep_wall_s(works)
+    limit = next(iter(points.values()))[1].experiment.limits.slow_run_warning
+    if not wall > limit:
+        return []
+    requests = sum(count * (work.requests + work.user_requests) for work, count in works)
+    return [RunWarning("long_run", long_sweep_message(sum(runs.values()), requests, wall, limit), "")]
+
+
+def _price_only_sweep(points: dict[str, tuple[dict, Scenario]]) -> list[RunWarning]:
     by_axes: dict[tuple, list] = {}
     for members in _price_only_groups([(label, scenario) for label, (_, scenario) in points.items()]):
         chosen = [points[label][0] for label, _ in members]

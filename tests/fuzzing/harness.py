@@ -13,8 +13,9 @@ guard against hangs) or in a worker subprocess that the long campaign kills when
 its time (`worker`): a hang inside compiled code never returns to Python for an alarm.
 
 A hang is a command that takes far longer than the work its input asks for. A legitimately long run
-(a fuzzed rate of a million requests a second) is not one: the program's own wall-time estimate of
-every run `validate` checked (`simfleet.run_limits.Workload.wall_s`) buys the command
+(a fuzzed rate of a million requests a second, a sweep of 8,192 replicates) is not one: the
+program's own wall-time estimates of every run and sweep `validate` checked
+(`simfleet.run_limits.Workload.wall_s`, `run_limits.sweep_wall_s`) buy the command
 `ESTIMATE_ALLOWANCE` times as much time beyond the case's limit, and the long campaign leaves out
 the command of a case whose time would then pass its `--longest` (`execute`'s `allow`).
 """
@@ -115,21 +116,26 @@ class _SerialExecutor:
 
 @contextmanager
 def _estimates(into: list[float]):
-    """Record the wall-time estimate (seconds) of every run validated meanwhile, into `into`."""
-    from simfleet import scenario
+    """Record the wall-time estimate (seconds) of every run validated meanwhile, and of every sweep
+    (its runs together, replicates and each run's overhead included), into `into`."""
+    from simfleet import run_limits, scenario
 
-    original = scenario.estimate_workload
+    originals = scenario.estimate_workload, run_limits.sweep_wall_s
 
     def estimating(*args, **kwargs):
-        estimated = original(*args, **kwargs)
+        estimated = originals[0](*args, **kwargs)
         into.append(estimated[0].wall_s)
         return estimated
 
-    scenario.estimate_workload = estimating
+    def sweeping(*args, **kwargs):
+        into.append(originals[1](*args, **kwargs))
+        return into[-1]
+
+    scenario.estimate_workload, run_limits.sweep_wall_s = estimating, sweeping
     try:
         yield
     finally:
-        scenario.estimate_workload = original
+        scenario.estimate_workload, run_limits.sweep_wall_s = originals
 
 
 @contextmanager
