@@ -13,7 +13,7 @@ Memory grows with: the instances at their most (per-instance state and metric se
 closed-loop users, the multi-model population, the replay traces (read whole), the metric
 datapoints (duration / period x dimensions), and the requests of one invocation metric period,
 which are kept until it closes (`HELD_BYTES_PER_REQUEST`; a warning above
-`limits.memory_warning`). Otherwise requests stream through the engine in batches and do not
+`limits.memory_warning`, refused above `limits.max_memory`). Otherwise requests stream through the engine in batches and do not
 accumulate; with `output.requests` they go to `requests.parquet` on disk (about 70 bytes each on
 the quickstart).
 """
@@ -167,6 +167,13 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
     cap(work.schedule_knots, "max_schedule_knots", "traffic schedule knots and bursts", ("traffic",))
     cap(work.copies, "max_copies", "inference-component copies at their most (copy_count, or the MaxCapacity of "
         "a DesiredCopyCount target where larger, all components)", ("inference_components",))
+    if not work.held_bytes <= limits.max_memory:
+        problems.append((("traffic",), f"the requests of one {period} s invocation metric period, kept until it "
+                                       f"closes: up to {_count(work.period_requests)} (open-loop traffic at its peak "
+                                       f"rate, replays in their busiest period), about {HELD_BYTES_PER_REQUEST} bytes "
+                                       f"each, roughly {_bytes(work.held_bytes)}, more than limits.max_memory "
+                                       f"({_bytes(limits.max_memory)}); lower the rate, or raise limits.max_memory "
+                                       f"if the machine has the memory"))
     if not problems and work.wall_s > limits.slow_run_warning:
         warnings.append((("experiment", "duration"),
                          f"a long run: about {_count(work.requests + work.user_requests)} requests and {_count(work.samples)} concurrency "

@@ -104,7 +104,10 @@ CAPS = [
 @pytest.mark.parametrize("name, edits, key, limit, raised", CAPS, ids=[c[0] for c in CAPS])
 def test_cap_refused_then_raised(workdir, name, edits, key, limit, raised):
     text = edit(BASE, [*edits]).replace("THINK", '{ kind = "constant", value = "10s" }')
-    lowered = {"knots": "max_schedule_knots = 2", "instances": "max_instances = 1500"}.get(name)
+    # other limits set for the case: lowered to reach the cap, or raised past the one a case also meets
+    # (1e8 requests/s would hold some 810 GiB in a metric period, past limits.max_memory too)
+    lowered = {"knots": "max_schedule_knots = 2", "instances": "max_instances = 1500",
+               "requests": 'max_memory = "1 TiB"'}.get(name)
     if lowered:
         text += f"\n[limits]\n{lowered}\n"
     line = assert_refused_everywhere(workdir, text, f" {key}: ", f"limits.{limit}", "raise")
@@ -246,6 +249,20 @@ def test_memory_warning_with_the_estimate(workdir):
     assert "roughly 165.9 MiB (limits.memory_warning: 100 MiB)" in warning and f"{path}:" in warning
     path.write_text(text.replace("rate = 20000", "rate = 12000"))  # 720 k: 99.6 MiB
     assert "warning" not in invoke("validate", path).stderr
+
+
+def test_memory_past_the_cap_is_refused_and_the_cap_raises(workdir):
+    """Fuzz finding (seed 20261212): a rate of 4,000,000 requests/s ran out of the machine's memory
+    (killed by the kernel at 21 GB). 240 M requests a minute, 32.4 GiB at 145 bytes each, over the
+    8 GiB cap: refused at validation, naming the setting; raised past it, a warning only."""
+    line = assert_refused_everywhere(workdir, edit(BASE, [("rate = 50", "rate = 4000000")]), "traffic:",
+                                     "up to 240,000,000", "roughly 32.41 GiB", "limits.max_memory (8 GiB)")
+    assert "lower the rate" in line
+    path = workdir / "exp.toml"
+    path.write_text(edit(BASE, [("rate = 50", 'rate = 4000000\n\n[limits]\nmax_memory = "40 GiB"')]))
+    result = invoke("validate", path)
+    assert result.exit_code == 0, result.output
+    assert "roughly 32.41 GiB (limits.memory_warning: 4 GiB)" in result.stderr
 
 
 def test_memory_warning_of_a_replay_counts_its_busiest_period(workdir):

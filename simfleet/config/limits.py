@@ -52,6 +52,10 @@ class LimitsSection(StrictModel):
                     "pending; placing copies costs the engine time growing with their number times the host's "
                     "instances)")
     max_trace_size: Size = Field(default=2 * 2**30, description="bytes of one replay trace file")
+    max_memory: Size = Field(
+        default=8 * 2**30, description="memory the requests of one invocation metric period may hold, at most: at the "
+                                       "peak open-loop rate, or a replay's busiest period (a period's requests are "
+                                       "kept until it closes, about 145 bytes each)")
     memory_warning: Size = Field(
         default=4 * 2**30, description="warn before a run whose requests of one invocation metric period, at the "
                                        "peak open-loop rate, would hold more memory than this (a period's requests "
