@@ -31,18 +31,26 @@ from simfleet.autoscaling.document import AutoscalingConfig
 from simfleet.catalog import Catalog
 from simfleet.config.experiment import (MAX_DURATION_S, ClosedLoopTraffic, Experiment, OpenLoopTraffic,
                                        ReplayTraffic)
-from simfleet.config.publish_periods import publish_plan
+from simfleet.config.publish_periods import clock_tick_s, publish_plan
 from simfleet.schema.validation import dotted
 from simfleet.traffic.rate import RateFunction
 from simfleet.traffic.trace_file import read_trace, replay_window, trace_times
 
 __all__ = ["Workload", "estimate_workload", "REQUESTS_PER_WALL_S", "HELD_BYTES_PER_REQUEST", "RUN_OVERHEAD_S",
+           "VARIANT_TICK_WALL_S",
            "sweep_wall_s", "long_sweep_message"]
 
 #: Requests simulated per second of wall time, for the estimate of a long run: the README's figures
 #: for a 2-core machine (the quickstart's 1.1 M requests in about 0.6 s, a day of 40 M in 12-14 s:
 #: 1.8 to 3 M/s), rounded down to leave room for metrics-heavy runs.
 REQUESTS_PER_WALL_S = 1.5e6
+#: Wall time of one tick of the metric clock per variant (closing its periods, publishing their
+#: datapoints, the alarms' and the watcher's turns), requests aside: measured on a 2-core machine
+#: with the quickstart (2 variants) at 0.01 requests/s, 1.5 s of start-up aside: a week of its 10 s
+#: ticks (60,480) took 17 s of CPU, 0.13 ms a variant and tick; a day of 1 s high-resolution ticks
+#: (86,400), 43.6 s, 0.25 ms. The larger, for a run of long duration and little traffic, which
+#: takes as long as its ticks make it.
+VARIANT_TICK_WALL_S = 2.5e-4
 #: Concurrency samples per second of wall time: measured, 20 instances sampled every 0.1 ms over
 #: 10 simulated minutes (1.2e8 samples) took about 17 s on a 2-core machine (7e6/s), rounded down.
 SAMPLES_PER_WALL_S = 5e6
@@ -79,11 +87,13 @@ class Workload:
     schedule_knots: int
     copies: int = 0        # inference-component copies at their most, all components
     period_requests: float = 0.0  # open-loop and replayed requests of one invocation period, at most
+    ticks: float = 0.0     # ticks of the metric clock (duration / the greatest common period)
 
     @property
     def wall_s(self) -> float:
         """Wall time estimate, in seconds (see `REQUESTS_PER_WALL_S`)."""
-        return (self.requests + self.user_requests) / REQUESTS_PER_WALL_S + self.samples / SAMPLES_PER_WALL_S
+        return ((self.requests + self.user_requests) / REQUESTS_PER_WALL_S + self.samples / SAMPLES_PER_WALL_S
+                + self.ticks * max(1, self.variants) * VARIANT_TICK_WALL_S)
 
     @property
     def held_bytes(self) -> float:
@@ -144,7 +154,7 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
     models = sum(v.model_population.size for _, v in variants if v.model_population is not None)
     copies = sum(_most_copies(c, autoscaling) for c in experiment.inference_components)
     work = Workload(requests, user_requests, users, len(experiment.traffic), instances, failures, samples, len(variants), models,
-                    knots, copies, period_requests)
+                    knots, copies, period_requests, duration / clock_tick_s(experiment))
 
     def cap(value: float, key: str, what: str, where: tuple = ("limits",)) -> None:
         limit = getattr(limits, key)
@@ -177,7 +187,9 @@ def estimate_workload(experiment: Experiment, catalog: Catalog, autoscaling: Aut
     if not problems and work.wall_s > limits.slow_run_warning:
         warnings.append((("experiment", "duration"),
                          f"a long run: about {_count(work.requests + work.user_requests)} requests and {_count(work.samples)} concurrency "
-                         f"samples, roughly {_wall(work.wall_s)} of wall time (limits.slow_run_warning: "
+                         f"samples over {_count(work.ticks)} ticks of the metric clock, {len(variants)} variant"
+                         f"{'s' if len(variants) != 1 else ''}, roughly {_wall(work.wall_s)} of wall time "
+                         f"(limits.slow_run_warning: "
                          f"{_wall(limits.slow_run_warning)})"))
     if not problems and work.held_bytes > limits.memory_warning:
         warnings.append((("traffic",),

@@ -23,7 +23,7 @@ from small_experiments import base_experiment, scenario
 from simfleet.errors import EXIT_INVALID_INPUT, InputError
 from simfleet.input_files import MAX_NESTING
 from simfleet.metrics.run_totals import LatencyHistogram
-from simfleet.run_limits import estimate_workload
+from simfleet.run_limits import VARIANT_TICK_WALL_S, estimate_workload
 from simfleet.scenario import load_experiment
 from simfleet.traffic.rate import RateFunction
 
@@ -248,6 +248,22 @@ def test_memory_warning_with_the_estimate(workdir):
     assert "up to 1,200,000 requests answered in one 60 s invocation metric period" in warning
     assert "roughly 165.9 MiB (limits.memory_warning: 100 MiB)" in warning and f"{path}:" in warning
     path.write_text(text.replace("rate = 20000", "rate = 12000"))  # 720 k: 99.6 MiB
+    assert "warning" not in invoke("validate", path).stderr
+
+
+def test_a_long_quiet_run_warns_of_its_ticks(workdir):
+    """30 days of 1 s high-resolution metrics at one request every 1,000 s: 2,592 requests, but
+    2,592,000 ticks of the metric clock at 0.25 ms each (a day of them took 43.6 s of CPU for 2
+    variants): the estimate is the ticks', about 11 min, past slow_run_warning's 2 min. With the
+    default periods, 259,200 ticks of 10 s, about 65 s: no warning."""
+    path = workdir / "exp.toml"
+    quiet = edit(BASE, [("rate = 50", "rate = 0.001"), ('duration = "2min"', 'duration = "30d"')])
+    path.write_text(quiet.replace("[[endpoints]]", "[metrics]\nhigh_resolution = true\n\n[[endpoints]]", 1))
+    [warning] = [line for line in invoke("validate", path).stderr.splitlines() if line.startswith("warning: ")]
+    assert "a long run: about 2,592 requests" in warning
+    assert "over 2,592,000 ticks of the metric clock, 1 variant" in warning
+    assert f"roughly {2_592_000 * VARIANT_TICK_WALL_S / 60:.0f} min of wall time" in warning
+    path.write_text(quiet)
     assert "warning" not in invoke("validate", path).stderr
 
 
