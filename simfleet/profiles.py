@@ -8,6 +8,7 @@ for each variant's instance type.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -190,7 +191,7 @@ def available_profiles(search_dirs: list[Path]) -> dict[str, Path]:
     """Profile name → file, earlier directories shadowing later ones."""
     found: dict[str, Path] = {}
     for directory in search_dirs:
-        if directory.is_dir():
+        if os.path.isdir(directory):  # False, not an error, for a path too long or holding a NUL
             for path in sorted(directory.glob("*.toml")):
                 found.setdefault(path.stem, path)
     return found

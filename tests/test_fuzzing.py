@@ -341,6 +341,11 @@ def _profile(text: str) -> Case:
 #: name -> (case, a phrase of the error every refusal must give). `validate` and the command must
 #: both refuse with it, on one line each, writing nothing.
 REGRESSIONS = {
+    # a request file name past the system's limit (255 bytes): OSError ENAMETOOLONG from Path.is_file
+    # (campaign of seed 20261214)
+    "request file name too long": (experiment_case(FROM_REQUESTS.replace(
+        'endpoint_config_file = "aws/endpoint-config.json"', f'endpoint_config_file = "{"x" * 300}.json"')),
+        "the path is too long for this system"),
     # TOML or JSON nested past what the parsers recurse through: RecursionError tracebacks.
     "toml nested 5000 deep": (experiment_case(QUICKSTART.replace('seed = ', f'x = {"[" * 5000}{"]" * 5000}\nseed = ')),
                               "nested more than"),
@@ -457,6 +462,26 @@ def test_regression_export_integer_past_the_floats(scratch):
     assert calibrated.exception is None and calibrated.exit_code == 3, calibrated.stderr
     assert "float range" in calibrated.stderr and not out.exists()
 
+
+
+def test_regression_names_too_long_for_the_system(scratch):
+    """Path.is_file and Path.is_dir raise on a name past the system's limit (ENAMETOOLONG) where
+    os.path's answer False: a job's model folder and a calibration source gave tracebacks."""
+    folder = scratch / f"long-{next(_FOLDERS)}"
+    folder.mkdir()
+    job = (EXPERIMENTS / "recommend-xgboost.toml").read_text()
+    assert "\n[simfleet]\n" in job
+    (folder / "job.toml").write_text(job.replace("\n[simfleet]\n", f'\n[simfleet]\nmodel_paths = ["{"y" * 300}"]\n', 1))
+    validated = invoke(["validate", str(folder / "job.toml")], 60)
+    assert validated.exception is None and validated.exit_code == 3, validated.stderr
+    assert validated.stderr.count("\n") == 1 and "simfleet.model_paths[0]: no such folder" in validated.stderr
+    out = folder / "fitted.toml"
+    calibrated = invoke(["calibrate", "--instance-type", "ml.c5.xlarge",
+                         str(EXPERIMENTS / "calibration" / "cloudwatch-queries.json"), str(folder / ("x" * 300)),
+                         "--out", str(out)], 60)
+    assert calibrated.exception is None and calibrated.exit_code == 3, calibrated.stderr
+    assert calibrated.stderr.count("\n") == 1 and "the path is too long for this system" in calibrated.stderr
+    assert not out.exists()
 
 def test_case_generation_never_fails():
     """The long campaign's generator on many seeds (it once divided an integer past the floats), in

@@ -10,7 +10,7 @@ from pathlib import Path
 from simfleet.aws_requests.origins import Origin, Translation
 from simfleet.aws_requests.shapes import CONTAINER_IGNORED, CONTAINER_KEYS, MODEL, MODEL_IGNORED, MODEL_KEYS
 from simfleet.errors import InputError
-from simfleet.input_files import parse_json, read_input_text
+from simfleet.input_files import file_problem, parse_json, read_input_text
 
 __all__ = ["load_request", "model_containers", "read_models"]
 
@@ -19,8 +19,9 @@ def load_request(path: Path, shown: str, what: str, missing: Origin, tr: Transla
     """(document, key lines) of a JSON request file, or None with the problem reported."""
     from simfleet.schema.json_lines import json_key_lines
 
-    if not path.is_file():
-        tr.report(missing, f"no such {what} {shown!r}")
+    problem = file_problem(path, what)
+    if problem is not None:  # no such file, a folder, a name too long for the system, ...
+        tr.report(missing, f"no such {what} {shown!r}" if problem == f"no such {what}" else f"{shown!r}: {problem}")
         return None
     try:
         text = read_input_text(path, what, encoding="utf-8-sig")

@@ -18,6 +18,7 @@ from pathlib import Path
 from simfleet.calibration import cloudwatch_export, locust_csv, recommender_response, request_log
 from simfleet.calibration.observations import Observations, merge
 from simfleet.errors import InputError
+from simfleet.input_files import file_problem
 
 __all__ = ["read_sources", "CsvHeader", "looks_like_source", "check_source"]
 
@@ -104,8 +105,9 @@ def read_sources(paths: list[Path], instance_type: str, period_s: float = 60.0) 
     locust: list[tuple[str, str]] = []
     parts: list[Observations] = []
     for path in paths:
-        if not path.is_file():
-            raise InputError.single(path, "no such file")
+        problem = file_problem(path, "file")
+        if problem is not None:  # no such file, a folder, a name too long for the system, ...
+            raise InputError.single(path, problem)
         suffix = path.suffix.lower()
         if suffix == ".parquet":
             parts.append(request_log.read_request_log(path, period_s))

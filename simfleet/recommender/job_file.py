@@ -42,6 +42,7 @@ service entry for it and its workers must fit (as in experiments); and against e
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -264,7 +265,7 @@ def load_job_file(path: str | Path, *, catalog: Catalog | None = None, model: st
         if not isinstance(folder, str):
             continue  # reported by load_job
         resolved = path.resolve().parent / folder
-        if not resolved.is_dir():
+        if not os.path.isdir(resolved):  # False, not an error, for a path too long or holding a NUL
             key = (SIMFLEET_KEY, "model_paths", index)
             problems.append(Problem(str(path), dotted(key), f"no such folder {folder!r}", line_of(lines, key)))
         folders.append(resolved)
