@@ -20,7 +20,7 @@ from pathlib import Path
 
 from simfleet.errors import InputError
 
-__all__ = ["read_input_text", "parse_json", "parse_toml", "file_problem", "MAX_INPUT_BYTES", "MAX_NESTING"]
+__all__ = ["name_problem", "read_input_text", "parse_json", "parse_toml", "file_problem", "MAX_INPUT_BYTES", "MAX_NESTING"]
 
 #: Largest experiment, sweep, job, profile or request document read (a trace has its own limit,
 #: `[limits] max_trace_size`): the largest shipped one is a few KB.
@@ -28,6 +28,25 @@ MAX_INPUT_BYTES = 16 * 2**20
 #: Deepest nesting of tables and arrays accepted: simfleet's deepest documents (autoscaling
 #: requests inside an experiment) nest about 10 levels.
 MAX_NESTING = 64
+
+
+def name_problem(path: Path | str) -> str | None:
+    """Why the system cannot name `path` (a name in it, or the whole, too long), or None. pathlib's
+    `exists`, `is_dir` and `is_file` raise on such a path where `os.path`'s answer False."""
+    text = os.fspath(path)
+    try:
+        probe = os.path.dirname(os.path.abspath(text)) or os.sep
+        while not os.path.isdir(probe) and probe != os.path.dirname(probe):
+            probe = os.path.dirname(probe)
+        name_max, path_max = os.pathconf(probe, "PC_NAME_MAX"), os.pathconf(probe, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):  # no pathconf here: Linux's limits
+        name_max, path_max = 255, 4096
+    if len(os.fsencode(os.path.abspath(text))) >= path_max:
+        return f"the path is too long for this system (more than {path_max - 1:,} bytes)"
+    longest = max((part for part in Path(text).parts), key=lambda part: len(os.fsencode(part)), default="")
+    if len(os.fsencode(longest)) > name_max:
+        return f"a name in the path is too long for this system (more than {name_max:,} bytes: {longest[:24]}…)"
+    return None
 
 
 def file_problem(path: Path | str, what: str) -> str | None:

@@ -483,6 +483,38 @@ def test_regression_names_too_long_for_the_system(scratch):
     assert calibrated.stderr.count("\n") == 1 and "the path is too long for this system" in calibrated.stderr
     assert not out.exists()
 
+
+LONG = "z" * 300  # one name past the 255 bytes of common file systems
+LONG_PATHS = {
+    "run --out": ["run", "EXP", "--out", "TMP/LONG"],
+    "run --out under": ["run", "EXP", "--out", "TMP/LONG/sub"],
+    "sweep --out under": ["sweep", "SWEEP", "--out", "TMP/LONG/sub"],
+    "recommend --out under": ["recommend", "JOB", "--out", "TMP/LONG/sub"],
+    "report of": ["report", "TMP/LONG/sub"],
+    "report --out": ["report", "RUN", "--out", "TMP/LONG.html"],
+    "metrics of": ["metrics", "TMP/LONG", "list-metrics"],
+    "calibrate --out": ["calibrate", "--instance-type", "ml.c5.xlarge", "QUERIES", "RESULTS", "--out", "TMP/LONG/f.toml"],
+    "validate": ["validate", "TMP/LONG/x.toml"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LONG_PATHS))
+def test_paths_too_long_for_the_system_get_one_line(name, scratch, run_dir):
+    """Every command, given a path with a name too long for the system: one `error:` line, exit 3,
+    nothing written (pathlib's exists/is_dir/is_symlink raise ENAMETOOLONG where os.path's do not)."""
+    folder = scratch / f"long-path-{next(_FOLDERS)}"
+    folder.mkdir()
+    words = {"EXP": str(EXPERIMENTS / "quickstart.toml"), "SWEEP": str(EXPERIMENTS / "sweep-quickstart.toml"),
+             "JOB": str(EXPERIMENTS / "recommend-xgboost.toml"),
+             "QUERIES": str(EXPERIMENTS / "calibration" / "cloudwatch-queries.json"),
+             "RESULTS": str(EXPERIMENTS / "calibration" / "cloudwatch-results.json"), "RUN": str(run_dir)}
+    argv = [words.get(w, w.replace("TMP", str(folder)).replace("LONG", LONG)) for w in LONG_PATHS[name]]
+    outcome = invoke(argv, 60)
+    assert outcome.exception is None, outcome.trace
+    assert outcome.exit_code == 3 and outcome.stderr.count("\n") == 1, outcome.stderr
+    assert outcome.stderr.startswith("error: ")
+    assert list(folder.iterdir()) == []
+
 def test_case_generation_never_fails():
     """The long campaign's generator on many seeds (it once divided an integer past the floats), in
     one process as the campaign makes them: no case changes the junk values of the next (a junk

@@ -7,11 +7,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from simfleet.calibration.settings import CalibrationSettings
 from simfleet.errors import InputError, Problem
+from simfleet.input_files import name_problem
 
 __all__ = ["CalibrateRequest", "run_calibration", "entry_source"]
 
@@ -73,18 +75,21 @@ class CalibrateRequest:
         if bool(sources) == bool(stated_s):
             problems.append(Problem("SOURCE", "", "give SOURCE files, or stated percentiles (--p50 …), not both "
                                                   "and not neither"))
-        if out.suffix != ".toml":
+        unnamed = name_problem(out)
+        if unnamed is not None:
+            problems.append(Problem(str(out), "", f"--out: cannot be created: {unnamed}"))
+        elif out.suffix != ".toml":
             problems.append(Problem(str(out), "", "--out: expected a .toml profile path"))
         elif not _valid_name(out.stem):
             problems.append(Problem(str(out), "", "--out: the file name is the profile name: letters, digits, "
                                                   "'.', '_', '-'"))
-        if not merge and out.exists():
+        if not merge and unnamed is None and out.exists():
             from simfleet.calibration.profile_writer import MARK
 
             if not out.read_text(encoding="utf-8", errors="replace").startswith(MARK):
                 problems.append(Problem(str(out), "", "already exists and was not written by simfleet calibrate; "
                                                       "choose another --out, or add the entry with --merge"))
-        if merge and not out.is_file():
+        if merge and not os.path.isfile(out):
             problems.append(Problem(str(out), "", "--merge: no such profile to add the entry to"))
         if not warn_error > 0:
             problems.append(Problem("--warn-error", "", f"expected a positive percentage, got {warn_error:g}"))

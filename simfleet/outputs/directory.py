@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from simfleet.errors import InputError
+from simfleet.input_files import name_problem
 
 try:
     import fcntl
@@ -213,6 +214,9 @@ def check_new_or_directory(path: str | Path, what: str, option: str = "--out", i
     `in_place` written into. One-line `InputError` naming `path`."""
     shown = Path(path)
     absolute = Path(os.path.abspath(shown))
+    unnamed = name_problem(absolute)
+    if unnamed is not None:
+        raise InputError.single(shown, f"cannot be created: {unnamed}")
     if absolute.exists() and not absolute.is_dir():
         raise InputError.single(shown, f"is a file, not a directory; {option} names the {what} to write "
                                        "(a new path or a directory)")
@@ -285,7 +289,7 @@ def recover_swap(path: str | Path) -> bool:
     lock, or, where that cannot be told, its process has ended). The new directory is renamed in
     and the old one deleted; without a new one, the old one is renamed back. Whether it did so."""
     final = Path(os.path.abspath(path))
-    if os.path.lexists(final) or not final.parent.is_dir():
+    if os.path.lexists(final) or not os.path.isdir(final.parent):  # os.path: False for a path too long
         return False
     pattern = re.compile(re.escape(f".{final.name}{TEMPORARY_MARK}") + r"old-(\d+)")
     try:
@@ -347,7 +351,7 @@ class OutputDirectory:
                  recognise: Callable[[Path], str | None] = replaceable):
         self.shown = Path(final)
         absolute = Path(os.path.abspath(self.shown))
-        self.final = Path(os.path.realpath(absolute)) if absolute.is_symlink() else absolute
+        self.final = Path(os.path.realpath(absolute)) if os.path.islink(absolute) else absolute
         self.what, self.option, self.force, self.recognise = what, option, force, recognise
         self.staging = self.final.parent / f".{self.final.name}{TEMPORARY_MARK}new-{os.getpid()}"
         self.committed = False
@@ -359,6 +363,9 @@ class OutputDirectory:
     def check(self) -> None:
         """Refuse, in one line, a destination this output may not be written to (see the module
         docstring), after completing a swap into it that a killed writer left half done."""
+        unnamed = name_problem(self.final)
+        if unnamed is not None:
+            raise InputError.single(self.shown, f"cannot be created: {unnamed}")
         recover_swap(self.final)
         check_new_or_directory(self.shown, self.what, self.option)
         if not self.final.is_dir():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,7 +83,7 @@ class RunStore:
 
         path = Path(run_dir)
         recover_swap(path)  # a writer killed in the middle of swapping it in left it aside
-        if not path.is_dir():
+        if not os.path.isdir(path):  # False, not an error, for a path too long or holding a NUL
             raise InputError.single(path, "run directory not found (expected the --out folder of `simfleet run`)")
         metrics_path, values_path = path / METRICS_FILE, path / VALUES_FILE
         for required in (metrics_path, values_path):

@@ -15,6 +15,7 @@ import html
 from pathlib import Path
 
 from simfleet.errors import InputError
+from simfleet.input_files import name_problem
 from simfleet.report.component_data import COST_COLUMNS, cost_rows, fleet_cost, has_components
 from simfleet.report.component_views import SECTION_KEY
 from simfleet.report.headline import COLUMNS, IDLE, assumptions, has_traffic, headline_rows, run_totals
@@ -240,6 +241,9 @@ def render_blocks(title: str, head: list[str], sections: list[Section], figures:
 
 def check_out_path(out: Path) -> None:
     """Refuse, before any work, an --out that cannot become the report file."""
+    unnamed = name_problem(out)
+    if unnamed is not None:
+        raise InputError.single(out, f"cannot be created: {unnamed}")
     if out.is_dir():
         raise InputError.single(out, "is a directory; expected the path of the HTML file to write, e.g. report.html")
     parent = out.parent

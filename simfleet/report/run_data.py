@@ -9,6 +9,7 @@ job: `job_data`, a sweep dataset: `sweep_data`); anything else is refused naming
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def directory_kind(path: str | Path) -> str | None:
     """"job" (recommendations.json), "sweep" (sweep.json or runs.parquet), else "run" for an existing
     directory (whose files `load_run` checks); None when `path` is not a directory."""
     path = Path(path)
-    if not path.is_dir():
+    if not os.path.isdir(path):  # False, not an error, for a path too long or holding a NUL
         return None
     if (path / "recommendations.json").is_file():
         return "job"
@@ -93,7 +94,7 @@ def directory_kind(path: str | Path) -> str | None:
 
 def _kind_problem(path: Path) -> str | None:
     """Why `path` is not a run directory, in one line; None when it has the run files."""
-    if not path.exists():
+    if not os.path.exists(path):  # False, not an error, for a path too long or holding a NUL
         return f"no such directory; {_EXPECTED}"
     if not path.is_dir():
         return f"not a directory; {_EXPECTED}"
