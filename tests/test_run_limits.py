@@ -62,6 +62,14 @@ def refused(result) -> list[str]:
     return errors
 
 
+def the_warning(path: Path) -> str:
+    """`validate` accepts `path` (exit 0) and says exactly one warning: its line."""
+    result = invoke("validate", path)
+    assert result.exit_code == 0, result.output
+    [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    return warning
+
+
 def assert_refused_everywhere(workdir: Path, text: str, *expected: str, blamed: str | None = None) -> str:
     """`validate` and `run` both refuse the experiment `text` with one error line holding every
     `expected` fragment and naming the experiment (or the file `blamed`, in `workdir`), and `run`
@@ -242,9 +250,7 @@ def test_memory_warning_with_the_estimate(workdir):
     text = edit(BASE, [("rate = 50", 'rate = 20000\n\n[limits]\nmemory_warning = "100 MiB"')])
     path = workdir / "exp.toml"
     path.write_text(text)
-    result = invoke("validate", path)
-    assert result.exit_code == 0, result.output
-    [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    warning = the_warning(path)
     assert "up to 1,200,000 requests answered in one 60 s invocation metric period" in warning
     assert "roughly 165.9 MiB (limits.memory_warning: 100 MiB)" in warning and f"{path}:" in warning
     path.write_text(text.replace("rate = 20000", "rate = 12000"))  # 720 k: 99.6 MiB
@@ -259,7 +265,7 @@ def test_a_long_quiet_run_warns_of_its_ticks(workdir):
     path = workdir / "exp.toml"
     quiet = edit(BASE, [("rate = 50", "rate = 0.001"), ('duration = "2min"', 'duration = "30d"')])
     path.write_text(quiet.replace("[[endpoints]]", "[metrics]\nhigh_resolution = true\n\n[[endpoints]]", 1))
-    [warning] = [line for line in invoke("validate", path).stderr.splitlines() if line.startswith("warning: ")]
+    warning = the_warning(path)
     assert "a long run: about 2,592 requests" in warning
     assert "over 2,592,000 ticks of the metric clock, 1 variant" in warning
     assert f"roughly {2_592_000 * VARIANT_TICK_WALL_S / 60:.0f} min of wall time" in warning
@@ -349,9 +355,7 @@ def test_absurd_numbers_refused_at_validation(workdir, name, change, key, fragme
 def test_payload_typed_in_gigabytes_warns_and_runs(workdir):
     path = workdir / "exp.toml"
     path.write_text(edit(BASE, [("rate = 50", 'rate = 50\npayload = { kind = "constant", value = "2GB" }')]))
-    result = invoke("validate", path)
-    assert result.exit_code == 0, result.output
-    [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    warning = the_warning(path)
     text = path.read_text()
     assert warning.startswith(f"warning: {path}:{line_number(text, 'payload =')}: traffic[0].payload: every payload")
     assert "max_payload_size" in warning
@@ -377,9 +381,7 @@ def test_unpriced_instance_type_warns(workdir):
     text = edit(BASE, [('instance_type = "ml.c5.xlarge"', 'instance_type = "ml.c5.18xlarge"')])
     path = workdir / "exp.toml"
     path.write_text(text)
-    result = invoke("validate", path)
-    assert result.exit_code == 0
-    [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    warning = the_warning(path)
     assert "ml.c5.18xlarge has no price" in warning and "price_per_hour" in warning
     assert f"{path}:{line_number(text, 'instance_type')}: endpoints[0].production_variants[0].instance_type" in warning
 
@@ -389,9 +391,7 @@ def test_long_run_warns_with_an_estimate(workdir):
                 ('duration = "2min"', 'duration = "1d"'), ("rate = 50", "rate = 10000")])
     path = workdir / "exp.toml"
     path.write_text(text)
-    result = invoke("validate", path)
-    assert result.exit_code == 0
-    [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    warning = the_warning(path)
     assert "a long run: about 864,000,000 requests" in warning and "limits.slow_run_warning" in warning
 
 
@@ -445,9 +445,7 @@ def test_trace_after_the_end_of_a_shortened_run_warns(workdir):
     text = replay(workdir, "timestamp\n200\n300\n")
     path = workdir / "exp.toml"
     path.write_text(text)
-    result = invoke("validate", path)
-    assert result.exit_code == 0, result.output
-    [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    warning = the_warning(path)
     assert "traffic[0].file: no request of trace 'trace.csv' falls in the run" in warning
     assert "sends none" in warning and "first time in a run, 200 s" in warning
 
@@ -463,9 +461,7 @@ def test_trace_partly_outside_the_run_warns_with_counts(workdir):
     text = replay(workdir, "timestamp\n-5\n1\n2\n3\n500\n")
     path = workdir / "exp.toml"
     path.write_text(text)
-    result = invoke("validate", path)
-    assert result.exit_code == 0
-    [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    warning = the_warning(path)
     assert "2 of the 5 requests" in warning and "1 before its start, 1 at or after its end" in warning
     result = invoke("run", path, "--out", workdir / "out")
     assert result.exit_code == 0 and "simulated 3 requests" in result.stdout
