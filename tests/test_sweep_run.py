@@ -16,7 +16,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from multiprocessing import forkserver
 from pathlib import Path
 
 import pyarrow as pa
@@ -31,6 +33,7 @@ from simfleet.engine.simulation import simulate
 from simfleet.scenario import load_experiment
 from simfleet.sweep.dataset import FIXED_COLUMNS, SweepDataset, metrics_dataset, run_marks, run_metrics_dir
 from simfleet.sweep.execute import RunTask, run_task
+from simfleet.sweep import executors
 from simfleet.sweep.executors import LocalExecutor
 from simfleet.sweep.plan import load_sweep
 from simfleet.sweep.progress import Progress
@@ -303,6 +306,86 @@ def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
     for run in plan.runs:
         files = [(tmp_path / f"w{w}").joinpath(run_metrics_dir(Path("."), run), "metrics.parquet") for w in (1, 2)]
         assert files[0].read_bytes() == files[1].read_bytes()
+
+
+def test_an_aborted_pool_leaves_no_thread_of_it_running(monkeypatch):
+    """`abort` returns only once every thread of the pool has ended (its starter, its manager, the
+    queue's feeder), not only its workers: a daemon thread still releasing the queues' semaphores as
+    the process exits is stopped half-way, and multiprocessing's resource tracker then writes
+    warnings after the command's last line (seen on a sweep ended by SIGTERM). No thread fails on
+    the way (the pool's manager thread did, on futures cancelled outside it, with a traceback)."""
+    failures = []
+    monkeypatch.setattr(threading, "excepthook", failures.append)
+    before = set(threading.enumerate())
+    pool = LocalExecutor(2)
+    outcomes = pool.map_unordered(time.sleep, [0.0] + [60.0] * 5)
+    assert next(outcomes)[2] is None  # the workers run two long tasks; three wait
+    started = set(threading.enumerate()) - before
+    processes = list(pool._pool._processes.values())
+    assert len(started) >= 2 and processes, (started, processes)  # (the manager, the feeder; the starter may be done)
+    outcomes.close()  # as an interrupted sweep leaves its loop, then aborts
+    os.kill(processes[0].pid, signal.SIGKILL)  # (as an abort while the pool starts kills its workers)
+    time.sleep(0.5)
+    pool.abort()
+    assert [thread.name for thread in started if thread.is_alive()] == []
+    assert [process.pid for process in processes if process.is_alive()] == []
+    assert [f"{failure.exc_type.__name__} in {failure.thread.name}" for failure in failures] == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server is Linux's")
+def test_a_pool_started_after_its_fork_server_was_ended_runs():
+    """After an abort has ended the fork server (a sweep interrupted from Python), the next pool of
+    the same process launches a new one: its runs do not fail on the old one's closed connection,
+    as they did while the old one was still ending (a process of several threads)."""
+    with LocalExecutor(1) as pool:
+        assert [error for _, _, error in pool.map_unordered(time.sleep, [0.0])] == [None]
+    executors._end_fork_server()
+    with LocalExecutor(1) as pool:
+        assert [error for _, _, error in pool.map_unordered(time.sleep, [0.0, 0.0])] == [None, None]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server is Linux's")
+def test_abort_ends_a_fork_server_it_did_not_find_at_first(tmp_path, monkeypatch):
+    """A pool whose fork server still imports the simulator is aborted at once, even when the fork
+    server is not found at the first looks (its process id is set only once its process runs, and
+    a dead one is relaunched). Looking once and then waiting left `abort` waiting for the pool's
+    lock, held by the start, for the whole import (seen as a sweep that ignored SIGTERM)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import time\n"
+        "with open('/proc/self/cmdline', 'rb') as cmdline:\n"
+        "    if b'multiprocessing.forkserver' in cmdline.read():\n"
+        "        time.sleep(60)\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    end_fork_server = executors._end_fork_server
+    end_fork_server()  # a fork server left by an earlier test: the pool is to start a slow one
+    earlier = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    looks = []
+
+    def found_at_the_fourth_look():
+        looks.append(time.monotonic())
+        if len(looks) >= 4:
+            end_fork_server()
+
+    monkeypatch.setattr(executors, "_end_fork_server", found_at_the_fourth_look)
+    pool = LocalExecutor(2)
+    outcomes = pool.map_unordered(time.sleep, [0.0])
+    consumer = threading.Thread(target=lambda: list(outcomes), daemon=True)
+    consumer.start()
+    try:
+        deadline = time.monotonic() + 30
+        while getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None) in (None, earlier):
+            assert time.monotonic() < deadline, "the fork server did not start"
+            time.sleep(0.01)
+        started = time.monotonic()
+        pool.abort()
+        assert time.monotonic() - started < 20, "abort waited for the fork server's import"
+        assert len(looks) >= 4
+        consumer.join(10)
+        assert not consumer.is_alive()
+    finally:
+        end_fork_server()
 
 
 def test_progress_plain_lines_and_terminal_bar():

@@ -454,7 +454,8 @@ class Distribution:
         """`from_values` of at most `_SMALL` values (always exact), counted in Python: for a few
         values a dozen NumPy calls cost more than the work (utilization, instance counts and
         concurrency datapoints hold a few to a few dozen values)."""
-        total = float(raw.sum())
+        with np.errstate(over="ignore", invalid="ignore"):  # (+inf and -inf: refused just below)
+            total = float(raw.sum())
         if not math.isfinite(total):          # a NaN or an infinity (or an overflowing sum)
             _check_values(raw, "values")
         ordered = sorted(raw.tolist())

@@ -109,7 +109,21 @@ def _end_fork_server() -> None:
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
-        pass
+        return
+    # the next start in this process (a sweep run again from Python) launches a new fork server only
+    # once `os.waitpid` reports this one ended: until then (a process of several threads takes a
+    # moment to end) it is taken to run, and that start fails on the closed connection
+    deadline = time.monotonic() + 1.0
+    while not _ended(pid) and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
+def _ended(pid: int) -> bool:
+    """The child `pid` has ended, as `os.waitpid` would report it, without reaping it."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
 
 
 def _children(pid: int) -> list[int]:
@@ -138,6 +152,25 @@ def _exit_with_parent(parent: Connection) -> None:
     os._exit(1)
 
 
+def _wait_until_ended(thread: threading.Thread | None, deadline: float,
+                      meanwhile: Callable[[], None] | None = None) -> None:
+    """Wait until `thread` has ended, calling `meanwhile()` between looks, until `deadline` at most.
+
+    The pool's threads are daemons here (its manager thread is started by the starter thread, a
+    daemon, and inherits that), so the process does not wait for them as it exits. But a thread's
+    last references, here to the pool's queues, are dropped as it ends, and each queue then
+    releases its named semaphores: unlinked, then unregistered from multiprocessing's resource
+    tracker. A thread still doing so when the process exits stops half-way, and the resource
+    tracker then writes warnings (a leaked or a missing semaphore) on stderr after the command's
+    last line. So the command waits for them. The thread is polled (`is_alive`, which is true until
+    the thread's references are gone), not joined: a join cut short by a signal marks the thread
+    ended in Python 3.11 even while it still runs."""
+    while thread is not None and thread.is_alive() and time.monotonic() < deadline:
+        if meanwhile is not None:
+            meanwhile()
+        time.sleep(0.01)
+
+
 class LocalExecutor(Executor):
     """A `ProcessPoolExecutor` of `workers` processes (forked from a clean fork server on Linux,
     which has imported the simulator once; spawned elsewhere)."""
@@ -161,6 +194,7 @@ class LocalExecutor(Executor):
         self._lock = threading.Lock()
         self._submitted = threading.Event()  # clear while the starter thread submits
         self._submitted.set()
+        self._starter: threading.Thread | None = None
 
     def map_unordered(self, fn: Callable, tasks: Iterable) -> Iterator[Outcome]:
         tasks = list(tasks)
@@ -172,8 +206,9 @@ class LocalExecutor(Executor):
         # Python 3.11 even while it still runs)
         self._stop.clear()
         self._submitted.clear()
-        threading.Thread(target=self._submit, args=(fn, tasks, pending, failed), name="simfleet-pool-start",
-                         daemon=True).start()
+        self._starter = threading.Thread(target=self._submit, args=(fn, tasks, pending, failed),
+                                         name="simfleet-pool-start", daemon=True)
+        self._starter.start()
         try:
             while not self._submitted.wait(_POLL_S):
                 pass
@@ -186,11 +221,12 @@ class LocalExecutor(Executor):
                     error = future.exception()
                     yield (task, None, error) if error is not None else (task, future.result(), None)
         finally:
+            # the tasks not yet started are cancelled by `close` or `abort`, which follow, inside the
+            # pool (`shutdown(cancel_futures=True)`): a future cancelled from here while the pool
+            # still lists it fails the pool's manager thread, with a traceback on stderr, if the pool
+            # then breaks (as `abort` breaks it), since Python 3.11 sets an error on every future
+            # it lists
             self._stop.set()
-            with self._lock:
-                left = list(pending)
-            for future in left:
-                future.cancel()
 
     def _submit(self, fn: Callable, tasks: list, pending: dict, failed: list) -> None:
         """The starter thread: submit every task unless the executor is stopping."""
@@ -210,24 +246,30 @@ class LocalExecutor(Executor):
     def close(self) -> None:
         if not self._stopped:
             self._stopped = True
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            _wait_until_ended(self._starter, time.monotonic() + 5.0)
+            self._pool.shutdown(wait=True, cancel_futures=True)  # (joins the pool's manager thread)
             self._close_pipe()
 
     def abort(self, timeout_s: float = 5.0) -> None:
-        """Terminate the worker processes (SIGTERM, then SIGKILL after `timeout_s`) and wait for them.
-        A pool still starting its workers has its fork server ended first, so the start fails now."""
+        """Terminate the worker processes (SIGTERM, then SIGKILL after `timeout_s`) and wait for them,
+        and for the threads of the pool (see `_wait_until_ended`). A pool still starting its workers
+        has its fork server ended first, again and again while the starter thread still submits: a
+        start may be waiting for it, and the fork server may be relaunched, or its process id not yet
+        known when first looked at. A submission in progress holds the pool's lock, which `shutdown`
+        waits for: with the fork server importing the simulator, for as long as that takes."""
         if self._stopped:
             return
         self._stopped = True
         self._stop.set()
         deadline = time.monotonic() + timeout_s
-        if not self._submitted.is_set():
-            _end_fork_server()
-            self._submitted.wait(timeout_s)
+        _wait_until_ended(self._starter, deadline,
+                          lambda: None if self._submitted.is_set() else _end_fork_server())
         # the pool has no public way to stop running tasks before Python 3.14 (terminate_workers)
         with self._lock:
             processes = list((getattr(self._pool, "_processes", None) or {}).values())
-        self._pool.shutdown(wait=False, cancel_futures=True)
+            manager = getattr(self._pool, "_executor_manager_thread", None)
+        if not (self._starter is not None and self._starter.is_alive()):  # (else it would wait for the lock)
+            self._pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
         for process in processes:
@@ -235,6 +277,8 @@ class LocalExecutor(Executor):
             if process.is_alive():
                 process.kill()
                 process.join()
+        # the manager thread ends once it has seen its workers gone
+        _wait_until_ended(manager, time.monotonic() + timeout_s)
         self._close_pipe()
 
     def _close_pipe(self) -> None:
