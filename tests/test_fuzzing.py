@@ -463,7 +463,6 @@ def test_regression_export_integer_past_the_floats(scratch):
     assert "float range" in calibrated.stderr and not out.exists()
 
 
-
 def test_regression_names_too_long_for_the_system(scratch):
     """Path.is_file and Path.is_dir raise on a name past the system's limit (ENAMETOOLONG) where
     os.path's answer False: a job's model folder and a calibration source gave tracebacks."""
@@ -514,6 +513,7 @@ def test_paths_too_long_for_the_system_get_one_line(name, scratch, run_dir):
     assert outcome.exit_code == 3 and outcome.stderr.count("\n") == 1, outcome.stderr
     assert outcome.stderr.startswith("error: ")
     assert list(folder.iterdir()) == []
+
 
 def test_case_generation_never_fails():
     """The long campaign's generator on many seeds (it once divided an integer past the floats), in
